@@ -1,0 +1,695 @@
+//! The HTTP transport every provider sends through: auth, JSON, safe paths, timeouts, a response
+//! size cap, request ids, and retries that never re-send a create the provider cannot de-duplicate.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use http::Method;
+use http::header::{
+    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
+use serde::Serialize;
+use url::Url;
+
+use crate::adapter::auth::Auth;
+use crate::error::{Delivery, Error, ErrorKind, Result};
+
+/// Retry schedule: exponential backoff with full jitter, honouring `Retry-After` up to a cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 2).
+    pub max_retries: u32,
+    /// First backoff ceiling (default 500 ms); doubles each retry.
+    pub base_delay: Duration,
+    /// Largest backoff ceiling (default 8 s).
+    pub max_delay: Duration,
+    /// Longest `Retry-After` the transport waits for (default 30 s); a longer one is returned to the
+    /// caller as a `RateLimited` error with [`Error::retry_after`] set.
+    pub max_retry_after: Duration,
+}
+
+impl RetryPolicy {
+    /// The defaults: 2 retries, 0.5 s base, 8 s cap, `Retry-After` up to 30 s.
+    pub fn new() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+    /// No retries at all.
+    pub fn none() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::new()
+        }
+    }
+    /// Sets the number of retries.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+    /// Sets the base delay.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+    /// Sets the largest backoff.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+    /// Sets the longest `Retry-After` honoured.
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
+    }
+
+    /// Full-jitter backoff before retry number `retry` (0-based): uniform in `[0, min(cap, base·2^retry)]`.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(crate::adapter::random_u64() % (nanos + 1))
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new()
+    }
+}
+
+/// Transport settings a provider builder exposes to its users.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// The provider's base URL; `http://` only to loopback.
+    pub base_url: Url,
+    /// TCP + TLS connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (default 60 s).
+    pub timeout: Duration,
+    /// How long an idle pooled connection is kept (default 60 s).
+    pub pool_idle_timeout: Duration,
+    /// Largest response body read (default 8 MiB); larger is a `Decode` error.
+    pub max_response_bytes: usize,
+    /// Retry schedule.
+    pub retry: RetryPolicy,
+}
+
+impl TransportConfig {
+    /// Defaults for `base_url`, which is checked: `https`, or `http` to a loopback host only.
+    pub fn new(base_url: &str) -> Result<TransportConfig> {
+        Ok(TransportConfig {
+            base_url: check_base_url(base_url)?,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            pool_idle_timeout: Duration::from_secs(60),
+            max_response_bytes: 8 * 1024 * 1024,
+            retry: RetryPolicy::new(),
+        })
+    }
+    /// Sets the base URL (checked).
+    pub fn base_url(mut self, base_url: &str) -> Result<Self> {
+        self.base_url = check_base_url(base_url)?;
+        Ok(self)
+    }
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Sets the whole-request timeout.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Sets the response size cap.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+}
+
+/// Parses a base URL and refuses plain `http://` unless the host is loopback (`localhost`,
+/// `127.0.0.0/8`, `[::1]`): an API key must never cross a network in the clear.
+pub fn check_base_url(base_url: &str) -> Result<Url> {
+    let url = Url::parse(base_url)
+        .map_err(|e| Error::configuration(format!("invalid base url {base_url:?}: {e}")))?;
+    if url.cannot_be_a_base() || url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::configuration(format!(
+            "base url {base_url:?} must be a plain http(s) url"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::configuration("base url must not carry credentials"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::configuration(format!(
+            "plain http is allowed only to loopback hosts, not {}",
+            url.host_str().unwrap_or("")
+        ))),
+        other => Err(Error::configuration(format!(
+            "unsupported url scheme {other:?}"
+        ))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// One API call: method, path segments (each percent-encoded into exactly one segment), query, body.
+#[derive(Clone)]
+pub struct ApiRequest {
+    method: Method,
+    segments: Vec<String>,
+    query: Vec<(String, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<Vec<u8>>,
+    replay_safe: bool,
+}
+
+impl ApiRequest {
+    /// A request with `method` to the base URL plus `segments`.
+    pub fn new<S: AsRef<str>>(method: Method, segments: &[S]) -> ApiRequest {
+        let replay_safe = method == Method::GET || method == Method::HEAD;
+        ApiRequest {
+            method,
+            segments: segments.iter().map(|s| s.as_ref().to_owned()).collect(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            replay_safe,
+        }
+    }
+    /// A GET (replay-safe).
+    pub fn get<S: AsRef<str>>(segments: &[S]) -> ApiRequest {
+        ApiRequest::new(Method::GET, segments)
+    }
+    /// A POST (not replay-safe unless marked with [`ApiRequest::replay_safe`]).
+    pub fn post<S: AsRef<str>>(segments: &[S]) -> ApiRequest {
+        ApiRequest::new(Method::POST, segments)
+    }
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &str, value: impl ToString) -> ApiRequest {
+        self.query.push((name.to_owned(), value.to_string()));
+        self
+    }
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: &str) -> Result<ApiRequest> {
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::invalid_request(name.as_str(), "not a valid header value"))?;
+        self.headers.push((name, value));
+        Ok(self)
+    }
+    /// Sets a JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<ApiRequest> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::configuration(format!("request body did not serialize: {e}")))?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+    /// Declares whether sending this request twice is harmless (a GET, or a create whose idempotency key
+    /// the provider honours). Only replay-safe requests are retried after they may have been received.
+    pub fn replay_safe(mut self, yes: bool) -> ApiRequest {
+        self.replay_safe = yes;
+        self
+    }
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+    /// The JSON body, if any.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+    /// Whether it may be sent twice.
+    pub fn is_replay_safe(&self) -> bool {
+        self.replay_safe
+    }
+}
+
+impl fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("segments", &self.segments)
+            .field("query", &self.query)
+            .field("replay_safe", &self.replay_safe)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A response as read by the transport (body capped).
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Body bytes (at most the configured cap).
+    pub body: Vec<u8>,
+    /// Request id from the usual headers (`request-id`, `x-request-id`, ...).
+    pub request_id: Option<String>,
+}
+
+impl ApiResponse {
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A `Decode` error for this response, keeping status, request id and the start of the body.
+    pub fn decode_error(&self, message: impl Into<String>) -> Error {
+        Error::decode(message)
+            .with_http_status(self.status)
+            .with_request_id(self.request_id.clone())
+            .with_body(&self.body)
+    }
+
+    /// Parses the body as `T`, or a `Decode` error that says where it failed.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.decode_error(format!("response body: {e}")))
+    }
+}
+
+const REQUEST_ID_HEADERS: [&str; 5] = [
+    "request-id",
+    "x-request-id",
+    "x-correlation-id",
+    "x-trace-id",
+    "cf-ray",
+];
+
+/// Reads a request id from the usual headers.
+pub fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Parses `Retry-After` in seconds (`"2"`) or HTTP-date (`"Wed, 21 Oct 2015 07:28:00 GMT"`) form.
+pub fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
+    let wait = at - now;
+    Some(if wait.is_negative() {
+        Duration::ZERO
+    } else {
+        wait.unsigned_abs()
+    })
+}
+
+/// Turns a non-2xx response into the provider's error (kind, code, message, field errors). The
+/// transport then adds the provider id, HTTP status, request id, `Retry-After` and delivery.
+pub type ErrorDecoder = fn(&ApiResponse) -> Error;
+
+/// The HTTP client a provider crate sends through. Cheap to share (`reqwest::Client` is pooled).
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    config: TransportConfig,
+    auth: Auth,
+    provider: &'static str,
+    decode_error: ErrorDecoder,
+    user_agent: HeaderValue,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("provider", &self.provider)
+            .field("base_url", &self.config.base_url.as_str())
+            .field("auth", &self.auth)
+            .field("timeout", &self.config.timeout)
+            .field("retry", &self.config.retry)
+            .finish()
+    }
+}
+
+impl Transport {
+    /// Builds the transport: redirects are never followed (a redirect could carry a non-`Authorization`
+    /// key header to another host), timeouts and the idle-pool timeout are set explicitly.
+    pub fn new(
+        provider: &'static str,
+        config: TransportConfig,
+        auth: Auth,
+        decode_error: ErrorDecoder,
+    ) -> Result<Transport> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| {
+                Error::configuration(format!("http client: {e}")).with_provider(provider)
+            })?;
+        let user_agent = HeaderValue::from_str(&format!(
+            "refunds-rust/{} ({provider})",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
+        Ok(Transport {
+            client,
+            config,
+            auth,
+            provider,
+            decode_error,
+            user_agent,
+        })
+    }
+
+    /// The provider id errors are tagged with.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// The URL a request goes to: every segment percent-encoded into exactly one path segment, so an
+    /// id like `../../admin?x=1` cannot change the path or add a query.
+    pub fn url(&self, request: &ApiRequest) -> Result<Url> {
+        let mut url = self.config.base_url.clone();
+        {
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|_| Error::configuration("base url cannot take a path"))?;
+            path.pop_if_empty();
+            for segment in &request.segments {
+                if segment.is_empty() || segment == "." || segment == ".." {
+                    return Err(Error::invalid_request(
+                        "id",
+                        format!("{segment:?} is not a valid path segment"),
+                    ));
+                }
+                path.push(segment);
+            }
+        }
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(request.query.iter());
+        }
+        Ok(url)
+    }
+
+    /// Sends `request`, retrying what is safe to retry, and returns the 2xx response or the error.
+    pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let url = self.url(request)?;
+        let policy = &self.config.retry;
+        let mut retry = 0u32;
+        loop {
+            let started = Instant::now();
+            let outcome = self.attempt(&url, request).await;
+            let error = match outcome {
+                Ok(response) if response.is_success() => {
+                    tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
+                        status = response.status, retry, elapsed_ms = started.elapsed().as_millis() as u64, "refunds http");
+                    return Ok(response);
+                }
+                Ok(response) => self.response_error(&response, request),
+                Err(error) => error,
+            };
+            tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
+                status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
+            let may_retry = retry < policy.max_retries
+                && is_retryable_failure(&error)
+                && (request.replay_safe || error.delivery() != Delivery::Ambiguous);
+            if !may_retry {
+                return Err(error);
+            }
+            let wait = match error.retry_after() {
+                Some(wait) if wait > policy.max_retry_after => return Err(error),
+                Some(wait) => wait,
+                None => policy.backoff(retry),
+            };
+            tokio::time::sleep(wait).await;
+            retry += 1;
+        }
+    }
+
+    async fn attempt(&self, url: &Url, request: &ApiRequest) -> Result<ApiResponse> {
+        let (auth_name, auth_value) = self.auth.header();
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url.clone())
+            .header(auth_name, auth_value)
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, self.user_agent.clone());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone());
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, request))?;
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let request_id = request_id_from_headers(&headers);
+        let cap = self.config.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(self.oversized(status, request_id, request));
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > cap {
+                        return Err(self.oversized(status, request_id, request));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(self
+                        .transport_error(&e, request)
+                        .with_http_status(status)
+                        .with_request_id(request_id));
+                }
+            }
+        }
+        Ok(ApiResponse {
+            status,
+            headers,
+            body,
+            request_id,
+        })
+    }
+
+    fn oversized(&self, status: u16, request_id: Option<String>, request: &ApiRequest) -> Error {
+        Error::decode(format!(
+            "response larger than {} bytes",
+            self.config.max_response_bytes
+        ))
+        .with_provider(self.provider)
+        .with_http_status(status)
+        .with_request_id(request_id)
+        .with_replay_safe(request.replay_safe)
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, request: &ApiRequest) -> Error {
+        let message = error_chain(e);
+        let (kind, delivery) = if e.is_connect() {
+            (ErrorKind::Transport, Delivery::NotSent)
+        } else if e.is_timeout() {
+            (ErrorKind::Timeout, Delivery::Ambiguous)
+        } else if e.is_builder() {
+            (ErrorKind::Configuration, Delivery::NotSent)
+        } else {
+            (ErrorKind::Transport, Delivery::Ambiguous)
+        };
+        Error::new(kind, delivery, message)
+            .with_provider(self.provider)
+            .with_replay_safe(request.replay_safe)
+            .redact(self.auth.secret())
+    }
+
+    fn response_error(&self, response: &ApiResponse, request: &ApiRequest) -> Error {
+        let decoded = (self.decode_error)(response);
+        let delivery = if response.status >= 500 {
+            Delivery::Ambiguous
+        } else {
+            Delivery::Rejected
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let retry_after = response
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, now));
+        let request_id = decoded
+            .request_id()
+            .map(str::to_owned)
+            .or_else(|| response.request_id.clone());
+        let mut error = decoded
+            .with_provider(self.provider)
+            .with_http_status(response.status)
+            .with_request_id(request_id)
+            .with_delivery(delivery)
+            .with_replay_safe(request.replay_safe);
+        if retry_after.is_some() {
+            error = error.with_retry_after(retry_after);
+        }
+        if error.body().is_none() && !matches!(error.kind(), ErrorKind::Validation) {
+            error = error.with_body(&response.body);
+        }
+        error.redact(self.auth.secret())
+    }
+}
+
+fn is_retryable_failure(error: &Error) -> bool {
+    match error.http_status() {
+        Some(status) if error.kind() != &ErrorKind::Transport => {
+            matches!(status, 408 | 429 | 500..=599) && error.kind() != &ErrorKind::Decode
+        }
+        _ => matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout),
+    }
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    // reqwest's message names the URL, which carries ids but never the key (keys go in headers).
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(base: &str) -> Transport {
+        Transport::new(
+            "test",
+            TransportConfig::new(base).unwrap(),
+            Auth::bearer("sk_test_x").unwrap(),
+            |r| {
+                Error::new(
+                    ErrorKind::Other,
+                    Delivery::Rejected,
+                    format!("status {}", r.status),
+                )
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ids_are_one_path_segment() {
+        let t = transport("https://api.example.com/v1/");
+        let url = t
+            .url(&ApiRequest::get(&["refunds", "../../admin?x=1"]))
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.example.com/v1/refunds/..%2F..%2Fadmin%3Fx=1"
+        );
+        assert_eq!(url.path_segments().unwrap().count(), 3);
+        assert!(url.query().is_none());
+        let url = t.url(&ApiRequest::get(&["refunds", "a/b#c d%2F"])).unwrap();
+        assert_eq!(url.path(), "/v1/refunds/a%2Fb%23c%20d%252F");
+        assert!(t.url(&ApiRequest::get(&["refunds", ".."])).is_err());
+        assert!(t.url(&ApiRequest::get(&["refunds", ""])).is_err());
+        let url = t
+            .url(&ApiRequest::get(&["refunds"]).query("starting_after", "a&b=c"))
+            .unwrap();
+        assert_eq!(url.query(), Some("starting_after=a%26b%3Dc"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://127.5.6.7").is_ok());
+        assert!(check_base_url("http://localhost:1").is_ok());
+        assert!(check_base_url("http://[::1]:1").is_ok());
+        assert!(check_base_url("https://api.example.com").is_ok());
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.1",
+            "http://localhost.evil.com",
+            "ftp://x",
+            "https://user:pw@api.example.com",
+            "https://api.example.com/?a=1",
+            "not a url",
+        ] {
+            let err = check_base_url(bad).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Configuration, "{bad}");
+        }
+    }
+
+    #[test]
+    fn retry_after_both_forms() {
+        let now = time::macros::datetime!(2015-10-21 07:27:58 UTC);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_is_bounded_full_jitter() {
+        let p = RetryPolicy::new();
+        for retry in 0..20 {
+            let ceiling = Duration::from_millis(500)
+                .saturating_mul(1 << retry.min(16))
+                .min(Duration::from_secs(8));
+            assert!(p.backoff(retry) <= ceiling);
+        }
+        let samples: std::collections::HashSet<_> = (0..50).map(|_| p.backoff(3)).collect();
+        assert!(samples.len() > 1, "jittered");
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert!(!format!("{:?}", transport("https://a.example")).contains("sk_test_x"));
+    }
+}

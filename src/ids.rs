@@ -1,0 +1,260 @@
+//! Identifier newtypes: refund ids, payment references and idempotency keys.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Longest id the SDK accepts from a caller; providers' own ids are far shorter.
+pub const MAX_ID_LEN: usize = 255;
+
+fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
+    if id.is_empty() {
+        return Err(Error::invalid_request(field, "must not be empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::invalid_request(
+            field,
+            format!("longer than {MAX_ID_LEN} bytes"),
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::invalid_request(
+            field,
+            "contains a control character",
+        ));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::invalid_request(field, "is a dot path segment"));
+    }
+    Ok(())
+}
+
+/// A provider's refund id (`re_...`, `ref_...`). Opaque: never parsed, always path-encoded when sent.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RefundId(String);
+
+impl RefundId {
+    /// Wraps a provider refund id; empty, over-long or control-character ids are refused.
+    pub fn new(id: impl Into<String>) -> Result<RefundId, Error> {
+        let id = id.into();
+        check_id("refund_id", &id)?;
+        Ok(RefundId(id))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RefundId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefundId({:?})", self.0)
+    }
+}
+
+impl fmt::Display for RefundId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What kind of object a [`PaymentRef`] names. Providers refund different things: a payment, a charge
+/// or a payment intent; a provider that needs one kind rejects the others before sending anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PaymentRefKind {
+    /// A payment (`pay_...`).
+    Payment,
+    /// A charge (`ch_...`).
+    Charge,
+    /// A payment intent (`pi_...`).
+    PaymentIntent,
+}
+
+impl PaymentRefKind {
+    /// The snake-case name, `"payment_intent"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PaymentRefKind::Payment => "payment",
+            PaymentRefKind::Charge => "charge",
+            PaymentRefKind::PaymentIntent => "payment_intent",
+        }
+    }
+}
+
+/// The thing a refund gives money back for, by kind and id.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PaymentRef {
+    kind: PaymentRefKind,
+    id: String,
+}
+
+impl PaymentRef {
+    /// A reference of an explicit kind; empty, over-long or control-character ids are refused.
+    pub fn new(kind: PaymentRefKind, id: impl Into<String>) -> Result<PaymentRef, Error> {
+        let id = id.into();
+        check_id("payment", &id)?;
+        Ok(PaymentRef { kind, id })
+    }
+
+    /// A payment (`pay_...`).
+    pub fn payment(id: impl Into<String>) -> Result<PaymentRef, Error> {
+        PaymentRef::new(PaymentRefKind::Payment, id)
+    }
+
+    /// A charge (`ch_...`).
+    pub fn charge(id: impl Into<String>) -> Result<PaymentRef, Error> {
+        PaymentRef::new(PaymentRefKind::Charge, id)
+    }
+
+    /// A payment intent (`pi_...`).
+    pub fn payment_intent(id: impl Into<String>) -> Result<PaymentRef, Error> {
+        PaymentRef::new(PaymentRefKind::PaymentIntent, id)
+    }
+
+    /// The kind of object referenced.
+    pub fn kind(&self) -> PaymentRefKind {
+        self.kind
+    }
+
+    /// The provider's id of that object.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Returns the id when the kind is one of `accepted`, else an `InvalidRequest` on field `payment`
+    /// that says which kinds the provider takes.
+    pub fn expect_kind(&self, provider: &str, accepted: &[PaymentRefKind]) -> Result<&str, Error> {
+        if accepted.contains(&self.kind) {
+            return Ok(&self.id);
+        }
+        let names: Vec<&str> = accepted.iter().map(PaymentRefKind::as_str).collect();
+        Err(Error::invalid_request(
+            "payment",
+            format!(
+                "{provider} refunds a {} reference, not a {}",
+                names.join(" or "),
+                self.kind.as_str()
+            ),
+        ))
+    }
+}
+
+impl fmt::Debug for PaymentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PaymentRef({}:{:?})", self.kind.as_str(), self.id)
+    }
+}
+
+impl fmt::Display for PaymentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// A key that makes a create safe to repeat: 1 to 255 printable ASCII characters.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Longest key accepted.
+    pub const MAX_LEN: usize = 255;
+
+    /// Checks and wraps a caller's key.
+    pub fn new(key: impl Into<String>) -> Result<IdempotencyKey, Error> {
+        let key = key.into();
+        if key.is_empty() || key.len() > Self::MAX_LEN {
+            return Err(Error::invalid_request(
+                "idempotency_key",
+                format!(
+                    "must be 1 to {} characters, got {}",
+                    Self::MAX_LEN,
+                    key.len()
+                ),
+            ));
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid_request(
+                "idempotency_key",
+                "must be printable ASCII without spaces",
+            ));
+        }
+        Ok(IdempotencyKey(key))
+    }
+
+    /// A fresh random key (128 bits from the operating system, as 32 hex digits after `rfd_`).
+    pub fn random() -> IdempotencyKey {
+        IdempotencyKey(format!("rfd_{:032x}", crate::adapter::random_u128()))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self, Error> {
+        IdempotencyKey::new(value)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(value: IdempotencyKey) -> String {
+        value.0
+    }
+}
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({:?})", self.0)
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        assert!(IdempotencyKey::new("").is_err());
+        assert!(IdempotencyKey::new("a".repeat(256)).is_err());
+        assert!(IdempotencyKey::new("a".repeat(255)).is_ok());
+        assert!(IdempotencyKey::new("has space").is_err());
+        assert!(IdempotencyKey::new("tab\there").is_err());
+        assert!(IdempotencyKey::new("ключ").is_err());
+        let err = IdempotencyKey::new("").unwrap_err();
+        assert_eq!(err.field(), Some("idempotency_key"));
+        let a = IdempotencyKey::random();
+        assert_ne!(a, IdempotencyKey::random());
+        assert!(IdempotencyKey::new(a.as_str()).is_ok());
+    }
+
+    #[test]
+    fn payment_kinds_are_enforced() {
+        let pi = PaymentRef::payment_intent("pi_1").unwrap();
+        assert_eq!(
+            pi.expect_kind("x", &[PaymentRefKind::PaymentIntent])
+                .unwrap(),
+            "pi_1"
+        );
+        let err = pi.expect_kind("x", &[PaymentRefKind::Charge]).unwrap_err();
+        assert_eq!(err.field(), Some("payment"));
+        assert!(PaymentRef::charge("").is_err());
+        assert!(PaymentRef::charge("ch\n1").is_err());
+        assert!(RefundId::new("x".repeat(256)).is_err());
+    }
+}

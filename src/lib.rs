@@ -1,0 +1,54 @@
+//! # refunds
+//!
+//! One typed interface to refunds across payment providers. Every provider crate (`refunds-fourgeeks`,
+//! `refunds-xpay`, `refunds-cursor`, `refunds-syncgram`, `refunds-wooshpay`) implements
+//! [`RefundProvider`], so an application calls [`RefundProvider::create_refund`],
+//! [`RefundProvider::get_refund`] and [`RefundProvider::list_refunds`] the same way on each and gets the
+//! same [`Refund`] back:
+//!
+//! - **exact money**: [`Money`] is integer minor units plus an ISO 4217 [`Currency`]; decimal text is
+//!   parsed exactly and more precision than the currency has is an error, never a rounding;
+//! - **a normalized status** ([`RefundStatus`]), with unknown provider strings kept;
+//! - **the provider's raw JSON** on every refund ([`Refund::raw`]);
+//! - **errors that say what happened** ([`Error`]): a kind, the HTTP status, the provider's code and
+//!   message, the request id, and whether the request was not sent, rejected, or may have been
+//!   applied ([`Delivery`]). A create is never re-sent unless the provider de-duplicates it.
+//!
+//! Walk a whole list with [`RefundProviderExt::refunds_stream`]. Provider authors build on
+//! [`adapter`]. With the `testkit` feature, [`testkit`] has an in-memory provider and the conformance
+//! suite every provider crate runs; with `sandbox`, [`sandbox`] is the stateful offline simulator.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod adapter;
+mod currency;
+mod error;
+mod ids;
+mod model;
+mod money;
+mod provider;
+mod raw;
+mod stream;
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use currency::Currency;
+pub use error::{Delivery, Error, ErrorKind, FieldError, MAX_ERROR_BODY, Result};
+pub use ids::{IdempotencyKey, MAX_ID_LEN, PaymentRef, PaymentRefKind, RefundId};
+pub use model::{
+    CreateRefund, ListRefunds, MAX_METADATA_ENTRIES, MAX_TEXT_LEN, Page, PageCursor, Refund,
+    RefundReason, RefundStatus, check_text,
+};
+pub use money::{AmountError, Money};
+pub use provider::{
+    Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create,
+};
+pub use raw::RawJson;
+pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
+
+/// Re-exported so provider crates and applications name the same versions.
+pub use async_trait::async_trait;
+pub use time::OffsetDateTime;

@@ -1,0 +1,242 @@
+//! The `RefundProvider` trait every provider implements, and what a provider says it can do.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
+use crate::model::{CreateRefund, ListRefunds, Page, Refund};
+
+/// How a provider pages its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PagingStyle {
+    /// `limit` + `offset`, usually with a total: pages can be fetched concurrently.
+    Offset,
+    /// An object id to start after: pages must be fetched one after the other.
+    Cursor,
+    /// The list endpoint exists but its paging is not documented: one page only.
+    SinglePage,
+}
+
+/// How (and whether) a provider de-duplicates a repeated create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdempotencySupport {
+    /// Not documented: the SDK never re-sends a create.
+    None,
+    /// An `Idempotency-Key` style header.
+    Header,
+    /// A field in the request body.
+    BodyField,
+}
+
+impl IdempotencySupport {
+    /// True when a create carrying a key may be retried safely.
+    pub fn is_native(&self) -> bool {
+        !matches!(self, IdempotencySupport::None)
+    }
+}
+
+/// What a provider supports, so callers can check before calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Refunds of part of a payment.
+    pub partial_refunds: bool,
+    /// Retrieve a refund by id.
+    pub retrieve: bool,
+    /// Retrieve the refund of a payment (`get_refund_by_payment`).
+    pub retrieve_by_payment: bool,
+    /// List refunds, and how it pages; `None` when there is no list.
+    pub list: Option<PagingStyle>,
+    /// The list filters by status.
+    pub list_status_filter: bool,
+    /// Cancel a refund.
+    pub cancel: bool,
+    /// How repeated creates are de-duplicated.
+    pub idempotency: IdempotencySupport,
+    /// The payment reference kinds a create accepts.
+    pub payment_kinds: Vec<PaymentRefKind>,
+}
+
+impl Capabilities {
+    /// Create and retrieve by id with a `Payment` reference; nothing else. Adjust with the setters.
+    pub fn new() -> Capabilities {
+        Capabilities {
+            partial_refunds: true,
+            retrieve: true,
+            retrieve_by_payment: false,
+            list: None,
+            list_status_filter: false,
+            cancel: false,
+            idempotency: IdempotencySupport::None,
+            payment_kinds: vec![PaymentRefKind::Payment],
+        }
+    }
+    /// Sets partial refund support.
+    pub fn partial_refunds(mut self, yes: bool) -> Self {
+        self.partial_refunds = yes;
+        self
+    }
+    /// Sets retrieve-by-id support.
+    pub fn retrieve(mut self, yes: bool) -> Self {
+        self.retrieve = yes;
+        self
+    }
+    /// Sets retrieve-by-payment support.
+    pub fn retrieve_by_payment(mut self, yes: bool) -> Self {
+        self.retrieve_by_payment = yes;
+        self
+    }
+    /// Sets list support and paging style.
+    pub fn list(mut self, style: Option<PagingStyle>) -> Self {
+        self.list = style;
+        self
+    }
+    /// Sets status filter support on list.
+    pub fn list_status_filter(mut self, yes: bool) -> Self {
+        self.list_status_filter = yes;
+        self
+    }
+    /// Sets cancel support.
+    pub fn cancel(mut self, yes: bool) -> Self {
+        self.cancel = yes;
+        self
+    }
+    /// Sets idempotency support.
+    pub fn idempotency(mut self, support: IdempotencySupport) -> Self {
+        self.idempotency = support;
+        self
+    }
+    /// Sets the accepted payment reference kinds.
+    pub fn payment_kinds(mut self, kinds: &[PaymentRefKind]) -> Self {
+        self.payment_kinds = kinds.to_vec();
+        self
+    }
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities::new()
+    }
+}
+
+/// Who a provider is and what it can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderInfo {
+    /// Stable machine id, also written into [`Refund::provider`] (`"fourgeeks"`).
+    pub id: &'static str,
+    /// Display name (`"4Geeks Payments"`).
+    pub name: &'static str,
+    /// What it supports.
+    pub capabilities: Capabilities,
+}
+
+impl ProviderInfo {
+    /// Provider info.
+    pub fn new(id: &'static str, name: &'static str, capabilities: Capabilities) -> ProviderInfo {
+        ProviderInfo {
+            id,
+            name,
+            capabilities,
+        }
+    }
+
+    /// An `Unsupported` error naming this provider and the operation.
+    pub fn unsupported(&self, operation: &str) -> Error {
+        Error::unsupported(format!("{} does not support {operation}", self.name))
+            .with_provider(self.id)
+    }
+}
+
+/// One provider's refunds, behind one interface. Object safe: use it as `Arc<dyn RefundProvider>`.
+///
+/// Implementations check input before sending (errors name the field), never re-send a create
+/// the provider cannot de-duplicate, and keep the provider's raw JSON on every [`Refund`].
+#[async_trait]
+pub trait RefundProvider: Send + Sync + fmt::Debug {
+    /// Who this is and what it supports.
+    fn info(&self) -> &ProviderInfo;
+
+    /// Refunds a payment fully (no amount) or in part.
+    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund>;
+
+    /// Retrieves one refund by id.
+    async fn get_refund(&self, id: &RefundId) -> Result<Refund>;
+
+    /// One page of refunds. Use [`crate::RefundProviderExt::refunds_stream`] to walk them all.
+    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>>;
+
+    /// The refund of a payment, where the provider looks refunds up by payment.
+    async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
+        let _ = payment;
+        Err(self.info().unsupported("retrieving a refund by payment"))
+    }
+
+    /// Cancels a refund that has not completed.
+    async fn cancel_refund(&self, id: &RefundId) -> Result<Refund> {
+        let _ = id;
+        Err(self.info().unsupported("canceling refunds"))
+    }
+
+    /// Finds refunds that an earlier create may have made, to resolve an `Ambiguous` error
+    /// ([`Error::pending_create`]): refunds of the same payment, with the same amount (when one was
+    /// given) and the same merchant reference (when one was given and the provider reports it).
+    ///
+    /// The default walks the list; providers with a better lookup override it. An empty result after
+    /// the provider has settled means the create was not applied.
+    async fn find_created(&self, request: &CreateRefund) -> Result<Vec<Refund>> {
+        if self.info().capabilities.list.is_none() {
+            if self.info().capabilities.retrieve_by_payment {
+                return match self.get_refund_by_payment(request.payment()).await {
+                    Ok(refund) => Ok(vec![refund]
+                        .into_iter()
+                        .filter(|r| matches_create(r, request))
+                        .collect()),
+                    Err(e) if e.is_not_found() => Ok(Vec::new()),
+                    Err(e) => Err(e),
+                };
+            }
+            return Err(self
+                .info()
+                .unsupported("looking up refunds (no list endpoint)"));
+        }
+        let mut found = Vec::new();
+        let mut list = ListRefunds::new();
+        loop {
+            let page = self.list_refunds(&list).await?;
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|r| matches_create(r, request)),
+            );
+            match page.next {
+                Some(next) => list = list.cursor(next),
+                None => return Ok(found),
+            }
+        }
+    }
+}
+
+/// True when `refund` could be the result of `request` (same payment id, amount and reference where
+/// both sides have them).
+pub fn matches_create(refund: &Refund, request: &CreateRefund) -> bool {
+    if refund.payment.id() != request.payment().id() {
+        return false;
+    }
+    if let Some(amount) = request.amount_requested() {
+        if refund.amount.minor() != amount.minor() {
+            return false;
+        }
+    }
+    match (
+        request.merchant_reference_given(),
+        refund.merchant_reference.as_deref(),
+    ) {
+        (Some(asked), Some(seen)) => asked == seen,
+        _ => true,
+    }
+}
