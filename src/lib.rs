@@ -30,6 +30,8 @@ mod provider;
 mod raw;
 mod stream;
 
+#[cfg(any(feature = "testkit", feature = "sandbox"))]
+pub mod ledger;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 #[cfg(feature = "testkit")]

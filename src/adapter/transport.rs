@@ -67,6 +67,25 @@ impl RetryPolicy {
         self
     }
 
+    /// Whether to retry after `error` on retry number `retry` (0-based), and how long to wait first.
+    ///
+    /// Retried: 408, 429 and 5xx answers and connection failures, but a request that may have reached the
+    /// provider (`Delivery::Ambiguous`) only when it is replay-safe. A `Retry-After` longer than
+    /// [`RetryPolicy::max_retry_after`] ends the retries and is left to the caller.
+    pub fn next_retry(&self, retry: u32, error: &Error, replay_safe: bool) -> Option<Duration> {
+        let may_retry = retry < self.max_retries
+            && is_retryable_failure(error)
+            && (replay_safe || error.delivery() != Delivery::Ambiguous);
+        if !may_retry {
+            return None;
+        }
+        match error.retry_after() {
+            Some(wait) if wait > self.max_retry_after => None,
+            Some(wait) => Some(wait),
+            None => Some(self.backoff(retry)),
+        }
+    }
+
     /// Full-jitter backoff before retry number `retry` (0-based): uniform in `[0, min(cap, base·2^retry)]`.
     pub fn backoff(&self, retry: u32) -> Duration {
         let ceiling = self
@@ -447,16 +466,8 @@ impl Transport {
             };
             tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
                 status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
-            let may_retry = retry < policy.max_retries
-                && is_retryable_failure(&error)
-                && (request.replay_safe || error.delivery() != Delivery::Ambiguous);
-            if !may_retry {
+            let Some(wait) = policy.next_retry(retry, &error, request.replay_safe) else {
                 return Err(error);
-            }
-            let wait = match error.retry_after() {
-                Some(wait) if wait > policy.max_retry_after => return Err(error),
-                Some(wait) => wait,
-                None => policy.backoff(retry),
             };
             tokio::time::sleep(wait).await;
             retry += 1;

@@ -1,1 +1,52 @@
-//! testkit
+//! Test support: the conformance suite every provider runs, and the in-memory reference provider.
+//!
+//! A provider crate implements [`Harness`] (usually over wiremock, with its own wire format) and
+//! invokes [`conformance_tests!`](crate::conformance_tests) in `tests/conformance.rs`:
+//!
+//! ```text
+//! refunds::conformance_tests!(my_provider_tests::WireHarness::new());
+//! ```
+//!
+//! Each scenario becomes one named `#[tokio::test]`. The scenarios speak of situations
+//! ([`Situation`]), not stubs, so the same suite also runs against stateful backends: the in-memory
+//! [`MemoryProvider`] (the reference run in this crate's `tests/`) and the sandbox.
+
+pub mod conformance;
+mod harness;
+mod memory;
+pub mod wire;
+
+pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
+pub use memory::{MemoryBackend, MemoryHarness, MemoryProvider};
+pub use wire::{WireBackend, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+
+/// The path segment an id becomes on the wire (as the transport encodes it), for wiremock `path`
+/// matchers: `encoded_segment("../a?b")` is `"..%2Fa%3Fb"`.
+pub fn encoded_segment(id: &str) -> String {
+    let mut url = url::Url::parse("http://x/").expect("static url");
+    url.path_segments_mut().expect("base").push(id);
+    url.path().trim_start_matches('/').to_owned()
+}
+
+/// One `#[tokio::test]` per conformance scenario, against the harness expression given.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($harness:expr) => {
+        $crate::conformance_tests!(@tests $harness;
+            full_refund, partial_refund, several_partials, amount_over_refundable, unknown_payment,
+            unauthorized_401, not_found_404, validation_error_with_fields, rate_limited_429_retry_after,
+            server_error_then_ok_with_idempotency_key, server_error_without_key_is_ambiguous,
+            malformed_body, unknown_status_string, list_three_pages_each_once, zero_decimal_currency,
+            three_decimal_currency, request_facts, secret_absent_from_debug, unsupported_operations,
+            bad_input_not_sent, path_injection_stays_one_segment);
+    };
+    (@tests $harness:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let harness = $harness;
+                $crate::testkit::conformance::$name(&harness).await;
+            }
+        )*
+    };
+}

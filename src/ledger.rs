@@ -1,0 +1,578 @@
+//! A simulated refund ledger: payments, refunds, refundable balances, idempotency and a clock.
+//!
+//! It is the state behind the in-memory reference provider and behind every provider's sandbox, so
+//! that all of them enforce the same rules: several partial refunds until nothing is left, then a
+//! rejection; a repeated idempotency key returns the original refund, or a conflict when the request
+//! differs; refunds start `pending` and settle to `succeeded` (or `failed`) on [`Ledger::settle_all`]
+//! or when the clock passes the settle delay.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::currency::Currency;
+use crate::model::RefundStatus;
+use crate::money::Money;
+
+/// Whether a payment can be refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PaymentState {
+    /// Captured: refundable.
+    Succeeded,
+    /// Not captured yet: not refundable.
+    Pending,
+    /// Failed: not refundable.
+    Failed,
+}
+
+/// A seeded payment.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PaymentRecord {
+    /// The payment id.
+    pub id: String,
+    /// The captured amount.
+    pub captured: Money,
+    /// Minor units refunded or on their way (failed refunds give their amount back).
+    pub refunded: i64,
+    /// Refundable or not.
+    pub state: PaymentState,
+}
+
+impl PaymentRecord {
+    /// What can still be refunded.
+    pub fn refundable(&self) -> Money {
+        Money::from_minor(
+            self.captured.minor() - self.refunded,
+            self.captured.currency(),
+        )
+    }
+}
+
+/// How a simulated refund ends when it settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SimulatedOutcome {
+    /// It succeeds.
+    #[default]
+    Succeed,
+    /// It fails and the amount becomes refundable again.
+    Fail,
+}
+
+/// A refund the ledger holds.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RefundRecord {
+    /// The refund id.
+    pub id: String,
+    /// The payment refunded.
+    pub payment_id: String,
+    /// The amount.
+    pub amount: Money,
+    /// The status (an `Unknown` status can be forced for tests).
+    pub status: RefundStatus,
+    /// The reason as sent.
+    pub reason: Option<String>,
+    /// The merchant reference as sent.
+    pub reference: Option<String>,
+    /// The description as sent.
+    pub description: Option<String>,
+    /// Metadata as sent.
+    pub metadata: BTreeMap<String, String>,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+    /// The fee charged.
+    pub fee: Option<Money>,
+    /// The idempotency key it was created with.
+    pub idempotency_key: Option<String>,
+    /// How it will settle.
+    pub outcome: SimulatedOutcome,
+    /// Creation time (ledger clock).
+    pub created_at: OffsetDateTime,
+    /// Last change (ledger clock).
+    pub updated_at: OffsetDateTime,
+    /// Settlement time.
+    pub completed_at: Option<OffsetDateTime>,
+}
+
+impl RefundRecord {
+    /// A record as an existing refund (for seeding), created now by the ledger clock at use.
+    pub fn new(
+        id: impl Into<String>,
+        payment_id: impl Into<String>,
+        amount: Money,
+        status: RefundStatus,
+    ) -> Self {
+        let epoch = OffsetDateTime::UNIX_EPOCH;
+        RefundRecord {
+            id: id.into(),
+            payment_id: payment_id.into(),
+            amount,
+            status,
+            reason: None,
+            reference: None,
+            description: None,
+            metadata: BTreeMap::new(),
+            failure_reason: None,
+            fee: None,
+            idempotency_key: None,
+            outcome: SimulatedOutcome::Succeed,
+            created_at: epoch,
+            updated_at: epoch,
+            completed_at: None,
+        }
+    }
+}
+
+/// A create as the ledger sees it, after the provider skin decoded the wire request.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct RefundDraft {
+    /// The payment to refund.
+    pub payment_id: String,
+    /// Minor units; `None` refunds everything left.
+    pub amount_minor: Option<i64>,
+    /// The currency the request named, if it named one (checked against the payment's).
+    pub currency: Option<Currency>,
+    /// Reason text.
+    pub reason: Option<String>,
+    /// Merchant reference.
+    pub reference: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Idempotency key, if the request carried one.
+    pub idempotency_key: Option<String>,
+    /// A fingerprint of the request (its body); a reused key with another fingerprint is a conflict.
+    pub fingerprint: String,
+    /// How it settles.
+    pub outcome: SimulatedOutcome,
+    /// The fee to record.
+    pub fee_minor: Option<i64>,
+}
+
+impl RefundDraft {
+    /// A full refund of `payment_id`.
+    pub fn new(payment_id: impl Into<String>) -> RefundDraft {
+        RefundDraft {
+            payment_id: payment_id.into(),
+            ..RefundDraft::default()
+        }
+    }
+}
+
+/// What a create did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CreateOutcome {
+    /// A new refund.
+    Created(RefundRecord),
+    /// The same idempotency key and request again: the original refund, nothing new.
+    Replayed(RefundRecord),
+}
+
+impl CreateOutcome {
+    /// The refund either way.
+    pub fn record(&self) -> &RefundRecord {
+        match self {
+            CreateOutcome::Created(r) | CreateOutcome::Replayed(r) => r,
+        }
+    }
+}
+
+/// Why the ledger refused a create.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// No such payment.
+    #[error("no such payment: {0}")]
+    PaymentNotFound(String),
+    /// The payment is not captured.
+    #[error("payment {0} is not refundable in its state")]
+    PaymentNotRefundable(String),
+    /// Asked for more than is left.
+    #[error("amount exceeds the refundable balance of {available}")]
+    AmountExceedsRefundable {
+        /// What is left.
+        available: Money,
+    },
+    /// Nothing is left to refund.
+    #[error("payment {0} is already fully refunded")]
+    AlreadyRefunded(String),
+    /// Same key, different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyConflict,
+    /// Zero or negative.
+    #[error("amount must be positive")]
+    InvalidAmount,
+    /// The request's currency is not the payment's.
+    #[error("currency {requested} does not match the payment's {payment}")]
+    CurrencyMismatch {
+        /// Asked.
+        requested: String,
+        /// The payment's.
+        payment: String,
+    },
+}
+
+#[derive(Debug)]
+struct State {
+    payments: BTreeMap<String, PaymentRecord>,
+    refunds: Vec<RefundRecord>,
+    index: HashMap<String, usize>,
+    idempotency: HashMap<String, (String, String)>,
+    next_id: u64,
+    id_prefix: String,
+    now: OffsetDateTime,
+    settle_after: Option<Duration>,
+}
+
+/// The shared simulated ledger. Cheap to clone; clones share state.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    state: Arc<Mutex<State>>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger::new("re_")
+    }
+}
+
+impl Ledger {
+    /// An empty ledger whose refund ids start with `id_prefix` (`"re_"`, `"ref_"`). The clock starts at
+    /// 2024-01-01T00:00:00Z and moves only when told ([`Ledger::advance`]), so runs are repeatable.
+    pub fn new(id_prefix: &str) -> Ledger {
+        Ledger {
+            state: Arc::new(Mutex::new(State {
+                payments: BTreeMap::new(),
+                refunds: Vec::new(),
+                index: HashMap::new(),
+                idempotency: HashMap::new(),
+                next_id: 1,
+                id_prefix: id_prefix.to_owned(),
+                now: time::macros::datetime!(2024-01-01 00:00:00 UTC),
+                settle_after: None,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every update is one step).
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a captured, refundable payment.
+    pub fn seed_payment(&self, id: &str, captured: Money) {
+        self.seed_payment_in_state(id, captured, PaymentState::Succeeded);
+    }
+
+    /// Adds a payment in a given state.
+    pub fn seed_payment_in_state(&self, id: &str, captured: Money, state: PaymentState) {
+        self.lock().payments.insert(
+            id.to_owned(),
+            PaymentRecord {
+                id: id.to_owned(),
+                captured,
+                refunded: 0,
+                state,
+            },
+        );
+    }
+
+    /// A payment.
+    pub fn payment(&self, id: &str) -> Option<PaymentRecord> {
+        self.lock().payments.get(id).cloned()
+    }
+
+    /// Inserts an existing refund as is (for seeding lists); its times are set to the clock.
+    pub fn insert_refund(&self, mut record: RefundRecord) {
+        let mut s = self.lock();
+        record.created_at = s.now;
+        record.updated_at = s.now;
+        let i = s.refunds.len();
+        s.index.insert(record.id.clone(), i);
+        s.refunds.push(record);
+    }
+
+    /// Applies a create: idempotency first, then the payment's state and balance.
+    pub fn create_refund(&self, draft: RefundDraft) -> Result<CreateOutcome, LedgerError> {
+        let mut s = self.lock();
+        if let Some(key) = &draft.idempotency_key {
+            if let Some((fingerprint, id)) = s.idempotency.get(key) {
+                if *fingerprint != draft.fingerprint {
+                    return Err(LedgerError::IdempotencyConflict);
+                }
+                let record = s.refunds[s.index[id]].clone();
+                return Ok(CreateOutcome::Replayed(record));
+            }
+        }
+        let payment = s
+            .payments
+            .get(&draft.payment_id)
+            .ok_or_else(|| LedgerError::PaymentNotFound(draft.payment_id.clone()))?;
+        if payment.state != PaymentState::Succeeded {
+            return Err(LedgerError::PaymentNotRefundable(payment.id.clone()));
+        }
+        let currency = payment.captured.currency();
+        if let Some(requested) = draft.currency {
+            if requested != currency {
+                return Err(LedgerError::CurrencyMismatch {
+                    requested: requested.code().to_owned(),
+                    payment: currency.code().to_owned(),
+                });
+            }
+        }
+        let available = payment.refundable();
+        if available.minor() <= 0 {
+            return Err(LedgerError::AlreadyRefunded(payment.id.clone()));
+        }
+        let amount = draft.amount_minor.unwrap_or(available.minor());
+        if amount <= 0 {
+            return Err(LedgerError::InvalidAmount);
+        }
+        if amount > available.minor() {
+            return Err(LedgerError::AmountExceedsRefundable { available });
+        }
+        let id = format!("{}{:06}", s.id_prefix, s.next_id);
+        s.next_id += 1;
+        let now = s.now;
+        let record = RefundRecord {
+            id: id.clone(),
+            payment_id: draft.payment_id.clone(),
+            amount: Money::from_minor(amount, currency),
+            status: RefundStatus::Pending,
+            reason: draft.reason,
+            reference: draft.reference,
+            description: draft.description,
+            metadata: draft.metadata,
+            failure_reason: None,
+            fee: draft.fee_minor.map(|f| Money::from_minor(f, currency)),
+            idempotency_key: draft.idempotency_key.clone(),
+            outcome: draft.outcome,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+        };
+        if let Some(p) = s.payments.get_mut(&draft.payment_id) {
+            p.refunded += amount;
+        }
+        if let Some(key) = draft.idempotency_key {
+            s.idempotency.insert(key, (draft.fingerprint, id.clone()));
+        }
+        let i = s.refunds.len();
+        s.index.insert(id, i);
+        s.refunds.push(record.clone());
+        Ok(CreateOutcome::Created(record))
+    }
+
+    /// A refund by id.
+    pub fn refund(&self, id: &str) -> Option<RefundRecord> {
+        let s = self.lock();
+        s.index.get(id).map(|&i| s.refunds[i].clone())
+    }
+
+    /// All refunds in creation order.
+    pub fn refunds(&self) -> Vec<RefundRecord> {
+        self.lock().refunds.clone()
+    }
+
+    /// The refunds of one payment, in creation order.
+    pub fn refunds_for_payment(&self, payment_id: &str) -> Vec<RefundRecord> {
+        self.lock()
+            .refunds
+            .iter()
+            .filter(|r| r.payment_id == payment_id)
+            .cloned()
+            .collect()
+    }
+
+    /// How many refunds exist.
+    pub fn refund_count(&self) -> usize {
+        self.lock().refunds.len()
+    }
+
+    /// Forces a status (for example an undocumented string) on a refund.
+    pub fn set_status(&self, id: &str, status: RefundStatus) -> bool {
+        let mut s = self.lock();
+        let now = s.now;
+        match s.index.get(id).copied() {
+            Some(i) => {
+                s.refunds[i].status = status;
+                s.refunds[i].updated_at = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Settles every pending refund now; returns how many changed.
+    pub fn settle_all(&self) -> usize {
+        let mut s = self.lock();
+        let ids: Vec<String> = s
+            .refunds
+            .iter()
+            .filter(|r| !r.status.is_terminal())
+            .map(|r| r.id.clone())
+            .collect();
+        ids.iter().filter(|id| settle_locked(&mut s, id)).count()
+    }
+
+    /// Settles one refund; false when it was not pending.
+    pub fn settle(&self, id: &str) -> bool {
+        settle_locked(&mut self.lock(), id)
+    }
+
+    /// Refunds settle by themselves once the clock is `delay` past their creation.
+    pub fn settle_after(&self, delay: Option<Duration>) {
+        self.lock().settle_after = delay;
+    }
+
+    /// The ledger clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.lock().now
+    }
+
+    /// Moves the clock forward and settles what is due.
+    pub fn advance(&self, by: Duration) {
+        let mut s = self.lock();
+        s.now += by;
+        if let Some(delay) = s.settle_after {
+            let due_before = s.now - delay;
+            let due: Vec<String> = s
+                .refunds
+                .iter()
+                .filter(|r| !r.status.is_terminal() && r.created_at <= due_before)
+                .map(|r| r.id.clone())
+                .collect();
+            for id in due {
+                settle_locked(&mut s, &id);
+            }
+        }
+    }
+}
+
+fn settle_locked(s: &mut State, id: &str) -> bool {
+    let Some(&i) = s.index.get(id) else {
+        return false;
+    };
+    let now = s.now;
+    let record = &mut s.refunds[i];
+    if record.status.is_terminal() {
+        return false;
+    }
+    record.updated_at = now;
+    record.completed_at = Some(now);
+    match record.outcome {
+        SimulatedOutcome::Succeed => record.status = RefundStatus::Succeeded,
+        SimulatedOutcome::Fail => {
+            record.status = RefundStatus::Failed;
+            record.failure_reason = Some("simulated failure".to_owned());
+            let (payment_id, amount) = (record.payment_id.clone(), record.amount.minor());
+            if let Some(p) = s.payments.get_mut(&payment_id) {
+                p.refunded -= amount;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::USD)
+    }
+
+    fn draft(payment: &str, amount: Option<i64>) -> RefundDraft {
+        let mut d = RefundDraft::new(payment);
+        d.amount_minor = amount;
+        d
+    }
+
+    #[test]
+    fn partials_until_nothing_is_left() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        assert!(l.create_refund(draft("pay_1", Some(400))).is_ok());
+        assert!(matches!(
+            l.create_refund(draft("pay_1", Some(700))),
+            Err(LedgerError::AmountExceedsRefundable { available }) if available == usd(600)
+        ));
+        let full = l.create_refund(draft("pay_1", None)).unwrap();
+        assert_eq!(full.record().amount, usd(600));
+        assert_eq!(
+            l.create_refund(draft("pay_1", Some(1))),
+            Err(LedgerError::AlreadyRefunded("pay_1".into()))
+        );
+        assert!(matches!(
+            l.create_refund(draft("pay_2", None)),
+            Err(LedgerError::PaymentNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn idempotency_replays_or_conflicts() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        let mut d = draft("pay_1", Some(100));
+        d.idempotency_key = Some("k1".into());
+        d.fingerprint = "body-a".into();
+        let first = l.create_refund(d.clone()).unwrap();
+        let again = l.create_refund(d.clone()).unwrap();
+        assert!(matches!(again, CreateOutcome::Replayed(_)));
+        assert_eq!(first.record(), again.record());
+        assert_eq!(l.refund_count(), 1);
+        d.fingerprint = "body-b".into();
+        assert_eq!(l.create_refund(d), Err(LedgerError::IdempotencyConflict));
+    }
+
+    #[test]
+    fn lifecycle_by_settle_and_by_clock() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        let mut failing = draft("pay_1", Some(1000));
+        failing.outcome = SimulatedOutcome::Fail;
+        let r = l.create_refund(failing).unwrap().record().clone();
+        assert_eq!(r.status, RefundStatus::Pending);
+        assert_eq!(l.settle_all(), 1);
+        assert_eq!(l.refund(&r.id).unwrap().status, RefundStatus::Failed);
+        assert_eq!(
+            l.payment("pay_1").unwrap().refundable(),
+            usd(1000),
+            "a failed refund gives the balance back"
+        );
+        l.settle_after(Some(Duration::from_secs(60)));
+        let r2 = l
+            .create_refund(draft("pay_1", Some(10)))
+            .unwrap()
+            .record()
+            .clone();
+        l.advance(Duration::from_secs(30));
+        assert_eq!(l.refund(&r2.id).unwrap().status, RefundStatus::Pending);
+        l.advance(Duration::from_secs(30));
+        let settled = l.refund(&r2.id).unwrap();
+        assert_eq!(settled.status, RefundStatus::Succeeded);
+        assert!(settled.completed_at.is_some());
+    }
+
+    #[test]
+    fn currency_must_match_the_payment() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        let mut d = draft("pay_1", Some(1));
+        d.currency = Some(Currency::EUR);
+        assert!(matches!(
+            l.create_refund(d),
+            Err(LedgerError::CurrencyMismatch { .. })
+        ));
+    }
+}
