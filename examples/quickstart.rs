@@ -1,1 +1,2 @@
+//! Multi-provider quickstart (work in progress).
 fn main() {}

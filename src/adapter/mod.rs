@@ -11,6 +11,8 @@
 //! - [`timestamp`]: RFC 3339, unix seconds and unix milliseconds as serde `with` modules.
 //! - [`paging`]: offset and id cursors inside the opaque [`crate::PageCursor`], and page-size checks.
 //! - [`StatusMap`]: provider status strings onto [`crate::RefundStatus`], unknown strings kept.
+//! - [`ClientSettings`] and [`client_settings_setters!`](crate::client_settings_setters): the builder
+//!   settings every client shares.
 //! - [`WithRaw`]: parse a wire object and keep its exact JSON for [`crate::Refund::raw`].
 //!
 //! Application code does not need this module.
@@ -20,6 +22,7 @@ mod auth;
 mod json;
 pub mod paging;
 mod secret;
+mod settings;
 mod status;
 pub mod timestamp;
 mod transport;
@@ -27,6 +30,7 @@ mod transport;
 pub use auth::{Auth, base64_decode, base64_encode};
 pub use json::WithRaw;
 pub use secret::Secret;
+pub use settings::ClientSettings;
 pub use status::StatusMap;
 pub use transport::{
     ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, Transport, TransportConfig, check_base_url,

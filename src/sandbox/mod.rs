@@ -1,1 +1,40 @@
-//! sandbox
+//! The embedded sandbox: a stateful, offline simulator of a provider's HTTP API on 127.0.0.1.
+//!
+//! The core supplies what every provider shares: the [`Ledger`] (payments, refunds, balances,
+//! idempotency, a clock), the [`FaultPlan`] (503, 429 with `Retry-After`, a reset connection, a slow
+//! response, "applied but the response was lost"), and the HTTP server ([`Sandbox`]). Each provider
+//! crate supplies a [`Skin`]: its paths, auth check, field names, units, paging and error bodies over
+//! the ledger, written with the crate's own wire types so that client and server cannot drift.
+//!
+//! A user's test starts a provider sandbox, seeds a payment and points the real client at it:
+//!
+//! ```text
+//! let sandbox = refunds_xpay::sandbox::start().await?;
+//! sandbox.ledger().seed_payment("ch_1", Money::from_minor(50_000, Currency::EGP));
+//! let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
+//! ```
+
+mod fault;
+mod http_types;
+mod server;
+
+pub use crate::ledger::{
+    CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord,
+    SimulatedOutcome,
+};
+pub use fault::{Fault, FaultCounts, FaultPlan};
+pub use http_types::{SandboxRequest, SandboxResponse};
+pub use server::Sandbox;
+
+/// A provider's face over the shared ledger: it answers one HTTP request the way the provider would.
+pub trait Skin: Send + Sync + 'static {
+    /// The provider id (`"xpay"`), for logs.
+    fn provider(&self) -> &'static str;
+
+    /// Answers `request` against `ledger`: check the auth header (401 in the provider's shape when
+    /// wrong), route, decode the body with the crate's wire types, apply to the ledger, encode.
+    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse;
+
+    /// The provider's error answer for an HTTP status the fault plan injects (429, 503).
+    fn error_response(&self, status: u16, message: &str) -> SandboxResponse;
+}

@@ -111,15 +111,24 @@ pub struct HarnessOptions {
     pub currency: Currency,
     /// Retries the client may make (backoff kept tiny by the harness).
     pub max_retries: u32,
+    /// The client's whole-request timeout.
+    pub timeout: std::time::Duration,
 }
 
 impl HarnessOptions {
-    /// Options.
+    /// Options with a 10 s timeout.
     pub fn new(currency: Currency, max_retries: u32) -> HarnessOptions {
         HarnessOptions {
             currency,
             max_retries,
+            timeout: std::time::Duration::from_secs(10),
         }
+    }
+
+    /// Sets the client timeout.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> HarnessOptions {
+        self.timeout = timeout;
+        self
     }
 }
 

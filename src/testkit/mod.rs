@@ -14,6 +14,8 @@
 pub mod conformance;
 mod harness;
 mod memory;
+#[cfg(feature = "sandbox")]
+pub mod sandbox_suite;
 pub mod wire;
 
 pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};

@@ -1,0 +1,2 @@
+//! 4Geeks Payments example (work in progress).
+fn main() {}

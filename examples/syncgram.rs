@@ -1,0 +1,2 @@
+//! SyncgramPay example (work in progress).
+fn main() {}

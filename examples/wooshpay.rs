@@ -1,0 +1,2 @@
+//! WooshPay example (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! xpay example (work in progress).
+fn main() {}

@@ -1,0 +1,1 @@
+//! the cursor-paged refunds API (seed 002) refunds (work in progress).

@@ -1,0 +1,1 @@
+//! 4Geeks Payments refunds (work in progress).

@@ -1,0 +1,1 @@
+//! SyncgramPay refunds (work in progress).

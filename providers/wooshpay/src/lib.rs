@@ -1,0 +1,1 @@
+//! WooshPay refunds (work in progress).

@@ -1,0 +1,1 @@
+//! xpay refunds (work in progress).

@@ -1,0 +1,147 @@
+//! The settings every provider client builder shares: key, base URL, timeouts, retries.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::adapter::secret::Secret;
+use crate::adapter::transport::{RetryPolicy, TransportConfig};
+use crate::error::{Error, Result};
+
+/// What every client builder holds. Provider builders embed it and get its setters from
+/// [`client_settings_setters!`](crate::client_settings_setters), so the five builders read the same.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ClientSettings {
+    /// The API key.
+    pub api_key: Option<Secret>,
+    /// A base URL overriding the provider's default.
+    pub base_url: Option<String>,
+    /// Whole-request timeout (default 60 s).
+    pub timeout: Duration,
+    /// Connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Retry policy (default: 2 retries, 0.5 s base, 8 s cap).
+    pub retry: RetryPolicy,
+    /// Response size cap (default 8 MiB).
+    pub max_response_bytes: usize,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            api_key: None,
+            base_url: None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::new(),
+            max_response_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientSettings {
+    /// Defaults, no key.
+    pub fn new() -> ClientSettings {
+        ClientSettings::default()
+    }
+
+    /// Reads `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL` (both optional here; `build` checks the key).
+    pub fn from_env(prefix: &str) -> ClientSettings {
+        let var = |name: &str| {
+            std::env::var(format!("{prefix}_{name}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
+        ClientSettings {
+            api_key: var("API_KEY").map(Secret::new),
+            base_url: var("BASE_URL"),
+            ..ClientSettings::default()
+        }
+    }
+
+    /// The key, or a `Configuration` error naming `env_var` as where to put it.
+    pub fn require_api_key(&self, provider: &str, env_var: &str) -> Result<&Secret> {
+        self.api_key
+            .as_ref()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| {
+                Error::configuration(format!(
+                    "{provider}: api key missing (set it on the builder or in {env_var})"
+                ))
+            })
+    }
+
+    /// The transport configuration, with the base URL set or `default_base_url`.
+    pub fn transport_config(&self, default_base_url: &str) -> Result<TransportConfig> {
+        let base = self.base_url.as_deref().unwrap_or(default_base_url);
+        Ok(TransportConfig::new(base)?
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .retry(self.retry.clone())
+            .max_response_bytes(self.max_response_bytes))
+    }
+}
+
+/// Generates the shared setters (`api_key`, `base_url`, `timeout`, `connect_timeout`, `retry`,
+/// `max_retries`, `max_response_bytes`) on a builder that has a [`ClientSettings`] field.
+///
+/// ```
+/// use refunds::adapter::ClientSettings;
+/// #[derive(Debug, Default)]
+/// pub struct MyBuilder { settings: ClientSettings }
+/// impl MyBuilder { refunds::client_settings_setters!(settings); }
+/// let b = MyBuilder::default().api_key("sk_test_1").max_retries(0);
+/// assert_eq!(b.settings.retry.max_retries, 0);
+/// ```
+#[macro_export]
+macro_rules! client_settings_setters {
+    ($field:ident) => {
+        /// Sets the API key (held as a redacted secret).
+        pub fn api_key(mut self, key: impl Into<$crate::adapter::Secret>) -> Self {
+            self.$field.api_key = Some(key.into());
+            self
+        }
+        /// Overrides the base URL (`https://`, or `http://` to loopback only, e.g. a sandbox).
+        pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+            self.$field.base_url = Some(base_url.into());
+            self
+        }
+        /// Sets the whole-request timeout (default 60 s).
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.$field.timeout = timeout;
+            self
+        }
+        /// Sets the connect timeout (default 10 s).
+        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.$field.connect_timeout = timeout;
+            self
+        }
+        /// Sets the retry policy.
+        pub fn retry(mut self, policy: $crate::adapter::RetryPolicy) -> Self {
+            self.$field.retry = policy;
+            self
+        }
+        /// Sets the number of retries, keeping the rest of the policy.
+        pub fn max_retries(mut self, retries: u32) -> Self {
+            self.$field.retry = self.$field.retry.clone().max_retries(retries);
+            self
+        }
+        /// Sets the response size cap.
+        pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+            self.$field.max_response_bytes = bytes;
+            self
+        }
+    };
+}

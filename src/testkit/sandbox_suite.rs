@@ -1,0 +1,289 @@
+//! Stateful scenarios every provider runs against its own sandbox: the real client, the provider's
+//! skin, the shared ledger. No scripted stubs: what the client sees follows from the ledger's state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::Currency;
+use crate::error::{Delivery, ErrorKind};
+use crate::ids::{IdempotencyKey, PaymentRef, PaymentRefKind};
+use crate::model::{CreateRefund, ListRefunds, RefundStatus};
+use crate::money::Money;
+use crate::provider::RefundProvider;
+use crate::sandbox::{Fault, Sandbox};
+use crate::stream::RefundProviderExt;
+use crate::testkit::harness::HarnessOptions;
+
+/// A provider sandbox with clients pointed at it.
+#[non_exhaustive]
+pub struct SandboxRun {
+    /// The running sandbox.
+    pub sandbox: Sandbox,
+    /// A client with the right key.
+    pub client: Arc<dyn RefundProvider>,
+    /// A client with a wrong key.
+    pub wrong_key_client: Arc<dyn RefundProvider>,
+}
+
+impl SandboxRun {
+    /// A run.
+    pub fn new(
+        sandbox: Sandbox,
+        client: Arc<dyn RefundProvider>,
+        wrong_key_client: Arc<dyn RefundProvider>,
+    ) -> Self {
+        SandboxRun {
+            sandbox,
+            client,
+            wrong_key_client,
+        }
+    }
+
+    fn payment(&self, id: &str) -> PaymentRef {
+        let kind = self
+            .client
+            .info()
+            .capabilities
+            .payment_kinds
+            .first()
+            .copied()
+            .unwrap_or(PaymentRefKind::Payment);
+        PaymentRef::new(kind, id).expect("valid id")
+    }
+}
+
+/// Starts a provider's sandbox and clients for each scenario.
+#[async_trait]
+pub trait SandboxHarness: Send + Sync {
+    /// A fresh sandbox (empty ledger) and clients built with `options` (currency, retries, timeout).
+    async fn start(&self, options: HarnessOptions) -> SandboxRun;
+}
+
+fn money(minor: i64, currency: Currency) -> Money {
+    Money::from_minor(minor, currency)
+}
+
+/// Create a partial and a full refund, retrieve them, list them, settle, see them succeeded.
+pub async fn create_get_list_settle(h: &dyn SandboxHarness, currency: Currency) {
+    let run = h.start(HarnessOptions::new(currency, 0)).await;
+    let client = &run.client;
+    run.sandbox
+        .ledger()
+        .seed_payment("pay_sbx_1", money(10_000, currency));
+    let partial = client
+        .create_refund(&CreateRefund::new(run.payment("pay_sbx_1")).amount(money(2_500, currency)))
+        .await
+        .expect("partial");
+    assert_eq!(partial.amount, money(2_500, currency));
+    let full = client
+        .create_refund(&CreateRefund::new(run.payment("pay_sbx_1")))
+        .await
+        .expect("full");
+    assert_eq!(
+        full.amount,
+        money(7_500, currency),
+        "full refund takes what is left"
+    );
+    assert_ne!(partial.id, full.id);
+    assert_eq!(run.sandbox.ledger().refund_count(), 2);
+    run.sandbox.ledger().settle_all();
+    if client.info().capabilities.retrieve {
+        let got = client.get_refund(&partial.id).await.expect("get");
+        assert_eq!(got.amount, partial.amount);
+        assert_eq!(got.status, RefundStatus::Succeeded, "settled");
+    }
+    if client.info().capabilities.list.is_some() {
+        let all = client.all_refunds(ListRefunds::new()).await.expect("list");
+        let ids: Vec<_> = all.iter().map(|r| r.id.clone()).collect();
+        assert!(
+            ids.contains(&partial.id) && ids.contains(&full.id),
+            "{ids:?}"
+        );
+        assert_eq!(all.len(), 2, "each once");
+    }
+}
+
+/// Refunds until the balance is exhausted, then the rejections.
+pub async fn balance_exhausted(h: &dyn SandboxHarness) {
+    let currency = Currency::USD;
+    let run = h.start(HarnessOptions::new(currency, 0)).await;
+    run.sandbox
+        .ledger()
+        .seed_payment("pay_sbx_bal", money(1_000, currency));
+    let client = &run.client;
+    let pay = run.payment("pay_sbx_bal");
+    client
+        .create_refund(&CreateRefund::new(pay.clone()).amount(money(600, currency)))
+        .await
+        .expect("first");
+    let over = client
+        .create_refund(&CreateRefund::new(pay.clone()).amount(money(600, currency)))
+        .await
+        .expect_err("over");
+    assert!(
+        matches!(
+            over.kind(),
+            ErrorKind::AmountExceedsRefundable | ErrorKind::Validation
+        ),
+        "{over}"
+    );
+    assert_eq!(over.delivery(), Delivery::Rejected);
+    client
+        .create_refund(&CreateRefund::new(pay.clone()).amount(money(400, currency)))
+        .await
+        .expect("rest");
+    let done = client
+        .create_refund(&CreateRefund::new(pay))
+        .await
+        .expect_err("nothing left");
+    assert!(
+        matches!(
+            done.kind(),
+            ErrorKind::AlreadyRefunded | ErrorKind::AmountExceedsRefundable | ErrorKind::Validation
+        ),
+        "{done}"
+    );
+    assert_eq!(run.sandbox.ledger().refund_count(), 2);
+}
+
+/// A repeated key returns the original refund; a reused key with another amount is a conflict.
+/// Providers without idempotency: the key is not sent, and nothing is claimed.
+pub async fn idempotent_replay(h: &dyn SandboxHarness) {
+    let currency = Currency::USD;
+    let run = h.start(HarnessOptions::new(currency, 0)).await;
+    if !run.client.info().capabilities.idempotency.is_native() {
+        return;
+    }
+    run.sandbox
+        .ledger()
+        .seed_payment("pay_sbx_idem", money(5_000, currency));
+    let key = IdempotencyKey::new("sandbox-replay-1").unwrap();
+    let request = CreateRefund::new(run.payment("pay_sbx_idem"))
+        .amount(money(1_000, currency))
+        .idempotency_key(key.clone());
+    let first = run.client.create_refund(&request).await.expect("first");
+    let again = run.client.create_refund(&request).await.expect("replay");
+    assert_eq!(first.id, again.id);
+    assert_eq!(run.sandbox.ledger().refund_count(), 1, "one refund");
+    let other = CreateRefund::new(run.payment("pay_sbx_idem"))
+        .amount(money(2_000, currency))
+        .idempotency_key(key);
+    let e = run
+        .client
+        .create_refund(&other)
+        .await
+        .expect_err("conflict");
+    assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict, "{e}");
+    assert_eq!(run.sandbox.ledger().refund_count(), 1);
+}
+
+/// A wrong key gets the provider's 401.
+pub async fn wrong_key_is_refused(h: &dyn SandboxHarness) {
+    let run = h.start(HarnessOptions::new(Currency::USD, 0)).await;
+    run.sandbox
+        .ledger()
+        .seed_payment("pay_sbx_key", money(1_000, Currency::USD));
+    let e = run
+        .wrong_key_client
+        .create_refund(&CreateRefund::new(run.payment("pay_sbx_key")))
+        .await
+        .expect_err("401");
+    assert_eq!(e.kind(), &ErrorKind::Authentication, "{e}");
+    assert_eq!(e.http_status(), Some(401));
+    assert_eq!(run.sandbox.ledger().refund_count(), 0);
+}
+
+/// Each fault kind reaches the client as the right error.
+pub async fn faults_reach_the_client(h: &dyn SandboxHarness) {
+    let currency = Currency::USD;
+    let run = h
+        .start(HarnessOptions::new(currency, 0).timeout(Duration::from_millis(400)))
+        .await;
+    let ledger = run.sandbox.ledger();
+    ledger.seed_payment("pay_sbx_fault", money(100_000, currency));
+    let faults = run.sandbox.faults();
+    let create = || CreateRefund::new(run.payment("pay_sbx_fault")).amount(money(100, currency));
+
+    faults.push(Fault::ServiceUnavailable, 1);
+    let e = run.client.create_refund(&create()).await.expect_err("503");
+    assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable, "{e}");
+    assert_eq!(e.http_status(), Some(503));
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
+
+    faults.push(
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(3),
+        },
+        1,
+    );
+    let e = run.client.create_refund(&create()).await.expect_err("429");
+    assert_eq!(e.kind(), &ErrorKind::RateLimited, "{e}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    assert_eq!(e.delivery(), Delivery::Rejected);
+
+    faults.push(Fault::ConnectionReset, 1);
+    let e = run
+        .client
+        .create_refund(&create())
+        .await
+        .expect_err("reset");
+    assert_eq!(e.kind(), &ErrorKind::Transport, "{e}");
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
+
+    faults.push(Fault::Delay(Duration::from_secs(2)), 1);
+    let e = run
+        .client
+        .create_refund(&create())
+        .await
+        .expect_err("timeout");
+    assert_eq!(e.kind(), &ErrorKind::Timeout, "{e}");
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
+
+    let before = ledger.refund_count();
+    faults.push(Fault::ResponseLost, 1);
+    let e = run.client.create_refund(&create()).await.expect_err("lost");
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+    assert_eq!(
+        ledger.refund_count(),
+        before + 1,
+        "applied although the answer was lost"
+    );
+    let pending = e
+        .pending_create()
+        .expect("the request travels with the error");
+    assert_eq!(pending, &create());
+    assert_eq!(faults.counts().total(), 5);
+}
+
+/// One `#[tokio::test]` per sandbox scenario, against the [`SandboxHarness`] expression given.
+#[macro_export]
+macro_rules! sandbox_tests {
+    ($harness:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sandbox_create_get_list_settle() {
+            $crate::testkit::sandbox_suite::create_get_list_settle(
+                &$harness,
+                $crate::Currency::USD,
+            )
+            .await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sandbox_balance_exhausted() {
+            $crate::testkit::sandbox_suite::balance_exhausted(&$harness).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sandbox_idempotent_replay() {
+            $crate::testkit::sandbox_suite::idempotent_replay(&$harness).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sandbox_wrong_key_is_refused() {
+            $crate::testkit::sandbox_suite::wrong_key_is_refused(&$harness).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sandbox_faults_reach_the_client() {
+            $crate::testkit::sandbox_suite::faults_reach_the_client(&$harness).await;
+        }
+    };
+}
