@@ -1,1 +1,77 @@
-//! 4Geeks Payments refunds (work in progress).
+//! # refunds-fourgeeks
+//!
+//! [4Geeks Payments](https://docs.4geeks.io) refunds for the [`refunds`] SDK: create, retrieve and
+//! list refunds through [`refunds::RefundProvider`], with exact money, normalized statuses, the raw
+//! JSON of every refund, and errors that say whether a create may have been applied.
+//!
+//! ```no_run
+//! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider, RefundReason};
+//! use refunds_fourgeeks::FourGeeksClient;
+//!
+//! # async fn run() -> refunds::Result<()> {
+//! let client = FourGeeksClient::builder()
+//!     .api_key("sk_test_your_api_key_here")
+//!     .currency(Currency::USD) // 4Geeks refunds carry no currency: say which the account uses
+//!     .build()?;
+//! let refund = client
+//!     .create_refund(
+//!         &CreateRefund::new(PaymentRef::payment("pay_7g8h9i0j1k2l")?)
+//!             .amount(Money::from_major_str("25.00", Currency::USD)?)
+//!             .reason(RefundReason::Other("Customer requested partial refund".into())),
+//!     )
+//!     .await?;
+//! println!("{} {} {}", refund.id, refund.amount, refund.status);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What to know (the crate's README has the tables):
+//!
+//! - amounts are integer minor units of the account currency set on the builder
+//!   ([`FourGeeksClientBuilder::currency`] or `FOURGEEKS_CURRENCY`);
+//! - 4Geeks documents no idempotency: a create is never re-sent by the SDK, an idempotency key is not
+//!   sent, and a create whose answer was lost fails with an `Ambiguous` error carrying the request;
+//!   resolve it with [`refunds::RefundProvider::find_created`];
+//! - the list pages by `limit`/`offset` with a total, so a stream fetches pages concurrently;
+//! - merchant reference, description and metadata have no 4Geeks field and are not sent.
+//!
+//! With the `sandbox` feature, [`sandbox`] runs a stateful 4Geeks simulator on 127.0.0.1.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+mod wire;
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use client::{FourGeeksClient, FourGeeksClientBuilder};
+pub use wire::STATUSES;
+
+/// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
+pub const ID: &str = "fourgeeks";
+
+/// The display name.
+pub const NAME: &str = "4Geeks Payments";
+
+/// The API host; test (`sk_test_`) and live (`sk_live_`) keys share it.
+pub const DEFAULT_BASE_URL: &str = "https://api.4geeks.io";
+
+/// The prefix of the environment variables [`FourGeeksClient::from_env`] reads.
+pub const ENV_PREFIX: &str = "FOURGEEKS";
+
+/// The API key variable.
+pub const ENV_API_KEY: &str = "FOURGEEKS_API_KEY";
+
+/// The base URL variable (optional).
+pub const ENV_BASE_URL: &str = "FOURGEEKS_BASE_URL";
+
+/// The account currency variable (an ISO 4217 code such as `USD` or `CRC`).
+pub const ENV_CURRENCY: &str = "FOURGEEKS_CURRENCY";
+
+/// The page size 4Geeks uses when none is asked for (documented).
+pub const LIST_LIMIT_DEFAULT: u32 = 10;
+
+/// The largest page size the client asks for. 4Geeks documents no maximum: 100 is assumed.
+pub const LIST_LIMIT_MAX: u32 = 100;

@@ -1,0 +1,223 @@
+//! The 4Geeks wire format: request, refund, list and error bodies, and the one conversion into
+//! [`refunds::Refund`].
+//!
+//! Every struct derives both `Serialize` and `Deserialize`: the client reads what the sandbox skin
+//! writes with the same types, so the two cannot drift apart.
+
+use refunds::adapter::amount::MinorUnits;
+use refunds::adapter::{StatusMap, WithRaw};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus};
+use serde::{Deserialize, Serialize};
+
+/// 4Geeks refund status strings and what they mean.
+///
+/// `pending` and `succeeded` are the values the documentation shows. `failed`, `canceled` and
+/// `cancelled` are assumed (not documented): they are mapped because reading them as anything but a
+/// terminal non-success would be wrong. Every other string becomes `RefundStatus::Unknown(raw)`.
+pub const STATUSES: StatusMap = StatusMap::new(&[
+    ("pending", RefundStatus::Pending),
+    ("succeeded", RefundStatus::Succeeded),
+    ("failed", RefundStatus::Failed),
+    ("canceled", RefundStatus::Canceled),
+    ("cancelled", RefundStatus::Canceled),
+]);
+
+/// The wire string for `status`, falling back to the SDK's own name for statuses 4Geeks has no
+/// string for (the sandbox writes those; the real API never sends them).
+pub(crate) fn status_to_wire(status: &RefundStatus) -> String {
+    STATUSES.to_wire(status).unwrap_or_else(|| status.as_str()).to_owned()
+}
+
+/// `POST /v1/refunds` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireCreateRefund {
+    /// The internal payment id (`pay_...`).
+    pub payment_id: String,
+    /// Minor units ("cents"); omitted for a full refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<MinorUnits>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The refund object. It carries no currency and no timestamps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireRefund {
+    /// `ref_...`.
+    pub id: String,
+    /// Always `"refund"`; tolerated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The refunded payment.
+    pub payment_id: String,
+    /// Minor units of the account currency.
+    pub amount: MinorUnits,
+    /// See [`STATUSES`].
+    pub status: String,
+}
+
+/// `GET /v1/refunds` envelope. Generic so the client reads `WithRaw<WireRefund>` items and the
+/// sandbox writes `WireRefund` items.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WireRefundList<R> {
+    /// The page.
+    pub items: Vec<R>,
+    /// How many refunds the whole list has; tolerated when absent (then pages continue until an
+    /// empty one).
+    #[serde(default)]
+    pub total_items: Option<u64>,
+    /// The page size the server used.
+    #[serde(default)]
+    pub limit: Option<u64>,
+    /// The offset the server used.
+    #[serde(default)]
+    pub offset: Option<u64>,
+}
+
+/// An error body in any of the documented shapes; unknown fields are ignored.
+///
+/// - `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`: FastAPI validation (422);
+/// - `{"detail": "..."}`: a plain message (401, 404);
+/// - `{"message": {"code": 400, "title": ..., "content": ..., "type": "danger"}}`: other refusals.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct WireErrorBody {
+    /// The FastAPI / DRF `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<WireDetail>,
+    /// The 4Geeks `message` object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<WireMessage>,
+}
+
+/// `detail` as a list of field complaints or as one message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WireDetail {
+    /// Field complaints.
+    Items(Vec<WireDetailItem>),
+    /// One message.
+    Text(String),
+}
+
+/// One FastAPI validation complaint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WireDetailItem {
+    /// Where: `["body", "payment_id"]`, `["query", "limit"]`, list indices as integers.
+    #[serde(default)]
+    pub loc: Vec<WireLocPart>,
+    /// What is wrong.
+    #[serde(default)]
+    pub msg: String,
+    /// The machine code, `value_error.missing`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl WireDetailItem {
+    /// A complaint about `loc`.
+    pub fn new(loc: &[&str], msg: &str, kind: &str) -> WireDetailItem {
+        WireDetailItem {
+            loc: loc.iter().map(|p| WireLocPart::Name((*p).to_owned())).collect(),
+            msg: msg.to_owned(),
+            kind: Some(kind.to_owned()),
+        }
+    }
+
+    /// The location joined with `.`: `body.amount`.
+    pub fn path(&self) -> String {
+        let parts: Vec<String> = self.loc.iter().map(WireLocPart::to_string).collect();
+        parts.join(".")
+    }
+}
+
+/// One step of a `loc`: a field name or a list index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WireLocPart {
+    /// A list index.
+    Index(u64),
+    /// A field name.
+    Name(String),
+}
+
+impl std::fmt::Display for WireLocPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireLocPart::Index(i) => write!(f, "{i}"),
+            WireLocPart::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// `message` as the documented object, or as a bare string.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WireMessage {
+    /// `{"code", "title", "content", "type"}`.
+    Object(WireMessageObject),
+    /// A bare string.
+    Text(String),
+}
+
+/// The 4Geeks message object.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct WireMessageObject {
+    /// A number (`400`) in the documented example; a string is read too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<WireCode>,
+    /// A short title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// A UI hint (`"danger"`).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// An error code spelled as a number or a string.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WireCode {
+    /// `400`.
+    Number(i64),
+    /// `"refund_error"`.
+    Text(String),
+}
+
+impl std::fmt::Display for WireCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireCode::Number(n) => write!(f, "{n}"),
+            WireCode::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// What the client knows that the refund object does not say.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RefundContext {
+    /// The account currency, from the client's configuration.
+    pub currency: Currency,
+    /// Live or test mode, from the key prefix (`sk_live_` / `sk_test_`).
+    pub livemode: Option<bool>,
+}
+
+/// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
+pub(crate) fn to_refund(wire: WithRaw<WireRefund>, context: RefundContext) -> Result<Refund, Error> {
+    let WithRaw { value, raw } = wire;
+    let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
+    let payment = PaymentRef::payment(value.payment_id)
+        .map_err(|e| Error::decode(format!("field `payment_id`: {}", e.message())))?;
+    Ok(Refund::new(
+        id,
+        crate::ID,
+        payment,
+        value.amount.to_money(context.currency),
+        STATUSES.to_status(&value.status),
+        raw,
+    )
+    .with_livemode(context.livemode))
+}
