@@ -1,1 +1,47 @@
-//! WooshPay refunds (work in progress).
+//! # refunds-wooshpay
+//!
+//! [WooshPay](https://docs.wooshpay.com) refunds behind the [`refunds::RefundProvider`] interface.
+//! WooshPay's API is Stripe-compatible: HTTP Basic auth with the secret key as user name, JSON bodies,
+//! amounts as a string of minor units in requests and an integer in answers, unix-second timestamps,
+//! lower-case currency codes, and an `Idempotency-Key` header.
+//!
+//! - **Create** (`POST /v1/refunds`) of a payment intent ([`refunds::PaymentRef::payment_intent`]), in
+//!   full or in part. Every create carries an `Idempotency-Key` (yours, or one generated for the
+//!   call), so it is retried safely after timeouts, resets and 5xx answers.
+//! - **Retrieve** (`GET /v1/refunds/{id}`).
+//! - **No list**: WooshPay documents none, so [`refunds::RefundProvider::list_refunds`] returns
+//!   `Unsupported` without sending anything. Recover an ambiguous create by sending it again with
+//!   the same idempotency key.
+//!
+//! ```no_run
+//! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider, RefundReason};
+//! use refunds_wooshpay::WooshPayClient;
+//!
+//! # async fn demo() -> refunds::Result<()> {
+//! // `sk_test_` keys go to the test host, `sk_live_` keys to the live one.
+//! let client = WooshPayClient::builder().api_key("sk_test_your_key").build()?;
+//! let refund = client
+//!     .create_refund(
+//!         &CreateRefund::new(PaymentRef::payment_intent("pi_1787730829493927936")?)
+//!             .amount(Money::from_major_str("12.50", Currency::USD)?)
+//!             .reason(RefundReason::RequestedByCustomer),
+//!     )
+//!     .await?;
+//! println!("{} {} {}", refund.id, refund.amount, refund.status);
+//! # Ok(()) }
+//! ```
+//!
+//! With the `sandbox` feature, [`sandbox`] runs a stateful simulation of WooshPay's API on 127.0.0.1
+//! for offline tests.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+mod wire;
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use client::{ENV_PREFIX, LIVE_BASE_URL, PROVIDER_ID, TEST_BASE_URL, WooshPayClient, WooshPayClientBuilder};
+pub use wire::STATUSES;

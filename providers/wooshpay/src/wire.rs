@@ -1,0 +1,246 @@
+//! WooshPay's JSON, both directions (the sandbox skin reuses these types as the server), and the one
+//! conversion from a wire refund into [`refunds::Refund`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use refunds::adapter::StatusMap;
+use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
+use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, RefundStatus, Result};
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::client::PROVIDER_ID;
+
+/// WooshPay's refund statuses. The seed shows only `succeeded`; the rest is Stripe's refund status set,
+/// which WooshPay's objects copy (assumed, see the README). Anything else stays `Unknown(raw)`.
+pub const STATUSES: StatusMap = StatusMap::new(&[
+    ("pending", RefundStatus::Pending),
+    ("requires_action", RefundStatus::RequiresAction),
+    ("succeeded", RefundStatus::Succeeded),
+    ("failed", RefundStatus::Failed),
+    ("canceled", RefundStatus::Canceled),
+]);
+
+/// The metadata key a create's merchant reference travels under: WooshPay has no reference field, and
+/// metadata comes back on every refund, so the reference survives the round trip.
+pub(crate) const MERCHANT_REFERENCE_KEY: &str = "merchant_reference";
+
+/// The `reason` values a create accepts (the response adds `expired_uncaptured_charge`, which is
+/// reported by WooshPay, never requested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WireCreateReason {
+    Duplicate,
+    Fraudulent,
+    RequestedByCustomer,
+    ResolvedDispute,
+}
+
+impl WireCreateReason {
+    /// The wire value for `reason`, or `None` when a create cannot carry it.
+    pub(crate) fn from_reason(reason: &RefundReason) -> Option<WireCreateReason> {
+        match reason {
+            RefundReason::Duplicate => Some(WireCreateReason::Duplicate),
+            RefundReason::Fraudulent => Some(WireCreateReason::Fraudulent),
+            RefundReason::RequestedByCustomer => Some(WireCreateReason::RequestedByCustomer),
+            RefundReason::ResolvedDispute => Some(WireCreateReason::ResolvedDispute),
+            _ => None,
+        }
+    }
+
+    /// The snake-case wire text.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WireCreateReason::Duplicate => "duplicate",
+            WireCreateReason::Fraudulent => "fraudulent",
+            WireCreateReason::RequestedByCustomer => "requested_by_customer",
+            WireCreateReason::ResolvedDispute => "resolved_dispute",
+        }
+    }
+}
+
+/// `POST /v1/refunds` body. `payment_intent` is marked optional by the seed, but it is what names the
+/// payment, so the client always sends it; the skin answers `parameter_missing` without it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireCreateRefund {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_intent: Option<String>,
+    /// Minor units as a JSON string (`"2500"`), as the seed types it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<MinorUnitsString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<WireCreateReason>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A metadata value as received. WooshPay documents metadata as an object without saying its values
+/// are strings; a non-string value is kept as its JSON text instead of failing the whole refund.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct MetadataValue(pub String);
+
+impl fmt::Debug for MetadataValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for MetadataValue {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MetadataValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        // Through the raw text, so that a number is kept as written, never through f64.
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str(text).map(MetadataValue).map_err(de::Error::custom)
+        } else {
+            Ok(MetadataValue(text.to_owned()))
+        }
+    }
+}
+
+/// The refund object. Every field is "optional" in WooshPay's documentation, so every field is an
+/// `Option` here; the conversion names the essential ones that are missing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct WireRefund {
+    pub id: Option<String>,
+    pub object: Option<String>,
+    /// Minor units as a JSON integer (responses differ from requests here).
+    pub amount: Option<MinorUnits>,
+    #[serde(with = "refunds::adapter::timestamp::unix_seconds::option")]
+    pub created: Option<OffsetDateTime>,
+    /// Lower-case ISO 4217 (`"usd"`).
+    pub currency: Option<String>,
+    pub metadata: Option<BTreeMap<String, MetadataValue>>,
+    pub payment_intent: Option<String>,
+    pub reason: Option<String>,
+    pub status: Option<String>,
+    pub description: Option<String>,
+    /// `lost_or_stolen_card`, `expired_or_canceled_card` or `unknown`.
+    pub failure_reason: Option<String>,
+    /// Only in the retrieve example; read so that the skin can write it, not used in the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_number: Option<String>,
+}
+
+fn missing(field: &str) -> Error {
+    Error::decode(format!("refund field `{field}` is missing or null")).with_provider(PROVIDER_ID)
+}
+
+fn invalid(field: &str, problem: &Error) -> Error {
+    Error::decode(format!("refund field `{field}`: {}", problem.message())).with_provider(PROVIDER_ID)
+}
+
+impl WireRefund {
+    /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
+    /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
+    pub(crate) fn into_refund(self, raw: RawJson) -> Result<Refund> {
+        let id = self.id.ok_or_else(|| missing("id"))?;
+        let id = RefundId::new(id).map_err(|e| invalid("id", &e))?;
+        let amount = self.amount.ok_or_else(|| missing("amount"))?;
+        let currency = self.currency.ok_or_else(|| missing("currency"))?;
+        let currency = Currency::from_code(&currency).map_err(|e| invalid("currency", &e))?;
+        let payment = self.payment_intent.ok_or_else(|| missing("payment_intent"))?;
+        let payment = PaymentRef::payment_intent(payment).map_err(|e| invalid("payment_intent", &e))?;
+        let status = self.status.ok_or_else(|| missing("status"))?;
+        let metadata: BTreeMap<String, String> = self
+            .metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, value)| (key, value.0))
+            .collect();
+        let merchant_reference = metadata.get(MERCHANT_REFERENCE_KEY).cloned();
+        Ok(Refund::new(
+            id,
+            PROVIDER_ID,
+            payment,
+            amount.to_money(currency),
+            STATUSES.to_status(&status),
+            raw,
+        )
+        .with_reason(self.reason.as_deref().map(RefundReason::from_name))
+        .with_failure_reason(self.failure_reason)
+        .with_description(self.description)
+        .with_merchant_reference(merchant_reference)
+        .with_created_at(self.created)
+        .with_metadata(metadata))
+    }
+}
+
+/// `{"error": {...}}`, WooshPay's (Stripe's) error envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireErrorBody {
+    pub error: WireErrorObject,
+}
+
+/// The error object. The documented types are `api_error`, `card_error`, `idempotency_error` and
+/// `invalid_request_error`; `param` names the request field at fault.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct WireErrorObject {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+impl WireErrorObject {
+    /// True when at least one documented field is present (so that an unrelated JSON object is not
+    /// taken for an error object).
+    pub(crate) fn is_meaningful(&self) -> bool {
+        self.kind.is_some() || self.code.is_some() || self.message.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_reasons_are_the_four_documented_ones() {
+        for (reason, wire) in [
+            (RefundReason::Duplicate, "duplicate"),
+            (RefundReason::Fraudulent, "fraudulent"),
+            (RefundReason::RequestedByCustomer, "requested_by_customer"),
+            (RefundReason::ResolvedDispute, "resolved_dispute"),
+        ] {
+            let w = WireCreateReason::from_reason(&reason).unwrap();
+            assert_eq!(w.as_str(), wire);
+            assert_eq!(serde_json::to_string(&w).unwrap(), format!("\"{wire}\""));
+        }
+        assert!(WireCreateReason::from_reason(&RefundReason::ExpiredUncapturedCharge).is_none());
+        assert!(WireCreateReason::from_reason(&RefundReason::Other("x".into())).is_none());
+    }
+
+    #[test]
+    fn metadata_values_keep_their_text() {
+        let m: BTreeMap<String, MetadataValue> =
+            serde_json::from_str(r#"{"a":"x","b":12.50,"c":true,"d":null}"#).unwrap();
+        assert_eq!(m["a"].0, "x");
+        assert_eq!(m["b"].0, "12.50");
+        assert_eq!(m["c"].0, "true");
+        assert_eq!(m["d"].0, "null");
+    }
+
+    #[test]
+    fn every_refund_field_may_be_absent() {
+        let w: WireRefund = serde_json::from_str("{}").unwrap();
+        assert_eq!(w, WireRefund::default());
+        let e = w.into_refund(RawJson::parse("{}").unwrap()).unwrap_err();
+        assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
+        assert!(e.message().contains("`id`"), "{e}");
+    }
+}
