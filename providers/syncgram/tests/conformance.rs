@@ -1,0 +1,169 @@
+//! The shared conformance suite against wiremock, speaking SyncgramPay's wire format.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds::{CreateRefund, Money, PaymentRef, RefundStatus};
+use refunds_syncgram::{MAX_REFERENCE_LEN, SyncgramClient};
+use serde_json::{Value, json};
+use wiremock::{Request, ResponseTemplate};
+
+const KEY: &str = "sk_test_conformance_a1b2c3d4e5f6";
+const REFUNDS: &str = "/api/v1/payments/refunds";
+
+struct Syncgram;
+
+/// A refund object as SyncgramPay writes it. The SDK's status names are SyncgramPay's for the
+/// documented statuses, and an unknown status is written as its raw string.
+fn refund_body(f: &RefundFixture) -> Value {
+    let amount = f.amount.to_major_string();
+    let fee = Money::zero(f.amount.currency()).to_major_string();
+    let succeeded = f.status == RefundStatus::Succeeded;
+    json!({
+        "refund_id": f.id,
+        "charge_id": f.payment_id,
+        "reference": format!("conformance_{}", f.id),
+        "status": f.status.as_str(),
+        "requested_amount": amount,
+        "refunded_amount": if succeeded { Value::String(amount.clone()) } else { Value::Null },
+        "refund_fee_amount": fee,
+        "fee_bearer": "ORG",
+        "reason": null,
+        "created_at": "2024-01-16T09:00:00Z",
+        "updated_at": "2024-01-16T09:00:00Z",
+        "completed_at": if succeeded { json!("2024-01-16T09:05:00Z") } else { Value::Null },
+    })
+}
+
+fn detail(status: u16, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({ "detail": message }))
+}
+
+impl WireDialect for Syncgram {
+    fn api_key(&self) -> String {
+        KEY.into()
+    }
+
+    fn client(&self, base_url: &str, options: &HarnessOptions) -> WireClient {
+        let builder = SyncgramClient::builder()
+            .api_key(KEY)
+            .base_url(base_url)
+            .currency(options.currency)
+            .retry(fast_retry(options.max_retries))
+            .timeout(options.timeout);
+        let builder_debug = format!("{builder:?}");
+        let client = builder.build().expect("client builds");
+        let debug_strings = vec![builder_debug, format!("{client:?}")];
+        WireClient {
+            client: Arc::new(client),
+            debug_strings,
+        }
+    }
+
+    fn payment_ref(&self, id: &str) -> PaymentRef {
+        PaymentRef::charge(id).unwrap()
+    }
+
+    fn foreign_payment_ref(&self, id: &str) -> Option<PaymentRef> {
+        PaymentRef::payment(id).ok()
+    }
+
+    fn has_configured_currency(&self) -> bool {
+        true
+    }
+
+    fn create_route(&self) -> (&'static str, String) {
+        ("POST", REFUNDS.into())
+    }
+
+    fn get_path(&self, encoded_id: &str) -> Option<String> {
+        Some(format!("{REFUNDS}/{encoded_id}"))
+    }
+
+    fn list_path(&self) -> Option<String> {
+        Some(REFUNDS.into())
+    }
+
+    fn refund_body(&self, fixture: &RefundFixture) -> Value {
+        refund_body(fixture)
+    }
+
+    fn list_body(&self, all: &[RefundFixture], request: &Request) -> Value {
+        let q: HashMap<_, _> = request.url.query_pairs().into_owned().collect();
+        let offset: usize = q["offset"].parse().unwrap();
+        let limit: usize = q["limit"].parse().unwrap();
+        let items: Vec<Value> = all.iter().skip(offset).take(limit).map(refund_body).collect();
+        json!({ "total": all.len(), "items": items })
+    }
+
+    fn error_response(&self, error: WireError) -> ResponseTemplate {
+        match error {
+            WireError::Unauthorized => detail(401, "Invalid or missing API key"),
+            WireError::NotFound => detail(404, "Refund not found"),
+            WireError::Validation => ResponseTemplate::new(400).set_body_json(json!({
+                "detail": [{
+                    "loc": ["body", "amount"],
+                    "msg": "Input should be greater than 0",
+                    "type": "greater_than"
+                }]
+            })),
+            WireError::OverRefund => detail(400, "Refund amount exceeds the refundable amount of 10.00"),
+            WireError::UnknownPayment => detail(404, "Charge not found"),
+            WireError::RateLimited => detail(429, "Too many requests"),
+            WireError::ServerError => detail(500, "Internal Server Error"),
+            _ => detail(500, "unexpected"),
+        }
+    }
+
+    fn check_create(&self, received: &Request, request: &CreateRefund) {
+        assert_eq!(received.headers.get("authorization").unwrap(), &format!("Bearer {KEY}"));
+        assert!(
+            received.headers.get("idempotency-key").is_none(),
+            "the key travels in the body"
+        );
+        let text = std::str::from_utf8(&received.body).unwrap();
+        let body: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(body["charge_id"], request.payment().id());
+        match request.amount_requested() {
+            // A JSON number with exactly the currency's decimal places, digit for digit.
+            Some(m) => assert!(
+                text.contains(&format!("\"amount\":{},", m.to_major_string()))
+                    || text.ends_with(&format!("\"amount\":{}}}", m.to_major_string())),
+                "amount as a bare decimal number: {text}"
+            ),
+            None => assert!(body.get("amount").is_none(), "{text}"),
+        }
+        let reference = body["reference"].as_str().expect("reference always sent");
+        match (request.merchant_reference_given(), request.idempotency_key_given()) {
+            (Some(given), _) => assert_eq!(reference, given),
+            (None, Some(key)) => assert_eq!(reference, key.as_str()),
+            (None, None) => {
+                assert!(!reference.is_empty() && reference.len() <= MAX_REFERENCE_LEN)
+            }
+        }
+        assert_eq!(
+            body.get("idempotency_key").and_then(Value::as_str),
+            request.idempotency_key_given().map(|k| k.as_str())
+        );
+        assert_eq!(
+            body.get("reason").and_then(Value::as_str),
+            request.reason_given().map(|r| r.as_str())
+        );
+        let known = [
+            "charge_id",
+            "reference",
+            "amount",
+            "fee_bearer",
+            "reason",
+            "refund_address",
+            "idempotency_key",
+            "simulated_outcome",
+        ];
+        for name in body.as_object().unwrap().keys() {
+            assert!(known.contains(&name.as_str()), "undocumented field {name}");
+        }
+    }
+}
+
+refunds::conformance_tests!(WireHarness::new(Syncgram));
