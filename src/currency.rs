@@ -249,12 +249,7 @@ impl Currency {
         ISO_4217
             .binary_search_by(|(c, _)| (*c).cmp(upper))
             .map(|i| Currency::from_static(ISO_4217[i].0, ISO_4217[i].1))
-            .map_err(|_| {
-                Error::invalid_request(
-                    "currency",
-                    format!("unknown ISO 4217 currency code {code:?}"),
-                )
-            })
+            .map_err(|_| Error::invalid_request("currency", format!("unknown ISO 4217 currency code {code:?}")))
     }
 
     /// A currency outside the ISO table (for example a crypto settlement unit) with an explicit exponent.

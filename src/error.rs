@@ -75,10 +75,7 @@ impl ErrorKind {
     fn is_transient(&self) -> bool {
         matches!(
             self,
-            ErrorKind::RateLimited
-                | ErrorKind::ProviderUnavailable
-                | ErrorKind::Transport
-                | ErrorKind::Timeout
+            ErrorKind::RateLimited | ErrorKind::ProviderUnavailable | ErrorKind::Transport | ErrorKind::Timeout
         )
     }
 }
@@ -110,11 +107,7 @@ pub struct FieldError {
 
 impl FieldError {
     /// A field error.
-    pub fn new(
-        field: impl Into<String>,
-        message: impl Into<String>,
-        code: Option<String>,
-    ) -> FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>, code: Option<String>) -> FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
@@ -170,9 +163,7 @@ impl Error {
     /// Bad caller input on `field`, refused before sending.
     pub fn invalid_request(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::new(
-            ErrorKind::InvalidRequest {
-                field: field.into(),
-            },
+            ErrorKind::InvalidRequest { field: field.into() },
             Delivery::NotSent,
             message,
         )
@@ -276,11 +267,7 @@ impl Error {
         for e in &mut inner.field_errors {
             scrub(&mut e.message);
         }
-        if inner
-            .source
-            .as_ref()
-            .is_some_and(|s| s.to_string().contains(secret))
-        {
+        if inner.source.as_ref().is_some_and(|s| s.to_string().contains(secret)) {
             inner.source = None;
         }
         self
@@ -445,15 +432,11 @@ mod tests {
 
     #[test]
     fn display_is_lowercase_and_complete() {
-        let e = Error::new(
-            ErrorKind::Validation,
-            Delivery::Rejected,
-            "amount too large",
-        )
-        .with_provider("xpay")
-        .with_http_status(400)
-        .with_provider_code(Some("amount_too_large".into()))
-        .with_request_id(Some("req_1".into()));
+        let e = Error::new(ErrorKind::Validation, Delivery::Rejected, "amount too large")
+            .with_provider("xpay")
+            .with_http_status(400)
+            .with_provider_code(Some("amount_too_large".into()))
+            .with_request_id(Some("req_1".into()));
         assert_eq!(
             e.to_string(),
             "xpay: validation failed: amount too large (http 400, code amount_too_large, request req_1)"
@@ -476,13 +459,9 @@ mod tests {
 
     #[test]
     fn redact_scrubs_message_and_body() {
-        let e = Error::new(
-            ErrorKind::Authentication,
-            Delivery::Rejected,
-            "bad key sk_test_abcdef",
-        )
-        .with_body(b"{\"echo\":\"sk_test_abcdef\"}")
-        .redact("sk_test_abcdef");
+        let e = Error::new(ErrorKind::Authentication, Delivery::Rejected, "bad key sk_test_abcdef")
+            .with_body(b"{\"echo\":\"sk_test_abcdef\"}")
+            .redact("sk_test_abcdef");
         assert!(!format!("{e} {e:?}").contains("sk_test_abcdef"));
     }
 

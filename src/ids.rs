@@ -14,16 +14,10 @@ fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
         return Err(Error::invalid_request(field, "must not be empty"));
     }
     if id.len() > MAX_ID_LEN {
-        return Err(Error::invalid_request(
-            field,
-            format!("longer than {MAX_ID_LEN} bytes"),
-        ));
+        return Err(Error::invalid_request(field, format!("longer than {MAX_ID_LEN} bytes")));
     }
     if id.chars().any(char::is_control) {
-        return Err(Error::invalid_request(
-            field,
-            "contains a control character",
-        ));
+        return Err(Error::invalid_request(field, "contains a control character"));
     }
     if id == "." || id == ".." {
         return Err(Error::invalid_request(field, "is a dot path segment"));
@@ -172,11 +166,7 @@ impl IdempotencyKey {
         if key.is_empty() || key.len() > Self::MAX_LEN {
             return Err(Error::invalid_request(
                 "idempotency_key",
-                format!(
-                    "must be 1 to {} characters, got {}",
-                    Self::MAX_LEN,
-                    key.len()
-                ),
+                format!("must be 1 to {} characters, got {}", Self::MAX_LEN, key.len()),
             ));
         }
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -246,11 +236,7 @@ mod tests {
     #[test]
     fn payment_kinds_are_enforced() {
         let pi = PaymentRef::payment_intent("pi_1").unwrap();
-        assert_eq!(
-            pi.expect_kind("x", &[PaymentRefKind::PaymentIntent])
-                .unwrap(),
-            "pi_1"
-        );
+        assert_eq!(pi.expect_kind("x", &[PaymentRefKind::PaymentIntent]).unwrap(), "pi_1");
         let err = pi.expect_kind("x", &[PaymentRefKind::Charge]).unwrap_err();
         assert_eq!(err.field(), Some("payment"));
         assert!(PaymentRef::charge("").is_err());

@@ -45,10 +45,7 @@ pub struct PaymentRecord {
 impl PaymentRecord {
     /// What can still be refunded.
     pub fn refundable(&self) -> Money {
-        Money::from_minor(
-            self.captured.minor() - self.refunded,
-            self.captured.currency(),
-        )
+        Money::from_minor(self.captured.minor() - self.refunded, self.captured.currency())
     }
 }
 
@@ -101,12 +98,7 @@ pub struct RefundRecord {
 
 impl RefundRecord {
     /// A record as an existing refund (for seeding), created now by the ledger clock at use.
-    pub fn new(
-        id: impl Into<String>,
-        payment_id: impl Into<String>,
-        amount: Money,
-        status: RefundStatus,
-    ) -> Self {
+    pub fn new(id: impl Into<String>, payment_id: impl Into<String>, amount: Money, status: RefundStatus) -> Self {
         let epoch = OffsetDateTime::UNIX_EPOCH;
         RefundRecord {
             id: id.into(),
@@ -264,9 +256,7 @@ impl Ledger {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves consistent data (every update is one step).
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a captured, refundable payment.
@@ -551,11 +541,7 @@ mod tests {
             "a failed refund gives the balance back"
         );
         l.settle_after(Some(Duration::from_secs(60)));
-        let r2 = l
-            .create_refund(draft("pay_1", Some(10)))
-            .unwrap()
-            .record()
-            .clone();
+        let r2 = l.create_refund(draft("pay_1", Some(10))).unwrap().record().clone();
         l.advance(Duration::from_secs(30));
         assert_eq!(l.refund(&r2.id).unwrap().status, RefundStatus::Pending);
         l.advance(Duration::from_secs(30));
@@ -570,9 +556,6 @@ mod tests {
         l.seed_payment("pay_1", usd(1000));
         let mut d = draft("pay_1", Some(1));
         d.currency = Some(Currency::EUR);
-        assert!(matches!(
-            l.create_refund(d),
-            Err(LedgerError::CurrencyMismatch { .. })
-        ));
+        assert!(matches!(l.create_refund(d), Err(LedgerError::CurrencyMismatch { .. })));
     }
 }

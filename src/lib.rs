@@ -41,13 +41,11 @@ pub use currency::Currency;
 pub use error::{Delivery, Error, ErrorKind, FieldError, MAX_ERROR_BODY, Result};
 pub use ids::{IdempotencyKey, MAX_ID_LEN, PaymentRef, PaymentRefKind, RefundId};
 pub use model::{
-    CreateRefund, ListRefunds, MAX_METADATA_ENTRIES, MAX_TEXT_LEN, Page, PageCursor, Refund,
-    RefundReason, RefundStatus, check_text,
+    CreateRefund, ListRefunds, MAX_METADATA_ENTRIES, MAX_TEXT_LEN, Page, PageCursor, Refund, RefundReason,
+    RefundStatus, check_text,
 };
 pub use money::{AmountError, Money};
-pub use provider::{
-    Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create,
-};
+pub use provider::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create};
 pub use raw::RawJson;
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
 

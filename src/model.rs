@@ -409,9 +409,7 @@ impl CreateRefund {
             if value.len() > MAX_TEXT_LEN || value.chars().any(char::is_control) {
                 return Err(Error::invalid_request(
                     "metadata",
-                    format!(
-                        "value of {key:?} is over {MAX_TEXT_LEN} bytes or has a control character"
-                    ),
+                    format!("value of {key:?} is over {MAX_TEXT_LEN} bytes or has a control character"),
                 ));
             }
         }
@@ -432,10 +430,7 @@ pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), Error> {
         ));
     }
     if text.chars().any(char::is_control) {
-        return Err(Error::invalid_request(
-            field,
-            "contains a control character",
-        ));
+        return Err(Error::invalid_request(field, "contains a control character"));
     }
     Ok(())
 }
@@ -548,17 +543,11 @@ mod tests {
         let neg = CreateRefund::new(p.clone()).amount(Money::from_minor(-1, Currency::USD));
         assert_eq!(neg.validate().unwrap_err().field(), Some("amount"));
         let long = CreateRefund::new(p.clone()).merchant_reference("x".repeat(501));
-        assert_eq!(
-            long.validate().unwrap_err().field(),
-            Some("merchant_reference")
-        );
+        assert_eq!(long.validate().unwrap_err().field(), Some("merchant_reference"));
         let ctrl = CreateRefund::new(p.clone()).description("a\u{0}b");
         assert_eq!(ctrl.validate().unwrap_err().field(), Some("description"));
         let empty = CreateRefund::new(p.clone()).merchant_reference("");
-        assert_eq!(
-            empty.validate().unwrap_err().field(),
-            Some("merchant_reference")
-        );
+        assert_eq!(empty.validate().unwrap_err().field(), Some("merchant_reference"));
         assert!(
             CreateRefund::new(p)
                 .amount(Money::from_minor(1, Currency::USD))

@@ -154,10 +154,7 @@ impl Money {
     /// `self + other`, refusing overflow and mixed currencies.
     pub fn checked_add(self, other: Money) -> Result<Money, AmountError> {
         self.same_currency(&other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or(AmountError::Overflow)?;
+        let minor = self.minor.checked_add(other.minor).ok_or(AmountError::Overflow)?;
         Ok(Money {
             minor,
             currency: self.currency,
@@ -167,10 +164,7 @@ impl Money {
     /// `self - other`, refusing overflow and mixed currencies.
     pub fn checked_sub(self, other: Money) -> Result<Money, AmountError> {
         self.same_currency(&other)?;
-        let minor = self
-            .minor
-            .checked_sub(other.minor)
-            .ok_or(AmountError::Overflow)?;
+        let minor = self.minor.checked_sub(other.minor).ok_or(AmountError::Overflow)?;
         Ok(Money {
             minor,
             currency: self.currency,
@@ -211,12 +205,7 @@ fn apply_sign(negative: bool, magnitude: i128) -> Result<i64, AmountError> {
 
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Money({} {})",
-            self.to_major_string(),
-            self.currency.code()
-        )
+        write!(f, "Money({} {})", self.to_major_string(), self.currency.code())
     }
 }
 
@@ -248,28 +237,13 @@ mod tests {
     #[test]
     fn exponents_zero_two_and_three() {
         assert_eq!(major("1000", Currency::JPY), Ok(1000));
-        assert_eq!(
-            Money::from_minor(1000, Currency::JPY).to_major_string(),
-            "1000"
-        );
+        assert_eq!(Money::from_minor(1000, Currency::JPY).to_major_string(), "1000");
         assert_eq!(major("1.234", Currency::KWD), Ok(1234));
-        assert_eq!(
-            Money::from_minor(1234, Currency::KWD).to_major_string(),
-            "1.234"
-        );
+        assert_eq!(Money::from_minor(1234, Currency::KWD).to_major_string(), "1.234");
         assert_eq!(major("12.5", Currency::USD), Ok(1250));
-        assert_eq!(
-            Money::from_minor(1250, Currency::USD).to_major_string(),
-            "12.50"
-        );
-        assert_eq!(
-            Money::from_minor(5, Currency::USD).to_major_string(),
-            "0.05"
-        );
-        assert_eq!(
-            Money::from_minor(-5, Currency::KWD).to_major_string(),
-            "-0.005"
-        );
+        assert_eq!(Money::from_minor(1250, Currency::USD).to_major_string(), "12.50");
+        assert_eq!(Money::from_minor(5, Currency::USD).to_major_string(), "0.05");
+        assert_eq!(Money::from_minor(-5, Currency::KWD).to_major_string(), "-0.005");
         assert_eq!(major("0.5", Currency::BHD), Ok(500));
     }
 
@@ -295,10 +269,7 @@ mod tests {
     #[test]
     fn overflow_is_rejected() {
         assert_eq!(major("92233720368547758.07", Currency::USD), Ok(i64::MAX));
-        assert_eq!(
-            major("92233720368547758.08", Currency::USD),
-            Err(AmountError::Overflow)
-        );
+        assert_eq!(major("92233720368547758.08", Currency::USD), Err(AmountError::Overflow));
         assert_eq!(
             major("99999999999999999999999999", Currency::JPY),
             Err(AmountError::Overflow)
@@ -323,8 +294,7 @@ mod tests {
     #[test]
     fn malformed_text_is_rejected() {
         for bad in [
-            "", "-", ".5", "5.", "1,5", "1e3", "+1", " 1", "1 ", "0x10", "1.2.3", "--1", "NaN",
-            "inf",
+            "", "-", ".5", "5.", "1,5", "1e3", "+1", " 1", "1 ", "0x10", "1.2.3", "--1", "NaN", "inf",
         ] {
             assert!(
                 matches!(major(bad, Currency::USD), Err(AmountError::Malformed(_))),
@@ -332,10 +302,7 @@ mod tests {
             );
         }
         for bad in ["", "1.0", "1e3", "+5", "12a"] {
-            assert!(
-                Money::from_minor_str(bad, Currency::USD).is_err(),
-                "{bad:?}"
-            );
+            assert!(Money::from_minor_str(bad, Currency::USD).is_err(), "{bad:?}");
         }
     }
 
@@ -351,21 +318,12 @@ mod tests {
     fn mixed_currencies_do_not_add() {
         let usd = Money::from_minor(1, Currency::USD);
         let eur = Money::from_minor(1, Currency::EUR);
-        assert!(matches!(
-            usd.checked_add(eur),
-            Err(AmountError::CurrencyMismatch(..))
-        ));
-        assert!(matches!(
-            usd.checked_sub(eur),
-            Err(AmountError::CurrencyMismatch(..))
-        ));
+        assert!(matches!(usd.checked_add(eur), Err(AmountError::CurrencyMismatch(..))));
+        assert!(matches!(usd.checked_sub(eur), Err(AmountError::CurrencyMismatch(..))));
     }
 
     #[test]
     fn display_shows_major_units_and_code() {
-        assert_eq!(
-            Money::from_minor(123456, Currency::USD).to_string(),
-            "1234.56 USD"
-        );
+        assert_eq!(Money::from_minor(123456, Currency::USD).to_string(), "1234.56 USD");
     }
 }

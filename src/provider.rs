@@ -138,17 +138,12 @@ pub struct ProviderInfo {
 impl ProviderInfo {
     /// Provider info.
     pub fn new(id: &'static str, name: &'static str, capabilities: Capabilities) -> ProviderInfo {
-        ProviderInfo {
-            id,
-            name,
-            capabilities,
-        }
+        ProviderInfo { id, name, capabilities }
     }
 
     /// An `Unsupported` error naming this provider and the operation.
     pub fn unsupported(&self, operation: &str) -> Error {
-        Error::unsupported(format!("{} does not support {operation}", self.name))
-            .with_provider(self.id)
+        Error::unsupported(format!("{} does not support {operation}", self.name)).with_provider(self.id)
     }
 }
 
@@ -200,19 +195,13 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
                     Err(e) => Err(e),
                 };
             }
-            return Err(self
-                .info()
-                .unsupported("looking up refunds (no list endpoint)"));
+            return Err(self.info().unsupported("looking up refunds (no list endpoint)"));
         }
         let mut found = Vec::new();
         let mut list = ListRefunds::new();
         loop {
             let page = self.list_refunds(&list).await?;
-            found.extend(
-                page.items
-                    .into_iter()
-                    .filter(|r| matches_create(r, request)),
-            );
+            found.extend(page.items.into_iter().filter(|r| matches_create(r, request)));
             match page.next {
                 Some(next) => list = list.cursor(next),
                 None => return Ok(found),
@@ -232,10 +221,7 @@ pub fn matches_create(refund: &Refund, request: &CreateRefund) -> bool {
             return false;
         }
     }
-    match (
-        request.merchant_reference_given(),
-        refund.merchant_reference.as_deref(),
-    ) {
+    match (request.merchant_reference_given(), refund.merchant_reference.as_deref()) {
         (Some(asked), Some(seen)) => asked == seen,
         _ => true,
     }

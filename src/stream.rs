@@ -50,11 +50,7 @@ pub trait RefundProviderExt: RefundProvider {
     }
 
     /// Like [`RefundProviderExt::refunds_stream`] with explicit options.
-    fn refunds_stream_with(
-        &self,
-        request: ListRefunds,
-        options: StreamOptions,
-    ) -> BoxStream<'_, Result<Refund>> {
+    fn refunds_stream_with(&self, request: ListRefunds, options: StreamOptions) -> BoxStream<'_, Result<Refund>> {
         pages(self, request, options)
             .flat_map(|page| {
                 let items: Vec<Result<Refund>> = match page {
@@ -99,10 +95,7 @@ fn pages<'a, P: RefundProvider + ?Sized>(
     request: ListRefunds,
     options: StreamOptions,
 ) -> BoxStream<'a, Result<Page<Refund>>> {
-    let start = Walk::Sequential {
-        request,
-        first: true,
-    };
+    let start = Walk::Sequential { request, first: true };
     stream::unfold(start, move |state| async move {
         match state {
             Walk::Done => None,
@@ -186,9 +179,7 @@ fn plan<'a, P: RefundProvider + ?Sized>(
     if page_len == 0 || start >= total {
         return None;
     }
-    let offsets: Vec<u64> = (start..total)
-        .step_by(usize::try_from(page_len).ok()?)
-        .collect();
+    let offsets: Vec<u64> = (start..total).step_by(usize::try_from(page_len).ok()?).collect();
     let template = request.clone();
     let id = info.id;
     let fetches = stream::iter(offsets)

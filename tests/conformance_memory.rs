@@ -5,9 +5,10 @@ refunds::conformance_tests!(refunds::testkit::MemoryHarness);
 #[test]
 fn providers_are_usable_as_trait_objects() {
     use std::sync::Arc;
-    let provider: Arc<dyn refunds::RefundProvider> = Arc::new(
-        refunds::testkit::MemoryProvider::new(refunds::ledger::Ledger::default(), 0),
-    );
+    let provider: Arc<dyn refunds::RefundProvider> = Arc::new(refunds::testkit::MemoryProvider::new(
+        refunds::ledger::Ledger::default(),
+        0,
+    ));
     let providers: Vec<Arc<dyn refunds::RefundProvider>> = vec![provider.clone(), provider];
     assert_eq!(providers[0].info().id, "memory");
     fn assert_send_sync<T: Send + Sync + ?Sized>() {}

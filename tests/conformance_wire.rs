@@ -6,9 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::reference::{Reference, STATUSES};
-use refunds::testkit::{
-    HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness,
-};
+use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness};
 use refunds::{CreateRefund, PaymentRef};
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
@@ -75,14 +73,10 @@ impl WireDialect for Dialect {
             WireError::ServerError => (500, "internal", None),
             _ => (500, "other", None),
         };
-        ResponseTemplate::new(status)
-            .set_body_json(json!({"error": {"code": code, "message": code, "field": field}}))
+        ResponseTemplate::new(status).set_body_json(json!({"error": {"code": code, "message": code, "field": field}}))
     }
     fn check_create(&self, received: &Request, request: &CreateRefund) {
-        assert_eq!(
-            received.headers.get("authorization").unwrap(),
-            &format!("Bearer {KEY}")
-        );
+        assert_eq!(received.headers.get("authorization").unwrap(), &format!("Bearer {KEY}"));
         let body: Value = serde_json::from_slice(&received.body).unwrap();
         assert_eq!(body["payment"], request.payment().id());
         match request.amount_requested() {
@@ -93,10 +87,7 @@ impl WireDialect for Dialect {
             .headers
             .get("idempotency-key")
             .map(|v| v.to_str().unwrap().to_owned());
-        assert_eq!(
-            key.as_deref(),
-            request.idempotency_key_given().map(|k| k.as_str())
-        );
+        assert_eq!(key.as_deref(), request.idempotency_key_given().map(|k| k.as_str()));
     }
 }
 

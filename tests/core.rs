@@ -73,13 +73,7 @@ fn api_key_never_in_debug_or_errors() {
             "test",
             TransportConfig::new("https://api.example.com").unwrap(),
             auth,
-            |r| {
-                Error::new(
-                    ErrorKind::Other,
-                    Delivery::Rejected,
-                    format!("{}", r.status),
-                )
-            },
+            |r| Error::new(ErrorKind::Other, Delivery::Rejected, format!("{}", r.status)),
         )
         .unwrap();
         shown.push(format!("{t:?}"));
@@ -115,43 +109,17 @@ fn money_examples_from_the_issue() {
         a.checked_add(b).unwrap(),
         Money::from_major_str("0.30", Currency::USD).unwrap()
     );
-    assert_eq!(
-        Money::from_major_str("1000", Currency::JPY)
-            .unwrap()
-            .minor(),
-        1000
-    );
-    assert_eq!(
-        Money::from_minor(1000, Currency::JPY).to_major_string(),
-        "1000"
-    );
-    assert_eq!(
-        Money::from_major_str("1.234", Currency::KWD)
-            .unwrap()
-            .minor(),
-        1234
-    );
-    assert_eq!(
-        Money::from_minor(1234, Currency::KWD).to_major_string(),
-        "1.234"
-    );
+    assert_eq!(Money::from_major_str("1000", Currency::JPY).unwrap().minor(), 1000);
+    assert_eq!(Money::from_minor(1000, Currency::JPY).to_major_string(), "1000");
+    assert_eq!(Money::from_major_str("1.234", Currency::KWD).unwrap().minor(), 1234);
+    assert_eq!(Money::from_minor(1234, Currency::KWD).to_major_string(), "1.234");
     assert!(Money::from_major_str("1.2345", Currency::KWD).is_err());
-    assert_eq!(
-        Money::from_major_str("12.5", Currency::USD)
-            .unwrap()
-            .minor(),
-        1250
-    );
-    assert_eq!(
-        Money::from_minor(1250, Currency::USD).to_major_string(),
-        "12.50"
-    );
+    assert_eq!(Money::from_major_str("12.5", Currency::USD).unwrap().minor(), 1250);
+    assert_eq!(Money::from_minor(1250, Currency::USD).to_major_string(), "12.50");
     assert!(
         Money::from_major_str("92233720368547758.08", Currency::USD).is_err(),
         "i64 overflow"
     );
-    let err: Error = Money::from_major_str("1.2345", Currency::KWD)
-        .unwrap_err()
-        .into();
+    let err: Error = Money::from_major_str("1.2345", Currency::KWD).unwrap_err().into();
     assert_eq!(err.field(), Some("amount"));
 }

@@ -27,13 +27,7 @@ fn transport(server: &MockServer, retries: u32) -> Transport {
                 .max_delay(Duration::from_millis(2)),
         )
         .max_response_bytes(64 * 1024);
-    Transport::new(
-        "test",
-        config,
-        Auth::api_key_header("X-Api-Key", KEY).unwrap(),
-        decode,
-    )
-    .unwrap()
+    Transport::new("test", config, Auth::api_key_header("X-Api-Key", KEY).unwrap(), decode).unwrap()
 }
 
 #[tokio::test]
@@ -82,10 +76,7 @@ async fn gets_are_retried_on_503_and_creates_are_not() {
         .unwrap();
     let e = t.send(&create).await.unwrap_err();
     assert_eq!(e.delivery(), Delivery::Ambiguous);
-    assert!(
-        !e.is_retryable(),
-        "a create without an honoured key is never re-sent"
-    );
+    assert!(!e.is_retryable(), "a create without an honoured key is never re-sent");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 
     let keyed = create.replay_safe(true);
@@ -139,8 +130,7 @@ async fn redirects_are_not_followed() {
     let server = MockServer::start().await;
     Mock::given(path("/start"))
         .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("Location", format!("{}/elsewhere", server.uri()).as_str()),
+            ResponseTemplate::new(302).insert_header("Location", format!("{}/elsewhere", server.uri()).as_str()),
         )
         .mount(&server)
         .await;
@@ -176,15 +166,10 @@ async fn oversized_bodies_are_cut_off() {
 async fn an_echoed_key_is_redacted_from_errors() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(401).set_body_string(format!("{{\"detail\":\"bad key {KEY}\"}}")),
-        )
+        .respond_with(ResponseTemplate::new(401).set_body_string(format!("{{\"detail\":\"bad key {KEY}\"}}")))
         .mount(&server)
         .await;
-    let e = transport(&server, 0)
-        .send(&ApiRequest::get(&["r"]))
-        .await
-        .unwrap_err();
+    let e = transport(&server, 0).send(&ApiRequest::get(&["r"])).await.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Authentication);
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains(KEY), "{shown}");

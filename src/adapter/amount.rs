@@ -116,8 +116,7 @@ impl MajorDecimal {
 impl Serialize for MajorDecimal {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         if self.as_number {
-            let raw =
-                RawValue::from_string(self.text.clone()).map_err(serde::ser::Error::custom)?;
+            let raw = RawValue::from_string(self.text.clone()).map_err(serde::ser::Error::custom)?;
             raw.serialize(s)
         } else {
             s.serialize_str(&self.text)
@@ -143,9 +142,7 @@ impl<'de> Deserialize<'de> for MajorDecimal {
                 as_number: true,
             })
         } else {
-            Err(de::Error::custom(format!(
-                "expected a decimal amount, got {text}"
-            )))
+            Err(de::Error::custom(format!("expected a decimal amount, got {text}")))
         }
     }
 }
@@ -163,21 +160,12 @@ mod tests {
     fn decimal_numbers_are_read_from_their_text() {
         let w: Wire = serde_json::from_str(r#"{"amount": 0.30}"#).unwrap();
         assert_eq!(w.amount.text(), "0.30");
-        assert_eq!(
-            w.amount.to_money(Currency::USD, "amount").unwrap().minor(),
-            30
-        );
+        assert_eq!(w.amount.to_money(Currency::USD, "amount").unwrap().minor(), 30);
         let w: Wire = serde_json::from_str(r#"{"amount": "1.234"}"#).unwrap();
-        assert_eq!(
-            w.amount.to_money(Currency::KWD, "amount").unwrap().minor(),
-            1234
-        );
+        assert_eq!(w.amount.to_money(Currency::KWD, "amount").unwrap().minor(), 1234);
         let w: Wire = serde_json::from_str(r#"{"amount": 1e3}"#).unwrap();
         assert_eq!(
-            w.amount
-                .to_money(Currency::JPY, "amount")
-                .unwrap_err()
-                .kind(),
+            w.amount.to_money(Currency::JPY, "amount").unwrap_err().kind(),
             &crate::ErrorKind::Decode
         );
         let err = serde_json::from_str::<Wire>(r#"{"amount": 0.12345678901234567890}"#)
@@ -207,32 +195,20 @@ mod tests {
             r#"{"amount":"12.50"}"#
         );
         let kwd = Money::from_minor(1234, Currency::KWD);
-        assert_eq!(
-            serde_json::to_string(&MajorDecimal::number(&kwd)).unwrap(),
-            "1.234"
-        );
+        assert_eq!(serde_json::to_string(&MajorDecimal::number(&kwd)).unwrap(), "1.234");
     }
 
     #[test]
     fn minor_strings_accept_integers_too() {
         let s: MinorUnitsString = serde_json::from_str("\"50000\"").unwrap();
-        assert_eq!(
-            s.to_money(Currency::EGP, "amount")
-                .unwrap()
-                .to_major_string(),
-            "500.00"
-        );
+        assert_eq!(s.to_money(Currency::EGP, "amount").unwrap().to_major_string(), "500.00");
         let n: MinorUnitsString = serde_json::from_str("50000").unwrap();
         assert_eq!(n.to_money(Currency::EGP, "amount").unwrap().minor(), 50000);
         assert!(serde_json::from_str::<MinorUnitsString>("500.5").is_err());
         let big: MinorUnitsString = serde_json::from_str("\"99999999999999999999\"").unwrap();
         assert!(big.to_money(Currency::EGP, "amount").is_err());
         assert_eq!(
-            serde_json::to_string(&MinorUnitsString::from_money(&Money::from_minor(
-                7,
-                Currency::USD
-            )))
-            .unwrap(),
+            serde_json::to_string(&MinorUnitsString::from_money(&Money::from_minor(7, Currency::USD))).unwrap(),
             "\"7\""
         );
         assert!(serde_json::from_str::<MinorUnits>("1e3").is_err());

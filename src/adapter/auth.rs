@@ -35,11 +35,7 @@ impl Auth {
     pub fn api_key_header(name: &str, key: impl Into<Secret>) -> Result<Auth, Error> {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::configuration(format!("invalid header name {name:?}")))?;
-        Auth::ApiKeyHeader {
-            name,
-            key: key.into(),
-        }
-        .checked()
+        Auth::ApiKeyHeader { name, key: key.into() }.checked()
     }
 
     /// A Bearer token.
@@ -62,9 +58,7 @@ impl Auth {
             return Err(Error::configuration("api key is empty"));
         }
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::configuration(
-                "api key must be printable ascii without spaces",
-            ));
+            return Err(Error::configuration("api key must be printable ascii without spaces"));
         }
         Ok(self)
     }
@@ -92,8 +86,7 @@ impl Auth {
             ),
         };
         // Checked printable ASCII at construction, so the value is valid.
-        let mut value =
-            HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""));
+        let mut value = HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""));
         value.set_sensitive(true);
         (name, value)
     }
@@ -114,11 +107,7 @@ pub fn base64_encode(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

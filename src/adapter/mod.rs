@@ -33,8 +33,8 @@ pub use secret::Secret;
 pub use settings::ClientSettings;
 pub use status::StatusMap;
 pub use transport::{
-    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, Transport, TransportConfig, check_base_url,
-    parse_retry_after, request_id_from_headers,
+    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, Transport, TransportConfig, check_base_url, parse_retry_after,
+    request_id_from_headers,
 };
 
 use crate::error::{Error, ErrorKind};

@@ -21,9 +21,7 @@ fn decode<'c>(provider: &str, cursor: &'c PageCursor) -> Result<(&'c str, &'c st
         .strip_prefix(provider)
         .and_then(|r| r.strip_prefix(':'))
         .ok_or_else(foreign)?;
-    rest.split_once(':')
-        .filter(|(_, v)| !v.is_empty())
-        .ok_or_else(foreign)
+    rest.split_once(':').filter(|(_, v)| !v.is_empty()).ok_or_else(foreign)
 }
 
 /// Offset paging (`limit` + `offset`).
@@ -92,10 +90,7 @@ pub mod id_cursor {
         match decode(provider, cursor)? {
             (AFTER, id) => Ok(Some(Position::After(id.to_owned()))),
             (BEFORE, id) => Ok(Some(Position::Before(id.to_owned()))),
-            _ => Err(Error::invalid_request(
-                "cursor",
-                format!("not a {provider} id cursor"),
-            )),
+            _ => Err(Error::invalid_request("cursor", format!("not a {provider} id cursor"))),
         }
     }
 
@@ -119,11 +114,7 @@ pub mod id_cursor {
 }
 
 /// Checks a page size against a provider's range; `None` gives `default`.
-pub fn check_limit(
-    limit: Option<u32>,
-    range: std::ops::RangeInclusive<u32>,
-    default: u32,
-) -> Result<u32> {
+pub fn check_limit(limit: Option<u32>, range: std::ops::RangeInclusive<u32>, default: u32) -> Result<u32> {
     let limit = limit.unwrap_or(default);
     if range.contains(&limit) {
         Ok(limit)
@@ -169,20 +160,9 @@ mod tests {
         let p = id_cursor::page("c", vec!["a", "b:c"], |s| s, Some(true), 2);
         let pos = id_cursor::from_cursor("c", p.next.as_ref()).unwrap();
         assert_eq!(pos, Some(id_cursor::Position::After("b:c".into())));
-        assert!(
-            id_cursor::page("c", vec!["a"], |s| s, None, 2)
-                .next
-                .is_none()
-        );
-        assert!(
-            id_cursor::page("c", vec!["a"], |s| s, Some(false), 1)
-                .next
-                .is_none()
-        );
-        assert_eq!(
-            check_limit(Some(0), 1..=100, 50).unwrap_err().field(),
-            Some("limit")
-        );
+        assert!(id_cursor::page("c", vec!["a"], |s| s, None, 2).next.is_none());
+        assert!(id_cursor::page("c", vec!["a"], |s| s, Some(false), 1).next.is_none());
+        assert_eq!(check_limit(Some(0), 1..=100, 50).unwrap_err().field(), Some("limit"));
         assert_eq!(check_limit(None, 1..=100, 50).unwrap(), 50);
     }
 }

@@ -59,11 +59,7 @@ impl ClientSettings {
 
     /// Reads `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL` (both optional here; `build` checks the key).
     pub fn from_env(prefix: &str) -> ClientSettings {
-        let var = |name: &str| {
-            std::env::var(format!("{prefix}_{name}"))
-                .ok()
-                .filter(|v| !v.is_empty())
-        };
+        let var = |name: &str| std::env::var(format!("{prefix}_{name}")).ok().filter(|v| !v.is_empty());
         ClientSettings {
             api_key: var("API_KEY").map(Secret::new),
             base_url: var("BASE_URL"),
@@ -73,14 +69,11 @@ impl ClientSettings {
 
     /// The key, or a `Configuration` error naming `env_var` as where to put it.
     pub fn require_api_key(&self, provider: &str, env_var: &str) -> Result<&Secret> {
-        self.api_key
-            .as_ref()
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                Error::configuration(format!(
-                    "{provider}: api key missing (set it on the builder or in {env_var})"
-                ))
-            })
+        self.api_key.as_ref().filter(|k| !k.is_empty()).ok_or_else(|| {
+            Error::configuration(format!(
+                "{provider}: api key missing (set it on the builder or in {env_var})"
+            ))
+        })
     }
 
     /// The transport configuration, with the base URL set or `default_base_url`.

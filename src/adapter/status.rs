@@ -29,10 +29,7 @@ impl StatusMap {
         if let RefundStatus::Unknown(raw) = status {
             return Some(raw);
         }
-        self.table
-            .iter()
-            .find(|(_, s)| s == status)
-            .map(|(wire, _)| *wire)
+        self.table.iter().find(|(_, s)| s == status).map(|(wire, _)| *wire)
     }
 
     /// The table, for documentation tests.
@@ -55,10 +52,7 @@ mod tests {
     fn maps_known_and_keeps_unknown() {
         assert_eq!(MAP.to_status("SUCCEEDED"), RefundStatus::Succeeded);
         assert_eq!(MAP.to_status("success"), RefundStatus::Succeeded);
-        assert_eq!(
-            MAP.to_status("weird"),
-            RefundStatus::Unknown("weird".into())
-        );
+        assert_eq!(MAP.to_status("weird"), RefundStatus::Unknown("weird".into()));
         assert_eq!(MAP.to_wire(&RefundStatus::Succeeded), Some("succeeded"));
         assert_eq!(MAP.to_wire(&RefundStatus::Failed), None);
         assert_eq!(MAP.to_wire(&RefundStatus::Unknown("x".into())), Some("x"));

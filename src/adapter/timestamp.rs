@@ -38,14 +38,10 @@ macro_rules! unix_codec {
             }
 
             /// Reads the timestamp; out-of-range values are an error.
-            pub fn deserialize<'de, D: Deserializer<'de>>(
-                d: D,
-            ) -> Result<OffsetDateTime, D::Error> {
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
                 let n = i64::deserialize(d)?;
-                OffsetDateTime::from_unix_timestamp_nanos(
-                    i128::from(n) * (1_000_000_000 / PER_SECOND),
-                )
-                .map_err(serde::de::Error::custom)
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(n) * (1_000_000_000 / PER_SECOND))
+                    .map_err(serde::de::Error::custom)
             }
 
             /// The same for `Option` fields (`null` and absence read as `None`; add `#[serde(default)]`).
@@ -54,10 +50,7 @@ macro_rules! unix_codec {
                 use time::OffsetDateTime;
 
                 /// Writes the timestamp or `null`.
-                pub fn serialize<S: Serializer>(
-                    at: &Option<OffsetDateTime>,
-                    s: S,
-                ) -> Result<S::Ok, S::Error> {
+                pub fn serialize<S: Serializer>(at: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
                     match at {
                         Some(at) => super::serialize(at, s),
                         None => s.serialize_none(),
@@ -65,9 +58,7 @@ macro_rules! unix_codec {
                 }
 
                 /// Reads the timestamp or `null`.
-                pub fn deserialize<'de, D: Deserializer<'de>>(
-                    d: D,
-                ) -> Result<Option<OffsetDateTime>, D::Error> {
+                pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
                     match Option::<i64>::deserialize(d)? {
                         Some(n) => OffsetDateTime::from_unix_timestamp_nanos(
                             i128::from(n) * (1_000_000_000 / super::PER_SECOND),
@@ -113,10 +104,7 @@ mod tests {
         let text = r#"{"s":1644328172,"ms":1700000000123,"iso":"2024-01-01T00:00:00.5Z"}"#;
         let w: Wire = serde_json::from_str(text).unwrap();
         assert_eq!(w.s.unix_timestamp(), 1644328172);
-        assert_eq!(
-            w.ms.unwrap().unix_timestamp_nanos(),
-            1_700_000_000_123_000_000
-        );
+        assert_eq!(w.ms.unwrap().unix_timestamp_nanos(), 1_700_000_000_123_000_000);
         assert_eq!(w.iso.unwrap().millisecond(), 500);
         let back: Wire = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
         assert_eq!(back, w);

@@ -5,9 +5,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use http::Method;
-use http::header::{
-    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT,
-};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde::Serialize;
 use url::Url;
 
@@ -166,8 +164,7 @@ impl TransportConfig {
 /// Parses a base URL and refuses plain `http://` unless the host is loopback (`localhost`,
 /// `127.0.0.0/8`, `[::1]`): an API key must never cross a network in the clear.
 pub fn check_base_url(base_url: &str) -> Result<Url> {
-    let url = Url::parse(base_url)
-        .map_err(|e| Error::configuration(format!("invalid base url {base_url:?}: {e}")))?;
+    let url = Url::parse(base_url).map_err(|e| Error::configuration(format!("invalid base url {base_url:?}: {e}")))?;
     if url.cannot_be_a_base() || url.query().is_some() || url.fragment().is_some() {
         return Err(Error::configuration(format!(
             "base url {base_url:?} must be a plain http(s) url"
@@ -183,9 +180,7 @@ pub fn check_base_url(base_url: &str) -> Result<Url> {
             "plain http is allowed only to loopback hosts, not {}",
             url.host_str().unwrap_or("")
         ))),
-        other => Err(Error::configuration(format!(
-            "unsupported url scheme {other:?}"
-        ))),
+        other => Err(Error::configuration(format!("unsupported url scheme {other:?}"))),
     }
 }
 
@@ -309,18 +304,26 @@ impl ApiResponse {
 
     /// Parses the body as `T`, or a `Decode` error that says where it failed.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| self.decode_error(format!("response body: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("response body: {e}")))
+    }
+
+    /// Parses the body as `T` and converts it with `convert` (wire struct into model). Any failure,
+    /// of the parse or of the conversion (a bad currency, an empty id, an amount that does not fit), is
+    /// a `Decode` error keeping the HTTP status, the request id and the start of the body.
+    pub fn decode<T: serde::de::DeserializeOwned, R>(&self, convert: impl FnOnce(T) -> Result<R>) -> Result<R> {
+        let wire = self.json::<T>()?;
+        convert(wire).map_err(|e| {
+            let message = if e.kind() == &ErrorKind::Decode {
+                e.message().to_owned()
+            } else {
+                e.to_string()
+            };
+            self.decode_error(message)
+        })
     }
 }
 
-const REQUEST_ID_HEADERS: [&str; 5] = [
-    "request-id",
-    "x-request-id",
-    "x-correlation-id",
-    "x-trace-id",
-    "cf-ray",
-];
+const REQUEST_ID_HEADERS: [&str; 5] = ["request-id", "x-request-id", "x-correlation-id", "x-trace-id", "cf-ray"];
 
 /// Reads a request id from the usual headers.
 pub fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
@@ -340,9 +343,7 @@ pub fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Durat
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    let at = time::PrimitiveDateTime::parse(value, format)
-        .ok()?
-        .assume_utc();
+    let at = time::PrimitiveDateTime::parse(value, format).ok()?.assume_utc();
     let wait = at - now;
     Some(if wait.is_negative() {
         Duration::ZERO
@@ -394,14 +395,9 @@ impl Transport {
             .pool_idle_timeout(config.pool_idle_timeout)
             .tcp_nodelay(true)
             .build()
-            .map_err(|e| {
-                Error::configuration(format!("http client: {e}")).with_provider(provider)
-            })?;
-        let user_agent = HeaderValue::from_str(&format!(
-            "refunds-rust/{} ({provider})",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
+            .map_err(|e| Error::configuration(format!("http client: {e}")).with_provider(provider))?;
+        let user_agent = HeaderValue::from_str(&format!("refunds-rust/{} ({provider})", env!("CARGO_PKG_VERSION")))
+            .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
         Ok(Transport {
             client,
             config,
@@ -490,10 +486,7 @@ impl Transport {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&e, request))?;
+        let mut response = builder.send().await.map_err(|e| self.transport_error(&e, request))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let request_id = request_id_from_headers(&headers);
@@ -528,14 +521,11 @@ impl Transport {
     }
 
     fn oversized(&self, status: u16, request_id: Option<String>, request: &ApiRequest) -> Error {
-        Error::decode(format!(
-            "response larger than {} bytes",
-            self.config.max_response_bytes
-        ))
-        .with_provider(self.provider)
-        .with_http_status(status)
-        .with_request_id(request_id)
-        .with_replay_safe(request.replay_safe)
+        Error::decode(format!("response larger than {} bytes", self.config.max_response_bytes))
+            .with_provider(self.provider)
+            .with_http_status(status)
+            .with_request_id(request_id)
+            .with_replay_safe(request.replay_safe)
     }
 
     fn transport_error(&self, e: &reqwest::Error, request: &ApiRequest) -> Error {
@@ -617,13 +607,7 @@ mod tests {
             "test",
             TransportConfig::new(base).unwrap(),
             Auth::bearer("sk_test_x").unwrap(),
-            |r| {
-                Error::new(
-                    ErrorKind::Other,
-                    Delivery::Rejected,
-                    format!("status {}", r.status),
-                )
-            },
+            |r| Error::new(ErrorKind::Other, Delivery::Rejected, format!("status {}", r.status)),
         )
         .unwrap()
     }
@@ -631,13 +615,8 @@ mod tests {
     #[test]
     fn ids_are_one_path_segment() {
         let t = transport("https://api.example.com/v1/");
-        let url = t
-            .url(&ApiRequest::get(&["refunds", "../../admin?x=1"]))
-            .unwrap();
-        assert_eq!(
-            url.as_str(),
-            "https://api.example.com/v1/refunds/..%2F..%2Fadmin%3Fx=1"
-        );
+        let url = t.url(&ApiRequest::get(&["refunds", "../../admin?x=1"])).unwrap();
+        assert_eq!(url.as_str(), "https://api.example.com/v1/refunds/..%2F..%2Fadmin%3Fx=1");
         assert_eq!(url.path_segments().unwrap().count(), 3);
         assert!(url.query().is_none());
         let url = t.url(&ApiRequest::get(&["refunds", "a/b#c d%2F"])).unwrap();

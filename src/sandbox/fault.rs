@@ -44,11 +44,7 @@ pub struct FaultCounts {
 impl FaultCounts {
     /// All faults.
     pub fn total(&self) -> u64 {
-        self.service_unavailable
-            + self.rate_limited
-            + self.connection_reset
-            + self.delayed
-            + self.response_lost
+        self.service_unavailable + self.rate_limited + self.connection_reset + self.delayed + self.response_lost
     }
 }
 

@@ -21,12 +21,7 @@ pub struct SandboxRequest {
 
 impl SandboxRequest {
     /// A request (for testing skins without a server).
-    pub fn new(
-        method: Method,
-        path_and_query: &str,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    ) -> SandboxRequest {
+    pub fn new(method: Method, path_and_query: &str, headers: HeaderMap, body: Vec<u8>) -> SandboxRequest {
         let url = url::Url::parse("http://sandbox.invalid")
             .and_then(|base| base.join(path_and_query))
             .unwrap_or_else(|_| url::Url::parse("http://sandbox.invalid/").expect("static url"));
@@ -34,11 +29,7 @@ impl SandboxRequest {
             .path_segments()
             .map(|s| {
                 s.filter(|p| !p.is_empty())
-                    .map(|p| {
-                        percent_encoding::percent_decode_str(p)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
+                    .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
                     .collect()
             })
             .unwrap_or_default();
@@ -56,19 +47,12 @@ impl SandboxRequest {
     pub fn is(&self, method: &str, path: &[&str]) -> bool {
         self.method.as_str() == method
             && self.segments.len() == path.len()
-            && self
-                .segments
-                .iter()
-                .zip(path)
-                .all(|(s, p)| *p == "*" || s == p)
+            && self.segments.iter().zip(path).all(|(s, p)| *p == "*" || s == p)
     }
 
     /// The first value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A header as text.

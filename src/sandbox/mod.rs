@@ -19,8 +19,7 @@ mod http_types;
 mod server;
 
 pub use crate::ledger::{
-    CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord,
-    SimulatedOutcome,
+    CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord, SimulatedOutcome,
 };
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};

@@ -130,10 +130,7 @@ impl Drop for Sandbox {
     }
 }
 
-async fn serve(
-    shared: &Shared,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn serve(shared: &Shared, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
@@ -150,9 +147,7 @@ async fn serve(
     let request = SandboxRequest::new(parts.method, path_and_query, parts.headers, body);
     let answer = match shared.faults.take() {
         None => shared.skin.handle(&request, &shared.ledger),
-        Some(Fault::ServiceUnavailable) => shared
-            .skin
-            .error_response(503, "service unavailable (sandbox fault)"),
+        Some(Fault::ServiceUnavailable) => shared.skin.error_response(503, "service unavailable (sandbox fault)"),
         Some(Fault::RateLimited { retry_after }) => shared
             .skin
             .error_response(429, "too many requests (sandbox fault)")
@@ -173,8 +168,8 @@ async fn serve(
 
 fn to_hyper(answer: SandboxResponse) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
-    *response.status_mut() = hyper::StatusCode::from_u16(answer.status)
-        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),

@@ -30,10 +30,7 @@ fn assert_refused_by_provider(e: &Error, allowed: &[ErrorKind]) {
         e.kind()
     );
     assert_eq!(e.delivery(), Delivery::Rejected, "{e}");
-    assert!(
-        e.http_status().is_some_and(|s| (400..500).contains(&s)),
-        "{e}"
-    );
+    assert!(e.http_status().is_some_and(|s| (400..500).contains(&s)), "{e}");
     assert!(e.provider().is_some(), "error names its provider: {e:?}");
 }
 
@@ -53,10 +50,7 @@ pub async fn full_refund(h: &dyn Harness) {
     assert_eq!(refund.amount, usd(5000));
     assert_eq!(refund.payment.id(), "pay_full");
     assert!(
-        matches!(
-            refund.status,
-            RefundStatus::Succeeded | RefundStatus::Pending
-        ),
+        matches!(refund.status, RefundStatus::Succeeded | RefundStatus::Pending),
         "{:?}",
         refund.status
     );
@@ -68,10 +62,7 @@ pub async fn full_refund(h: &dyn Harness) {
     );
     b.check_last_create(&request).await;
     if client.info().capabilities.retrieve {
-        let again = client
-            .get_refund(&refund.id)
-            .await
-            .expect("get after create");
+        let again = client.get_refund(&refund.id).await.expect("get after create");
         assert_eq!(again.id, refund.id);
         assert_eq!(again.amount, refund.amount);
     }
@@ -90,11 +81,7 @@ pub async fn partial_refund(h: &dyn Harness) {
     let request = CreateRefund::new(b.payment_ref("pay_part"))
         .amount(usd(2500))
         .reason(RefundReason::RequestedByCustomer);
-    let refund = b
-        .client()
-        .create_refund(&request)
-        .await
-        .expect("partial refund");
+    let refund = b.client().create_refund(&request).await.expect("partial refund");
     assert_eq!(refund.amount, usd(2500));
     assert_eq!(refund.amount.to_major_string(), "25.00");
     assert_eq!(refund.payment.id(), "pay_part");
@@ -141,10 +128,7 @@ pub async fn amount_over_refundable(h: &dyn Harness) {
         .create_refund(&CreateRefund::new(b.payment_ref("pay_over")).amount(usd(1001)))
         .await
         .expect_err("over-refund refused");
-    assert_refused_by_provider(
-        &e,
-        &[ErrorKind::AmountExceedsRefundable, ErrorKind::Validation],
-    );
+    assert_refused_by_provider(&e, &[ErrorKind::AmountExceedsRefundable, ErrorKind::Validation]);
 }
 
 /// A refund of a payment that does not exist is refused.
@@ -195,10 +179,7 @@ pub async fn not_found_404(h: &dyn Harness) {
         assert_eq!(e.kind(), &ErrorKind::Unsupported);
         return;
     }
-    b.arrange(Situation::NotFound {
-        id: "re_nope".into(),
-    })
-    .await;
+    b.arrange(Situation::NotFound { id: "re_nope".into() }).await;
     let e = client
         .get_refund(&RefundId::new("re_nope").unwrap())
         .await
@@ -254,10 +235,7 @@ pub async fn rate_limited_429_retry_after(h: &dyn Harness) {
 
     if supports_get {
         let b = start(h, 2).await;
-        b.arrange(Situation::Existing {
-            refunds: vec![fixture],
-        })
-        .await;
+        b.arrange(Situation::Existing { refunds: vec![fixture] }).await;
         b.arrange(Situation::RateLimited {
             times: 1,
             retry_after_secs: 0,
@@ -318,10 +296,7 @@ pub async fn server_error_without_key_is_ambiguous(h: &dyn Harness) {
     assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable, "{e}");
     assert_eq!(e.delivery(), Delivery::Ambiguous);
     assert_eq!(e.http_status(), Some(500));
-    assert!(
-        e.pending_create().is_some(),
-        "carries what is needed to look it up"
-    );
+    assert!(e.pending_create().is_some(), "carries what is needed to look it up");
     if !client.info().capabilities.idempotency.is_native() {
         assert_eq!(b.request_count().await, 1, "not retried");
         assert!(!e.is_retryable());
@@ -332,10 +307,7 @@ pub async fn server_error_without_key_is_ambiguous(h: &dyn Harness) {
 pub async fn malformed_body(h: &dyn Harness) {
     let b = start(h, 0).await;
     let client = b.client();
-    b.arrange(Situation::MalformedBody {
-        id: "re_bad".into(),
-    })
-    .await;
+    b.arrange(Situation::MalformedBody { id: "re_bad".into() }).await;
     let e = if client.info().capabilities.retrieve {
         client
             .get_refund(&RefundId::new("re_bad").unwrap())
@@ -349,10 +321,7 @@ pub async fn malformed_body(h: &dyn Harness) {
     };
     assert_eq!(e.kind(), &ErrorKind::Decode, "{e}");
     assert_eq!(e.http_status(), Some(200));
-    assert!(
-        e.body().is_some_and(|b| !b.is_empty()),
-        "keeps the body: {e:?}"
-    );
+    assert!(e.body().is_some_and(|b| !b.is_empty()), "keeps the body: {e:?}");
 }
 
 /// A status string nobody documented is kept as `Unknown(raw)`.
@@ -362,14 +331,8 @@ pub async fn unknown_status_string(h: &dyn Harness) {
     let fixture = RefundFixture::new("re_odd", "pay_odd", usd(100), odd.clone());
     let client = b.client();
     let refund = if client.info().capabilities.retrieve {
-        b.arrange(Situation::Existing {
-            refunds: vec![fixture],
-        })
-        .await;
-        client
-            .get_refund(&RefundId::new("re_odd").unwrap())
-            .await
-            .expect("get")
+        b.arrange(Situation::Existing { refunds: vec![fixture] }).await;
+        client.get_refund(&RefundId::new("re_odd").unwrap()).await.expect("get")
     } else {
         b.arrange(Situation::Refundable {
             payment_id: "pay_odd".into(),
@@ -391,10 +354,7 @@ pub async fn list_three_pages_each_once(h: &dyn Harness) {
     let b = start(h, 2).await;
     let client = b.client();
     let Some(style) = client.info().capabilities.list else {
-        let e = client
-            .list_refunds(&ListRefunds::new())
-            .await
-            .expect_err("no list");
+        let e = client.list_refunds(&ListRefunds::new()).await.expect_err("no list");
         assert_eq!(e.kind(), &ErrorKind::Unsupported);
         assert_eq!(b.request_count().await, 0);
         return;
@@ -504,10 +464,7 @@ pub async fn unsupported_operations(h: &dyn Harness) {
     let caps = client.info().capabilities.clone();
     let id = RefundId::new("re_x").unwrap();
     if !caps.cancel {
-        let e = client
-            .cancel_refund(&id)
-            .await
-            .expect_err("cancel unsupported");
+        let e = client.cancel_refund(&id).await.expect_err("cancel unsupported");
         assert_eq!(e.kind(), &ErrorKind::Unsupported);
         assert_eq!(e.delivery(), Delivery::NotSent);
     }
@@ -520,19 +477,12 @@ pub async fn unsupported_operations(h: &dyn Harness) {
     }
     if !caps.retrieve {
         assert_eq!(
-            client
-                .get_refund(&id)
-                .await
-                .expect_err("unsupported")
-                .kind(),
+            client.get_refund(&id).await.expect_err("unsupported").kind(),
             &ErrorKind::Unsupported
         );
     }
     if caps.list.is_none() {
-        let e = client
-            .list_refunds(&ListRefunds::new())
-            .await
-            .expect_err("unsupported");
+        let e = client.list_refunds(&ListRefunds::new()).await.expect_err("unsupported");
         assert_eq!(e.kind(), &ErrorKind::Unsupported);
     }
     if !caps.list_status_filter && caps.list.is_some() {
@@ -570,13 +520,7 @@ pub async fn bad_input_not_sent(h: &dyn Harness) {
             ));
         }
         if let Some(foreign) = b.foreign_payment_ref("x_1") {
-            assert!(
-                !client
-                    .info()
-                    .capabilities
-                    .payment_kinds
-                    .contains(&foreign.kind())
-            );
+            assert!(!client.info().capabilities.payment_kinds.contains(&foreign.kind()));
             v.push((CreateRefund::new(foreign), "payment"));
         }
         v
@@ -606,8 +550,5 @@ pub async fn path_injection_stays_one_segment(h: &dyn Harness) {
     })
     .await;
     let e = client.get_refund(&id).await.expect_err("not found");
-    assert!(
-        e.is_not_found(),
-        "the encoded id reached the refund route: {e}"
-    );
+    assert!(e.is_not_found(), "the encoded id reached the refund route: {e}");
 }

@@ -27,12 +27,7 @@ pub struct RefundFixture {
 
 impl RefundFixture {
     /// A fixture.
-    pub fn new(
-        id: impl Into<String>,
-        payment_id: impl Into<String>,
-        amount: Money,
-        status: RefundStatus,
-    ) -> Self {
+    pub fn new(id: impl Into<String>, payment_id: impl Into<String>, amount: Money, status: RefundStatus) -> Self {
         RefundFixture {
             id: id.into(),
             payment_id: payment_id.into(),

@@ -15,9 +15,7 @@ use crate::error::{Delivery, Error, ErrorKind, FieldError, Result};
 use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
 use crate::ledger::{Ledger, LedgerError, RefundDraft, RefundRecord};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
-use crate::provider::{
-    Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider,
-};
+use crate::provider::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
 use crate::raw::RawJson;
 use crate::testkit::harness::{Backend, Harness, HarnessOptions, Situation};
 
@@ -101,18 +99,12 @@ impl MemoryProvider {
         if self.unauthorized.load(Ordering::SeqCst) {
             return Err(self.error(ErrorKind::Authentication, 401, "invalid api key"));
         }
-        let fault = self
-            .faults
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front();
+        let fault = self.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         let result = match fault {
             Some(Fault::RateLimited(secs)) => Err(self
                 .error(ErrorKind::RateLimited, 429, "too many requests")
                 .with_retry_after(Some(Duration::from_secs(secs)))),
-            Some(Fault::ServerError) => {
-                Err(self.error(ErrorKind::ProviderUnavailable, 500, "internal error"))
-            }
+            Some(Fault::ServerError) => Err(self.error(ErrorKind::ProviderUnavailable, 500, "internal error")),
             Some(Fault::Validation) => Err(self
                 .error(ErrorKind::Validation, 422, "invalid amount")
                 .with_field_errors(vec![FieldError::new("amount", "invalid amount", None)])),
@@ -170,9 +162,7 @@ impl MemoryProvider {
     fn ledger_error(&self, e: LedgerError) -> Error {
         let (kind, status) = match &e {
             LedgerError::PaymentNotFound(_) => (ErrorKind::NotFound, 404),
-            LedgerError::AmountExceedsRefundable { .. } => {
-                (ErrorKind::AmountExceedsRefundable, 400)
-            }
+            LedgerError::AmountExceedsRefundable { .. } => (ErrorKind::AmountExceedsRefundable, 400),
             LedgerError::AlreadyRefunded(_) => (ErrorKind::AlreadyRefunded, 400),
             LedgerError::IdempotencyConflict => (ErrorKind::IdempotencyConflict, 409),
             _ => (ErrorKind::Validation, 400),
@@ -200,9 +190,7 @@ impl RefundProvider for MemoryProvider {
         draft.reference = request.merchant_reference_given().map(str::to_owned);
         draft.description = request.description_given().map(str::to_owned);
         draft.metadata = request.metadata_given().clone();
-        draft.idempotency_key = request
-            .idempotency_key_given()
-            .map(|k| k.as_str().to_owned());
+        draft.idempotency_key = request.idempotency_key_given().map(|k| k.as_str().to_owned());
         draft.fingerprint = serde_json::to_string(request).unwrap_or_default();
         let replay_safe = draft.idempotency_key.is_some();
         let op = || {
@@ -225,12 +213,10 @@ impl RefundProvider for MemoryProvider {
                 .unwrap_or_else(|p| p.into_inner())
                 .contains(id.as_str())
             {
-                return Err(
-                    Error::decode("response body: expected value at line 1 column 1")
-                        .with_provider(Self::ID)
-                        .with_http_status(200)
-                        .with_body(b"<html>oops</html>"),
-                );
+                return Err(Error::decode("response body: expected value at line 1 column 1")
+                    .with_provider(Self::ID)
+                    .with_http_status(200)
+                    .with_body(b"<html>oops</html>"));
             }
             match self.ledger.refund(id.as_str()) {
                 Some(record) => Self::to_refund(&record),
@@ -301,10 +287,7 @@ impl Backend for MemoryBackend {
     }
 
     fn debug_strings(&self) -> Vec<String> {
-        vec![
-            format!("{:?}", self.provider),
-            format!("{:?}", self.provider.api_key),
-        ]
+        vec![format!("{:?}", self.provider), format!("{:?}", self.provider.api_key)]
     }
 
     fn payment_ref(&self, id: &str) -> PaymentRef {
@@ -324,19 +307,14 @@ impl Backend for MemoryBackend {
         let ledger = &p.ledger;
         match situation {
             Situation::Refundable {
-                payment_id,
-                captured,
-                ..
+                payment_id, captured, ..
             } => ledger.seed_payment(&payment_id, captured),
             Situation::Existing { refunds } => {
                 for f in refunds {
                     ledger.insert_refund(RefundRecord::new(f.id, f.payment_id, f.amount, f.status));
                 }
             }
-            Situation::OverRefund {
-                payment_id,
-                refundable,
-            } => ledger.seed_payment(&payment_id, refundable),
+            Situation::OverRefund { payment_id, refundable } => ledger.seed_payment(&payment_id, refundable),
             Situation::UnknownPayment { .. } | Situation::NotFound { .. } => {}
             Situation::Unauthorized => p.unauthorized.store(true, Ordering::SeqCst),
             Situation::ValidationError => p
@@ -349,20 +327,14 @@ impl Backend for MemoryBackend {
                 retry_after_secs,
             } => {
                 let mut faults = p.faults.lock().unwrap_or_else(|e| e.into_inner());
-                faults.extend(std::iter::repeat_n(
-                    Fault::RateLimited(retry_after_secs),
-                    times,
-                ));
+                faults.extend(std::iter::repeat_n(Fault::RateLimited(retry_after_secs), times));
             }
             Situation::ServerError { times } => {
                 let mut faults = p.faults.lock().unwrap_or_else(|e| e.into_inner());
                 faults.extend(std::iter::repeat_n(Fault::ServerError, times));
             }
             Situation::MalformedBody { id } => {
-                p.malformed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id);
+                p.malformed.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
             }
         }
     }

@@ -13,8 +13,9 @@
 
 pub mod conformance;
 mod harness;
+pub mod hostile;
 mod memory;
-#[cfg(feature = "sandbox")]
+pub mod reliability;
 pub mod sandbox_suite;
 pub mod wire;
 

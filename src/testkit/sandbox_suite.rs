@@ -29,11 +29,7 @@ pub struct SandboxRun {
 
 impl SandboxRun {
     /// A run.
-    pub fn new(
-        sandbox: Sandbox,
-        client: Arc<dyn RefundProvider>,
-        wrong_key_client: Arc<dyn RefundProvider>,
-    ) -> Self {
+    pub fn new(sandbox: Sandbox, client: Arc<dyn RefundProvider>, wrong_key_client: Arc<dyn RefundProvider>) -> Self {
         SandboxRun {
             sandbox,
             client,
@@ -69,9 +65,7 @@ fn money(minor: i64, currency: Currency) -> Money {
 pub async fn create_get_list_settle(h: &dyn SandboxHarness, currency: Currency) {
     let run = h.start(HarnessOptions::new(currency, 0)).await;
     let client = &run.client;
-    run.sandbox
-        .ledger()
-        .seed_payment("pay_sbx_1", money(10_000, currency));
+    run.sandbox.ledger().seed_payment("pay_sbx_1", money(10_000, currency));
     let partial = client
         .create_refund(&CreateRefund::new(run.payment("pay_sbx_1")).amount(money(2_500, currency)))
         .await
@@ -81,11 +75,7 @@ pub async fn create_get_list_settle(h: &dyn SandboxHarness, currency: Currency) 
         .create_refund(&CreateRefund::new(run.payment("pay_sbx_1")))
         .await
         .expect("full");
-    assert_eq!(
-        full.amount,
-        money(7_500, currency),
-        "full refund takes what is left"
-    );
+    assert_eq!(full.amount, money(7_500, currency), "full refund takes what is left");
     assert_ne!(partial.id, full.id);
     assert_eq!(run.sandbox.ledger().refund_count(), 2);
     run.sandbox.ledger().settle_all();
@@ -97,10 +87,7 @@ pub async fn create_get_list_settle(h: &dyn SandboxHarness, currency: Currency) 
     if client.info().capabilities.list.is_some() {
         let all = client.all_refunds(ListRefunds::new()).await.expect("list");
         let ids: Vec<_> = all.iter().map(|r| r.id.clone()).collect();
-        assert!(
-            ids.contains(&partial.id) && ids.contains(&full.id),
-            "{ids:?}"
-        );
+        assert!(ids.contains(&partial.id) && ids.contains(&full.id), "{ids:?}");
         assert_eq!(all.len(), 2, "each once");
     }
 }
@@ -109,9 +96,7 @@ pub async fn create_get_list_settle(h: &dyn SandboxHarness, currency: Currency) 
 pub async fn balance_exhausted(h: &dyn SandboxHarness) {
     let currency = Currency::USD;
     let run = h.start(HarnessOptions::new(currency, 0)).await;
-    run.sandbox
-        .ledger()
-        .seed_payment("pay_sbx_bal", money(1_000, currency));
+    run.sandbox.ledger().seed_payment("pay_sbx_bal", money(1_000, currency));
     let client = &run.client;
     let pay = run.payment("pay_sbx_bal");
     client
@@ -123,10 +108,7 @@ pub async fn balance_exhausted(h: &dyn SandboxHarness) {
         .await
         .expect_err("over");
     assert!(
-        matches!(
-            over.kind(),
-            ErrorKind::AmountExceedsRefundable | ErrorKind::Validation
-        ),
+        matches!(over.kind(), ErrorKind::AmountExceedsRefundable | ErrorKind::Validation),
         "{over}"
     );
     assert_eq!(over.delivery(), Delivery::Rejected);
@@ -170,11 +152,7 @@ pub async fn idempotent_replay(h: &dyn SandboxHarness) {
     let other = CreateRefund::new(run.payment("pay_sbx_idem"))
         .amount(money(2_000, currency))
         .idempotency_key(key);
-    let e = run
-        .client
-        .create_refund(&other)
-        .await
-        .expect_err("conflict");
+    let e = run.client.create_refund(&other).await.expect_err("conflict");
     assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict, "{e}");
     assert_eq!(run.sandbox.ledger().refund_count(), 1);
 }
@@ -224,20 +202,12 @@ pub async fn faults_reach_the_client(h: &dyn SandboxHarness) {
     assert_eq!(e.delivery(), Delivery::Rejected);
 
     faults.push(Fault::ConnectionReset, 1);
-    let e = run
-        .client
-        .create_refund(&create())
-        .await
-        .expect_err("reset");
+    let e = run.client.create_refund(&create()).await.expect_err("reset");
     assert_eq!(e.kind(), &ErrorKind::Transport, "{e}");
     assert_eq!(e.delivery(), Delivery::Ambiguous);
 
     faults.push(Fault::Delay(Duration::from_secs(2)), 1);
-    let e = run
-        .client
-        .create_refund(&create())
-        .await
-        .expect_err("timeout");
+    let e = run.client.create_refund(&create()).await.expect_err("timeout");
     assert_eq!(e.kind(), &ErrorKind::Timeout, "{e}");
     assert_eq!(e.delivery(), Delivery::Ambiguous);
 
@@ -250,9 +220,7 @@ pub async fn faults_reach_the_client(h: &dyn SandboxHarness) {
         before + 1,
         "applied although the answer was lost"
     );
-    let pending = e
-        .pending_create()
-        .expect("the request travels with the error");
+    let pending = e.pending_create().expect("the request travels with the error");
     assert_eq!(pending, &create());
     assert_eq!(faults.counts().total(), 5);
 }
@@ -263,11 +231,7 @@ macro_rules! sandbox_tests {
     ($harness:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_create_get_list_settle() {
-            $crate::testkit::sandbox_suite::create_get_list_settle(
-                &$harness,
-                $crate::Currency::USD,
-            )
-            .await;
+            $crate::testkit::sandbox_suite::create_get_list_settle(&$harness, $crate::Currency::USD).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_balance_exhausted() {

@@ -172,15 +172,10 @@ const NORMAL: u8 = 5;
 
 impl<D: WireDialect> WireBackend<D> {
     async fn mount_get(&self, fixture: &RefundFixture) {
-        if let Some(p) = self
-            .dialect
-            .get_path(&crate::testkit::encoded_segment(&fixture.id))
-        {
+        if let Some(p) = self.dialect.get_path(&crate::testkit::encoded_segment(&fixture.id)) {
             Mock::given(method("GET"))
                 .and(path(p))
-                .respond_with(
-                    ResponseTemplate::new(200).set_body_json(self.dialect.refund_body(fixture)),
-                )
+                .respond_with(ResponseTemplate::new(200).set_body_json(self.dialect.refund_body(fixture)))
                 .with_priority(NORMAL)
                 .mount(&self.server)
                 .await;
@@ -241,8 +236,7 @@ impl<D: WireDialect> Backend for WireBackend<D> {
         match situation {
             Situation::Refundable { creates, .. } => {
                 for fixture in &creates {
-                    let body = ResponseTemplate::new(d.create_status())
-                        .set_body_json(d.refund_body(fixture));
+                    let body = ResponseTemplate::new(d.create_status()).set_body_json(d.refund_body(fixture));
                     self.mount_create(body, NORMAL, Some(1)).await;
                     self.mount_get(fixture).await;
                 }
@@ -271,10 +265,7 @@ impl<D: WireDialect> Backend for WireBackend<D> {
                 self.mount_create(d.error_response(WireError::UnknownPayment), REFUSAL, None)
                     .await;
             }
-            Situation::Unauthorized => {
-                self.mount_any(d.error_response(WireError::Unauthorized), None)
-                    .await
-            }
+            Situation::Unauthorized => self.mount_any(d.error_response(WireError::Unauthorized), None).await,
             Situation::NotFound { id } => {
                 if let Some(p) = d.get_path(&crate::testkit::encoded_segment(&id)) {
                     Mock::given(method("GET"))

@@ -5,14 +5,11 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::paging::{check_limit, offset};
-use refunds::adapter::{
-    ApiRequest, ApiResponse, Auth, StatusMap, Transport, TransportConfig, WithRaw,
-};
+use refunds::adapter::{ApiRequest, ApiResponse, Auth, StatusMap, Transport, TransportConfig, WithRaw};
 use refunds::testkit::{HarnessOptions, fast_retry};
 use refunds::{
-    Capabilities, CreateRefund, Currency, Error, IdempotencySupport, ListRefunds, Page,
-    PagingStyle, PaymentRef, PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider,
-    RefundStatus, async_trait,
+    Capabilities, CreateRefund, Currency, Error, IdempotencySupport, ListRefunds, Page, PagingStyle, PaymentRef,
+    PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, RefundStatus, async_trait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,11 +78,7 @@ fn decode_error(response: &ApiResponse) -> Error {
                 .with_provider_code(Some(body.error.code))
                 .with_field_errors(fields)
         }
-        Err(_) => Error::new(
-            kind,
-            refunds::Delivery::Rejected,
-            format!("http {}", response.status),
-        ),
+        Err(_) => Error::new(kind, refunds::Delivery::Rejected, format!("http {}", response.status)),
     }
 }
 
@@ -111,8 +104,7 @@ impl Reference {
     }
 
     fn refund(&self, wire: WithRaw<WireRefund>) -> Result<Refund, Error> {
-        let currency =
-            Currency::from_code(&wire.value.currency).map_err(|e| Error::decode(e.to_string()))?;
+        let currency = Currency::from_code(&wire.value.currency).map_err(|e| Error::decode(e.to_string()))?;
         Ok(Refund::new(
             RefundId::new(wire.value.id)?,
             "reference",
@@ -142,15 +134,12 @@ impl RefundProvider for Reference {
         let mut call = ApiRequest::post(&["refunds"]).json(&body)?;
         if let Some(key) = request.idempotency_key_given() {
             call = call
-                .header(
-                    http::HeaderName::from_static("idempotency-key"),
-                    key.as_str(),
-                )?
+                .header(http::HeaderName::from_static("idempotency-key"), key.as_str())?
                 .replay_safe(true);
         }
         let outcome = async {
             let response = self.transport.send(&call).await?;
-            self.refund(response.json()?)
+            response.decode(|wire| self.refund(wire))
         };
         outcome
             .await
@@ -158,11 +147,8 @@ impl RefundProvider for Reference {
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund, Error> {
-        let response = self
-            .transport
-            .send(&ApiRequest::get(&["refunds", id.as_str()]))
-            .await?;
-        self.refund(response.json()?)
+        let response = self.transport.send(&ApiRequest::get(&["refunds", id.as_str()])).await?;
+        response.decode(|wire| self.refund(wire))
     }
 
     async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>, Error> {
@@ -174,12 +160,14 @@ impl RefundProvider for Reference {
         let call = ApiRequest::get(&["refunds"])
             .query("limit", limit)
             .query("offset", start);
-        let list: WireList = self.transport.send(&call).await?.json()?;
-        let items = list
-            .data
-            .into_iter()
-            .map(|w| self.refund(w))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(offset::page("reference", items, start, Some(list.total)))
+        let response = self.transport.send(&call).await?;
+        response.decode(|list: WireList| {
+            let items = list
+                .data
+                .into_iter()
+                .map(|w| self.refund(w))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(offset::page("reference", items, start, Some(list.total)))
+        })
     }
 }

@@ -3,9 +3,7 @@
 #![allow(dead_code)]
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, SandboxRequest, SandboxResponse, Skin,
-};
+use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord, SandboxRequest, SandboxResponse, Skin};
 use serde_json::json;
 
 use super::reference::{STATUSES, WireCreate};
@@ -47,18 +45,10 @@ impl Skin for ReferenceSkin {
             draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
             return match ledger.create_refund(draft) {
                 Ok(outcome) => SandboxResponse::json(200, &refund_json(outcome.record())),
-                Err(LedgerError::PaymentNotFound(_)) => {
-                    error(404, "payment_not_found", "no such payment")
-                }
-                Err(LedgerError::AmountExceedsRefundable { .. }) => {
-                    error(400, "amount_too_large", "too large")
-                }
-                Err(LedgerError::AlreadyRefunded(_)) => {
-                    error(400, "amount_too_large", "already refunded")
-                }
-                Err(LedgerError::IdempotencyConflict) => {
-                    error(409, "idempotency_conflict", "key reused")
-                }
+                Err(LedgerError::PaymentNotFound(_)) => error(404, "payment_not_found", "no such payment"),
+                Err(LedgerError::AmountExceedsRefundable { .. }) => error(400, "amount_too_large", "too large"),
+                Err(LedgerError::AlreadyRefunded(_)) => error(400, "amount_too_large", "already refunded"),
+                Err(LedgerError::IdempotencyConflict) => error(409, "idempotency_conflict", "key reused"),
                 Err(e) => error(400, "invalid", &e.to_string()),
             };
         }
@@ -69,21 +59,10 @@ impl Skin for ReferenceSkin {
             };
         }
         if request.is("GET", &["refunds"]) {
-            let offset: usize = request
-                .query_param("offset")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let limit: usize = request
-                .query_param("limit")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(10);
+            let offset: usize = request.query_param("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let limit: usize = request.query_param("limit").and_then(|v| v.parse().ok()).unwrap_or(10);
             let all = ledger.refunds();
-            let data: Vec<_> = all
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(refund_json)
-                .collect();
+            let data: Vec<_> = all.iter().skip(offset).take(limit).map(refund_json).collect();
             return SandboxResponse::json(200, &json!({"data": data, "total": all.len()}));
         }
         error(404, "no_route", "no such route")
