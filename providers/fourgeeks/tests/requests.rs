@@ -1,0 +1,453 @@
+//! What the client puts on the wire (asserted with wiremock matchers), what it refuses to send
+//! (asserted with `.expect(0)`), and how it is configured.
+
+use std::time::Duration;
+
+use refunds::adapter::paging::offset;
+use refunds::{
+    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, RefundId,
+    RefundProvider, RefundReason, RefundStatus,
+};
+use refunds_fourgeeks::{FourGeeksClient, FourGeeksClientBuilder};
+use serde_json::json;
+use wiremock::matchers::{any, body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "sk_test_requests_0123456789";
+
+fn refund_json(id: &str, payment: &str, amount: i64) -> serde_json::Value {
+    json!({"id": id, "object": "refund", "payment_id": payment, "amount": amount, "status": "pending"})
+}
+
+fn builder(server: &MockServer) -> FourGeeksClientBuilder {
+    FourGeeksClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .currency(Currency::USD)
+        .max_retries(0)
+}
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
+}
+
+fn pay(id: &str) -> PaymentRef {
+    PaymentRef::payment(id).unwrap()
+}
+
+/// The seed's request example: `X-Api-Key`, JSON, `payment_id`, integer cents, free-text reason.
+#[tokio::test]
+async fn partial_create_matches_the_documented_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .and(header("x-api-key", KEY))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "payment_id": "pay_7g8h9i0j1k2l",
+            "amount": 2500,
+            "reason": "Customer requested partial refund"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_json(
+            "ref_m3n4o5p6q7r8",
+            "pay_7g8h9i0j1k2l",
+            2500,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let refund = client
+        .create_refund(
+            &CreateRefund::new(pay("pay_7g8h9i0j1k2l"))
+                .amount(Money::from_major_str("25.00", Currency::USD).unwrap())
+                .reason(RefundReason::Other("Customer requested partial refund".into())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, usd(2500));
+}
+
+/// A full refund omits `amount`; a reason enum goes out as its snake-case name; 201 is success too.
+#[tokio::test]
+async fn full_create_omits_the_amount_and_201_is_success() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .and(body_json(
+            json!({"payment_id": "pay_full", "reason": "requested_by_customer"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(refund_json("ref_full", "pay_full", 9900)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let refund = client
+        .create_refund(&CreateRefund::new(pay("pay_full")).reason(RefundReason::RequestedByCustomer))
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, usd(9900), "the amount 4Geeks refunded");
+}
+
+/// No idempotency key, merchant reference, description or metadata reaches 4Geeks, and the key does
+/// not make the create retryable.
+#[tokio::test]
+async fn undocumented_fields_and_the_idempotency_key_are_not_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/refunds"))
+        .and(body_json(json!({"payment_id": "pay_k", "amount": 100})))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"detail": "down"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).max_retries(3).build().unwrap();
+    let request = CreateRefund::new(pay("pay_k"))
+        .amount(usd(100))
+        .idempotency_key(IdempotencyKey::new("key-1").unwrap())
+        .merchant_reference("order-1")
+        .description("a description")
+        .metadata("order", "1");
+    let e = client.create_refund(&request).await.expect_err("503");
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
+    assert!(!e.is_retryable());
+    assert_eq!(e.pending_create(), Some(&request));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1, "not re-sent");
+    let names: Vec<String> = received[0].headers.keys().map(|n| n.as_str().to_owned()).collect();
+    assert!(!names.iter().any(|n| n.contains("idempotency")), "{names:?}");
+    assert!(!names.iter().any(|n| n == "authorization"), "{names:?}");
+}
+
+#[tokio::test]
+async fn get_sends_the_id_as_one_path_segment() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds/ref_a%2Fb%3Fc"))
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_json("ref_a/b?c", "pay_1", 1)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let r = client.get_refund(&RefundId::new("ref_a/b?c").unwrap()).await.unwrap();
+    assert_eq!(r.id.as_str(), "ref_a/b?c");
+}
+
+#[tokio::test]
+async fn list_sends_limit_and_offset() {
+    let server = MockServer::start().await;
+    let page = |offset: u64| json!({"items": [refund_json("ref_1", "pay_1", 100)], "total_items": 50, "limit": 10, "offset": offset});
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds"))
+        .and(query_param("limit", "10"))
+        .and(query_param("offset", "0"))
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(0)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds"))
+        .and(query_param("limit", "100"))
+        .and(query_param("offset", "30"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(30)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let first = client.list_refunds(&ListRefunds::new()).await.unwrap();
+    assert_eq!(first.next, Some(offset::cursor("fourgeeks", 1)));
+    let later = client
+        .list_refunds(&ListRefunds::new().limit(100).cursor(offset::cursor("fourgeeks", 30)))
+        .await
+        .unwrap();
+    assert_eq!(later.next, Some(offset::cursor("fourgeeks", 31)));
+}
+
+async fn refuse_everything() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Bad input never leaves the process; the error names the field.
+#[tokio::test]
+async fn bad_creates_are_refused_before_sending() {
+    let server = refuse_everything().await;
+    let client = builder(&server).build().unwrap();
+    let cases: Vec<(CreateRefund, &str)> = vec![
+        (CreateRefund::new(pay("pay_1")).amount(usd(0)), "amount"),
+        (CreateRefund::new(pay("pay_1")).amount(usd(-1)), "amount"),
+        (
+            CreateRefund::new(pay("pay_1")).amount(Money::from_minor(100, Currency::EUR)),
+            "amount",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).amount(Money::from_minor(100, Currency::JPY)),
+            "amount",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).reason(RefundReason::Other("x".repeat(501))),
+            "reason",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).reason(RefundReason::Other("line\nbreak".into())),
+            "reason",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).reason(RefundReason::Other(String::new())),
+            "reason",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).description("x".repeat(501)),
+            "description",
+        ),
+        (
+            CreateRefund::new(pay("pay_1")).merchant_reference("a\u{7}b"),
+            "merchant_reference",
+        ),
+        (CreateRefund::new(PaymentRef::charge("ch_1").unwrap()), "payment"),
+        (
+            CreateRefund::new(PaymentRef::payment_intent("pi_1").unwrap()),
+            "payment",
+        ),
+    ];
+    for (request, field) in cases {
+        let e = client.create_refund(&request).await.expect_err("refused");
+        assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }), "{e}");
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent);
+        assert_eq!(e.provider(), Some("fourgeeks"));
+        assert!(e.pending_create().is_none());
+    }
+    let currency_error = client
+        .create_refund(&CreateRefund::new(pay("pay_1")).amount(Money::from_minor(100, Currency::EUR)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        currency_error.message(),
+        "the 4geeks account is in USD, the amount is in EUR"
+    );
+}
+
+/// More decimals than the currency has cannot even become a `Money`: the error names the amount.
+#[test]
+fn too_many_decimals_never_become_an_amount() {
+    let e: refunds::Error = Money::from_major_str("25.001", Currency::USD).unwrap_err().into();
+    assert_eq!(e.field(), Some("amount"));
+    let e: refunds::Error = Money::from_major_str("1.5", Currency::JPY).unwrap_err().into();
+    assert_eq!(e.field(), Some("amount"));
+}
+
+#[tokio::test]
+async fn bad_lists_are_refused_before_sending() {
+    let server = refuse_everything().await;
+    let client = builder(&server).build().unwrap();
+    for (request, field) in [
+        (ListRefunds::new().limit(0), "limit"),
+        (ListRefunds::new().limit(101), "limit"),
+        (
+            ListRefunds::new().cursor(PageCursor::from_token("syncgram:o:10")),
+            "cursor",
+        ),
+        (
+            ListRefunds::new().cursor(PageCursor::from_token("fourgeeks:a:ref_1")),
+            "cursor",
+        ),
+        (
+            ListRefunds::new().cursor(PageCursor::from_token("fourgeeks:o:-3")),
+            "cursor",
+        ),
+    ] {
+        let e = client.list_refunds(&request).await.expect_err("refused");
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent);
+    }
+    let e = client
+        .list_refunds(&ListRefunds::new().status(RefundStatus::Succeeded))
+        .await
+        .expect_err("no status filter");
+    assert_eq!(e.kind(), &ErrorKind::Unsupported);
+    for e in [
+        client
+            .cancel_refund(&RefundId::new("ref_1").unwrap())
+            .await
+            .unwrap_err(),
+        client.get_refund_by_payment(&pay("pay_1")).await.unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), &ErrorKind::Unsupported);
+    }
+}
+
+#[tokio::test]
+async fn capabilities_say_what_4geeks_does() {
+    let client = FourGeeksClient::builder()
+        .api_key(KEY)
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    let info = client.info();
+    assert_eq!(info.id, "fourgeeks");
+    assert_eq!(info.name, "4Geeks Payments");
+    let caps = &info.capabilities;
+    assert!(caps.partial_refunds && caps.retrieve);
+    assert_eq!(caps.list, Some(refunds::PagingStyle::Offset));
+    assert!(!caps.list_status_filter && !caps.cancel && !caps.retrieve_by_payment);
+    assert_eq!(caps.idempotency, refunds::IdempotencySupport::None);
+    assert_eq!(caps.payment_kinds, [refunds::PaymentRefKind::Payment]);
+    let debug = format!("{client:?}");
+    assert!(debug.contains("https://api.4geeks.io/"), "{debug}");
+    assert!(!debug.contains(KEY), "{debug}");
+}
+
+#[test]
+fn build_says_what_is_missing() {
+    let no_currency = FourGeeksClient::builder().api_key(KEY).build().unwrap_err();
+    assert_eq!(no_currency.kind(), &ErrorKind::Configuration);
+    assert!(no_currency.message().contains("FOURGEEKS_CURRENCY"), "{no_currency}");
+    let no_key = FourGeeksClient::builder().currency(Currency::USD).build().unwrap_err();
+    assert_eq!(no_key.kind(), &ErrorKind::Configuration);
+    assert!(no_key.message().contains("FOURGEEKS_API_KEY"), "{no_key}");
+    for url in ["http://api.4geeks.io", "not a url", "https://user:pw@api.4geeks.io"] {
+        let e = FourGeeksClient::builder()
+            .api_key(KEY)
+            .currency(Currency::USD)
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Configuration, "{url}");
+    }
+    let spaced = FourGeeksClient::builder()
+        .api_key("sk_test with space")
+        .currency(Currency::USD)
+        .build()
+        .unwrap_err();
+    assert_eq!(spaced.kind(), &ErrorKind::Configuration);
+    let live = FourGeeksClient::builder()
+        .api_key("sk_live_0123456789")
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    assert_eq!(live.livemode(), Some(true));
+    let other = FourGeeksClient::builder()
+        .api_key("0123456789")
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    assert_eq!(other.livemode(), None);
+    let debug = format!("{:?}", FourGeeksClient::builder().api_key("sk_live_0123456789"));
+    assert!(!debug.contains("sk_live_0123456789"), "{debug}");
+}
+
+#[tokio::test]
+async fn timeouts_and_retries_come_from_the_builder() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds/ref_slow"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(refund_json("ref_slow", "pay_1", 1))
+                .set_delay(Duration::from_millis(500)),
+        )
+        .mount(&server)
+        .await;
+    let client = builder(&server).timeout(Duration::from_millis(100)).build().unwrap();
+    let e = client
+        .get_refund(&RefundId::new("ref_slow").unwrap())
+        .await
+        .expect_err("timeout");
+    assert_eq!(e.kind(), &ErrorKind::Timeout);
+}
+
+/// The environment is read in a child process: edition 2024 makes `set_var` unsafe, and the
+/// workspace forbids unsafe code.
+#[test]
+fn from_env_reads_the_fourgeeks_variables() {
+    if let Ok(case) = std::env::var("FOURGEEKS_TEST_CHILD") {
+        return from_env_child(&case);
+    }
+    for case in ["complete", "bad_currency", "no_currency"] {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "from_env_reads_the_fourgeeks_variables", "--nocapture"])
+            .env("FOURGEEKS_TEST_CHILD", case)
+            .env("FOURGEEKS_API_KEY", "sk_live_from_env_0123")
+            .env("FOURGEEKS_BASE_URL", "http://127.0.0.1:9/")
+            .env("FOURGEEKS_CURRENCY", "crc");
+        match case {
+            "bad_currency" => {
+                command.env("FOURGEEKS_CURRENCY", "dollars");
+            }
+            "no_currency" => {
+                command.env_remove("FOURGEEKS_CURRENCY");
+            }
+            _ => {}
+        }
+        let output = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{case}: {stdout}");
+        assert!(stdout.contains("1 passed"), "{case} ran: {stdout}");
+    }
+}
+
+fn from_env_child(case: &str) {
+    match case {
+        "complete" => {
+            let client = FourGeeksClient::from_env().unwrap();
+            assert_eq!(client.currency(), Currency::CRC);
+            assert_eq!(client.livemode(), Some(true));
+            let debug = format!("{client:?}");
+            assert!(debug.contains("http://127.0.0.1:9/"), "{debug}");
+            assert!(!debug.contains("sk_live_from_env_0123"), "{debug}");
+            let overridden = FourGeeksClientBuilder::from_env()
+                .currency(Currency::USD)
+                .build()
+                .unwrap();
+            assert_eq!(overridden.currency(), Currency::USD);
+        }
+        "bad_currency" => {
+            let e = FourGeeksClient::from_env().unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Configuration);
+            assert!(e.message().contains("\"dollars\""), "{e}");
+            assert!(
+                FourGeeksClientBuilder::from_env()
+                    .currency(Currency::USD)
+                    .build()
+                    .is_ok(),
+                "an explicit currency replaces a bad variable"
+            );
+        }
+        "no_currency" => {
+            let e = FourGeeksClient::from_env().unwrap_err();
+            assert!(e.message().contains("currency"), "{e}");
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
+/// Received requests carry the documented JSON content type and nothing the key could leak through.
+#[tokio::test]
+async fn the_key_travels_only_in_its_header() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds/ref_1"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"detail": format!("Invalid key {KEY}")})))
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let e = client
+        .get_refund(&RefundId::new("ref_1").unwrap())
+        .await
+        .expect_err("401");
+    assert!(!e.to_string().contains(KEY) && !format!("{e:?}").contains(KEY));
+    let received: Vec<Request> = server.received_requests().await.unwrap();
+    let request = &received[0];
+    assert!(!request.url.as_str().contains(KEY));
+    assert_eq!(request.headers.get("x-api-key").unwrap(), KEY);
+    assert_eq!(request.headers.get("accept").unwrap(), "application/json");
+}

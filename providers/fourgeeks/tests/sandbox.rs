@@ -1,0 +1,376 @@
+//! The sandbox suite with the real 4Geeks client against its skin, plus 4Geeks-specific behaviour:
+//! recovery of a lost create, concurrent offset paging, the account currency, the skin's own answers.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderValue, Method};
+use refunds::sandbox::{Fault, SandboxRequest, Skin};
+use refunds::testkit::HarnessOptions;
+use refunds::testkit::fast_retry;
+use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds::{
+    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PaymentRef, RefundId,
+    RefundProvider, RefundProviderExt, RefundReason, RefundStatus,
+};
+use refunds_fourgeeks::FourGeeksClient;
+use refunds_fourgeeks::sandbox::{self, API_KEY, FourGeeksSkin};
+use serde_json::json;
+
+struct Harness;
+
+#[refunds::async_trait]
+impl SandboxHarness for Harness {
+    async fn start(&self, options: HarnessOptions) -> SandboxRun {
+        let sandbox = sandbox::start().await.expect("bind 127.0.0.1");
+        let configure = |builder: refunds_fourgeeks::FourGeeksClientBuilder| {
+            builder
+                .currency(options.currency)
+                .retry(fast_retry(options.max_retries))
+                .timeout(options.timeout)
+                .build()
+                .expect("client")
+        };
+        let client = configure(sandbox::builder_for(&sandbox));
+        let wrong = configure(sandbox::builder_for(&sandbox).api_key("sk_test_wrong_key_000"));
+        SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
+    }
+}
+
+refunds::sandbox_tests!(Harness);
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
+}
+
+fn pay(id: &str) -> PaymentRef {
+    PaymentRef::payment(id).unwrap()
+}
+
+#[tokio::test]
+async fn the_three_line_setup_works() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("pay_three", usd(10_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let refund = client
+        .create_refund(&CreateRefund::new(pay("pay_three")).amount(usd(2_500)))
+        .await
+        .unwrap();
+    assert!(refund.id.as_str().starts_with("ref_"), "{}", refund.id);
+    assert_eq!(refund.amount, usd(2_500));
+    assert_eq!(refund.status, RefundStatus::Pending);
+    assert_eq!(refund.provider, "fourgeeks");
+    assert_eq!(refund.livemode, Some(false), "sk_test_ key");
+    assert_eq!(refund.raw.field("object"), Some(json!("refund")));
+    assert_eq!(refund.raw.field("amount"), Some(json!(2500)));
+    assert!(refund.created_at.is_none(), "4Geeks sends no timestamps");
+}
+
+/// A create whose answer is lost is not re-sent (even with retries allowed and a key given), fails
+/// `Ambiguous` with the request attached, and `find_created` finds the one refund it made.
+#[tokio::test]
+async fn lost_create_is_ambiguous_and_found_again() {
+    let sandbox = sandbox::start().await.unwrap();
+    let ledger = sandbox.ledger();
+    ledger.seed_payment("pay_lost", usd(10_000));
+    ledger.seed_payment("pay_other", usd(10_000));
+    let client = sandbox::builder_for(&sandbox).retry(fast_retry(3)).build().unwrap();
+    // Refunds that must not be mistaken for the lost one: another payment, another amount.
+    client
+        .create_refund(&CreateRefund::new(pay("pay_other")).amount(usd(1_200)))
+        .await
+        .unwrap();
+    client
+        .create_refund(&CreateRefund::new(pay("pay_lost")).amount(usd(300)))
+        .await
+        .unwrap();
+    let before = sandbox.request_count();
+
+    let request = CreateRefund::new(pay("pay_lost"))
+        .amount(usd(1_200))
+        .reason(RefundReason::RequestedByCustomer)
+        .idempotency_key(IdempotencyKey::new("lost-1").unwrap());
+    sandbox.faults().push(Fault::ResponseLost, 1);
+    let e = client.create_refund(&request).await.expect_err("lost");
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+    assert!(!e.is_retryable());
+    assert_eq!(e.provider(), Some("fourgeeks"));
+    assert_eq!(e.pending_create(), Some(&request));
+    assert_eq!(sandbox.request_count(), before + 1, "a create is never re-sent");
+    assert_eq!(ledger.refund_count(), 3, "applied although the answer was lost");
+
+    let pending = e.pending_create().unwrap();
+    let found = client.find_created(pending).await.expect("lookup");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].payment.id(), "pay_lost");
+    assert_eq!(found[0].amount, usd(1_200));
+    let ledger_refund = &ledger.refunds_for_payment("pay_lost")[1];
+    assert_eq!(found[0].id.as_str(), ledger_refund.id);
+}
+
+/// A create that was refused (not applied) looks up to nothing.
+#[tokio::test]
+async fn find_created_is_empty_when_nothing_was_applied() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("pay_none", usd(1_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let request = CreateRefund::new(pay("pay_none")).amount(usd(500));
+    assert!(client.find_created(&request).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn list_walks_offset_pages_concurrently_each_once() {
+    let sandbox = sandbox::start().await.unwrap();
+    let ledger = sandbox.ledger();
+    ledger.seed_payment("pay_many", usd(100_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let mut created = Vec::new();
+    for i in 1..=23 {
+        let r = client
+            .create_refund(&CreateRefund::new(pay("pay_many")).amount(usd(i * 10)))
+            .await
+            .unwrap();
+        created.push(r.id);
+    }
+    let first = client.list_refunds(&ListRefunds::new().limit(5)).await.unwrap();
+    assert_eq!(first.items.len(), 5);
+    assert_eq!(first.total, Some(23));
+    let before = sandbox.request_count();
+    let seen: Vec<RefundId> = client
+        .all_refunds(ListRefunds::new().limit(5))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(seen, created, "every refund once, in order");
+    assert_eq!(
+        sandbox.request_count() - before,
+        5,
+        "one request per page, planned from the total"
+    );
+    let default_page = client.list_refunds(&ListRefunds::new()).await.unwrap();
+    assert_eq!(default_page.items.len(), 10, "documented default limit");
+    let last = client.list_refunds(&ListRefunds::new().limit(100)).await.unwrap();
+    assert_eq!(last.items.len(), 23);
+    assert!(last.next.is_none());
+}
+
+#[tokio::test]
+async fn amounts_are_read_in_the_configured_currency() {
+    let sandbox = sandbox::start().await.unwrap();
+    let crc = |minor| Money::from_minor(minor, Currency::CRC);
+    sandbox.ledger().seed_payment("pay_crc", crc(500_000));
+    let client = sandbox::builder_for(&sandbox).currency(Currency::CRC).build().unwrap();
+    let refund = client
+        .create_refund(&CreateRefund::new(pay("pay_crc")).amount(crc(123_456)))
+        .await
+        .unwrap();
+    assert_eq!(refund.amount, crc(123_456));
+    assert_eq!(refund.amount.to_major_string(), "1234.56");
+    let e = client
+        .create_refund(&CreateRefund::new(pay("pay_crc")).amount(usd(100)))
+        .await
+        .expect_err("usd on a crc account");
+    assert_eq!(e.field(), Some("amount"));
+    assert_eq!(e.delivery(), Delivery::NotSent);
+}
+
+#[tokio::test]
+async fn settled_failed_and_unknown_statuses() {
+    let sandbox = sandbox::start().await.unwrap();
+    let ledger = sandbox.ledger();
+    ledger.seed_payment("pay_st", usd(1_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let a = client
+        .create_refund(&CreateRefund::new(pay("pay_st")).amount(usd(100)))
+        .await
+        .unwrap();
+    let b = client
+        .create_refund(&CreateRefund::new(pay("pay_st")).amount(usd(100)))
+        .await
+        .unwrap();
+    ledger.settle(a.id.as_str());
+    ledger.set_status(b.id.as_str(), RefundStatus::Unknown("reversed".into()));
+    let a = client.get_refund(&a.id).await.unwrap();
+    assert_eq!(a.status, RefundStatus::Succeeded);
+    assert_eq!(a.raw.field("status"), Some(json!("succeeded")));
+    let b = client.get_refund(&b.id).await.unwrap();
+    assert_eq!(b.status, RefundStatus::Unknown("reversed".into()));
+    ledger.set_status(b.id.as_str(), RefundStatus::Failed);
+    assert_eq!(client.get_refund(&b.id).await.unwrap().status, RefundStatus::Failed);
+    let e = client
+        .get_refund(&RefundId::new("ref_missing").unwrap())
+        .await
+        .expect_err("404");
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(e.message(), "Not found.");
+}
+
+#[tokio::test]
+async fn business_refusals_map_to_precise_kinds() {
+    let sandbox = sandbox::start().await.unwrap();
+    let ledger = sandbox.ledger();
+    ledger.seed_payment("pay_ref", usd(1_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let over = client
+        .create_refund(&CreateRefund::new(pay("pay_ref")).amount(usd(1_001)))
+        .await
+        .expect_err("over");
+    assert_eq!(over.kind(), &ErrorKind::AmountExceedsRefundable, "{over}");
+    assert_eq!(over.http_status(), Some(400));
+    assert_eq!(over.provider_code(), Some("400"));
+    client.create_refund(&CreateRefund::new(pay("pay_ref"))).await.unwrap();
+    let done = client
+        .create_refund(&CreateRefund::new(pay("pay_ref")))
+        .await
+        .expect_err("nothing left");
+    assert_eq!(done.kind(), &ErrorKind::AlreadyRefunded, "{done}");
+    let missing = client
+        .create_refund(&CreateRefund::new(pay("pay_nope")))
+        .await
+        .expect_err("unknown payment");
+    assert_eq!(missing.kind(), &ErrorKind::NotFound, "{missing}");
+    assert_eq!(missing.http_status(), Some(404));
+    assert_eq!(missing.delivery(), Delivery::Rejected);
+    assert!(missing.pending_create().is_none(), "rejected, nothing to look up");
+}
+
+/// 4Geeks documents no idempotency: the key is not sent, so repeating a create makes a second refund.
+#[tokio::test]
+async fn idempotency_keys_are_not_honoured() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("pay_key", usd(1_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    assert!(!client.info().capabilities.idempotency.is_native());
+    let request = CreateRefund::new(pay("pay_key"))
+        .amount(usd(100))
+        .idempotency_key(IdempotencyKey::new("same-key").unwrap());
+    let a = client.create_refund(&request).await.unwrap();
+    let b = client.create_refund(&request).await.unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(sandbox.ledger().refund_count(), 2);
+}
+
+/// A read is retried after a 503; a create is not.
+#[tokio::test]
+async fn reads_are_retried_creates_are_not() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("pay_retry", usd(1_000));
+    let client = sandbox::builder_for(&sandbox).retry(fast_retry(2)).build().unwrap();
+    let r = client
+        .create_refund(&CreateRefund::new(pay("pay_retry")).amount(usd(100)))
+        .await
+        .unwrap();
+    sandbox.faults().push(Fault::ServiceUnavailable, 1);
+    let got = client.get_refund(&r.id).await.expect("retried");
+    assert_eq!(got.id, r.id);
+    let before = sandbox.request_count();
+    sandbox.faults().push(Fault::ServiceUnavailable, 1);
+    let e = client
+        .create_refund(&CreateRefund::new(pay("pay_retry")).amount(usd(100)))
+        .await
+        .expect_err("503");
+    assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable);
+    assert_eq!(e.message(), "service unavailable (sandbox fault)");
+    assert!(e.pending_create().is_some());
+    assert_eq!(sandbox.request_count() - before, 1);
+}
+
+#[tokio::test]
+async fn unsupported_status_filter_sends_nothing() {
+    let sandbox = sandbox::start().await.unwrap();
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let e = client
+        .list_refunds(&ListRefunds::new().status(RefundStatus::Pending))
+        .await
+        .expect_err("no filter");
+    assert_eq!(e.kind(), &ErrorKind::Unsupported);
+    assert_eq!(sandbox.request_count(), 0);
+}
+
+fn skin_request(method: Method, path: &str, key: Option<&str>, body: &str) -> SandboxRequest {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert("x-api-key", HeaderValue::from_str(key).unwrap());
+    }
+    SandboxRequest::new(method, path, headers, body.as_bytes().to_vec())
+}
+
+/// The skin's answers to what the client never sends: FastAPI 422 lists, DRF-style 401s.
+#[test]
+fn skin_speaks_fastapi_validation_and_checks_the_key() {
+    let ledger = refunds::sandbox::Ledger::new("ref_");
+    let skin = FourGeeksSkin;
+    let missing = skin.handle(
+        &skin_request(Method::POST, "/v1/refunds", Some(API_KEY), r#"{"amount": 5}"#),
+        &ledger,
+    );
+    assert_eq!(missing.status, 422);
+    assert_eq!(
+        missing.json_body(),
+        json!({"detail": [{"loc": ["body", "payment_id"], "msg": "field required", "type": "value_error.missing"}]})
+    );
+    let bad_amount = skin.handle(
+        &skin_request(
+            Method::POST,
+            "/v1/refunds",
+            Some(API_KEY),
+            r#"{"payment_id": "pay_1", "amount": "12.50"}"#,
+        ),
+        &ledger,
+    );
+    assert_eq!(bad_amount.status, 422);
+    assert_eq!(bad_amount.json_body()["detail"][0]["loc"], json!(["body", "amount"]));
+    let zero = skin.handle(
+        &skin_request(
+            Method::POST,
+            "/v1/refunds",
+            Some(API_KEY),
+            r#"{"payment_id": "pay_1", "amount": 0}"#,
+        ),
+        &ledger,
+    );
+    assert_eq!(zero.status, 422);
+    assert_eq!(zero.json_body()["detail"][0]["type"], "value_error.number.not_gt");
+    let limit = skin.handle(
+        &skin_request(Method::GET, "/v1/refunds?limit=1000", Some(API_KEY), ""),
+        &ledger,
+    );
+    assert_eq!(limit.status, 422);
+    assert_eq!(limit.json_body()["detail"][0]["loc"], json!(["query", "limit"]));
+    let no_key = skin.handle(&skin_request(Method::GET, "/v1/refunds", None, ""), &ledger);
+    assert_eq!(no_key.status, 401);
+    assert_eq!(
+        no_key.json_body(),
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+    let bearer = {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap(),
+        );
+        SandboxRequest::new(Method::GET, "/v1/refunds", headers, Vec::new())
+    };
+    assert_eq!(skin.handle(&bearer, &ledger).status, 401, "only X-Api-Key is accepted");
+    let empty = skin.handle(&skin_request(Method::GET, "/v1/refunds", Some(API_KEY), ""), &ledger);
+    assert_eq!(
+        empty.json_body(),
+        json!({"items": [], "total_items": 0, "limit": 10, "offset": 0})
+    );
+    assert_eq!(ledger.refund_count(), 0);
+}
+
+/// A wrong key gets 401 on every route, as the client sees it.
+#[tokio::test]
+async fn wrong_key_on_reads() {
+    let sandbox = sandbox::start().await.unwrap();
+    let client: FourGeeksClient = sandbox::builder_for(&sandbox)
+        .api_key("sk_test_not_the_sandbox_key")
+        .build()
+        .unwrap();
+    let e = client.list_refunds(&ListRefunds::new()).await.expect_err("401");
+    assert_eq!(e.kind(), &ErrorKind::Authentication);
+    assert_eq!(e.message(), "Incorrect authentication credentials.");
+    assert!(!format!("{e:?}").contains("sk_test_not_the_sandbox_key"));
+}
