@@ -374,6 +374,26 @@ impl Ledger {
         self.lock().refunds.clone()
     }
 
+    /// One page of the refunds that pass `filter`, in creation order, and how many pass in all. Clones
+    /// only the page, so a sandbox with 100,000 refunds pages cheaply.
+    pub fn refunds_page(
+        &self,
+        offset: usize,
+        limit: usize,
+        filter: impl Fn(&RefundRecord) -> bool,
+    ) -> (Vec<RefundRecord>, usize) {
+        let s = self.lock();
+        let mut total = 0;
+        let mut page = Vec::with_capacity(limit.min(1000));
+        for r in s.refunds.iter().filter(|r| filter(r)) {
+            if total >= offset && page.len() < limit {
+                page.push(r.clone());
+            }
+            total += 1;
+        }
+        (page, total)
+    }
+
     /// The refunds of one payment, in creation order.
     pub fn refunds_for_payment(&self, payment_id: &str) -> Vec<RefundRecord> {
         self.lock()

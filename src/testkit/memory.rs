@@ -39,6 +39,7 @@ pub struct MemoryProvider {
     malformed: Mutex<HashSet<String>>,
     calls: AtomicUsize,
     last_create: Mutex<Option<CreateRefund>>,
+    latency: Mutex<Duration>,
 }
 
 impl fmt::Debug for MemoryProvider {
@@ -74,7 +75,13 @@ impl MemoryProvider {
             malformed: Mutex::new(HashSet::new()),
             calls: AtomicUsize::new(0),
             last_create: Mutex::new(None),
+            latency: Mutex::new(Duration::ZERO),
         }
+    }
+
+    /// Every call waits this long before answering, like a network round trip (for benchmarks).
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap_or_else(|p| p.into_inner()) = latency;
     }
 
     /// The ledger behind it.
@@ -116,6 +123,10 @@ impl MemoryProvider {
     async fn call<T>(&self, replay_safe: bool, op: &(dyn Fn() -> Result<T> + Sync)) -> Result<T> {
         let mut retry = 0;
         loop {
+            let latency = *self.latency.lock().unwrap_or_else(|p| p.into_inner());
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
             match self.round_trip(replay_safe, op) {
                 Ok(v) => return Ok(v),
                 Err(e) => match self.retry.next_retry(retry, &e, replay_safe) {
@@ -231,19 +242,12 @@ impl RefundProvider for MemoryProvider {
         let start = offset::from_cursor(Self::ID, request.cursor_given())?;
         let status = request.status_filter().cloned();
         let op = || {
-            let all: Vec<RefundRecord> = self
+            let skip = usize::try_from(start).unwrap_or(usize::MAX);
+            let (records, total) = self
                 .ledger
-                .refunds()
-                .into_iter()
-                .filter(|r| status.as_ref().is_none_or(|s| &r.status == s))
-                .collect();
-            let total = all.len() as u64;
-            let items = all
-                .iter()
-                .skip(usize::try_from(start).unwrap_or(usize::MAX))
-                .take(limit as usize)
-                .map(Self::to_refund)
-                .collect::<Result<Vec<_>>>()?;
+                .refunds_page(skip, limit as usize, |r| status.as_ref().is_none_or(|s| &r.status == s));
+            let items = records.iter().map(Self::to_refund).collect::<Result<Vec<_>>>()?;
+            let total = total as u64;
             Ok(offset::page(Self::ID, items, start, Some(total)))
         };
         self.call(true, &op).await
