@@ -96,12 +96,14 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
     }
 }
 
-/// Basic auth exactly as WooshPay takes it: `base64("<secret key>:")`.
+/// Basic auth exactly as WooshPay takes it: `base64("<secret key>:")` (the scheme name is
+/// case-insensitive, as in every HTTP auth scheme).
 fn authorized(request: &SandboxRequest) -> bool {
     request
         .header("authorization")
-        .and_then(|value| value.strip_prefix("Basic "))
-        .and_then(base64_decode)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .and_then(|(_, credentials)| base64_decode(credentials))
         .is_some_and(|credentials| credentials == format!("{API_KEY}:").as_bytes())
 }
 
