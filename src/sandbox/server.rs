@@ -3,7 +3,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -24,6 +25,7 @@ pub struct Sandbox {
     ledger: Ledger,
     faults: FaultPlan,
     requests: Arc<AtomicUsize>,
+    latency_nanos: Arc<AtomicU64>,
     provider: &'static str,
     accept: JoinHandle<()>,
 }
@@ -42,6 +44,7 @@ struct Shared {
     ledger: Ledger,
     faults: FaultPlan,
     requests: Arc<AtomicUsize>,
+    latency_nanos: Arc<AtomicU64>,
 }
 
 /// Why a connection is closed without an answer (a reset or a lost response).
@@ -63,12 +66,14 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let faults = FaultPlan::new();
         let requests = Arc::new(AtomicUsize::new(0));
+        let latency_nanos = Arc::new(AtomicU64::new(0));
         let provider = skin.provider();
         let shared = Arc::new(Shared {
             skin: Box::new(skin),
             ledger: ledger.clone(),
             faults: faults.clone(),
             requests: requests.clone(),
+            latency_nanos: latency_nanos.clone(),
         });
         let accept = tokio::spawn(async move {
             loop {
@@ -93,6 +98,7 @@ impl Sandbox {
             ledger,
             faults,
             requests,
+            latency_nanos,
             provider,
             accept,
         })
@@ -116,6 +122,12 @@ impl Sandbox {
     /// The fault plan.
     pub fn faults(&self) -> &FaultPlan {
         &self.faults
+    }
+
+    /// Every answer waits this long first, like a network round trip (zero by default).
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_nanos
+            .store(u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 
     /// How many requests arrived.
@@ -145,6 +157,10 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Result<Response<F
     };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let request = SandboxRequest::new(parts.method, path_and_query, parts.headers, body);
+    let latency = shared.latency_nanos.load(Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_nanos(latency)).await;
+    }
     let answer = match shared.faults.take() {
         None => shared.skin.handle(&request, &shared.ledger),
         Some(Fault::ServiceUnavailable) => shared.skin.error_response(503, "service unavailable (sandbox fault)"),
