@@ -393,8 +393,9 @@ impl CursorClient {
     }
 
     fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = response.json().map_err(|e| e.with_provider(PROVIDER_ID))?;
-        to_refund(wire, self.currency).map_err(|e| Self::decode_failure(response, e.message().to_owned()))
+        response
+            .decode(|wire: WithRaw<WireRefund>| to_refund(wire, self.currency))
+            .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 
     fn with_expand(&self, call: ApiRequest) -> ApiRequest {

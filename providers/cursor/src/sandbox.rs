@@ -19,6 +19,8 @@
 //! ```
 
 use refunds::adapter::WithRaw;
+use std::cell::Cell;
+
 use refunds::adapter::amount::MinorUnits;
 use refunds::sandbox::{
     Ledger, LedgerError, PaymentState, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
@@ -61,6 +63,10 @@ fn invalid(code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
     error(400, "invalid_request_error", code, message, param)
 }
 
+fn unknown_cursor(param: &str, id: &str) -> SandboxResponse {
+    invalid("resource_missing", &format!("no such refund: {id}"), Some(param))
+}
+
 fn payment_status(state: PaymentState) -> &'static str {
     match state {
         PaymentState::Succeeded => "succeeded",
@@ -72,7 +78,7 @@ fn payment_status(state: PaymentState) -> &'static str {
 
 impl CursorSkin {
     fn wire(&self, record: &RefundRecord, ledger: &Ledger, expand: bool) -> WireRefund {
-        let payment = match ledger.payment(&record.payment_id).filter(|_| expand) {
+        let payment = match expand.then(|| ledger.payment(&record.payment_id)).flatten() {
             Some(p) => WirePaymentField::Expanded(ExpandedPayment::new(&p.id).with_amounts(
                 p.captured.minor(),
                 p.captured.minor(),
@@ -172,21 +178,8 @@ impl CursorSkin {
                 }
             },
         };
-        let all = ledger.refunds();
-        let index_of = |param: &str| -> Result<Option<usize>, SandboxResponse> {
-            match request.query_param(param) {
-                None => Ok(None),
-                Some(id) => all
-                    .iter()
-                    .position(|r| r.id == id)
-                    .map(Some)
-                    .ok_or_else(|| invalid("resource_missing", &format!("no such refund: {id}"), Some(param))),
-            }
-        };
-        let (after, before) = match (index_of("starting_after"), index_of("ending_before")) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return e,
-        };
+        let after = request.query_param("starting_after");
+        let before = request.query_param("ending_before");
         let (window, has_more) = match (after, before) {
             (Some(_), Some(_)) => {
                 return invalid(
@@ -195,15 +188,44 @@ impl CursorSkin {
                     None,
                 );
             }
-            (Some(i), None) => {
-                let rest = &all[i + 1..];
-                (&rest[..rest.len().min(limit)], rest.len() > limit)
+            (Some(id), None) => {
+                // Everything after `id`, in creation order; one extra tells whether there is more.
+                let seen = Cell::new(false);
+                let (page, _) = ledger.refunds_page(0, limit + 1, |r| {
+                    let pass = seen.get();
+                    if r.id == id {
+                        seen.set(true);
+                    }
+                    pass
+                });
+                if !seen.get() {
+                    return unknown_cursor("starting_after", id);
+                }
+                let more = page.len() > limit;
+                (page.into_iter().take(limit).collect::<Vec<_>>(), more)
             }
-            (None, Some(i)) => {
-                let start = i.saturating_sub(limit);
-                (&all[start..i], start > 0)
+            (None, Some(id)) => {
+                // The `limit` refunds just before `id`.
+                let seen = Cell::new(false);
+                let before_id = |r: &RefundRecord| {
+                    if r.id == id {
+                        seen.set(true);
+                    }
+                    !seen.get()
+                };
+                let (_, count) = ledger.refunds_page(0, 0, before_id);
+                if !seen.get() {
+                    return unknown_cursor("ending_before", id);
+                }
+                seen.set(false);
+                let start = count.saturating_sub(limit);
+                let (page, _) = ledger.refunds_page(start, limit, before_id);
+                (page, start > 0)
             }
-            (None, None) => (&all[..all.len().min(limit)], all.len() > limit),
+            (None, None) => {
+                let (page, total) = ledger.refunds_page(0, limit, |_| true);
+                (page, total > limit)
+            }
         };
         let expand = expands_payment(request);
         let data = window
