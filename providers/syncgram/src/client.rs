@@ -219,12 +219,9 @@ impl SyncgramClient {
     }
 
     fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = response.json().map_err(|e| e.with_provider(PROVIDER_ID))?;
-        into_refund(wire, self.currency).map_err(|e| self.unreadable(response, &e))
-    }
-
-    fn unreadable(&self, response: &ApiResponse, error: &Error) -> Error {
-        response.decode_error(error.message()).with_provider(PROVIDER_ID)
+        response
+            .decode(|wire: WithRaw<WireRefund>| into_refund(wire, self.currency))
+            .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 }
 
@@ -285,14 +282,17 @@ impl RefundProvider for SyncgramClient {
             call = call.query("status", wire);
         }
         let response = self.transport.send(&call).await?;
-        let list: WireRefundList<WithRaw<WireRefund>> = response.json().map_err(|e| e.with_provider(PROVIDER_ID))?;
-        let items = list
-            .items
-            .into_iter()
-            .map(|item| into_refund(item, self.currency))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| self.unreadable(&response, &e))?;
-        Ok(offset::page(PROVIDER_ID, items, start, Some(list.total)))
+        let (items, total) = response
+            .decode(|list: WireRefundList<WithRaw<WireRefund>>| {
+                let items = list
+                    .items
+                    .into_iter()
+                    .map(|item| into_refund(item, self.currency))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((items, list.total))
+            })
+            .map_err(|e| e.with_provider(PROVIDER_ID))?;
+        Ok(offset::page(PROVIDER_ID, items, start, Some(total)))
     }
 
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {

@@ -1,0 +1,65 @@
+//! The core's reliability suite on SyncgramPay: a fault storm over the sandbox reconciled against the
+//! ledger (every create is replay-safe through its fixed `reference`, so ambiguous ones are re-sent),
+//! keys absent from everything logged, and hostile bodies fed to the real response path.
+
+use std::sync::Arc;
+
+use refunds::testkit::hostile::HostileTarget;
+use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds::{Currency, PaymentRef, RefundProvider};
+use refunds_syncgram::SyncgramClient;
+use refunds_syncgram::sandbox::{API_KEY, builder_for, start};
+
+const WRONG_KEY: &str = "sk_test_syncgram_wrong_key_0";
+
+struct Harness;
+
+#[refunds::async_trait]
+impl SandboxHarness for Harness {
+    async fn start(&self, options: HarnessOptions) -> SandboxRun {
+        let sandbox = start().await.expect("bind 127.0.0.1");
+        let builder = || {
+            builder_for(&sandbox)
+                .currency(options.currency)
+                .retry(fast_retry(options.max_retries))
+                .timeout(options.timeout)
+        };
+        let client = builder().build().unwrap();
+        let wrong = builder().api_key(WRONG_KEY).build().unwrap();
+        SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
+    }
+}
+
+struct Target;
+
+impl HostileTarget for Target {
+    fn client(&self, base_url: &str) -> Arc<dyn RefundProvider> {
+        let client = SyncgramClient::builder()
+            .api_key(API_KEY)
+            .base_url(base_url)
+            .currency(Currency::USD)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        Arc::new(client)
+    }
+
+    fn sample_bodies(&self) -> Vec<String> {
+        vec![
+            r#"{"refund_id":"ref_a1b2c3d4e5f6","charge_id":"ch_a1b2c3d4e5f6","reference":"refund_ord_12345","status":"pending","requested_amount":"50.00","refunded_amount":null,"refund_fee_amount":"0.50","fee_bearer":"ORG","reason":"Customer request","created_at":"2024-01-16T09:00:00Z","updated_at":"2024-01-16T09:00:00Z","completed_at":null}"#.into(),
+            r#"{"total":3,"items":[{"refund_id":"ref_a1b2c3d4e5f6","charge_id":"ch_a1b2c3d4e5f6","reference":"refund_ord_12345","status":"succeeded","requested_amount":"50.00","refunded_amount":"50.00","refund_fee_amount":"0.50","fee_bearer":"ORG","reason":"Customer request","created_at":"2024-01-16T09:00:00Z","updated_at":"2024-01-16T09:05:00Z","completed_at":"2024-01-16T09:05:00Z"}]}"#.into(),
+            r#"{"detail":"Refund amount exceeds the refundable amount of 10.00"}"#.into(),
+            r#"{"detail":[{"loc":["body","amount"],"msg":"Input should be greater than 0","type":"greater_than"}]}"#.into(),
+            r#"{"error":{"code":"amount_exceeds_refundable","message":"too large","field":"amount"}}"#.into(),
+            r#"{"success":false,"message":"Charge is not refundable","code":"charge_not_refundable"}"#.into(),
+        ]
+    }
+
+    fn payment(&self) -> PaymentRef {
+        PaymentRef::charge("ch_a1b2c3d4e5f6").unwrap()
+    }
+}
+
+refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds::hostile_tests!(Target);
