@@ -29,6 +29,12 @@ fn capabilities() -> Capabilities {
         .payment_kinds(&[PaymentRefKind::Payment])
 }
 
+/// A refund the response carried but the model refused (an empty id, say), as a `Decode` error
+/// that keeps the response's status and body.
+fn decode_failure(response: &ApiResponse, error: &Error) -> Error {
+    response.decode_error(error.message()).with_provider(ID)
+}
+
 /// A 4Geeks Payments refunds client. Cheap to clone; share one per API key.
 ///
 /// Built with [`FourGeeksClient::builder`] or [`FourGeeksClient::from_env`]. The account currency is
@@ -153,7 +159,7 @@ impl RefundProvider for FourGeeksClient {
             .into_iter()
             .map(|wire| to_refund(wire, self.context))
             .collect::<Result<Vec<_>>>()
-            .map_err(|e| self.decode_failure(&response, &e))?;
+            .map_err(|e| decode_failure(&response, &e))?;
         Ok(offset::page(ID, items, start, list.total_items))
     }
 }

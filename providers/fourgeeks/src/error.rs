@@ -79,17 +79,20 @@ fn refine(kind: ErrorKind, status: u16, sentence: &str) -> ErrorKind {
     if has(&["already refunded", "fully refunded", "nothing left to refund"]) {
         return ErrorKind::AlreadyRefunded;
     }
-    let about_amount = has(&["amount", "refund"]);
-    if about_amount
-        && has(&[
-            "exceed",
-            "refundable",
-            "greater than",
-            "more than",
-            "larger than",
-            "insufficient",
-        ])
-    {
+    // A payment that cannot be refunded at all is a state problem, not a balance one.
+    if has(&["not refundable", "non-refundable", "cannot be refunded"]) {
+        return kind;
+    }
+    let about_balance = has(&["amount", "balance", "refundable"]);
+    let over = has(&[
+        "exceed",
+        "refundable",
+        "insufficient",
+        "greater than",
+        "more than",
+        "larger than",
+    ]);
+    if about_balance && over {
         return ErrorKind::AmountExceedsRefundable;
     }
     if has(&["not found", "does not exist", "no such"]) {
@@ -162,9 +165,21 @@ mod tests {
             ErrorKind::NotFound
         );
         assert_eq!(
-            refine(ErrorKind::Validation, 400, "reason is too long"),
-            ErrorKind::Validation
+            refine(ErrorKind::Validation, 400, "Insufficient refundable balance"),
+            ErrorKind::AmountExceedsRefundable
         );
+        for sentence in [
+            "reason is too long",
+            "Payment is not refundable",
+            "The payment cannot be refunded in its current state.",
+            "Refund not allowed: the payment is more than 180 days old",
+        ] {
+            assert_eq!(
+                refine(ErrorKind::Validation, 400, sentence),
+                ErrorKind::Validation,
+                "{sentence}"
+            );
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub const STATUSES: StatusMap = StatusMap::new(&[
 
 /// The wire string for `status`, falling back to the SDK's own name for statuses 4Geeks has no
 /// string for (the sandbox writes those; the real API never sends them).
+#[cfg(feature = "sandbox")]
 pub(crate) fn status_to_wire(status: &RefundStatus) -> String {
     STATUSES.to_wire(status).unwrap_or_else(|| status.as_str()).to_owned()
 }
@@ -116,6 +117,7 @@ pub(crate) struct WireDetailItem {
 
 impl WireDetailItem {
     /// A complaint about `loc`.
+    #[cfg(feature = "sandbox")]
     pub fn new(loc: &[&str], msg: &str, kind: &str) -> WireDetailItem {
         WireDetailItem {
             loc: loc.iter().map(|p| WireLocPart::Name((*p).to_owned())).collect(),

@@ -310,7 +310,7 @@ async fn assumed_refusal_wordings() {
 }
 
 #[tokio::test]
-async fn legacy_and_unknown_statuses() {
+async fn status_table_and_unknown_statuses() {
     for (wire, status) in [
         ("pending", RefundStatus::Pending),
         ("succeeded", RefundStatus::Succeeded),
