@@ -281,13 +281,11 @@ impl RefundProvider for WooshPayClient {
         self.refund_from(&response)
     }
 
-    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
-        let _ = request;
+    async fn list_refunds(&self, _request: &ListRefunds) -> Result<Page<Refund>> {
         Err(self.info.unsupported("listing refunds (no refund list is documented)"))
     }
 
-    async fn find_created(&self, request: &CreateRefund) -> Result<Vec<Refund>> {
-        let _ = request;
+    async fn find_created(&self, _request: &CreateRefund) -> Result<Vec<Refund>> {
         Err(Error::unsupported(
             "wooshpay has no refund list to search; send the same create again with the same \
              idempotency key to get the refund it made, if any",

@@ -31,7 +31,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `sandbox` feature, [`sandbox`] runs a stateful simulation of WooshPay's API on 127.0.0.1
+//! With the `sandbox` feature, the `sandbox` module runs a stateful simulation of WooshPay's API on 127.0.0.1
 //! for offline tests.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -92,7 +92,6 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
         status: Some(status.to_owned()),
         description: record.description.clone(),
         failure_reason,
-        receipt_number: None,
     }
 }
 

@@ -51,7 +51,8 @@ impl WireCreateReason {
         }
     }
 
-    /// The snake-case wire text.
+    /// The snake-case wire text (the skin records it in the ledger).
+    #[cfg(any(feature = "sandbox", test))]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             WireCreateReason::Duplicate => "duplicate",
@@ -127,9 +128,6 @@ pub(crate) struct WireRefund {
     pub description: Option<String>,
     /// `lost_or_stolen_card`, `expired_or_canceled_card` or `unknown`.
     pub failure_reason: Option<String>,
-    /// Only in the retrieve example; read so that the skin can write it, not used in the model.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_number: Option<String>,
 }
 
 fn missing(field: &str) -> Error {
