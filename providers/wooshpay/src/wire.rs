@@ -97,7 +97,7 @@ impl Serialize for MetadataValue {
 
 impl<'de> Deserialize<'de> for MetadataValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        // Through the raw text, so that a number is kept as written, never through f64.
+        // Through the raw text, so that a number is kept as written, never through a binary float.
         let raw = Box::<RawValue>::deserialize(d)?;
         let text = raw.get();
         if text.starts_with('"') {
