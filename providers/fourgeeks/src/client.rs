@@ -83,11 +83,7 @@ impl FourGeeksClient {
 
     fn refund_from(&self, response: &ApiResponse) -> Result<Refund> {
         let wire: WithRaw<WireRefund> = response.json().map_err(|e| e.with_provider(ID))?;
-        to_refund(wire, self.context).map_err(|e| self.decode_failure(response, &e))
-    }
-
-    fn decode_failure(&self, response: &ApiResponse, error: &Error) -> Error {
-        response.decode_error(error.message()).with_provider(ID)
+        to_refund(wire, self.context).map_err(|e| decode_failure(response, &e))
     }
 
     /// The create body, after every check that can be made without the provider.
