@@ -118,6 +118,12 @@ impl SyncgramClient {
     /// Every create carries a `reference`: the request's merchant reference, else one derived from its
     /// idempotency key, else one generated for this call. SyncgramPay de-duplicates on it, so the
     /// create is retried (same body) after a 5xx or a timeout.
+    ///
+    /// A generated reference lives for this call only. To send a create again yourself after an
+    /// `Ambiguous` error, give it a merchant reference or an idempotency key (it is then de-duplicated
+    /// across calls too); without either, look it up with [`RefundProvider::find_created`] instead.
+    /// A merchant reference is an idempotency input: reusing one with a different request is an
+    /// `IdempotencyConflict`, with the same request it returns the original refund.
     pub async fn create_refund_with(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
         let body = self.create_body(request, options)?;
         let call = ApiRequest::post(&REFUNDS).json(&body)?.replay_safe(true);

@@ -537,3 +537,51 @@ fn builder_requires_key_and_currency_and_hides_the_key() {
     assert_eq!(caps.idempotency, refunds::IdempotencySupport::BodyField);
     assert_eq!(caps.payment_kinds, vec![refunds::PaymentRefKind::Charge]);
 }
+
+/// `from_env` reads `SYNCGRAM_API_KEY`, `SYNCGRAM_BASE_URL` and `SYNCGRAM_CURRENCY`. Environment
+/// variables are process-wide, so the checks run in a child process of this test binary.
+#[test]
+fn from_env_reads_key_base_url_and_currency() {
+    match std::env::var("SYNCGRAM_TEST_CHILD").as_deref() {
+        Ok("good") => {
+            let client = SyncgramClient::from_env().expect("built from the environment");
+            assert_eq!(client.currency(), Currency::KWD);
+            let debug = format!("{client:?}");
+            assert!(debug.contains("127.0.0.1:9"), "{debug}");
+            assert!(!debug.contains("sk_test_from_env_1234"));
+            return;
+        }
+        Ok("bad_currency") => {
+            let e = SyncgramClient::from_env().unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Configuration);
+            assert!(e.to_string().contains("SYNCGRAM_CURRENCY"), "{e}");
+            return;
+        }
+        Ok("no_currency") => {
+            let e = SyncgramClient::from_env().unwrap_err();
+            assert!(e.to_string().contains("SYNCGRAM_CURRENCY"), "{e}");
+            return;
+        }
+        _ => {}
+    }
+    for (mode, currency) in [("good", "kwd"), ("bad_currency", "XX1"), ("no_currency", "")] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["from_env_reads_key_base_url_and_currency", "--exact", "--nocapture"])
+            .env("SYNCGRAM_TEST_CHILD", mode)
+            .env("SYNCGRAM_API_KEY", "sk_test_from_env_1234")
+            .env("SYNCGRAM_BASE_URL", "http://127.0.0.1:9")
+            .env("SYNCGRAM_CURRENCY", currency)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{mode}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("1 passed"),
+            "{mode}: the child ran"
+        );
+    }
+}
