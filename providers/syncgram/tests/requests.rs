@@ -530,6 +530,10 @@ fn builder_requires_key_and_currency_and_hides_the_key() {
     let client = builder.build().unwrap();
     assert!(!builder_debug.contains(KEY) && !format!("{client:?}").contains(KEY));
     assert_eq!(client.currency(), Currency::NGN);
+    assert!(
+        format!("{client:?}").contains("https://api.syncgrampay.com/"),
+        "the production base url by default: {client:?}"
+    );
     assert_eq!(client.info().id, "syncgram");
     let caps = &client.info().capabilities;
     assert!(caps.retrieve_by_payment && caps.list_status_filter && !caps.cancel);
