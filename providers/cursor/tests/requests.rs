@@ -482,3 +482,91 @@ fn debug_output_never_shows_the_key() {
         assert_eq!(client.info().id, "cursor");
     }
 }
+
+/// Set in a child process of `from_env_reads_every_variable` to the scenario it runs.
+const CHILD_SCENARIO: &str = "CURSOR_REFUNDS_TEST_SCENARIO";
+const ENV_VARS: [&str; 4] = [
+    "CURSOR_REFUNDS_API_KEY",
+    "CURSOR_REFUNDS_BASE_URL",
+    "CURSOR_REFUNDS_CURRENCY",
+    "CURSOR_REFUNDS_AUTH",
+];
+
+/// What a child process checks, with the environment its parent gave it.
+async fn env_scenario(scenario: &str) {
+    match scenario {
+        "complete" => {
+            let client = CursorClient::from_env().expect("from env");
+            assert_eq!(client.currency(), Currency::JPY);
+            let refund = client.get_refund(&RefundId::new("re_env").unwrap()).await.unwrap();
+            assert_eq!(refund.amount, Money::from_minor(1500, Currency::JPY));
+        }
+        "bad_currency" | "bad_auth" | "nothing" => {
+            let e = CursorClient::from_env().expect_err("refused");
+            assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
+            let named = match scenario {
+                "bad_currency" => "CURSOR_REFUNDS_CURRENCY",
+                "bad_auth" => "CURSOR_REFUNDS_AUTH",
+                _ => "CURSOR_REFUNDS_API_KEY",
+            };
+            assert!(e.message().contains(named), "{e}");
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+// Environment variables are process-wide (and setting them is `unsafe` in Rust 2024), so each
+// scenario runs this same test in a child process with its own environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_env_reads_every_variable() {
+    if let Ok(scenario) = std::env::var(CHILD_SCENARIO) {
+        return env_scenario(&scenario).await;
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/refunds/re_env"))
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_json("re_env", "pay_env", 1500)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let base_url = format!("{}/api", server.uri());
+    let complete = [
+        ("CURSOR_REFUNDS_API_KEY", KEY),
+        ("CURSOR_REFUNDS_BASE_URL", base_url.as_str()),
+        ("CURSOR_REFUNDS_CURRENCY", " jpy "),
+        ("CURSOR_REFUNDS_AUTH", "header:X-Api-Key"),
+    ];
+    let with = |name: &str, value: &'static str| {
+        complete
+            .iter()
+            .map(|(k, v)| (*k, if *k == name { value } else { *v }))
+            .collect::<Vec<_>>()
+    };
+    let scenarios: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("complete", complete.to_vec()),
+        ("bad_currency", with("CURSOR_REFUNDS_CURRENCY", "dollars")),
+        ("bad_auth", with("CURSOR_REFUNDS_AUTH", "token")),
+        ("nothing", vec![]),
+    ];
+    for (scenario, vars) in scenarios {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "from_env_reads_every_variable", "--test-threads=1"])
+            .env(CHILD_SCENARIO, scenario);
+        for name in ENV_VARS {
+            command.env_remove(name);
+        }
+        command.envs(vars.iter().map(|(k, v)| (*k, *v)));
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "scenario {scenario}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    server.verify().await;
+}
