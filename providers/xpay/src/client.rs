@@ -97,10 +97,11 @@ impl XPayClient {
         XPayClientBuilder::from_env().build()
     }
 
-    /// Parses a refund answer, tagging conversion failures with the response's status and request id.
+    /// Parses a refund answer; any failure is a `Decode` error keeping the status and request id.
     fn refund_from(response: &ApiResponse) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = response.json()?;
-        to_refund(wire).map_err(|e| response.decode_error(e.message().to_owned()))
+        response
+            .decode::<WithRaw<WireRefund>, _>(to_refund)
+            .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 
     fn create_body(request: &CreateRefund) -> Result<WireCreate> {
@@ -153,7 +154,7 @@ impl XPayClient {
         // never sent again, and a caller's key is not sent at all.
         let call = ApiRequest::post(&["refunds"]).json(&body)?.replay_safe(false);
         let response = self.transport.send(&call).await?;
-        XPayClient::refund_from(&response).map_err(|e| e.with_provider(PROVIDER_ID))
+        XPayClient::refund_from(&response)
     }
 }
 
@@ -199,7 +200,7 @@ impl RefundProvider for XPayClient {
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
         let response = self.transport.send(&ApiRequest::get(&["refunds", id.as_str()])).await?;
-        XPayClient::refund_from(&response).map_err(|e| e.with_provider(PROVIDER_ID))
+        XPayClient::refund_from(&response)
     }
 
     /// One page: `GET /refunds` with no parameters, because XPay documents none. The limit is checked

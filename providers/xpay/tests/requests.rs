@@ -1,0 +1,360 @@
+//! What goes on the wire, asserted with wiremock matchers, and bad input refused before anything is sent.
+
+use std::collections::BTreeMap;
+
+use refunds::adapter::paging::offset;
+use refunds::{
+    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, RefundId,
+    RefundProvider, RefundReason, RefundStatus,
+};
+use refunds_xpay::{API_KEY_ENV, XPayClient};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "sk_test_xpay_requests_0001";
+
+fn refund_body(id: &str, target: (&str, &str), amount: &str, currency: &str) -> serde_json::Value {
+    let mut body = json!({
+        "id": id, "amount": amount, "currency": currency, "status": "succeeded",
+        "reason": "requested_by_customer", "balanceTransactionId": "bt_1", "createdAt": "2024-01-01T00:00:00.000Z",
+    });
+    body[target.0] = json!(target.1);
+    body
+}
+
+fn client(server: &MockServer) -> XPayClient {
+    XPayClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .max_retries(2)
+        .build()
+        .unwrap()
+}
+
+fn egp(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EGP)
+}
+
+fn no_idempotency_header(request: &Request) -> bool {
+    !request.headers.contains_key("idempotency-key") && !request.headers.contains_key("x-idempotency-key")
+}
+
+fn no_query(request: &Request) -> bool {
+    request.url.query().is_none()
+}
+
+#[tokio::test]
+async fn partial_refund_by_charge_on_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(header("content-type", "application/json"))
+        .and(header("accept", "application/json"))
+        .and(body_json(json!({
+            "chargeId": "ch_xyz789",
+            "amount": 20000,
+            "reason": "requested_by_customer",
+            "description": "damaged on arrival",
+            "metadata": {"order_id": "6735", "merchant_reference": "order-6735"},
+        })))
+        .and(no_idempotency_header)
+        .and(no_query)
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body(
+            "re_1",
+            ("chargeId", "ch_xyz789"),
+            "20000",
+            "EGP",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateRefund::new(PaymentRef::charge("ch_xyz789").unwrap())
+        .amount(Money::from_major_str("200.00", Currency::EGP).unwrap())
+        .reason(RefundReason::RequestedByCustomer)
+        .description("damaged on arrival")
+        .metadata("order_id", "6735")
+        .merchant_reference("order-6735")
+        .idempotency_key(IdempotencyKey::new("never-sent-1").unwrap());
+    let refund = client(&server).create_refund(&request).await.unwrap();
+    assert_eq!(refund.amount, egp(20_000));
+    assert_eq!(refund.payment, PaymentRef::charge("ch_xyz789").unwrap());
+    let received = &server.received_requests().await.unwrap()[0];
+    let text = String::from_utf8_lossy(&received.body);
+    assert!(text.contains(r#""amount":20000"#), "an integer, not a string: {text}");
+    assert!(!text.contains("never-sent-1"), "the idempotency key goes nowhere");
+}
+
+#[tokio::test]
+async fn full_refund_by_payment_intent_sends_only_the_intent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .and(body_json(json!({"paymentIntentId": "pi_test_xyz789"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body(
+            "re_2",
+            ("chargeId", "ch_resolved"),
+            "50000",
+            "EGP",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateRefund::new(PaymentRef::payment_intent("pi_test_xyz789").unwrap());
+    let refund = client(&server).create_refund(&request).await.unwrap();
+    assert_eq!(
+        refund.payment,
+        PaymentRef::charge("ch_resolved").unwrap(),
+        "the charge the intent resolved to"
+    );
+    assert_eq!(refund.amount, egp(50_000));
+}
+
+#[tokio::test]
+async fn the_amount_is_minor_units_and_the_currency_comes_back_from_xpay() {
+    // XPay takes no currency on a refund: the minor units go out as they are and the answer says which
+    // currency the charge is in.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .and(body_json(json!({"chargeId": "ch_kwd", "amount": 1234})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body(
+            "re_3",
+            ("chargeId", "ch_kwd"),
+            "1234",
+            "KWD",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateRefund::new(PaymentRef::charge("ch_kwd").unwrap())
+        .amount(Money::from_major_str("1.234", Currency::KWD).unwrap());
+    let refund = client(&server).create_refund(&request).await.unwrap();
+    assert_eq!(refund.amount.to_major_string(), "1.234");
+    assert_eq!(refund.amount.currency(), Currency::KWD);
+}
+
+#[tokio::test]
+async fn retrieve_and_list_on_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/refunds/re_abc123"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(no_query)
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body(
+            "re_abc123",
+            ("chargeId", "ch_1"),
+            "100",
+            "EGP",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/refunds"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(no_query)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [refund_body("re_a", ("chargeId", "ch_1"), "100", "EGP"),
+                     refund_body("re_b", ("paymentIntentId", "pi_2"), "200", "EGP")],
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let refund = client.get_refund(&RefundId::new("re_abc123").unwrap()).await.unwrap();
+    assert_eq!(refund.id.as_str(), "re_abc123");
+    for request in [ListRefunds::new(), ListRefunds::new().limit(50)] {
+        let page = client.list_refunds(&request).await.unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.next, None, "a single page, always");
+        assert_eq!(page.total, None);
+    }
+}
+
+#[tokio::test]
+async fn a_create_is_never_re_sent_after_a_500() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "error": {"type": "api_error", "code": null, "message": "internal error", "param": null, "doc_url": null},
+            "request_id": "req_500",
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateRefund::new(PaymentRef::charge("ch_1").unwrap())
+        .amount(egp(100))
+        .idempotency_key(IdempotencyKey::new("k-500").unwrap());
+    let e = client(&server).create_refund(&request).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable);
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
+    assert_eq!(e.request_id(), Some("req_500"));
+    assert!(!e.is_retryable(), "not replay-safe");
+    assert_eq!(e.pending_create(), Some(&request));
+}
+
+#[tokio::test]
+async fn reads_are_retried_after_a_503() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/refunds/re_1"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({
+            "error": {"type": "api_error", "message": "unavailable"}, "request_id": "req_503",
+        })))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/refunds/re_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body("re_1", ("chargeId", "ch_1"), "1", "EGP")))
+        .mount(&server)
+        .await;
+    let client = XPayClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry(refunds::testkit::fast_retry(1))
+        .build()
+        .unwrap();
+    assert!(client.get_refund(&RefundId::new("re_1").unwrap()).await.is_ok());
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_creates_are_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let charge = PaymentRef::charge("ch_1").unwrap();
+    let crowded: BTreeMap<String, String> = (0..50).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let mut full_metadata = CreateRefund::new(charge.clone()).merchant_reference("order-1");
+    for (k, v) in &crowded {
+        full_metadata = full_metadata.metadata(k, v);
+    }
+    let cases: Vec<(CreateRefund, &str)> = vec![
+        (CreateRefund::new(charge.clone()).amount(egp(0)), "amount"),
+        (CreateRefund::new(charge.clone()).amount(egp(-100)), "amount"),
+        (
+            CreateRefund::new(charge.clone()).description("x".repeat(501)),
+            "description",
+        ),
+        (CreateRefund::new(charge.clone()).description(""), "description"),
+        (
+            CreateRefund::new(charge.clone()).merchant_reference("a\u{7}b"),
+            "merchant_reference",
+        ),
+        (
+            CreateRefund::new(charge.clone()).merchant_reference("r".repeat(501)),
+            "merchant_reference",
+        ),
+        (
+            CreateRefund::new(charge.clone()).reason(RefundReason::Other("y".repeat(501))),
+            "reason",
+        ),
+        (
+            CreateRefund::new(charge.clone()).metadata("k".repeat(41), "v"),
+            "metadata",
+        ),
+        (
+            CreateRefund::new(charge.clone())
+                .metadata("merchant_reference", "a")
+                .merchant_reference("b"),
+            "merchant_reference",
+        ),
+        (full_metadata, "metadata"),
+        (CreateRefund::new(PaymentRef::payment("pay_1").unwrap()), "payment"),
+    ];
+    for (request, field) in cases {
+        let e = client.create_refund(&request).await.expect_err(field);
+        assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }), "{e}");
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent);
+        assert!(e.pending_create().is_none());
+    }
+    // More decimals than the currency has cannot even become a `Money`.
+    let e = Money::from_major_str("10.005", Currency::EGP)
+        .map_err(refunds::Error::from)
+        .unwrap_err();
+    assert_eq!(e.field(), Some("amount"));
+    let e = Money::from_major_str("1.5", Currency::JPY)
+        .map_err(refunds::Error::from)
+        .unwrap_err();
+    assert_eq!(e.field(), Some("amount"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn bad_lists_are_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    for (request, field) in [
+        (ListRefunds::new().limit(0), "limit"),
+        (ListRefunds::new().limit(101), "limit"),
+        (ListRefunds::new().cursor(offset::cursor("fourgeeks", 10)), "cursor"),
+        (ListRefunds::new().cursor(PageCursor::from_token("xpay:o:10")), "cursor"),
+    ] {
+        let e = client.list_refunds(&request).await.expect_err(field);
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent);
+    }
+    let e = client
+        .list_refunds(&ListRefunds::new().status(RefundStatus::Pending))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Unsupported);
+    assert_eq!(e.provider(), Some("xpay"));
+    let id = RefundId::new("re_1").unwrap();
+    assert_eq!(
+        client.cancel_refund(&id).await.unwrap_err().kind(),
+        &ErrorKind::Unsupported
+    );
+    assert_eq!(
+        client
+            .get_refund_by_payment(&PaymentRef::charge("ch_1").unwrap())
+            .await
+            .unwrap_err()
+            .kind(),
+        &ErrorKind::Unsupported
+    );
+}
+
+#[test]
+fn configuration_is_checked_and_never_printed() {
+    let e = XPayClient::builder().build().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration);
+    assert!(e.to_string().contains(API_KEY_ENV), "{e}");
+    let e = XPayClient::builder()
+        .api_key(KEY)
+        .base_url("http://api.xpay.app")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration, "plain http only to loopback");
+    assert_eq!(
+        XPayClient::builder().api_key("has space").build().unwrap_err().kind(),
+        &ErrorKind::Configuration
+    );
+    let builder = XPayClient::builder().api_key(KEY);
+    let client = builder.clone().build().unwrap();
+    for text in [format!("{builder:?}"), format!("{client:?}")] {
+        assert!(!text.contains(KEY), "{text}");
+    }
+    assert!(
+        format!("{client:?}").contains("https://api.xpay.app/"),
+        "the default base url"
+    );
+    if std::env::var_os(API_KEY_ENV).is_none() {
+        assert_eq!(XPayClient::from_env().unwrap_err().kind(), &ErrorKind::Configuration);
+    }
+}
