@@ -143,7 +143,7 @@ impl ProviderInfo {
 
     /// An `Unsupported` error naming this provider and the operation.
     pub fn unsupported(&self, operation: &str) -> Error {
-        Error::unsupported(format!("{} does not support {operation}", self.name)).with_provider(self.id)
+        Error::unsupported(format!("{} does not support {operation}", self.id)).with_provider(self.id)
     }
 }
 

@@ -59,7 +59,13 @@ impl ClientSettings {
 
     /// Reads `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL` (both optional here; `build` checks the key).
     pub fn from_env(prefix: &str) -> ClientSettings {
-        let var = |name: &str| std::env::var(format!("{prefix}_{name}")).ok().filter(|v| !v.is_empty());
+        ClientSettings::from_lookup(prefix, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientSettings::from_env`] with another source of variables (a map in tests, a config
+    /// file): `lookup` gets the full variable name, `<PREFIX>_API_KEY`.
+    pub fn from_lookup(prefix: &str, lookup: impl Fn(&str) -> Option<String>) -> ClientSettings {
+        let var = |name: &str| lookup(&format!("{prefix}_{name}")).filter(|v| !v.is_empty());
         ClientSettings {
             api_key: var("API_KEY").map(Secret::new),
             base_url: var("BASE_URL"),
