@@ -92,3 +92,4 @@ impl WireDialect for Dialect {
 }
 
 refunds::conformance_tests!(WireHarness::new(Dialect));
+refunds::bad_input_tests!(WireHarness::new(Dialect));

@@ -11,6 +11,7 @@
 //! ([`Situation`]), not stubs, so the same suite also runs against stateful backends: the in-memory
 //! [`MemoryProvider`] (the reference run in this crate's `tests/`) and the sandbox.
 
+pub mod bad_input;
 pub mod conformance;
 mod harness;
 pub mod hostile;
