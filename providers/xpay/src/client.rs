@@ -11,12 +11,15 @@ use refunds::{
 };
 
 use crate::error::decode_error;
-use crate::wire::{MERCHANT_REFERENCE_KEY, RefundTarget, WireCreate, WireRefund, parse_list, to_refund};
+use crate::wire::{MERCHANT_REFERENCE_KEY, RefundTarget, WireCreate, WireList, WireRefund, to_refund};
 use crate::{API_KEY_ENV, DEFAULT_BASE_URL, ENV_PREFIX, PROVIDER_ID};
 
 /// The page sizes [`ListRefunds::limit`] may ask for. XPay's list parameters are undocumented, so the
 /// limit is only checked for sense and never sent.
 pub const LIST_LIMITS: std::ops::RangeInclusive<u32> = 1..=100;
+
+/// The references XPay refunds: a charge (`chargeId`) or a payment intent (`paymentIntentId`).
+const PAYMENT_KINDS: [PaymentRefKind; 2] = [PaymentRefKind::Charge, PaymentRefKind::PaymentIntent];
 
 /// What XPay supports through this crate.
 pub fn capabilities() -> Capabilities {
@@ -28,7 +31,7 @@ pub fn capabilities() -> Capabilities {
         .cancel(false)
         .retrieve_by_payment(false)
         .idempotency(IdempotencySupport::None)
-        .payment_kinds(&[PaymentRefKind::Charge, PaymentRefKind::PaymentIntent])
+        .payment_kinds(&PAYMENT_KINDS)
 }
 
 /// Refunds on XPay (`https://api.xpay.app`), through [`RefundProvider`].
@@ -106,29 +109,19 @@ impl XPayClient {
 
     fn create_body(request: &CreateRefund) -> Result<WireCreate> {
         let payment = request.payment();
-        let accepted = [PaymentRefKind::Charge, PaymentRefKind::PaymentIntent];
-        let id = payment.expect_kind(PROVIDER_ID, &accepted)?.to_owned();
-        let target = match payment.kind() {
-            PaymentRefKind::Charge => RefundTarget::Charge(id),
-            PaymentRefKind::PaymentIntent => RefundTarget::PaymentIntent(id),
-            other => {
-                return Err(Error::invalid_request(
-                    "payment",
-                    format!(
-                        "xpay refunds a charge or payment_intent reference, not a {}",
-                        other.as_str()
-                    ),
-                ));
-            }
+        let id = payment.expect_kind(PROVIDER_ID, &PAYMENT_KINDS)?.to_owned();
+        // `expect_kind` let through a charge or a payment intent only.
+        let target = if payment.kind() == PaymentRefKind::Charge {
+            RefundTarget::Charge(id)
+        } else {
+            RefundTarget::PaymentIntent(id)
         };
         let mut metadata = request.metadata_given().clone();
         if let Some(reference) = request.merchant_reference_given() {
             if metadata.contains_key(MERCHANT_REFERENCE_KEY) {
                 return Err(Error::invalid_request(
                     "merchant_reference",
-                    format!(
-                        "xpay carries the merchant reference in metadata key {MERCHANT_REFERENCE_KEY:?}, which the metadata already uses"
-                    ),
+                    format!("xpay sends it as metadata {MERCHANT_REFERENCE_KEY:?}, which the metadata already has"),
                 ));
             }
             metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), reference.to_owned());
@@ -218,16 +211,9 @@ impl RefundProvider for XPayClient {
         }
         check_limit(request.limit_requested(), LIST_LIMITS, *LIST_LIMITS.end())?;
         let response = self.transport.send(&ApiRequest::get(&["refunds"])).await?;
-        let wires = parse_list(&response.body).map_err(|e| {
-            response
-                .decode_error(format!("refund list: {e}"))
-                .with_provider(PROVIDER_ID)
-        })?;
-        let items = wires
-            .into_iter()
-            .map(to_refund)
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| response.decode_error(e.message().to_owned()).with_provider(PROVIDER_ID))?;
+        let items = response
+            .decode::<WireList, _>(WireList::into_refunds)
+            .map_err(|e| e.with_provider(PROVIDER_ID))?;
         Ok(Page::new(items, None, None))
     }
 

@@ -206,8 +206,8 @@ mod created_at {
     }
 }
 
-/// The list page the sandbox writes. The real envelope is undocumented; [`parse_list`] reads this
-/// shape, `{"items": [...]}` and a bare array.
+/// The list page the sandbox writes. The real envelope is undocumented; [`WireList`] reads this shape,
+/// `{"items": [...]}` and a bare array.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireListPage {
     /// The refunds.
@@ -222,18 +222,33 @@ struct ListEnvelope {
     items: Option<Vec<WithRaw<WireRefund>>>,
 }
 
-/// Reads `GET /refunds` tolerantly: a bare array, or an object with `data` or `items`.
-pub fn parse_list(body: &[u8]) -> std::result::Result<Vec<WithRaw<WireRefund>>, String> {
-    let raw: Box<RawValue> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    let text = raw.get();
-    if text.starts_with('[') {
-        return serde_json::from_str(text).map_err(|e| e.to_string());
+/// `GET /refunds` as read: a bare array, or an object with `data` or `items`. (The refunds are captured
+/// with their raw text, which serde's untagged enums cannot do, hence the hand-written dispatch.)
+#[derive(Debug)]
+pub struct WireList(pub Vec<WithRaw<WireRefund>>);
+
+impl<'de> Deserialize<'de> for WireList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if text.starts_with('[') {
+            return serde_json::from_str(text).map(WireList).map_err(D::Error::custom);
+        }
+        let envelope: ListEnvelope = serde_json::from_str(text).map_err(D::Error::custom)?;
+        envelope
+            .data
+            .or(envelope.items)
+            .map(WireList)
+            .ok_or_else(|| D::Error::custom("list envelope has neither `data` nor `items`"))
     }
-    let envelope: ListEnvelope = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    envelope
-        .data
-        .or(envelope.items)
-        .ok_or_else(|| "list envelope has neither `data` nor `items`".to_owned())
+}
+
+impl WireList {
+    /// The refunds, converted.
+    pub fn into_refunds(self) -> Result<Vec<Refund>> {
+        self.0.into_iter().map(to_refund).collect()
+    }
 }
 
 /// `{"error": {...}, "request_id": "req_..."}`, XPay's error answer on every endpoint.
@@ -281,18 +296,18 @@ fn metadata_text(value: Value) -> String {
 /// Parses one XPay refund object (an API answer, a stored body, the object of a `refund.created`
 /// webhook) into a [`Refund`], keeping the text in [`Refund::raw`]. Unreadable input is a `Decode` error.
 pub fn parse_refund(body: &[u8]) -> Result<Refund> {
-    let wire: WithRaw<WireRefund> = serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund: {e}")))?;
-    to_refund(wire).map_err(|e| e.with_provider(PROVIDER_ID))
+    serde_json::from_slice::<WithRaw<WireRefund>>(body)
+        .map_err(|e| Error::decode(format!("refund: {e}")))
+        .and_then(to_refund)
+        .map_err(|e| e.with_provider(PROVIDER_ID))
 }
 
 /// Parses an XPay refund list in any shape `GET /refunds` is read in: a bare array, or an object with
 /// `data` or `items`.
 pub fn parse_refund_list(body: &[u8]) -> Result<Vec<Refund>> {
-    parse_list(body)
-        .map_err(|e| Error::decode(format!("refund list: {e}")))?
-        .into_iter()
-        .map(to_refund)
-        .collect::<Result<Vec<_>>>()
+    serde_json::from_slice::<WireList>(body)
+        .map_err(|e| Error::decode(format!("refund list: {e}")))
+        .and_then(WireList::into_refunds)
         .map_err(|e| e.with_provider(PROVIDER_ID))
 }
 

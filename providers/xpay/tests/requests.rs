@@ -358,3 +358,57 @@ fn configuration_is_checked_and_never_printed() {
         assert_eq!(XPayClient::from_env().unwrap_err().kind(), &ErrorKind::Configuration);
     }
 }
+
+#[tokio::test]
+async fn an_unreadable_create_answer_is_ambiguous_and_carries_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>ok</html>", "text/html"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = CreateRefund::new(PaymentRef::charge("ch_1").unwrap()).amount(egp(100));
+    let e = client(&server).create_refund(&request).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Decode);
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "xpay answered: the refund may exist");
+    assert_eq!(e.http_status(), Some(200));
+    assert_eq!(e.provider(), Some("xpay"));
+    assert_eq!(e.pending_create(), Some(&request));
+}
+
+#[tokio::test]
+async fn find_created_matches_an_intent_through_the_charge_it_resolved_to() {
+    let server = MockServer::start().await;
+    let mut resolved = refund_body("re_mine", ("chargeId", "ch_resolved"), "2500", "EGP");
+    resolved["paymentIntentId"] = json!("pi_mine");
+    resolved["metadata"] = json!({"merchant_reference": "order-1"});
+    let mut other_amount = refund_body("re_other_amount", ("chargeId", "ch_resolved"), "999", "EGP");
+    other_amount["paymentIntentId"] = json!("pi_mine");
+    let mut other_intent = refund_body("re_other_intent", ("chargeId", "ch_x"), "2500", "EGP");
+    other_intent["paymentIntentId"] = json!("pi_other");
+    let no_intent = refund_body("re_no_intent", ("chargeId", "ch_resolved"), "2500", "EGP");
+    Mock::given(method("GET"))
+        .and(path("/refunds"))
+        .and(no_query)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            resolved,
+            other_amount,
+            other_intent,
+            no_intent
+        ])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let by_intent = CreateRefund::new(PaymentRef::payment_intent("pi_mine").unwrap())
+        .amount(egp(2500))
+        .merchant_reference("order-1");
+    let found = client.find_created(&by_intent).await.unwrap();
+    let ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["re_mine"]);
+    let by_charge = CreateRefund::new(PaymentRef::charge("ch_resolved").unwrap()).amount(egp(2500));
+    let found = client.find_created(&by_charge).await.unwrap();
+    let ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["re_mine", "re_no_intent"], "several candidates are all returned");
+}
