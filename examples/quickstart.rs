@@ -177,8 +177,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\nafter settlement, read back through the same interface (auto-paging stream where a list exists):\n");
     println!(
-        "{:<10} {:<26} {:<24} {:>14} {:<10} {}",
-        "provider", "id", "payment", "amount", "status", "created"
+        "{:<10} {:<26} {:<24} {:>14} {:<10} created",
+        "provider", "id", "payment", "amount", "status"
     );
     let mut total = 0;
     for (provider, created) in providers.iter().zip(&made) {
