@@ -22,7 +22,8 @@
 //! - Refunds start `pending` and turn `succeeded` when the ledger settles them.
 //! - Error codes are the ones this crate assumes: `amount_exceeds_refundable`,
 //!   `charge_already_refunded`, `resource_missing`, `parameter_missing`, `parameter_invalid`,
-//!   `amount_invalid`, `charge_not_refundable`, `invalid_api_key`.
+//!   `amount_invalid`, `charge_not_refundable`, `invalid_api_key`; injected faults answer 429 with
+//!   `rate_limit` and 5xx with type `api_error`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
