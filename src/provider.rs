@@ -197,14 +197,27 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
             }
             return Err(self.info().unsupported("looking up refunds (no list endpoint)"));
         }
-        let mut found = Vec::new();
-        let mut list = ListRefunds::new();
+        // Large pages where the provider takes them (fewer round trips on big accounts), its default
+        // page size otherwise; offset-paged providers are walked concurrently by the stream.
+        let mut walk = ListRefunds::new().limit(100);
         loop {
-            let page = self.list_refunds(&list).await?;
-            found.extend(page.items.into_iter().filter(|r| matches_create(r, request)));
-            match page.next {
-                Some(next) => list = list.cursor(next),
+            let mut found = Vec::new();
+            let mut stream = crate::stream::RefundProviderExt::refunds_stream(self, walk.clone());
+            let mut failed = None;
+            while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
+                match item {
+                    Ok(refund) if matches_create(&refund, request) => found.push(refund),
+                    Ok(_) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failed {
                 None => return Ok(found),
+                Some(e) if e.field() == Some("limit") && walk.limit_requested().is_some() => walk = ListRefunds::new(),
+                Some(e) => return Err(e),
             }
         }
     }
