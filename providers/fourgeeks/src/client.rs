@@ -17,6 +17,9 @@ use crate::{DEFAULT_BASE_URL, ENV_API_KEY, ENV_CURRENCY, ENV_PREFIX, ID, LIST_LI
 /// The path of the refunds collection, below the base URL.
 const REFUNDS: [&str; 2] = ["v1", "refunds"];
 
+/// The largest offset the client sends.
+const MAX_OFFSET: u64 = i64::MAX as u64;
+
 /// What 4Geeks supports, as the SDK models it.
 fn capabilities() -> Capabilities {
     Capabilities::new()
@@ -27,12 +30,6 @@ fn capabilities() -> Capabilities {
         .cancel(false)
         .idempotency(IdempotencySupport::None)
         .payment_kinds(&[PaymentRefKind::Payment])
-}
-
-/// A refund the response carried but the model refused (an empty id, say), as a `Decode` error
-/// that keeps the response's status and body.
-fn decode_failure(response: &ApiResponse, error: &Error) -> Error {
-    response.decode_error(error.message()).with_provider(ID)
 }
 
 /// A 4Geeks Payments refunds client. Cheap to clone; share one per API key.
@@ -81,9 +78,39 @@ impl FourGeeksClient {
         self.context.livemode
     }
 
+    /// Parses one refund object exactly as 4Geeks sends it (a webhook payload, a stored response):
+    /// the text is kept byte for byte in [`Refund::raw`], and the amount is read in the client's
+    /// account currency because 4Geeks refund objects carry none. Responses the client receives go
+    /// through the same conversion.
+    ///
+    /// Anything that is not one refund object (malformed JSON, a missing or mistyped field, an
+    /// empty id, a list envelope, trailing text) is a `Decode` error naming what is wrong.
+    ///
+    /// ```
+    /// use refunds::{Currency, Money, RefundStatus};
+    /// use refunds_fourgeeks::FourGeeksClient;
+    /// let client = FourGeeksClient::builder()
+    ///     .api_key("sk_test_your_api_key_here")
+    ///     .currency(Currency::USD)
+    ///     .build()?;
+    /// let body = br#"{"id": "ref_m3n4o5p6q7r8", "object": "refund", "payment_id": "pay_7g8h9i0j1k2l", "amount": 2500, "status": "pending"}"#;
+    /// let refund = client.refund_from_json(body)?;
+    /// assert_eq!(refund.amount, Money::from_minor(2500, Currency::USD));
+    /// assert_eq!(refund.status, RefundStatus::Pending);
+    /// # Ok::<(), refunds::Error>(())
+    /// ```
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        let decode_failure = |message: String| Error::decode(message).with_body(json).with_provider(ID);
+        let wire: WithRaw<WireRefund> =
+            serde_json::from_slice(json).map_err(|e| decode_failure(format!("refund object: {e}")))?;
+        to_refund(wire, self.context).map_err(|e| decode_failure(e.message().to_owned()))
+    }
+
+    /// The refund a response carries; any failure is a `Decode` error keeping status and request id.
     fn refund_from(&self, response: &ApiResponse) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = response.json().map_err(|e| e.with_provider(ID))?;
-        to_refund(wire, self.context).map_err(|e| decode_failure(response, &e))
+        response
+            .decode(|wire: WithRaw<WireRefund>| to_refund(wire, self.context))
+            .map_err(|e| e.with_provider(ID))
     }
 
     /// The create body, after every check that can be made without the provider.
@@ -147,16 +174,24 @@ impl RefundProvider for FourGeeksClient {
         let limit = check_limit(request.limit_requested(), 1..=LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT)
             .map_err(|e| e.with_provider(ID))?;
         let start = offset::from_cursor(ID, request.cursor_given()).map_err(|e| e.with_provider(ID))?;
+        // A hand-made cursor can say any u64; past i64::MAX no server pages and the next cursor
+        // (offset plus the items read) would no longer fit.
+        if start > MAX_OFFSET {
+            return Err(Error::invalid_request("cursor", "offset cursor beyond any 4geeks list").with_provider(ID));
+        }
         let call = ApiRequest::get(&REFUNDS).query("limit", limit).query("offset", start);
         let response = self.transport.send(&call).await?;
-        let list: WireRefundList<WithRaw<WireRefund>> = response.json().map_err(|e| e.with_provider(ID))?;
-        let items = list
-            .items
-            .into_iter()
-            .map(|wire| to_refund(wire, self.context))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| decode_failure(&response, &e))?;
-        Ok(offset::page(ID, items, start, list.total_items))
+        let (items, total) = response
+            .decode(|list: WireRefundList<WithRaw<WireRefund>>| {
+                let items = list
+                    .items
+                    .into_iter()
+                    .map(|wire| to_refund(wire, self.context))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((items, list.total_items))
+            })
+            .map_err(|e| e.with_provider(ID))?;
+        Ok(offset::page(ID, items, start, total))
     }
 }
 

@@ -33,7 +33,9 @@
 //!   sent, and a create whose answer was lost fails with an `Ambiguous` error carrying the request;
 //!   resolve it with [`refunds::RefundProvider::find_created`];
 //! - the list pages by `limit`/`offset` with a total, so a stream fetches pages concurrently;
-//! - merchant reference, description and metadata have no 4Geeks field and are not sent.
+//! - merchant reference, description and metadata have no 4Geeks field and are not sent;
+//! - [`FourGeeksClient::refund_from_json`] reads a refund object from a webhook or a stored body the
+//!   same way the client reads API answers.
 //!
 //! With the `sandbox` feature, [`sandbox`] runs a stateful 4Geeks simulator on 127.0.0.1.
 

@@ -139,3 +139,4 @@ impl WireDialect for FourGeeksDialect {
 }
 
 refunds::conformance_tests!(WireHarness::new(FourGeeksDialect));
+refunds::bad_input_tests!(WireHarness::new(FourGeeksDialect));

@@ -342,7 +342,15 @@ async fn unreadable_refunds_are_decode_errors_that_keep_the_body() {
     ];
     for body in cases {
         let server = MockServer::start().await;
-        serve(&server, "GET", "/v1/refunds/ref_1", 200, body).await;
+        Mock::given(method("GET"))
+            .and(path("/v1/refunds/ref_1"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-request-id", "req_unreadable")
+                    .set_body_string(body),
+            )
+            .mount(&server)
+            .await;
         let client = client_for(&server, Currency::USD).await;
         let e = client
             .get_refund(&RefundId::new("ref_1").unwrap())
@@ -350,6 +358,7 @@ async fn unreadable_refunds_are_decode_errors_that_keep_the_body() {
             .expect_err("decode");
         assert_eq!(e.kind(), &ErrorKind::Decode, "{body}");
         assert_eq!(e.http_status(), Some(200));
+        assert_eq!(e.request_id(), Some("req_unreadable"), "{body}");
         assert_eq!(e.body(), Some(body));
         assert_eq!(e.provider(), Some("fourgeeks"));
     }
@@ -365,4 +374,62 @@ async fn an_unreadable_create_answer_is_ambiguous_and_carries_the_request() {
     assert_eq!(e.kind(), &ErrorKind::Decode);
     assert_eq!(e.delivery(), Delivery::Ambiguous);
     assert_eq!(e.pending_create(), Some(&request));
+}
+
+/// A webhook payload is the refund object as the API sends it: the same conversion, the raw text
+/// kept byte for byte, the amount in the client's account currency.
+#[test]
+fn refund_from_json_reads_the_seed_object() {
+    let client = FourGeeksClient::builder()
+        .api_key(KEY)
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    let refund = client.refund_from_json(SEED_REFUND.as_bytes()).unwrap();
+    check_seed_refund(&refund, Currency::USD);
+    assert_eq!(refund.raw.get(), SEED_REFUND, "raw is byte-exact");
+    let item = client.refund_from_json(SEED_LIST_ITEM_2.as_bytes()).unwrap();
+    assert_eq!(item.status, RefundStatus::Succeeded);
+    assert_eq!(item.amount, Money::from_minor(4999, Currency::USD));
+    let colones = FourGeeksClient::builder()
+        .api_key(KEY)
+        .currency(Currency::CRC)
+        .build()
+        .unwrap();
+    let refund = colones.refund_from_json(SEED_REFUND.as_bytes()).unwrap();
+    check_seed_refund(&refund, Currency::CRC);
+}
+
+#[test]
+fn refund_from_json_refuses_anything_but_one_refund_object() {
+    let client = FourGeeksClient::builder()
+        .api_key(KEY)
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    let trailing = format!("{SEED_REFUND} {{}}");
+    let truncated = &SEED_REFUND[..SEED_REFUND.len() / 2];
+    for body in [
+        SEED_LIST,
+        SEED_422,
+        DOSSIER_401,
+        trailing.as_str(),
+        truncated,
+        "",
+        "null",
+        "[]",
+        r#"{"id":"","object":"refund","payment_id":"pay_1","amount":2500,"status":"pending"}"#,
+        r#"{"id":"ref_1","object":"refund","payment_id":"pay_1","amount":25.00,"status":"pending"}"#,
+        r#"{"id":"ref_1","object":"refund","payment_id":"pay_1","amount":99999999999999999999,"status":"pending"}"#,
+        r#"{"refund_id":"ref_1","charge_id":"ch_1","amount":"100.00","currency":"usd"}"#,
+    ] {
+        let e = client.refund_from_json(body.as_bytes()).expect_err(body);
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{body}: {e}");
+        assert_eq!(e.provider(), Some("fourgeeks"), "{body}");
+        assert_eq!(e.http_status(), None, "no response involved: {body}");
+    }
+    let e = client
+        .refund_from_json(br#"{"id":"","object":"refund","payment_id":"pay_1","amount":1,"status":"pending"}"#)
+        .unwrap_err();
+    assert!(e.message().contains("`id`"), "names the field: {e}");
 }
