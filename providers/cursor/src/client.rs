@@ -12,7 +12,7 @@ use refunds::{
 };
 
 use crate::error::decode_error;
-use crate::wire::{WireCreate, WireList, WireRefund, to_refund};
+use crate::wire::{WireCreate, WireList, WireRefund, parse_refund, to_refund};
 use crate::{ENV_PREFIX, PROVIDER_ID, PROVIDER_NAME};
 
 /// The default create path: `POST /refunds` (assumed; the excerpt names no paths).
@@ -388,8 +388,33 @@ impl CursorClient {
         id_cursor::before(PROVIDER_ID, id.as_str())
     }
 
-    fn decode_failure(response: &ApiResponse, message: String) -> Error {
-        response.decode_error(message).with_provider(PROVIDER_ID)
+    /// Reads one refund object exactly as the provider sends it: a webhook payload, or a body kept
+    /// from elsewhere. It is the path responses take: the object's text is kept byte-exact in
+    /// [`Refund::raw`], the amount is labelled with the client's account currency (refund objects
+    /// carry none), and `payment` may be an id or the expanded payment. Anything else (a list, an
+    /// error body, an object whose `object` is not `"refund"`, a missing or mistyped field) is a
+    /// [`Decode`](refunds::ErrorKind::Decode) error. Nothing is sent.
+    ///
+    /// ```
+    /// # fn demo() -> refunds::Result<()> {
+    /// use refunds::{Currency, RefundStatus};
+    /// use refunds_cursor::CursorClient;
+    ///
+    /// let client = CursorClient::builder()
+    ///     .api_key("sk_test_...")
+    ///     .base_url("https://api.example.com/v1")
+    ///     .currency(Currency::USD)
+    ///     .build()?;
+    /// let refund = client.refund_from_json(
+    ///     br#"{"object":"refund","id":"re_1","live":false,"created_at":1700000000123,"amount":2500,"failed_reason":null,"payment":"pay_1","status":"succeeded"}"#,
+    /// )?;
+    /// assert_eq!(refund.amount.to_string(), "25.00 USD");
+    /// assert_eq!(refund.status, RefundStatus::Succeeded);
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        parse_refund(json, self.currency)
     }
 
     fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
@@ -463,6 +488,11 @@ impl RefundProvider for CursorClient {
         }
         let limit = check_limit(request.limit_requested(), LIMITS, DEFAULT_LIMIT)?;
         let position = id_cursor::from_cursor(PROVIDER_ID, request.cursor_given())?;
+        if let Some(id_cursor::Position::After(id) | id_cursor::Position::Before(id)) = &position {
+            // The cursor's text is the caller's to forge: its id must be one a refund could have.
+            RefundId::new(id.as_str())
+                .map_err(|e| Error::invalid_request("cursor", format!("bad refund id in cursor: {}", e.message())))?;
+        }
         let mut call = ApiRequest::get(&self.routes.list).query("limit", limit);
         call = match &position {
             Some(id_cursor::Position::After(id)) => call.query("starting_after", id),
@@ -470,15 +500,16 @@ impl RefundProvider for CursorClient {
             None => call,
         };
         let response = self.transport.send(&self.with_expand(call)).await?;
-        let list =
-            WireList::parse(&response.body).map_err(|e| Self::decode_failure(&response, format!("list body: {e}")))?;
-        let has_more = list.has_more;
-        let items = list
-            .data
-            .into_iter()
-            .map(|w| to_refund(w, self.currency))
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| Self::decode_failure(&response, e.message().to_owned()))?;
+        let (items, has_more) = response
+            .decode(|list: WireList| {
+                let items = list
+                    .data
+                    .into_iter()
+                    .map(|w| to_refund(w, self.currency))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((items, list.has_more))
+            })
+            .map_err(|e| e.with_provider(PROVIDER_ID))?;
         if let Some(id_cursor::Position::Before(_)) = position {
             // Backward: keep going before the first refund of this page.
             let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();

@@ -7,6 +7,10 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{StatusMap, WithRaw};
 use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundStatus, Result};
+use std::fmt;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -132,39 +136,81 @@ pub(crate) struct WireCreate {
 }
 
 /// The list answer. Not in the excerpt: read tolerantly as a Stripe-style envelope whose array is
-/// `data` (or `items`) and whose `has_more` may be missing.
-#[derive(Debug, Serialize, Deserialize)]
+/// `data` (or `items`) and whose `has_more` may be missing, or as a bare JSON array of refunds (then
+/// `has_more` is unknown). The sandbox writes the envelope.
+#[derive(Debug, Serialize)]
 pub(crate) struct WireList {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
-    #[serde(alias = "items")]
     pub data: Vec<WithRaw<WireRefund>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
 }
 
-impl WireList {
-    /// Reads a list answer: the envelope, or a bare JSON array of refunds (then `has_more` is unknown).
-    pub fn parse(body: &[u8]) -> serde_json::Result<WireList> {
-        let starts_with_bracket = body
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b == b'[');
-        if starts_with_bracket {
-            return Ok(WireList {
-                object: None,
-                data: serde_json::from_slice(body)?,
-                has_more: None,
-            });
+/// The envelope form of [`WireList`].
+#[derive(Deserialize)]
+struct WireListEnvelope {
+    #[serde(default)]
+    object: Option<String>,
+    #[serde(alias = "items")]
+    data: Vec<WithRaw<WireRefund>>,
+    #[serde(default)]
+    has_more: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for WireList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<WireList, D::Error> {
+        // One pass over the body: the first token decides the form, and each refund is still
+        // captured by `WithRaw` from the original deserializer, so `raw` stays byte-exact.
+        struct EitherForm;
+        impl<'de> Visitor<'de> for EitherForm {
+            type Value = WireList;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list envelope with `data` or a JSON array of refunds")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<WireList, A::Error> {
+                Ok(WireList {
+                    object: None,
+                    data: Vec::deserialize(SeqAccessDeserializer::new(seq))?,
+                    has_more: None,
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<WireList, A::Error> {
+                let envelope = WireListEnvelope::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(WireList {
+                    object: envelope.object,
+                    data: envelope.data,
+                    has_more: envelope.has_more,
+                })
+            }
         }
-        serde_json::from_slice(body)
+        deserializer.deserialize_any(EitherForm)
     }
+}
+
+/// Reads one refund object as the API sends it (a response body or a webhook payload), keeping its
+/// exact text.
+pub(crate) fn parse_refund(json: &[u8], currency: Currency) -> Result<Refund> {
+    let wire: WithRaw<WireRefund> = serde_json::from_slice(json).map_err(|e| {
+        Error::decode(format!("refund object: {e}"))
+            .with_body(json)
+            .with_provider(PROVIDER_ID)
+    })?;
+    to_refund(wire, currency).map_err(|e| e.with_body(json).with_provider(PROVIDER_ID))
 }
 
 /// Converts a received refund into the unified model. The object carries no currency: the
 /// account currency configured on the client labels the amount.
 pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
+    if let Some(object) = value.object.as_deref().filter(|o| *o != "refund") {
+        return Err(Error::decode(format!(
+            "expected a refund object, got `object`: {object:?}"
+        )));
+    }
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("refund `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment.id())
         .map_err(|e| Error::decode(format!("refund `payment`: {}", e.message())))?;

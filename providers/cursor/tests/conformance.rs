@@ -130,3 +130,4 @@ impl WireDialect for Dialect {
 }
 
 refunds::conformance_tests!(WireHarness::new(Dialect));
+refunds::bad_input_tests!(WireHarness::new(Dialect));

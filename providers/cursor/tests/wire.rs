@@ -180,6 +180,80 @@ async fn a_list_envelope_of_documented_objects() {
     );
 }
 
+fn offline_client(currency: Currency) -> CursorClient {
+    CursorClient::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .currency(currency)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn refund_from_json_reads_the_documented_object_as_a_response_would() {
+    let client = offline_client(Currency::EUR);
+    for body in [REFUND, FAILED_EXPANDED] {
+        let parsed = client.refund_from_json(body.as_bytes()).unwrap();
+        assert_eq!(parsed, get(body).await.unwrap(), "same path as a response");
+        assert_eq!(parsed.raw.get(), body, "raw is byte for byte the payload");
+    }
+    let refund = client.refund_from_json(REFUND.as_bytes()).unwrap();
+    assert_eq!(refund.id.as_str(), "re_1NxB2c4e");
+    assert_eq!(refund.provider, "cursor");
+    assert_eq!(refund.payment, refunds::PaymentRef::payment("pay_9aK2mQ").unwrap());
+    assert_eq!(refund.amount.to_string(), "25.00 EUR", "the configured currency");
+    assert_eq!(refund.status, RefundStatus::Succeeded);
+    assert_eq!(refund.failure_reason, None);
+    assert_eq!(refund.livemode, Some(false));
+    assert_eq!(refund.created_at, Some(datetime!(2023-11-14 22:13:20.123 UTC)));
+    let usd = offline_client(Currency::USD)
+        .refund_from_json(REFUND.as_bytes())
+        .unwrap();
+    assert_eq!(usd.amount, Money::from_minor(2500, Currency::USD));
+}
+
+#[test]
+fn refund_from_json_refuses_anything_but_one_refund_object() {
+    let client = offline_client(Currency::USD);
+    let list = format!(r#"{{"object":"list","data":[{REFUND}],"has_more":false}}"#);
+    let array = format!("[{REFUND}]");
+    let trailing = format!("{REFUND} {{}}");
+    let other_object = REFUND.replace(r#""object": "refund""#, r#""object": "payment""#);
+    assert_ne!(other_object, REFUND);
+    for body in [
+        list.as_str(),
+        array.as_str(),
+        trailing.as_str(),
+        other_object.as_str(),
+        r#"{"error":{"type":"invalid_request_error","code":"resource_missing","message":"no such refund"}}"#,
+        "",
+        "null",
+        "not json",
+        &REFUND[..REFUND.len() - 2],
+    ] {
+        let e = client.refund_from_json(body.as_bytes()).expect_err(body);
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{body}: {e}");
+        assert_eq!(e.provider(), Some("cursor"), "{e:?}");
+        assert_eq!(e.http_status(), None, "nothing was received over http");
+        assert_eq!(e.body(), Some(body), "the payload is kept for diagnosis");
+    }
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_a_refund_object_is_a_decode_error() {
+    let other_object = REFUND.replace(r#""object": "refund""#, r#""object": "payment""#);
+    let e = get(&other_object).await.expect_err("not a refund");
+    assert_eq!(e.kind(), &ErrorKind::Decode, "{e}");
+    assert_eq!(e.http_status(), Some(200));
+    assert_eq!(e.request_id(), Some("req_header_1"));
+    let list = format!(r#"{{"object":"list","data":[{other_object}]}}"#);
+    let (_server, client) = serve(200, &list).await;
+    let e = client.list_refunds(&ListRefunds::new()).await.expect_err("not refunds");
+    assert_eq!(e.kind(), &ErrorKind::Decode, "{e}");
+    assert_eq!(e.request_id(), Some("req_header_1"));
+    assert_eq!(e.provider(), Some("cursor"));
+}
+
 struct Expected {
     status: u16,
     kind: ErrorKind,
