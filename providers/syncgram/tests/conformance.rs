@@ -167,3 +167,4 @@ impl WireDialect for Syncgram {
 }
 
 refunds::conformance_tests!(WireHarness::new(Syncgram));
+refunds::bad_input_tests!(WireHarness::new(Syncgram));
