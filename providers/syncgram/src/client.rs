@@ -3,8 +3,9 @@
 use refunds::adapter::paging::{check_limit, offset};
 use refunds::adapter::{ApiRequest, ApiResponse, Auth, ClientSettings, Transport, WithRaw, note_pending_create};
 use refunds::{
-    Capabilities, CreateRefund, Currency, Error, IdempotencyKey, IdempotencySupport, ListRefunds, Page, PagingStyle,
-    PaymentRef, PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, Result, async_trait, check_text,
+    Capabilities, CreateRefund, Currency, Delivery, Error, IdempotencyKey, IdempotencySupport, ListRefunds, Page,
+    PagingStyle, PaymentRef, PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, Result, async_trait,
+    check_text,
 };
 
 use crate::error::decode_error;
@@ -119,11 +120,12 @@ impl SyncgramClient {
     /// idempotency key, else one generated for this call. SyncgramPay de-duplicates on it, so the
     /// create is retried (same body) after a 5xx or a timeout.
     ///
-    /// A generated reference lives for this call only. To send a create again yourself after an
-    /// `Ambiguous` error, give it a merchant reference or an idempotency key (it is then de-duplicated
-    /// across calls too); without either, look it up with [`RefundProvider::find_created`] instead.
-    /// A merchant reference is an idempotency input: reusing one with a different request is an
-    /// `IdempotencyConflict`, with the same request it returns the original refund.
+    /// An `Ambiguous` error carries the create in [`Error::pending_create`], always with the
+    /// `reference` that was sent: when the reference was generated, the pending create has it as its
+    /// merchant reference. Sending that pending create again (with the same options) is therefore
+    /// safe: if the first call made a refund, SyncgramPay answers with it; if not, the refund is made
+    /// now. Either way there is one. A merchant reference is an idempotency input: reusing one with a different request
+    /// is an `IdempotencyConflict`, with the same request it returns the original refund.
     pub async fn create_refund_with(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
         let body = self.create_body(request, options)?;
         let call = ApiRequest::post(&REFUNDS).json(&body)?.replay_safe(true);
@@ -131,7 +133,42 @@ impl SyncgramClient {
             let response = self.transport.send(&call).await?;
             self.read_refund(&response)
         };
-        outcome.await.map_err(|error| note_pending_create(error, request))
+        outcome.await.map_err(|error| {
+            let generated = request.merchant_reference_given().is_none() && request.idempotency_key_given().is_none();
+            if generated && error.is_ambiguous() {
+                // Without it, a re-send would get a fresh reference and could refund twice.
+                let pending = request.clone().merchant_reference(body.reference.clone());
+                note_pending_create(error, &pending)
+            } else {
+                note_pending_create(error, request)
+            }
+        })
+    }
+
+    /// Parses one SyncgramPay refund object (a webhook payload, a stored answer) exactly as the API
+    /// sends it, the same way responses are read: the object's text kept in [`Refund::raw`], amounts
+    /// in the client's settlement currency (SyncgramPay's objects name none). Anything that is not
+    /// such an object (another JSON value, a missing id or amount, more decimals than the currency
+    /// has) is a `Decode` error; nothing is sent, so its delivery is `NotSent`.
+    ///
+    /// ```
+    /// use refunds::{Currency, RefundStatus};
+    /// use refunds_syncgram::SyncgramClient;
+    /// let client = SyncgramClient::builder().api_key("sk_test_a1b2c3").currency(Currency::USD).build()?;
+    /// let refund = client.refund_from_json(
+    ///     br#"{"refund_id":"ref_1","charge_id":"ch_1","reference":"r1","status":"succeeded",
+    ///          "requested_amount":"5.00","refunded_amount":"5.00","refund_fee_amount":"0.05"}"#,
+    /// )?;
+    /// assert_eq!(refund.status, RefundStatus::Succeeded);
+    /// assert_eq!(refund.amount.to_major_string(), "5.00");
+    /// # Ok::<(), refunds::Error>(())
+    /// ```
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        serde_json::from_slice::<WithRaw<WireRefund>>(json)
+            .map_err(|e| Error::decode(format!("refund object: {e}")))
+            // `into_refund` fails only with `Decode` errors.
+            .and_then(|wire| into_refund(wire, self.currency))
+            .map_err(|e| e.with_delivery(Delivery::NotSent).with_provider(PROVIDER_ID))
     }
 
     /// The refund of a charge (`GET /api/v1/payments/payins/{charge_id}/refund`). SyncgramPay

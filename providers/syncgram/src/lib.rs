@@ -34,7 +34,11 @@
 //!   currency** (required) and refuses amounts in any other.
 //! - Every create carries a `reference` (the merchant reference, else one derived from the
 //!   idempotency key, else a generated one), which SyncgramPay de-duplicates on, so creates are
-//!   retried safely after a 5xx or a timeout.
+//!   retried safely after a 5xx or a timeout. An `Ambiguous` create error's
+//!   [`refunds::Error::pending_create`] carries that reference (a generated one as its merchant
+//!   reference), so sending it again returns the same refund instead of making a second one.
+//! - [`SyncgramClient::refund_from_json`] reads a refund object from elsewhere (a webhook payload)
+//!   the way responses are read.
 //!
 //! With the `sandbox` feature, [`sandbox`] simulates SyncgramPay's API locally.
 

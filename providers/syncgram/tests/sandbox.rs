@@ -283,6 +283,62 @@ async fn every_create_is_retried_safely_even_without_a_key() {
 }
 
 #[tokio::test]
+async fn an_ambiguous_create_carries_its_generated_reference_so_a_resend_is_safe() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("ch_lost", usd(5_000));
+    let retries = 2;
+    let client = sandbox::builder_for(&sandbox)
+        .retry(fast_retry(retries))
+        .build()
+        .unwrap();
+    // Every attempt is applied (the first makes the refund, the retries replay it) and every answer
+    // is lost: one more lost answer than the retry budget.
+    sandbox.faults().push(Fault::ResponseLost, retries as usize + 1);
+    let request = CreateRefund::new(charge("ch_lost")).amount(usd(700));
+    let e = client.create_refund(&request).await.unwrap_err();
+    assert_eq!(e.delivery(), refunds::Delivery::Ambiguous, "{e}");
+    assert_eq!(sandbox.faults().counts().response_lost, u64::from(retries) + 1);
+    assert_eq!(sandbox.ledger().refund_count(), 1, "applied once, its answer lost");
+
+    let pending = e.pending_create().expect("the create travels with the error").clone();
+    let generated = pending
+        .merchant_reference_given()
+        .expect("the generated reference travels as the merchant reference")
+        .to_owned();
+    assert_eq!(pending.payment(), request.payment());
+    assert_eq!(pending.amount_requested(), request.amount_requested());
+    assert_eq!(pending.idempotency_key_given(), None);
+
+    let refund = client.create_refund(&pending).await.expect("the re-send answers");
+    assert_eq!(refund.merchant_reference.as_deref(), Some(generated.as_str()));
+    assert_eq!(refund.amount, usd(700));
+    assert_eq!(
+        sandbox.ledger().refund_count(),
+        1,
+        "the original refund, not a second one"
+    );
+    assert_eq!(sandbox.ledger().refunds()[0].id, refund.id.as_str());
+
+    // A merchant reference or an idempotency key already fixes the reference across calls: the
+    // pending create is the request as given.
+    for given in [
+        CreateRefund::new(charge("ch_lost"))
+            .amount(usd(100))
+            .merchant_reference("ord_9"),
+        CreateRefund::new(charge("ch_lost"))
+            .amount(usd(200))
+            .idempotency_key(IdempotencyKey::new("key_9").unwrap()),
+    ] {
+        sandbox.faults().push(Fault::ResponseLost, retries as usize + 1);
+        let e = client.create_refund(&given).await.unwrap_err();
+        assert_eq!(e.pending_create(), Some(&given));
+        let again = client.create_refund(e.pending_create().unwrap()).await.unwrap();
+        assert_eq!(Some(&again.amount), given.amount_requested());
+    }
+    assert_eq!(sandbox.ledger().refund_count(), 3, "one refund per create");
+}
+
+#[tokio::test]
 async fn long_idempotency_key_replays_through_its_derived_reference() {
     let (sandbox, client) = sandbox_with("ch_long", usd(5_000)).await;
     let key = IdempotencyKey::new("k".repeat(255)).unwrap();

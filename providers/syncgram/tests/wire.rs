@@ -136,6 +136,73 @@ async fn documented_list_response_normalizes_and_pages() {
 }
 
 #[tokio::test]
+async fn refund_from_json_reads_the_documented_objects_like_responses() {
+    let (server, client) = client_with(Currency::USD).await;
+    serve_get(&server, "ref_a1b2c3d4e5f6", 200, CREATE_RESPONSE).await;
+    let answered = client
+        .get_refund(&RefundId::new("ref_a1b2c3d4e5f6").unwrap())
+        .await
+        .unwrap();
+    let parsed = client.refund_from_json(CREATE_RESPONSE.as_bytes()).unwrap();
+    assert_eq!(parsed, answered, "the same refund as the response path gives");
+    assert_eq!(parsed.raw.get(), CREATE_RESPONSE, "raw is byte for byte");
+    assert_eq!(parsed.amount, usd(5_000));
+    assert_eq!(parsed.fee, Some(usd(50)));
+    assert_eq!(parsed.status, RefundStatus::Pending);
+    assert_eq!(parsed.merchant_reference.as_deref(), Some("refund_ord_12345"));
+
+    // The list item of the seed, as a webhook would carry it.
+    let start = LIST_RESPONSE.find("    {").unwrap() + 4;
+    let end = LIST_RESPONSE.rfind("    }").unwrap() + 5;
+    let item = &LIST_RESPONSE[start..end];
+    let settled = client.refund_from_json(item.as_bytes()).unwrap();
+    assert_eq!(settled.status, RefundStatus::Succeeded);
+    assert_eq!(settled.completed_at, Some(at("2024-01-16T09:05:00Z")));
+    assert_eq!(settled.raw.get(), item);
+
+    // The object names no currency: the client's settlement currency applies.
+    let (_kwd_server, kwd) = client_with(Currency::KWD).await;
+    let in_kwd = kwd.refund_from_json(CREATE_RESPONSE.as_bytes()).unwrap();
+    assert_eq!(in_kwd.amount, Money::from_minor(50_000, Currency::KWD));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "parsing sends nothing"
+    );
+}
+
+#[test]
+fn refund_from_json_refuses_anything_but_a_refund_object() {
+    let client = SyncgramClient::builder()
+        .api_key("sk_test_wire_a1b2c3d4")
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    let three_decimals = CREATE_RESPONSE.replace(r#""50.00""#, r#""50.005""#);
+    let no_id = CREATE_RESPONSE.replace(r#""refund_id": "ref_a1b2c3d4e5f6","#, "");
+    let empty_id = CREATE_RESPONSE.replace("ref_a1b2c3d4e5f6", "");
+    let cases = [
+        ("the list envelope", LIST_RESPONSE),
+        ("an error body", r#"{"detail": "Refund not found"}"#),
+        ("an array", "[]"),
+        ("null", "null"),
+        ("not json", "refund ref_1"),
+        ("empty", ""),
+        ("trailing text", "{} {}"),
+        ("more decimals than USD has", three_decimals.as_str()),
+        ("no refund_id", no_id.as_str()),
+        ("an empty refund_id", empty_id.as_str()),
+    ];
+    for (case, body) in cases {
+        let e = client.refund_from_json(body.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{case}: {e}");
+        assert_eq!(e.delivery(), Delivery::NotSent, "{case}: nothing was sent");
+        assert_eq!(e.provider(), Some("syncgram"), "{case}");
+        assert!(!e.message().is_empty(), "{case}");
+    }
+}
+
+#[tokio::test]
 async fn refunded_amount_wins_over_requested_amount_once_reported() {
     let (server, client) = client_with(Currency::USD).await;
     let body = CREATE_RESPONSE
