@@ -28,6 +28,9 @@ fn decode<'c>(provider: &str, cursor: &'c PageCursor) -> Result<(&'c str, &'c st
 pub mod offset {
     use super::*;
 
+    /// The largest offset a cursor may carry (far beyond any account, far below overflow).
+    pub const MAX_OFFSET: u64 = 1 << 48;
+
     /// The cursor for `offset`.
     pub fn cursor(provider: &str, offset: u64) -> PageCursor {
         encode(provider, OFFSET, &offset.to_string())
@@ -38,8 +41,10 @@ pub mod offset {
         let Some(cursor) = cursor else { return Ok(0) };
         match decode(provider, cursor)? {
             (OFFSET, value) => value
-                .parse()
-                .map_err(|_| Error::invalid_request("cursor", "malformed offset cursor")),
+                .parse::<u64>()
+                .ok()
+                .filter(|o| *o <= MAX_OFFSET)
+                .ok_or_else(|| Error::invalid_request("cursor", "malformed offset cursor")),
             _ => Err(Error::invalid_request(
                 "cursor",
                 format!("not a {provider} offset cursor"),
@@ -49,7 +54,7 @@ pub mod offset {
 
     /// A page read at `offset`; its `next` points past its items while the total is not reached.
     pub fn page<T>(provider: &str, items: Vec<T>, offset: u64, total: Option<u64>) -> Page<T> {
-        let end = offset + items.len() as u64;
+        let end = offset.saturating_add(items.len() as u64);
         let more = match total {
             Some(total) => !items.is_empty() && end < total,
             None => !items.is_empty(),
