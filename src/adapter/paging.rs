@@ -92,9 +92,14 @@ pub mod id_cursor {
         let Some(cursor) = cursor else {
             return Ok(None);
         };
+        let checked = |id: &str| {
+            crate::RefundId::new(id)
+                .map(|id| id.as_str().to_owned())
+                .map_err(|_| Error::invalid_request("cursor", "the cursor's id is not a valid refund id"))
+        };
         match decode(provider, cursor)? {
-            (AFTER, id) => Ok(Some(Position::After(id.to_owned()))),
-            (BEFORE, id) => Ok(Some(Position::Before(id.to_owned()))),
+            (AFTER, id) => Ok(Some(Position::After(checked(id)?))),
+            (BEFORE, id) => Ok(Some(Position::Before(checked(id)?))),
             _ => Err(Error::invalid_request("cursor", format!("not a {provider} id cursor"))),
         }
     }
@@ -166,6 +171,10 @@ mod tests {
         let pos = id_cursor::from_cursor("c", p.next.as_ref()).unwrap();
         assert_eq!(pos, Some(id_cursor::Position::After("b:c".into())));
         assert!(id_cursor::page("c", vec!["a"], |s| s, None, 2).next.is_none());
+        for forged in ["c:a:..", "c:a:re\r\nX: 1", &format!("c:a:{}", "x".repeat(256))] {
+            let e = id_cursor::from_cursor("c", Some(&PageCursor::from_token(forged))).unwrap_err();
+            assert_eq!(e.field(), Some("cursor"), "{forged:?}");
+        }
         assert!(id_cursor::page("c", vec!["a"], |s| s, Some(false), 1).next.is_none());
         assert_eq!(check_limit(Some(0), 1..=100, 50).unwrap_err().field(), Some("limit"));
         assert_eq!(check_limit(None, 1..=100, 50).unwrap(), 50);
