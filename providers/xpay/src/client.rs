@@ -11,7 +11,7 @@ use refunds::{
 };
 
 use crate::error::decode_error;
-use crate::wire::{MERCHANT_REFERENCE_KEY, RefundTarget, WireCreate, WireList, WireRefund, to_refund};
+use crate::wire::{MERCHANT_REFERENCE_KEY, RefundTarget, WireCreate, WireList, WireRefund, parse_refund, to_refund};
 use crate::{API_KEY_ENV, DEFAULT_BASE_URL, ENV_PREFIX, PROVIDER_ID};
 
 /// The page sizes [`ListRefunds::limit`] may ask for. XPay's list parameters are undocumented, so the
@@ -98,6 +98,34 @@ impl XPayClient {
     /// A client configured from `XPAY_API_KEY` (required) and `XPAY_BASE_URL` (optional).
     pub fn from_env() -> Result<XPayClient> {
         XPayClientBuilder::from_env().build()
+    }
+
+    /// Parses one XPay refund object exactly as XPay sends it (a webhook payload such as the object of
+    /// `refund.created`, a stored answer) into a [`Refund`], the same way this client reads responses:
+    /// the text is kept in [`Refund::raw`] byte for byte, and the currency is the object's own
+    /// `currency` (XPay names it on every refund and this client has no currency of its own). Anything
+    /// that is not one such object (not JSON, a list envelope, trailing text, a missing `id`, `amount`,
+    /// `currency` or `status`, an amount that is not integer minor units) is a
+    /// [`Decode`](refunds::ErrorKind::Decode) error keeping the start of the text. Nothing is sent, so
+    /// an error's delivery is [`NotSent`](refunds::Delivery::NotSent).
+    ///
+    /// The same parse as the free function [`parse_refund`](crate::parse_refund).
+    ///
+    /// ```
+    /// use refunds::{Currency, Money, RefundStatus};
+    /// use refunds_xpay::XPayClient;
+    ///
+    /// let client = XPayClient::builder().api_key("sk_test_your_key").build()?;
+    /// let refund = client.refund_from_json(
+    ///     br#"{"id":"re_abc123","chargeId":"ch_xyz789","amount":"50000","currency":"EGP","status":"succeeded"}"#,
+    /// )?;
+    /// assert_eq!(refund.amount, Money::from_minor(50_000, Currency::EGP));
+    /// assert_eq!(refund.amount.to_major_string(), "500.00");
+    /// assert_eq!(refund.status, RefundStatus::Succeeded);
+    /// # Ok::<(), refunds::Error>(())
+    /// ```
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        parse_refund(json)
     }
 
     /// Parses a refund answer; any failure is a `Decode` error keeping the status and request id.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
 use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
+use refunds::{Currency, Delivery, Error, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -207,7 +207,8 @@ mod created_at {
 }
 
 /// The list page the sandbox writes. The real envelope is undocumented; [`WireList`] reads this shape,
-/// `{"items": [...]}` and a bare array.
+/// `{"items": [...]}` and a bare array. (Only the sandbox writes lists, hence the feature gate.)
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireListPage {
     /// The refunds.
@@ -293,22 +294,36 @@ fn metadata_text(value: Value) -> String {
     }
 }
 
-/// Parses one XPay refund object (an API answer, a stored body, the object of a `refund.created`
-/// webhook) into a [`Refund`], keeping the text in [`Refund::raw`]. Unreadable input is a `Decode` error.
+/// A failure to read text handed over by the caller: nothing was sent, so the delivery is `NotSent`,
+/// and the start of the text is kept so that the caller can see what was refused.
+/// (`to_refund` fails only with `Decode` errors, so the kind is already right.)
+fn local_decode_failure(e: Error, text: &[u8]) -> Error {
+    e.with_delivery(Delivery::NotSent)
+        .with_body(text)
+        .with_provider(PROVIDER_ID)
+}
+
+/// Parses one XPay refund object exactly as XPay sends it (an API answer, a stored body, the object of
+/// a `refund.created` webhook) into a [`Refund`], the same way responses are read: the text is kept in
+/// [`Refund::raw`] byte for byte and the currency is the object's own `currency`. Anything else (not
+/// JSON, a list envelope, trailing text, a missing `id`, `amount`, `currency` or `status`, an amount
+/// that is not integer minor units) is a `Decode` error with delivery `NotSent`.
+///
+/// [`XPayClient::refund_from_json`](crate::XPayClient::refund_from_json) is the same parse on a client.
 pub fn parse_refund(body: &[u8]) -> Result<Refund> {
     serde_json::from_slice::<WithRaw<WireRefund>>(body)
-        .map_err(|e| Error::decode(format!("refund: {e}")))
+        .map_err(|e| Error::decode(format!("refund object: {e}")))
         .and_then(to_refund)
-        .map_err(|e| e.with_provider(PROVIDER_ID))
+        .map_err(|e| local_decode_failure(e, body))
 }
 
 /// Parses an XPay refund list in any shape `GET /refunds` is read in: a bare array, or an object with
-/// `data` or `items`.
+/// `data` or `items`. Failures are as for [`parse_refund`].
 pub fn parse_refund_list(body: &[u8]) -> Result<Vec<Refund>> {
     serde_json::from_slice::<WireList>(body)
         .map_err(|e| Error::decode(format!("refund list: {e}")))
         .and_then(WireList::into_refunds)
-        .map_err(|e| e.with_provider(PROVIDER_ID))
+        .map_err(|e| local_decode_failure(e, body))
 }
 
 /// The one conversion from XPay's refund object into the SDK's model.

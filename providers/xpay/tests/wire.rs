@@ -78,6 +78,85 @@ async fn seed_example_through_retrieve_keeps_raw_exactly() {
     assert_eq!(refund, parse_refund(SEED_REFUND.as_bytes()).unwrap());
 }
 
+fn offline_client() -> XPayClient {
+    // No request is made: a parse needs no server, and the default base URL is never dialled.
+    XPayClient::builder().api_key(KEY).build().unwrap()
+}
+
+#[test]
+fn refund_from_json_reads_the_seed_example_like_a_response() {
+    let client = offline_client();
+    let refund = client
+        .refund_from_json(SEED_REFUND.as_bytes())
+        .expect("documented example parses");
+    assert_eq!(refund.id.as_str(), "re_abc123");
+    assert_eq!(refund.provider, "xpay");
+    assert_eq!(refund.payment.kind(), PaymentRefKind::Charge);
+    assert_eq!(refund.payment.id(), "ch_xyz789");
+    assert_eq!(refund.amount, Money::from_minor(50_000, Currency::EGP));
+    assert_eq!(refund.status, RefundStatus::Succeeded);
+    assert_eq!(refund.reason, Some(RefundReason::RequestedByCustomer));
+    assert_eq!(refund.created_at, Some(datetime!(2024-01-01 00:00:00 UTC)));
+    assert_eq!(refund.raw.get(), SEED_REFUND, "raw is the object byte for byte");
+    assert_eq!(
+        refund,
+        parse_refund(SEED_REFUND.as_bytes()).unwrap(),
+        "the free function agrees"
+    );
+    let usd = SEED_REFUND.replace("EGP", "USD");
+    assert_eq!(
+        client.refund_from_json(usd.as_bytes()).unwrap().amount,
+        Money::from_minor(50_000, Currency::USD),
+        "the object's own currency"
+    );
+}
+
+#[tokio::test]
+async fn refund_from_json_and_retrieve_give_the_same_refund() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/refunds/re_abc123"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(SEED_REFUND, "application/json"))
+        .mount(&server)
+        .await;
+    let client = XPayClient::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let fetched = client.get_refund(&RefundId::new("re_abc123").unwrap()).await.unwrap();
+    assert_eq!(client.refund_from_json(SEED_REFUND.as_bytes()).unwrap(), fetched);
+}
+
+#[test]
+fn refund_from_json_refuses_anything_but_one_refund_object() {
+    let client = offline_client();
+    let no_currency = SEED_REFUND.replace(r#""currency": "EGP","#, "");
+    let no_status = SEED_REFUND.replace(r#""status": "succeeded","#, "");
+    let cases = [
+        (String::new(), "empty"),
+        ("<html>ok</html>".to_owned(), "not json"),
+        ("null".to_owned(), "null"),
+        (format!("[{SEED_REFUND}]"), "a bare list"),
+        (format!(r#"{{"data":[{SEED_REFUND}]}}"#), "a list envelope"),
+        (format!("{SEED_REFUND} {{}}"), "trailing text"),
+        (SEED_REFUND[..SEED_REFUND.len() / 2].to_owned(), "truncated"),
+        (no_currency, "no currency"),
+        (no_status, "no status"),
+        (SEED_REFUND.replace("re_abc123", ""), "an empty id"),
+        (SEED_REFUND.replace(r#""50000""#, r#""500.00""#), "a decimal amount"),
+    ];
+    for (body, case) in cases {
+        let e = client.refund_from_json(body.as_bytes()).expect_err(case);
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{case}: {e}");
+        assert_eq!(e.delivery(), Delivery::NotSent, "{case}: nothing was sent");
+        assert_eq!(e.provider(), Some("xpay"), "{case}");
+        assert_eq!(e.http_status(), None, "{case}");
+        assert_eq!(e.body().unwrap_or_default(), body, "{case}: the text is kept");
+        assert_eq!(parse_refund(body.as_bytes()).unwrap_err().kind(), &ErrorKind::Decode);
+    }
+}
+
 #[test]
 fn amount_as_an_integer_is_read_too() {
     let body = SEED_REFUND.replace(r#""amount": "50000""#, r#""amount": 50000"#);
