@@ -179,3 +179,6 @@ impl WireDialect for XPayDialect {
 }
 
 refunds::conformance_tests!(WireHarness::new(XPayDialect));
+// The shared bad-input rows; XPay's own are in `tests/requests.rs`. The list rows are skipped here
+// (XPay lists one page), so `requests.rs` has them.
+refunds::bad_input_tests!(WireHarness::new(XPayDialect));

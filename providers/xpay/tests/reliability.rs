@@ -46,12 +46,12 @@ impl HostileTarget for Target {
     }
 
     fn sample_bodies(&self) -> Vec<String> {
-        // The error sample carries no `request_id`: the hostile server sends its own id in a header and
-        // the suite expects that one, while this client (rightly) prefers XPay's id from the body.
+        // XPay's documented refund object (the seed example), a list page, and the error envelope with
+        // its `request_id`, which the client keeps in preference to the header's id.
         vec![
             r#"{"id":"re_abc123","chargeId":"ch_xyz789","amount":"50000","currency":"EGP","status":"succeeded","reason":"requested_by_customer","balanceTransactionId":"bt_def456","createdAt":"2024-01-01T00:00:00.000Z"}"#.into(),
             r#"{"data":[{"id":"re_1","paymentIntentId":"pi_1","amount":2500,"currency":"KWD","status":"pending","metadata":{"merchant_reference":"r"}}]}"#.into(),
-            r#"{"error":{"type":"invalid_request_error","code":"amount_exceeds_refundable","message":"too much","param":"amount","doc_url":null}}"#.into(),
+            r#"{"error":{"type":"invalid_request_error","code":"amount_exceeds_refundable","message":"too much","param":"amount","doc_url":null},"request_id":"req_8f2a91"}"#.into(),
         ]
     }
 
