@@ -29,8 +29,15 @@
 //! # }
 //! ```
 //!
-//! With the `sandbox` feature, [`sandbox`] runs an offline XPay on 127.0.0.1 for tests.
-
+// The link resolves only when the module is built, so the docs build with and without the feature.
+#![cfg_attr(
+    feature = "sandbox",
+    doc = "With the `sandbox` feature, [`sandbox`] runs an offline XPay on 127.0.0.1 for tests."
+)]
+#![cfg_attr(
+    not(feature = "sandbox"),
+    doc = "With the `sandbox` feature, the `sandbox` module runs an offline XPay on 127.0.0.1 for tests."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
