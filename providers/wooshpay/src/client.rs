@@ -128,7 +128,9 @@ impl WooshPayClientBuilder {
 /// WooshPay refunds through [`RefundProvider`].
 ///
 /// Every create carries an `Idempotency-Key` (the request's, or one generated per call), so the
-/// transport retries creates after timeouts, resets and 5xx answers without refunding twice.
+/// transport retries creates after timeouts, resets and 5xx answers without refunding twice. When a
+/// create still ends ambiguous, its error's [`Error::pending_create`] is the request with that key:
+/// re-send it to get the refund the call may have made.
 #[derive(Clone)]
 pub struct WooshPayClient {
     info: ProviderInfo,
@@ -238,13 +240,43 @@ impl WooshPayClient {
         })
     }
 
+    /// Parses one WooshPay refund object, exactly as WooshPay sends it (in a response or a webhook
+    /// payload), into a [`Refund`]: the same conversion as every response, with the object's text kept
+    /// in [`Refund::raw`] byte for byte.
+    ///
+    /// The currency is the object's own `currency` (WooshPay puts it on every refund; the configured
+    /// account currency is never substituted for a missing one, because the amount is in the payment's
+    /// currency). Anything that is not such an object (not JSON, not an object, a missing or null `id`,
+    /// `amount`, `currency`, `payment_intent` or `status`, an amount that is not an integer) is a
+    /// `Decode` error naming what is wrong and keeping the start of the text.
+    ///
+    /// ```
+    /// # fn main() -> refunds::Result<()> {
+    /// let client = refunds_wooshpay::WooshPayClient::builder().api_key("sk_test_your_key").build()?;
+    /// let refund = client.refund_from_json(
+    ///     br#"{"id": "re_1", "object": "refund", "amount": 100, "created": 1644328172, "currency": "usd",
+    ///          "metadata": {}, "payment_intent": "pi_1", "reason": null, "status": "succeeded"}"#,
+    /// )?;
+    /// assert_eq!(refund.amount.to_major_string(), "1.00");
+    /// # Ok(()) }
+    /// ```
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        let wire: WithRaw<WireRefund> = serde_json::from_slice(json).map_err(|e| {
+            Error::decode(format!("not a wooshpay refund object: {e}"))
+                .with_body(json)
+                .with_provider(PROVIDER_ID)
+        })?;
+        wire.value
+            .into_refund(wire.raw)
+            .map_err(|e| e.with_body(json).with_provider(PROVIDER_ID))
+    }
+
+    /// A refund answer: parse and conversion failures alike are `Decode` errors keeping the HTTP status,
+    /// the request id and the start of the body.
     fn refund_from(&self, response: &ApiResponse) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = response.json().map_err(|e| e.with_provider(PROVIDER_ID))?;
-        wire.value.into_refund(wire.raw).map_err(|e| {
-            e.with_http_status(response.status)
-                .with_request_id(response.request_id.clone())
-                .with_body(&response.body)
-        })
+        response
+            .decode(|wire: WithRaw<WireRefund>| wire.value.into_refund(wire.raw))
+            .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 }
 
@@ -269,7 +301,12 @@ impl RefundProvider for WooshPayClient {
             let response = self.transport.send(&call).await?;
             self.refund_from(&response)
         };
-        outcome.await.map_err(|e| note_pending_create(e, request))
+        outcome.await.map_err(|e| match request.idempotency_key_given() {
+            Some(_) => note_pending_create(e, request),
+            // The pending create carries the generated key, so that re-sending it returns the refund
+            // this call may have made instead of making a second one.
+            None => note_pending_create(e, &request.clone().idempotency_key(key.clone())),
+        })
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
@@ -287,8 +324,8 @@ impl RefundProvider for WooshPayClient {
 
     async fn find_created(&self, _request: &CreateRefund) -> Result<Vec<Refund>> {
         Err(Error::unsupported(
-            "wooshpay has no refund list to search; send the same create again with the same \
-             idempotency key to get the refund it made, if any",
+            "wooshpay has no refund list to search; re-send the error's pending create, which carries \
+             the idempotency key of the first attempt, to get the refund it made, if any",
         )
         .with_provider(PROVIDER_ID))
     }

@@ -53,6 +53,10 @@ struct TextErrorBody {
 }
 
 fn parse_error_object(body: &[u8]) -> Option<WireErrorObject> {
+    // Serde also fills a struct from a JSON array by position; an error body is an object.
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
     if let Ok(envelope) = serde_json::from_slice::<WireErrorBody>(body) {
         return Some(envelope.error);
     }
@@ -203,6 +207,9 @@ mod tests {
         let e = decode_error(&response(502, "<html>bad gateway</html>"));
         assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable);
         assert_eq!(e.body(), Some("<html>bad gateway</html>"));
+        let e = decode_error(&response(400, r#"["invalid_request_error","amount_too_large","m"]"#));
+        assert_eq!(e.kind(), &ErrorKind::Validation, "an array is not an error object");
+        assert_eq!(e.provider_code(), None);
         let e = decode_error(&response(400, r#"{"unrelated":true}"#));
         assert_eq!(e.kind(), &ErrorKind::Validation);
         assert!(e.body().is_some());

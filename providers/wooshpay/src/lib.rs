@@ -10,8 +10,11 @@
 //!   call), so it is retried safely after timeouts, resets and 5xx answers.
 //! - **Retrieve** (`GET /v1/refunds/{id}`).
 //! - **No list**: WooshPay documents none, so [`refunds::RefundProvider::list_refunds`] returns
-//!   `Unsupported` without sending anything. Recover an ambiguous create by sending it again with
-//!   the same idempotency key.
+//!   `Unsupported` without sending anything, and so does `find_created`. Recover an ambiguous create
+//!   by re-sending the error's [`refunds::Error::pending_create`]: it carries the idempotency key the
+//!   first attempt used (yours, or the generated one), so WooshPay answers with the refund it made.
+//! - **Parse** a refund object as WooshPay sends it (a webhook payload):
+//!   [`WooshPayClient::refund_from_json`].
 //!
 //! ```no_run
 //! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider, RefundReason};

@@ -142,6 +142,10 @@ impl WireRefund {
     /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
     /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
     pub(crate) fn into_refund(self, raw: RawJson) -> Result<Refund> {
+        // Serde also fills a struct from a JSON array, position by position; a refund is an object.
+        if !raw.get().trim_start().starts_with('{') {
+            return Err(Error::decode("a wooshpay refund is a json object").with_provider(PROVIDER_ID));
+        }
         let id = self.id.ok_or_else(|| missing("id"))?;
         let id = RefundId::new(id).map_err(|e| invalid("id", &e))?;
         let amount = self.amount.ok_or_else(|| missing("amount"))?;
@@ -237,8 +241,19 @@ mod tests {
     fn every_refund_field_may_be_absent() {
         let w: WireRefund = serde_json::from_str("{}").unwrap();
         assert_eq!(w, WireRefund::default());
-        let e = w.into_refund(RawJson::parse("{}").unwrap()).unwrap_err();
+        let e = w.clone().into_refund(RawJson::parse("{}").unwrap()).unwrap_err();
         assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
         assert!(e.message().contains("`id`"), "{e}");
+        let e = w.into_refund(RawJson::parse("[]").unwrap()).unwrap_err();
+        assert!(e.message().contains("json object"), "{e}");
+    }
+
+    #[test]
+    fn an_array_in_refund_order_is_not_a_refund() {
+        let positional = r#"["re_1","refund",100,1644328172,"usd",{},"pi_1",null,"succeeded",null,null]"#;
+        let wire: refunds::adapter::WithRaw<WireRefund> = serde_json::from_str(positional).unwrap();
+        assert_eq!(wire.value.id.as_deref(), Some("re_1"), "serde reads it by position");
+        let e = wire.value.into_refund(wire.raw).unwrap_err();
+        assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
     }
 }

@@ -138,6 +138,45 @@ async fn an_ambiguous_create_is_recovered_with_the_same_key() {
 }
 
 #[tokio::test]
+async fn a_create_whose_retries_all_lost_their_answer_is_recovered_by_its_pending_create() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("pi_exhausted", usd(5_000));
+    const RETRIES: u32 = 2;
+    let client = builder_for(&sandbox).retry(fast_retry(RETRIES)).build().unwrap();
+    let attempts = RETRIES as usize + 1;
+    // No key of the caller's: the client generates one. Every attempt of the call is applied and its
+    // answer lost, and so is the first attempt of the recovery below.
+    let request = CreateRefund::new(pi("pi_exhausted")).amount(usd(900));
+    sandbox.faults().push(Fault::ResponseLost, attempts + 1);
+    let e = client.create_refund(&request).await.expect_err("every answer lost");
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+    assert_eq!(sandbox.request_count(), attempts, "the whole retry budget was spent");
+    assert_eq!(
+        sandbox.ledger().refund_count(),
+        1,
+        "the same key made every attempt one refund"
+    );
+    let applied = sandbox.ledger().refunds()[0].clone();
+    let pending = e.pending_create().expect("the request travels with the error");
+    let key = pending
+        .idempotency_key_given()
+        .expect("the pending create carries the generated key");
+    assert!(key.as_str().starts_with("rfd_"), "{key:?}");
+    assert_eq!(applied.idempotency_key.as_deref(), Some(key.as_str()));
+    assert_eq!(pending.payment(), request.payment());
+    assert_eq!(pending.amount_requested(), request.amount_requested());
+
+    // The caller's recovery: send the pending create again. Its first answer is lost too and retried
+    // with the same key.
+    let recovered = client.create_refund(pending).await.expect("replayed");
+    assert_eq!(recovered.id.as_str(), applied.id, "the refund the first call made");
+    assert_eq!(recovered.amount, usd(900));
+    assert_eq!(sandbox.ledger().refund_count(), 1, "exactly one refund in the ledger");
+    assert_eq!(sandbox.request_count(), attempts + 2);
+    assert_eq!(sandbox.faults().counts().response_lost, attempts as u64 + 1);
+}
+
+#[tokio::test]
 async fn list_is_unsupported_and_sends_nothing() {
     let sandbox = sandbox::start().await.unwrap();
     let client = builder_for(&sandbox).build().unwrap();

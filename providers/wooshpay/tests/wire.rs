@@ -384,3 +384,80 @@ async fn an_error_without_wooshpay_body_keeps_status_and_body() {
     assert_eq!(e.body(), Some("<html>502 Bad Gateway</html>"));
     assert_eq!(e.provider_code(), None);
 }
+
+fn parser() -> WooshPayClient {
+    WooshPayClient::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn refund_from_json_reads_the_documented_object_as_a_response_would() {
+    let parsed = parser()
+        .refund_from_json(RETRIEVE_EXAMPLE.as_bytes())
+        .expect("documented example");
+    assert_eq!(parsed.id.as_str(), "re_3KQu4U2eZvKYlo2C02Ndp8xy");
+    assert_eq!(parsed.provider, "wooshpay");
+    assert_eq!(parsed.payment.kind(), PaymentRefKind::PaymentIntent);
+    assert_eq!(parsed.payment.id(), "pi_3KQu4U2eZvKYlo2C0avUn9aJ");
+    assert_eq!(parsed.amount, Money::from_minor(100, Currency::USD));
+    assert_eq!(parsed.status, RefundStatus::Succeeded);
+    assert_eq!(parsed.reason, None);
+    assert_eq!(
+        parsed.created_at,
+        Some(OffsetDateTime::from_unix_timestamp(1_644_328_172).unwrap())
+    );
+    assert!(parsed.metadata.is_empty());
+    assert_eq!(parsed.raw.get(), RETRIEVE_EXAMPLE, "raw is byte-exact");
+    // The same refund as the retrieve answer carrying the same text.
+    let retrieved = retrieve(RETRIEVE_EXAMPLE).await.unwrap();
+    assert_eq!(parsed, retrieved);
+
+    let seed = SEED_CREATE_RESPONSE_EXAMPLE.replace("\"currency\": \"string\"", "\"currency\": \"jpy\"");
+    let parsed = parser().refund_from_json(seed.as_bytes()).expect("seed create example");
+    assert_eq!(parsed.amount, Money::from_minor(0, Currency::JPY));
+    assert_eq!(parsed.reason, Some(RefundReason::Duplicate));
+    assert_eq!(parsed.failure_reason.as_deref(), Some("lost_or_stolen_card"));
+    assert_eq!(parsed.raw.get(), seed);
+}
+
+#[test]
+fn refund_from_json_refuses_anything_else_as_a_decode_error() {
+    let client = parser();
+    let envelope = format!(r#"{{"id": "evt_1", "object": "event", "data": {{"object": {RETRIEVE_EXAMPLE}}}}}"#);
+    let cases: Vec<(String, &str)> = vec![
+        (SEED_CREATE_RESPONSE_EXAMPLE.to_owned(), "`currency`"),
+        (
+            RETRIEVE_EXAMPLE.replace("\"amount\": 100", "\"amount\": \"100\""),
+            "wooshpay",
+        ),
+        (
+            RETRIEVE_EXAMPLE.replace("\"amount\": 100", "\"amount\": 1.5"),
+            "wooshpay",
+        ),
+        (RETRIEVE_EXAMPLE[..RETRIEVE_EXAMPLE.len() / 2].to_owned(), "wooshpay"),
+        (envelope, "`amount`"),
+        ("{}".to_owned(), "`id`"),
+        ("[]".to_owned(), "json object"),
+        (
+            r#"["re_1","refund",100,1644328172,"usd",{},"pi_1",null,"succeeded"]"#.to_owned(),
+            "json object",
+        ),
+        ("null".to_owned(), "wooshpay"),
+        (String::new(), "wooshpay"),
+        ("<html>502 Bad Gateway</html>".to_owned(), "wooshpay"),
+    ];
+    for (body, says) in cases {
+        let e = client.refund_from_json(body.as_bytes()).expect_err(&body);
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{body}: {e}");
+        assert!(e.message().contains(says), "{body}: {e}");
+        assert_eq!(e.provider(), Some("wooshpay"));
+        assert_eq!(e.http_status(), None, "no HTTP answer was involved");
+        assert!(
+            body.is_empty() || e.body().is_some_and(|b| body.starts_with(b)),
+            "{e:?}"
+        );
+    }
+}
