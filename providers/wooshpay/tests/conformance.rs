@@ -184,3 +184,4 @@ impl WireDialect for Dialect {
 }
 
 refunds::conformance_tests!(WireHarness::new(Dialect));
+refunds::bad_input_tests!(WireHarness::new(Dialect));
