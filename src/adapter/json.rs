@@ -21,6 +21,11 @@ pub struct WithRaw<T> {
 impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
+        // serde's derived structs also accept a JSON array, field by field in order; a provider object
+        // is always a JSON object, so anything else is refused.
+        if !raw.get().starts_with('{') {
+            return Err(de::Error::custom("expected a JSON object"));
+        }
         let value = serde_json::from_str(raw.get()).map_err(de::Error::custom)?;
         Ok(WithRaw {
             value,
@@ -32,5 +37,29 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
 impl<T> Serialize for WithRaw<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.raw.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Wire {
+        id: String,
+        amount: i64,
+    }
+
+    #[test]
+    fn keeps_the_object_text_and_refuses_positional_arrays() {
+        let w: WithRaw<Wire> = serde_json::from_str(r#"{"amount": 5, "id": "re_1"}"#).unwrap();
+        assert_eq!(w.value.id, "re_1");
+        assert_eq!(w.raw.get(), r#"{"amount": 5, "id": "re_1"}"#);
+        assert!(
+            serde_json::from_str::<Wire>(r#"["re_1", 5]"#).is_ok(),
+            "plain serde takes arrays"
+        );
+        assert!(serde_json::from_str::<WithRaw<Wire>>(r#"["re_1", 5]"#).is_err());
     }
 }
