@@ -251,9 +251,10 @@ mod tests {
     #[test]
     fn an_array_in_refund_order_is_not_a_refund() {
         let positional = r#"["re_1","refund",100,1644328172,"usd",{},"pi_1",null,"succeeded",null,null]"#;
-        let wire: refunds::adapter::WithRaw<WireRefund> = serde_json::from_str(positional).unwrap();
-        assert_eq!(wire.value.id.as_deref(), Some("re_1"), "serde reads it by position");
-        let e = wire.value.into_refund(wire.raw).unwrap_err();
+        assert!(serde_json::from_str::<refunds::adapter::WithRaw<WireRefund>>(positional).is_err());
+        let wire: WireRefund = serde_json::from_str(positional).unwrap();
+        assert_eq!(wire.id.as_deref(), Some("re_1"), "plain serde reads it by position");
+        let e = wire.into_refund(RawJson::parse(positional).unwrap()).unwrap_err();
         assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
     }
 }
