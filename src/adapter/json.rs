@@ -24,7 +24,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
         // serde's derived structs also accept a JSON array, field by field in order; a provider object
         // is always a JSON object, so anything else is refused.
         if !raw.get().starts_with('{') {
-            return Err(de::Error::custom("expected a JSON object"));
+            return Err(de::Error::custom("expected a json object"));
         }
         let value = serde_json::from_str(raw.get()).map_err(de::Error::custom)?;
         Ok(WithRaw {
