@@ -306,6 +306,11 @@ async fn memory(rows: &mut Vec<Row>) {
 fn decode(rows: &mut Vec<Row>, iterations: usize) {
     for case in decode_cases() {
         let bodies: Vec<Vec<u8>> = (0..1000).map(|i| (case.body)(i).into_bytes()).collect();
+        assert!(
+            bodies.iter().all(|b| (case.sdk)(b) && (case.plain)(b)),
+            "{}: every body decodes both ways",
+            case.provider
+        );
         let mut sdk = Vec::new();
         let mut plain = Vec::new();
         for _ in 0..iterations {

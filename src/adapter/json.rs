@@ -34,6 +34,25 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for WithRaw<T> {
     }
 }
 
+/// Parses one provider object that is the whole of `json` (a response body, a webhook payload) in a
+/// single pass: the wire struct is read from the bytes, and the same bytes become the raw JSON, without
+/// the second scan that [`WithRaw`]'s `Deserialize` needs inside an envelope. Anything but one JSON
+/// object (with optional surrounding whitespace) is an error.
+pub fn parse_object<T: DeserializeOwned>(json: &[u8]) -> Result<WithRaw<T>, serde_json::Error> {
+    let text = std::str::from_utf8(json).map_err(|_| de::Error::custom("body is not utf-8"))?;
+    if !text
+        .trim_start_matches(|c: char| c.is_ascii_whitespace())
+        .starts_with('{')
+    {
+        return Err(de::Error::custom("expected a json object"));
+    }
+    let value = serde_json::from_str(text)?;
+    Ok(WithRaw {
+        value,
+        raw: RawJson::from_parsed(text),
+    })
+}
+
 impl<T> Serialize for WithRaw<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.raw.serialize(s)
@@ -61,5 +80,16 @@ mod tests {
             "plain serde takes arrays"
         );
         assert!(serde_json::from_str::<WithRaw<Wire>>(r#"["re_1", 5]"#).is_err());
+    }
+
+    #[test]
+    fn parse_object_is_one_pass_over_the_whole_body() {
+        let w: WithRaw<Wire> = parse_object(b" {\"id\": \"re_1\", \"amount\": 7} \n").unwrap();
+        assert_eq!(w.raw.get(), r#"{"id": "re_1", "amount": 7}"#);
+        assert_eq!(serde_json::to_string(&w.raw).unwrap(), r#"{"id": "re_1", "amount": 7}"#);
+        assert!(parse_object::<Wire>(br#"["re_1", 5]"#).is_err());
+        assert!(parse_object::<Wire>(br#"{"id": "re_1", "amount": 7} trailing"#).is_err());
+        assert!(parse_object::<Wire>(b"").is_err());
+        assert!(parse_object::<Wire>(b"\xff{}").is_err());
     }
 }

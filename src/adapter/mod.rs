@@ -28,7 +28,7 @@ pub mod timestamp;
 mod transport;
 
 pub use auth::{Auth, base64_decode, base64_encode};
-pub use json::WithRaw;
+pub use json::{WithRaw, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;
 pub use status::StatusMap;

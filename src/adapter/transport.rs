@@ -307,6 +307,25 @@ impl ApiResponse {
         serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("response body: {e}")))
     }
 
+    /// Parses the body as one provider object `T` in a single pass ([`crate::adapter::parse_object`]),
+    /// keeping the body as its raw JSON, and converts it with `convert`; failures as in
+    /// [`ApiResponse::decode`].
+    pub fn decode_object<T: serde::de::DeserializeOwned, R>(
+        &self,
+        convert: impl FnOnce(crate::adapter::WithRaw<T>) -> Result<R>,
+    ) -> Result<R> {
+        let wire = crate::adapter::parse_object::<T>(&self.body)
+            .map_err(|e| self.decode_error(format!("response body: {e}")))?;
+        convert(wire).map_err(|e| {
+            let message = if e.kind() == &ErrorKind::Decode {
+                e.message().to_owned()
+            } else {
+                e.to_string()
+            };
+            self.decode_error(message)
+        })
+    }
+
     /// Parses the body as `T` and converts it with `convert` (wire struct into model). Any failure,
     /// of the parse or of the conversion (a bad currency, an empty id, an amount that does not fit), is
     /// a `Decode` error keeping the HTTP status, the request id and the start of the body.

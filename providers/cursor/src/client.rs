@@ -419,7 +419,7 @@ impl CursorClient {
 
     fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
         response
-            .decode(|wire: WithRaw<WireRefund>| to_refund(wire, self.currency))
+            .decode_object(|wire: WithRaw<WireRefund>| to_refund(wire, self.currency))
             .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 

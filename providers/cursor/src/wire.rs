@@ -194,7 +194,7 @@ impl<'de> Deserialize<'de> for WireList {
 /// Reads one refund object as the API sends it (a response body or a webhook payload), keeping its
 /// exact text.
 pub(crate) fn parse_refund(json: &[u8], currency: Currency) -> Result<Refund> {
-    let wire: WithRaw<WireRefund> = serde_json::from_slice(json).map_err(|e| {
+    let wire: WithRaw<WireRefund> = refunds::adapter::parse_object(json).map_err(|e| {
         Error::decode(format!("refund object: {e}"))
             .with_body(json)
             .with_provider(PROVIDER_ID)

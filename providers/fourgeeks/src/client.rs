@@ -102,14 +102,14 @@ impl FourGeeksClient {
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
         let decode_failure = |message: String| Error::decode(message).with_body(json).with_provider(ID);
         let wire: WithRaw<WireRefund> =
-            serde_json::from_slice(json).map_err(|e| decode_failure(format!("refund object: {e}")))?;
+            refunds::adapter::parse_object(json).map_err(|e| decode_failure(format!("refund object: {e}")))?;
         to_refund(wire, self.context).map_err(|e| decode_failure(e.message().to_owned()))
     }
 
     /// The refund a response carries; any failure is a `Decode` error keeping status and request id.
     fn refund_from(&self, response: &ApiResponse) -> Result<Refund> {
         response
-            .decode(|wire: WithRaw<WireRefund>| to_refund(wire, self.context))
+            .decode_object(|wire: WithRaw<WireRefund>| to_refund(wire, self.context))
             .map_err(|e| e.with_provider(ID))
     }
 

@@ -164,7 +164,7 @@ impl SyncgramClient {
     /// # Ok::<(), refunds::Error>(())
     /// ```
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        serde_json::from_slice::<WithRaw<WireRefund>>(json)
+        refunds::adapter::parse_object::<WireRefund>(json)
             .map_err(|e| Error::decode(format!("refund object: {e}")))
             // `into_refund` fails only with `Decode` errors.
             .and_then(|wire| into_refund(wire, self.currency))
@@ -263,7 +263,7 @@ impl SyncgramClient {
 
     fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
         response
-            .decode(|wire: WithRaw<WireRefund>| into_refund(wire, self.currency))
+            .decode_object(|wire: WithRaw<WireRefund>| into_refund(wire, self.currency))
             .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 }

@@ -261,7 +261,7 @@ impl WooshPayClient {
     /// # Ok(()) }
     /// ```
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = serde_json::from_slice(json).map_err(|e| {
+        let wire: WithRaw<WireRefund> = refunds::adapter::parse_object(json).map_err(|e| {
             Error::decode(format!("not a wooshpay refund object: {e}"))
                 .with_body(json)
                 .with_provider(PROVIDER_ID)
@@ -275,7 +275,7 @@ impl WooshPayClient {
     /// the request id and the start of the body.
     fn refund_from(&self, response: &ApiResponse) -> Result<Refund> {
         response
-            .decode(|wire: WithRaw<WireRefund>| wire.value.into_refund(wire.raw))
+            .decode_object(|wire: WithRaw<WireRefund>| wire.value.into_refund(wire.raw))
             .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 }

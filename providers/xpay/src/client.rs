@@ -4,7 +4,7 @@ use std::fmt;
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::paging::check_limit;
-use refunds::adapter::{ApiRequest, ApiResponse, Auth, ClientSettings, Transport, WithRaw, note_pending_create};
+use refunds::adapter::{ApiRequest, ApiResponse, Auth, ClientSettings, Transport, note_pending_create};
 use refunds::{
     Capabilities, CreateRefund, Error, IdempotencySupport, ListRefunds, MAX_METADATA_ENTRIES, Page, PagingStyle,
     PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, Result, async_trait, matches_create,
@@ -131,7 +131,7 @@ impl XPayClient {
     /// Parses a refund answer; any failure is a `Decode` error keeping the status and request id.
     fn refund_from(response: &ApiResponse) -> Result<Refund> {
         response
-            .decode::<WithRaw<WireRefund>, _>(to_refund)
+            .decode_object::<WireRefund, _>(to_refund)
             .map_err(|e| e.with_provider(PROVIDER_ID))
     }
 

@@ -311,7 +311,7 @@ fn local_decode_failure(e: Error, text: &[u8]) -> Error {
 ///
 /// [`XPayClient::refund_from_json`](crate::XPayClient::refund_from_json) is the same parse on a client.
 pub fn parse_refund(body: &[u8]) -> Result<Refund> {
-    serde_json::from_slice::<WithRaw<WireRefund>>(body)
+    refunds::adapter::parse_object::<WireRefund>(body)
         .map_err(|e| Error::decode(format!("refund object: {e}")))
         .and_then(to_refund)
         .map_err(|e| local_decode_failure(e, body))
