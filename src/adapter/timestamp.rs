@@ -13,12 +13,133 @@
 //! ```
 
 /// RFC 3339 / ISO 8601 text, `"2024-01-01T00:00:00.000Z"`.
+///
+/// Reading takes a fast path for the common shape (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`) and
+/// falls back to the `time` crate's full parser for anything else, so what is accepted and refused is
+/// exactly what `time` accepts and refuses.
 pub mod rfc3339 {
-    pub use time::serde::rfc3339::{deserialize, serialize};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub use time::serde::rfc3339::serialize;
+
+    /// Parses RFC 3339 text.
+    pub fn parse(text: &str) -> Option<OffsetDateTime> {
+        fast(text).or_else(|| OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok())
+    }
+
+    fn fast(text: &str) -> Option<OffsetDateTime> {
+        let b = text.as_bytes();
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let num = |range: std::ops::Range<usize>| -> Option<u32> {
+            b.get(range)?.iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = i32::try_from(num(0..4)?).ok()?;
+        let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+        let day = u8::try_from(num(8..10)?).ok()?;
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        let mut i = 19;
+        let mut nanos = 0u32;
+        if b[i] == b'.' {
+            let start = i + 1;
+            i = start;
+            while i < b.len() && b[i].is_ascii_digit() {
+                if i - start < 9 {
+                    nanos = nanos * 10 + u32::from(b[i] - b'0');
+                }
+                i += 1;
+            }
+            let digits = i - start;
+            if digits == 0 {
+                return None;
+            }
+            for _ in digits..9 {
+                nanos *= 10;
+            }
+        }
+        let offset = match b.get(i..)? {
+            b"Z" => time::UtcOffset::UTC,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let two =
+                    |x: u8, y: u8| (x.is_ascii_digit() && y.is_ascii_digit()).then(|| (x - b'0') * 10 + (y - b'0'));
+                let (h, m) = (i8::try_from(two(*h1, *h2)?).ok()?, i8::try_from(two(*m1, *m2)?).ok()?);
+                let sign = if *sign == b'-' { -1 } else { 1 };
+                time::UtcOffset::from_hms(sign * h, sign * m, 0).ok()?
+            }
+            _ => return None,
+        };
+        let date = time::Date::from_calendar_date(year, month, day).ok()?;
+        let clock = time::Time::from_hms_nano(
+            u8::try_from(hour).ok()?,
+            u8::try_from(minute).ok()?,
+            u8::try_from(second).ok()?,
+            nanos,
+        )
+        .ok()?;
+        Some(date.with_time(clock).assume_offset(offset))
+    }
+
+    /// Reads RFC 3339 text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an rfc 3339 timestamp")))
+    }
 
     /// The same for `Option` fields (`null` and absence read as `None`; add `#[serde(default)]`).
     pub mod option {
-        pub use time::serde::rfc3339::option::{deserialize, serialize};
+        use serde::{Deserialize, Deserializer};
+        use time::OffsetDateTime;
+
+        pub use time::serde::rfc3339::option::serialize;
+
+        /// Reads RFC 3339 text or `null`.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+            match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
+                Some(text) => super::parse(&text)
+                    .map(Some)
+                    .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an rfc 3339 timestamp"))),
+                None => Ok(None),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use time::format_description::well_known::Rfc3339;
+
+        #[test]
+        fn fast_path_agrees_with_the_time_crate() {
+            for text in [
+                "2024-01-01T00:00:00.000Z",
+                "2024-01-16T09:00:00Z",
+                "2024-02-29T23:59:59.123456789+05:30",
+                "1999-12-31T23:59:59.5-08:00",
+                "2024-01-01T00:00:00.1234567891Z",
+            ] {
+                let slow = time::OffsetDateTime::parse(text, &Rfc3339).unwrap();
+                assert_eq!(super::fast(text), Some(slow), "{text}");
+            }
+            for bad in [
+                "2024-02-30T00:00:00Z",
+                "2024-01-01T24:00:00Z",
+                "2024-01-01T00:00:00",
+                "2024-01-01 00:00:00Z",
+                "2024-01-01T00:00:00.Z",
+                "2024-01-01T00:00:00+5:30",
+                "x024-01-01T00:00:00Z",
+            ] {
+                assert_eq!(super::fast(bad), None, "{bad}");
+                assert_eq!(
+                    super::parse(bad),
+                    time::OffsetDateTime::parse(bad, &Rfc3339).ok(),
+                    "{bad}"
+                );
+            }
+        }
     }
 }
 
