@@ -18,7 +18,7 @@
 /// falls back to the `time` crate's full parser for anything else, so what is accepted and refused is
 /// exactly what `time` accepts and refuses.
 pub mod rfc3339 {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer};
     use time::OffsetDateTime;
 
     pub use time::serde::rfc3339::serialize;

@@ -121,8 +121,9 @@ impl FaultPlan {
                     let (per_mille, kinds) = (*per_mille, kinds.clone());
                     drop(p);
                     let roll = self.next_random();
-                    let hit = (roll % 1000) < u64::from(per_mille);
-                    let pick = (roll >> 32) as usize % kinds.len();
+                    // The high bits of xorshift64* are the well-mixed ones.
+                    let hit = ((roll >> 40) % 1000) < u64::from(per_mille);
+                    let pick = ((roll >> 20) & 0xfffff) as usize % kinds.len();
                     p = self.lock();
                     hit.then(|| kinds[pick].clone())
                 }

@@ -84,7 +84,7 @@ fn storm() -> Vec<Fault> {
             retry_after: Duration::from_secs(1),
         },
         Fault::ConnectionReset,
-        Fault::Delay(Duration::from_millis(900)),
+        Fault::Delay(Duration::from_millis(2_500)),
         Fault::ResponseLost,
     ]
 }
@@ -102,9 +102,10 @@ enum Final {
 /// the ledger.
 pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) -> SoakReport {
     let currency = Currency::USD;
-    // A generous read budget: with 30% faults, 10 retries fail one read in ~600,000.
+    // A generous read budget: with 30% faults, 10 retries fail one read in ~600,000. The timeout leaves
+    // room for a loaded two-core CI machine; the injected delay is well past it.
     let run: SandboxRun = h
-        .start(HarnessOptions::new(currency, 10).timeout(Duration::from_millis(500)))
+        .start(HarnessOptions::new(currency, 10).timeout(Duration::from_millis(1_500)))
         .await;
     let client = run.client.clone();
     let native = client.info().capabilities.idempotency.is_native();
@@ -152,7 +153,13 @@ pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) ->
         let reads: Vec<bool> = futures_util::stream::iter(created.iter().take(200))
             .map(|id| {
                 let client = client.clone();
-                async move { client.get_refund(id).await.is_ok() }
+                async move {
+                    let got = client.get_refund(id).await;
+                    if let Err(e) = &got {
+                        eprintln!("read failure (retrieve): {e:?}");
+                    }
+                    got.is_ok()
+                }
             })
             .buffer_unordered(32)
             .collect()
@@ -167,7 +174,8 @@ pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) ->
             }
             other => other,
         };
-        if walked.is_err() {
+        if let Err(e) = walked {
+            eprintln!("read failure (list walk): {e:?}");
             report.read_failures += 1;
         }
     }
@@ -248,18 +256,29 @@ impl Write for Captured {
 /// Runs a create / get / list / error cycle with every `tracing` event at TRACE level captured, and
 /// returns the captured text. The caller asserts its keys are absent.
 pub fn traced_cycle(h: &dyn SandboxHarness) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    // One process-wide subscriber writing into one buffer: a scoped (thread-local) subscriber can miss
+    // events whose callsites other test threads registered first, which made this test flaky.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            // Fails only when the test binary installed its own global subscriber; then nothing is captured
+            // and the caller's "was traced" assertion says so.
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            captured
+        })
+        .clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    tracing::subscriber::with_default(subscriber, || {
+    {
         runtime.block_on(async {
             let run = h.start(HarnessOptions::new(Currency::USD, 1)).await;
             run.sandbox
@@ -284,7 +303,7 @@ pub fn traced_cycle(h: &dyn SandboxHarness) -> String {
             run.sandbox.faults().push(Fault::ServiceUnavailable, 1);
             let _ = run.client.get_refund(&refund.id).await;
         });
-    });
+    }
     let bytes = captured.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
     String::from_utf8_lossy(&bytes).into_owned()
 }
