@@ -1,5 +1,6 @@
 //! The unified refund model every provider translates into.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -160,7 +161,8 @@ pub struct Refund {
     /// The provider's refund id.
     pub id: RefundId,
     /// Which provider holds it (`"fourgeeks"`, `"xpay"`, ...), as in [`crate::ProviderInfo::id`].
-    pub provider: String,
+    /// Borrowed from the provider's constant, so a page of refunds does not allocate it per item.
+    pub provider: Cow<'static, str>,
     /// What was refunded.
     pub payment: PaymentRef,
     /// The amount refunded (or requested, while pending).
@@ -199,7 +201,7 @@ impl Refund {
     /// methods.
     pub fn new(
         id: RefundId,
-        provider: impl Into<String>,
+        provider: impl Into<Cow<'static, str>>,
         payment: PaymentRef,
         amount: Money,
         status: RefundStatus,
