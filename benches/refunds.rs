@@ -179,25 +179,23 @@ async fn call_overhead(rounds: usize, per_round: usize, rows: &mut Vec<Row>) {
             }
         }
         let (mut s, mut h) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let t = Instant::now();
-            for _ in 0..per_round {
-                match op {
-                    "create" => drop(sdk.create_refund(&create).await.expect("sdk")),
-                    "get" => drop(sdk.get_refund(&id).await.expect("sdk")),
-                    _ => drop(sdk.list_refunds(&list).await.expect("sdk")),
+        for round in 0..rounds {
+            // Alternate which client goes first, so neither always runs on a warmer machine.
+            for side in [round % 2, 1 - round % 2] {
+                let t = Instant::now();
+                for _ in 0..per_round {
+                    match (side, op) {
+                        (0, "create") => drop(sdk.create_refund(&create).await.expect("sdk")),
+                        (0, "get") => drop(sdk.get_refund(&id).await.expect("sdk")),
+                        (0, _) => drop(sdk.list_refunds(&list).await.expect("sdk")),
+                        (_, "create") => drop(hand.create().await),
+                        (_, "get") => drop(hand.get().await),
+                        _ => drop(hand.list(0, 100).await),
+                    }
                 }
+                let per_call = t.elapsed().as_secs_f64() * 1e6 / per_round as f64;
+                if side == 0 { s.push(per_call) } else { h.push(per_call) }
             }
-            s.push(t.elapsed().as_secs_f64() * 1e6 / per_round as f64);
-            let t = Instant::now();
-            for _ in 0..per_round {
-                match op {
-                    "create" => drop(hand.create().await),
-                    "get" => drop(hand.get().await),
-                    _ => drop(hand.list(0, 100).await),
-                }
-            }
-            h.push(t.elapsed().as_secs_f64() * 1e6 / per_round as f64);
         }
         let (s, h) = (median(s), median(h));
         let ratio = s / h;

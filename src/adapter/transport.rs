@@ -200,7 +200,8 @@ pub struct ApiRequest {
     segments: Vec<String>,
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
-    body: Option<Vec<u8>>,
+    // `Bytes`: a retry re-sends the same buffer without copying it.
+    body: Option<bytes::Bytes>,
     replay_safe: bool,
 }
 
@@ -241,7 +242,7 @@ impl ApiRequest {
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<ApiRequest> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::configuration(format!("request body did not serialize: {e}")))?;
-        self.body = Some(bytes);
+        self.body = Some(bytes::Bytes::from(bytes));
         Ok(self)
     }
     /// Declares whether sending this request twice is harmless (a GET, or a create whose idempotency key
@@ -383,7 +384,6 @@ pub struct Transport {
     auth: Auth,
     provider: &'static str,
     decode_error: ErrorDecoder,
-    user_agent: HeaderValue,
 }
 
 impl fmt::Debug for Transport {
@@ -407,7 +407,15 @@ impl Transport {
         auth: Auth,
         decode_error: ErrorDecoder,
     ) -> Result<Transport> {
+        let user_agent = HeaderValue::from_str(&format!("refunds-rust/{} ({provider})", env!("CARGO_PKG_VERSION")))
+            .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
+        let mut default_headers = HeaderMap::new();
+        let (auth_name, auth_value) = auth.header();
+        default_headers.insert(auth_name, auth_value);
+        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        default_headers.insert(USER_AGENT, user_agent);
         let client = reqwest::Client::builder()
+            .default_headers(default_headers)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
@@ -415,15 +423,12 @@ impl Transport {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::configuration(format!("http client: {e}")).with_provider(provider))?;
-        let user_agent = HeaderValue::from_str(&format!("refunds-rust/{} ({provider})", env!("CARGO_PKG_VERSION")))
-            .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
         Ok(Transport {
             client,
             config,
             auth,
             provider,
             decode_error,
-            user_agent,
         })
     }
 
@@ -490,13 +495,8 @@ impl Transport {
     }
 
     async fn attempt(&self, url: &Url, request: &ApiRequest) -> Result<ApiResponse> {
-        let (auth_name, auth_value) = self.auth.header();
-        let mut builder = self
-            .client
-            .request(request.method.clone(), url.clone())
-            .header(auth_name, auth_value)
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, self.user_agent.clone());
+        // Auth, Accept and User-Agent are the client's default headers, set once at construction.
+        let mut builder = self.client.request(request.method.clone(), url.clone());
         for (name, value) in &request.headers {
             builder = builder.header(name.clone(), value.clone());
         }
