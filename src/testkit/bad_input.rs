@@ -30,6 +30,18 @@ fn refused(case: impl Into<String>, field: &'static str, outcome: Result<(), Err
     }
 }
 
+/// A row built from what was tried, the field its refusal must name, and the outcome (use it for a
+/// provider's own rows, then [`assert_refused`]).
+pub fn row(case: impl Into<String>, field: &'static str, outcome: Result<(), Error>) -> Row {
+    refused(case, field, outcome)
+}
+
+/// Asserts every row was refused before sending: an `InvalidRequest` naming the row's field, with
+/// `Delivery::NotSent` and no pending create. Panics naming the first row that was not.
+pub fn assert_refused(rows: &[Row]) {
+    rows.iter().for_each(check);
+}
+
 fn check(row: &Row) {
     let e = row
         .outcome
@@ -43,6 +55,7 @@ fn check(row: &Row) {
     );
     assert_eq!(e.field(), Some(row.field), "{}: {e}", row.case);
     assert_eq!(e.delivery(), Delivery::NotSent, "{}", row.case);
+    assert!(e.pending_create().is_none(), "{}", row.case);
 }
 
 /// Rows refused when the typed input is built, before any client sees it. Returns them checked.

@@ -425,21 +425,7 @@ async fn provider_specific_bad_input_is_refused_before_sending() {
         .await;
     let client = client(&server);
     let rows = provider_specific_rows(&client).await;
-    for row in &rows {
-        let e = row
-            .outcome
-            .as_ref()
-            .err()
-            .unwrap_or_else(|| panic!("{}: accepted", row.case));
-        assert!(
-            matches!(e.kind(), ErrorKind::InvalidRequest { .. }),
-            "{}: {e}",
-            row.case
-        );
-        assert_eq!(e.field(), Some(row.field), "{}: {e}", row.case);
-        assert_eq!(e.delivery(), Delivery::NotSent, "{}", row.case);
-        assert!(e.pending_create().is_none(), "{}", row.case);
-    }
+    refunds::testkit::bad_input::assert_refused(&rows);
     server.verify().await;
     assert!(server.received_requests().await.unwrap().is_empty());
     println!(

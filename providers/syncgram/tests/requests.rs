@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use refunds::testkit::bad_input::Row;
 use refunds::{
     CreateRefund, Currency, ErrorKind, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, RefundId,
     RefundProvider, RefundReason, RefundStatus,
@@ -462,19 +463,8 @@ fn from_env_reads_key_base_url_and_currency() {
     }
 }
 
-/// One refusal: what was tried, the field the error must name, and the outcome.
-struct Row {
-    case: &'static str,
-    field: &'static str,
-    outcome: refunds::Result<()>,
-}
-
 fn row<T>(case: &'static str, field: &'static str, outcome: refunds::Result<T>) -> Row {
-    Row {
-        case,
-        field,
-        outcome: outcome.map(drop),
-    }
+    refunds::testkit::bad_input::row(case, field, outcome.map(drop))
 }
 
 /// SyncgramPay's own limits, refused before sending: the rows the core's generic bad-input table
@@ -613,20 +603,7 @@ async fn provider_specific_bad_input_is_refused_before_sending() {
             client.get_refund_by_charge("").await,
         ),
     ];
-    for row in &rows {
-        let e = row
-            .outcome
-            .as_ref()
-            .err()
-            .unwrap_or_else(|| panic!("{}: accepted", row.case));
-        assert!(
-            matches!(e.kind(), ErrorKind::InvalidRequest { .. }),
-            "{}: {e}",
-            row.case
-        );
-        assert_eq!(e.field(), Some(row.field), "{}: {e}", row.case);
-        assert_eq!(e.delivery(), refunds::Delivery::NotSent, "{}", row.case);
-    }
+    refunds::testkit::bad_input::assert_refused(&rows);
     assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
     for row in &rows {
         println!("refused before sending: {} -> field `{}`", row.case, row.field);
