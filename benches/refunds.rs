@@ -116,7 +116,6 @@ impl Hand {
         let r = self
             .http
             .post(format!("{}/v1/refunds", self.base))
-            .header("X-Api-Key", KEY)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -128,7 +127,6 @@ impl Hand {
         let r = self
             .http
             .get(format!("{}/v1/refunds/ref_1", self.base))
-            .header("X-Api-Key", KEY)
             .send()
             .await
             .expect("send");
@@ -138,7 +136,6 @@ impl Hand {
         let r = self
             .http
             .get(format!("{}/v1/refunds?limit={limit}&offset={offset}", self.base))
-            .header("X-Api-Key", KEY)
             .send()
             .await
             .expect("send");

@@ -199,6 +199,7 @@ pub struct Refund {
 impl Refund {
     /// A refund with the fields every provider has; the rest start empty and are set with the `with_*`
     /// methods.
+    #[inline]
     pub fn new(
         id: RefundId,
         provider: impl Into<Cow<'static, str>>,
@@ -228,51 +229,61 @@ impl Refund {
     }
 
     /// Sets the reason.
+    #[inline]
     pub fn with_reason(mut self, reason: Option<RefundReason>) -> Refund {
         self.reason = reason;
         self
     }
     /// Sets the failure reason.
+    #[inline]
     pub fn with_failure_reason(mut self, failure_reason: Option<String>) -> Refund {
         self.failure_reason = failure_reason;
         self
     }
     /// Sets the merchant reference.
+    #[inline]
     pub fn with_merchant_reference(mut self, reference: Option<String>) -> Refund {
         self.merchant_reference = reference;
         self
     }
     /// Sets the description.
+    #[inline]
     pub fn with_description(mut self, description: Option<String>) -> Refund {
         self.description = description;
         self
     }
     /// Sets the fee.
+    #[inline]
     pub fn with_fee(mut self, fee: Option<Money>) -> Refund {
         self.fee = fee;
         self
     }
     /// Sets the creation time.
+    #[inline]
     pub fn with_created_at(mut self, at: Option<OffsetDateTime>) -> Refund {
         self.created_at = at;
         self
     }
     /// Sets the last-update time.
+    #[inline]
     pub fn with_updated_at(mut self, at: Option<OffsetDateTime>) -> Refund {
         self.updated_at = at;
         self
     }
     /// Sets the completion time.
+    #[inline]
     pub fn with_completed_at(mut self, at: Option<OffsetDateTime>) -> Refund {
         self.completed_at = at;
         self
     }
     /// Sets live/test mode.
+    #[inline]
     pub fn with_livemode(mut self, livemode: Option<bool>) -> Refund {
         self.livemode = livemode;
         self
     }
     /// Sets the metadata.
+    #[inline]
     pub fn with_metadata(mut self, metadata: BTreeMap<String, String>) -> Refund {
         self.metadata = metadata;
         self

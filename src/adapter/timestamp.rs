@@ -18,7 +18,7 @@
 /// falls back to the `time` crate's full parser for anything else, so what is accepted and refused is
 /// exactly what `time` accepts and refuses.
 pub mod rfc3339 {
-    use serde::{Deserialize, Deserializer};
+    use serde::Deserializer;
     use time::OffsetDateTime;
 
     pub use time::serde::rfc3339::serialize;
@@ -83,27 +83,51 @@ pub mod rfc3339 {
         Some(date.with_time(clock).assume_offset(offset))
     }
 
+    /// Parses the string where serde hands it over, without copying it first.
+    struct Text;
+
+    impl serde::de::Visitor<'_> for Text {
+        type Value = OffsetDateTime;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an rfc 3339 timestamp")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<OffsetDateTime, E> {
+            parse(text).ok_or_else(|| E::custom(format!("{text:?} is not an rfc 3339 timestamp")))
+        }
+    }
+
     /// Reads RFC 3339 text.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an rfc 3339 timestamp")))
+        d.deserialize_str(Text)
     }
 
     /// The same for `Option` fields (`null` and absence read as `None`; add `#[serde(default)]`).
     pub mod option {
-        use serde::{Deserialize, Deserializer};
+        use serde::Deserializer;
         use time::OffsetDateTime;
 
         pub use time::serde::rfc3339::option::serialize;
 
         /// Reads RFC 3339 text or `null`.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-            match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
-                Some(text) => super::parse(&text)
-                    .map(Some)
-                    .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an rfc 3339 timestamp"))),
-                None => Ok(None),
+            /// `null` or RFC 3339 text.
+            struct MaybeText;
+            impl<'de> serde::de::Visitor<'de> for MaybeText {
+                type Value = Option<OffsetDateTime>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an rfc 3339 timestamp or null")
+                }
+                fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(None)
+                }
+                fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                    super::deserialize(d).map(Some)
+                }
             }
+            d.deserialize_option(MaybeText)
         }
     }
 
