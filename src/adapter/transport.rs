@@ -513,26 +513,11 @@ impl Transport {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(self.oversized(status, request_id, request));
         }
-        // A declared length within the cap is read in one go; otherwise chunk by chunk, counting.
-        let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
-        if response.content_length().is_some() {
-            match response.bytes().await {
-                Ok(bytes) if bytes.len() <= cap => body = Vec::from(bytes),
-                Ok(_) => return Err(self.oversized(status, request_id, request)),
-                Err(e) => {
-                    return Err(self
-                        .transport_error(&e, request)
-                        .with_http_status(status)
-                        .with_request_id(request_id));
-                }
-            }
-            return Ok(ApiResponse {
-                status,
-                headers,
-                body,
-                request_id,
-            });
-        }
+        let declared = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let mut body = Vec::with_capacity(declared);
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
