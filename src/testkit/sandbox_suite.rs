@@ -131,16 +131,25 @@ pub async fn balance_exhausted(h: &dyn SandboxHarness) {
 }
 
 /// A repeated key returns the original refund; a reused key with another amount is a conflict.
-/// Providers without idempotency: the key is not sent, and nothing is claimed.
+/// Providers without idempotency claim nothing: the same request twice is two refunds.
 pub async fn idempotent_replay(h: &dyn SandboxHarness) {
     let currency = Currency::USD;
     let run = h.start(HarnessOptions::new(currency, 0)).await;
-    if !run.client.info().capabilities.idempotency.is_native() {
-        return;
-    }
     run.sandbox
         .ledger()
         .seed_payment("pay_sbx_idem", money(5_000, currency));
+    if !run.client.info().capabilities.idempotency.is_native() {
+        // Nothing de-duplicates: the SDK claims nothing, and two creates are two refunds.
+        let key = IdempotencyKey::new("sandbox-replay-none").unwrap();
+        let request = CreateRefund::new(run.payment("pay_sbx_idem"))
+            .amount(money(1_000, currency))
+            .idempotency_key(key);
+        let first = run.client.create_refund(&request).await.expect("first");
+        let second = run.client.create_refund(&request).await.expect("second");
+        assert_ne!(first.id, second.id);
+        assert_eq!(run.sandbox.ledger().refund_count(), 2);
+        return;
+    }
     let key = IdempotencyKey::new("sandbox-replay-1").unwrap();
     let request = CreateRefund::new(run.payment("pay_sbx_idem"))
         .amount(money(1_000, currency))
