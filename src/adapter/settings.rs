@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::adapter::secret::Secret;
 use crate::adapter::transport::{RetryPolicy, TransportConfig};
+use crate::currency::Currency;
 use crate::error::{Error, Result};
 
 /// What every client builder holds. Provider builders embed it and get its setters from
@@ -24,6 +25,11 @@ pub struct ClientSettings {
     pub retry: RetryPolicy,
     /// Response size cap (default 8 MiB).
     pub max_response_bytes: usize,
+    /// The account currency, for providers whose refunds carry none (set with [`ClientSettings::set_currency`]
+    /// or read from `<PREFIX>_CURRENCY`).
+    pub currency: Option<Currency>,
+    /// A `<PREFIX>_CURRENCY` that is not a currency code, reported by [`ClientSettings::account_currency`].
+    pub currency_env_error: Option<String>,
 }
 
 impl Default for ClientSettings {
@@ -35,6 +41,8 @@ impl Default for ClientSettings {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::new(),
             max_response_bytes: 8 * 1024 * 1024,
+            currency: None,
+            currency_env_error: None,
         }
     }
 }
@@ -47,6 +55,7 @@ impl fmt::Debug for ClientSettings {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
+            .field("currency", &self.currency)
             .finish()
     }
 }
@@ -57,7 +66,8 @@ impl ClientSettings {
         ClientSettings::default()
     }
 
-    /// Reads `<PREFIX>_API_KEY` and `<PREFIX>_BASE_URL` (both optional here; `build` checks the key).
+    /// Reads `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_CURRENCY` (all optional here; `build`
+    /// checks what its provider requires).
     pub fn from_env(prefix: &str) -> ClientSettings {
         ClientSettings::from_lookup(prefix, |name| std::env::var(name).ok())
     }
@@ -65,12 +75,34 @@ impl ClientSettings {
     /// Like [`ClientSettings::from_env`] with another source of variables (a map in tests, a config
     /// file): `lookup` gets the full variable name, `<PREFIX>_API_KEY`.
     pub fn from_lookup(prefix: &str, lookup: impl Fn(&str) -> Option<String>) -> ClientSettings {
-        let var = |name: &str| lookup(&format!("{prefix}_{name}")).filter(|v| !v.is_empty());
-        ClientSettings {
+        let var = |name: &str| lookup(&format!("{prefix}_{name}")).filter(|v| !v.trim().is_empty());
+        let mut settings = ClientSettings {
             api_key: var("API_KEY").map(Secret::new),
             base_url: var("BASE_URL"),
             ..ClientSettings::default()
+        };
+        if let Some(code) = var("CURRENCY") {
+            match Currency::from_code(code.trim()) {
+                Ok(currency) => settings.currency = Some(currency),
+                Err(e) => settings.currency_env_error = Some(format!("{prefix}_CURRENCY: {}", e.message())),
+            }
         }
+        settings
+    }
+
+    /// Sets the account currency (and forgets a malformed one read from the environment).
+    pub fn set_currency(&mut self, currency: Currency) {
+        self.currency = Some(currency);
+        self.currency_env_error = None;
+    }
+
+    /// The account currency: a `Configuration` error for a malformed `<PREFIX>_CURRENCY`, else the
+    /// currency set, else a `Configuration` error with `missing` (which should say where to set it).
+    pub fn account_currency(&self, missing: impl FnOnce() -> String) -> Result<Currency> {
+        if let Some(message) = &self.currency_env_error {
+            return Err(Error::configuration(message.clone()));
+        }
+        self.currency.ok_or_else(|| Error::configuration(missing()))
     }
 
     /// The key, or a `Configuration` error naming `env_var` as where to put it.
@@ -103,6 +135,11 @@ impl ClientSettings {
 /// impl MyBuilder { refunds::client_settings_setters!(settings); }
 /// let b = MyBuilder::default().api_key("sk_test_1").max_retries(0);
 /// assert_eq!(b.settings.retry.max_retries, 0);
+/// let env = ClientSettings::from_lookup("ACME", |name| (name == "ACME_CURRENCY").then(|| " kwd ".to_owned()));
+/// assert_eq!(env.account_currency(|| "missing".into()).unwrap(), refunds::Currency::KWD);
+/// let bad = ClientSettings::from_lookup("ACME", |_| Some("dollars".to_owned()));
+/// assert!(bad.account_currency(|| "missing".into()).unwrap_err().message().contains("ACME_CURRENCY"));
+/// assert!(ClientSettings::new().account_currency(|| "no currency".into()).is_err());
 /// ```
 #[macro_export]
 macro_rules! client_settings_setters {

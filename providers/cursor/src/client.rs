@@ -174,7 +174,6 @@ fn literal_path(what: &str, path: &str) -> Result<Vec<String>> {
 #[derive(Clone)]
 pub struct CursorClientBuilder {
     settings: ClientSettings,
-    currency: Option<Currency>,
     auth: AuthScheme,
     create_path: String,
     retrieve_path: String,
@@ -189,7 +188,6 @@ impl Default for CursorClientBuilder {
     fn default() -> Self {
         CursorClientBuilder {
             settings: ClientSettings::new(),
-            currency: None,
             auth: AuthScheme::default(),
             create_path: DEFAULT_CREATE_PATH.to_owned(),
             retrieve_path: DEFAULT_RETRIEVE_PATH.to_owned(),
@@ -206,7 +204,6 @@ impl fmt::Debug for CursorClientBuilder {
         // `ClientSettings` redacts the key itself.
         f.debug_struct("CursorClientBuilder")
             .field("settings", &self.settings)
-            .field("currency", &self.currency.map(|c| c.code().to_owned()))
             .field("auth", &self.auth)
             .field("create_path", &self.create_path)
             .field("retrieve_path", &self.retrieve_path)
@@ -238,14 +235,6 @@ impl CursorClientBuilder {
             settings: ClientSettings::from_env(ENV_PREFIX),
             ..CursorClientBuilder::default()
         };
-        if let Some(code) = var("CURRENCY") {
-            match Currency::from_code(code.trim()) {
-                Ok(currency) => builder.currency = Some(currency),
-                Err(e) => {
-                    builder.env_error = Some(Error::configuration(format!("{ENV_PREFIX}_CURRENCY: {}", e.message())))
-                }
-            }
-        }
         if let Some(auth) = var("AUTH") {
             match auth.parse() {
                 Ok(auth) => builder.auth = auth,
@@ -258,7 +247,7 @@ impl CursorClientBuilder {
     /// The account currency (required). Refund objects carry no currency: this labels every amount
     /// read, and a create in another currency is refused before sending.
     pub fn currency(mut self, currency: Currency) -> Self {
-        self.currency = Some(currency);
+        self.settings.set_currency(currency);
         self
     }
 
@@ -304,6 +293,10 @@ impl CursorClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<CursorClient> {
         let tag = |e: Error| e.with_provider(PROVIDER_ID);
+        // A malformed environment variable is reported first: it was set, just wrong.
+        if let Some(message) = &self.settings.currency_env_error {
+            return Err(tag(Error::configuration(message.clone())));
+        }
         if let Some(e) = self.env_error {
             return Err(tag(e));
         }
@@ -317,12 +310,15 @@ impl CursorClientBuilder {
                  (set it on the builder or in {ENV_PREFIX}_BASE_URL)"
             )))
         })?;
-        let currency = self.currency.ok_or_else(|| {
-            tag(Error::configuration(format!(
-                "{PROVIDER_ID}: account currency missing; refunds do not carry one \
-                 (set it on the builder or in {ENV_PREFIX}_CURRENCY)"
-            )))
-        })?;
+        let currency = self
+            .settings
+            .account_currency(|| {
+                format!(
+                    "{PROVIDER_ID}: account currency missing; refunds do not carry one \
+                     (set it on the builder or in {ENV_PREFIX}_CURRENCY)"
+                )
+            })
+            .map_err(tag)?;
         let routes = Routes {
             create: literal_path("create", &self.create_path).map_err(tag)?,
             retrieve: parse_path("retrieve", &self.retrieve_path, 1).map_err(tag)?,

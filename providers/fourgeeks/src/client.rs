@@ -213,9 +213,6 @@ impl RefundProvider for FourGeeksClient {
 #[derive(Debug, Clone, Default)]
 pub struct FourGeeksClientBuilder {
     settings: ClientSettings,
-    currency: Option<Currency>,
-    /// A `FOURGEEKS_CURRENCY` that is not a currency code, reported by `build`.
-    bad_currency: Option<String>,
 }
 
 impl FourGeeksClientBuilder {
@@ -229,40 +226,29 @@ impl FourGeeksClientBuilder {
     /// Settings from `FOURGEEKS_API_KEY`, `FOURGEEKS_BASE_URL` and `FOURGEEKS_CURRENCY` (each
     /// optional here; `build` reports what is missing or malformed).
     pub fn from_env() -> FourGeeksClientBuilder {
-        let mut builder = FourGeeksClientBuilder {
+        FourGeeksClientBuilder {
             settings: ClientSettings::from_env(ENV_PREFIX),
-            ..FourGeeksClientBuilder::default()
-        };
-        if let Some(code) = std::env::var(ENV_CURRENCY).ok().filter(|v| !v.is_empty()) {
-            match Currency::from_code(&code) {
-                Ok(currency) => builder.currency = Some(currency),
-                Err(_) => builder.bad_currency = Some(code),
-            }
         }
-        builder
     }
 
     /// The account currency (required): 4Geeks amounts are minor units of it.
     pub fn currency(mut self, currency: Currency) -> FourGeeksClientBuilder {
-        self.currency = Some(currency);
-        self.bad_currency = None;
+        self.settings.set_currency(currency);
         self
     }
 
     /// The client, or a `Configuration` error saying what is missing.
     pub fn build(self) -> Result<FourGeeksClient> {
         let configuration = |e: Error| e.with_provider(ID);
-        if let Some(code) = &self.bad_currency {
-            return Err(configuration(Error::configuration(format!(
-                "{ENV_CURRENCY} is {code:?}, not an iso 4217 currency code"
-            ))));
-        }
-        let currency = self.currency.ok_or_else(|| {
-            configuration(Error::configuration(format!(
-                "{ID}: account currency missing (4geeks refunds carry none; set it with \
-                 .currency(..) or in {ENV_CURRENCY})"
-            )))
-        })?;
+        let currency = self
+            .settings
+            .account_currency(|| {
+                format!(
+                    "{ID}: account currency missing (4geeks refunds carry none; set it with \
+                     .currency(..) or in {ENV_CURRENCY})"
+                )
+            })
+            .map_err(configuration)?;
         let key = self.settings.require_api_key(ID, ENV_API_KEY).map_err(configuration)?;
         let livemode = if key.starts_with("sk_live_") {
             Some(true)

@@ -360,8 +360,6 @@ impl RefundProvider for SyncgramClient {
 #[derive(Debug, Clone, Default)]
 pub struct SyncgramClientBuilder {
     settings: ClientSettings,
-    currency: Option<Currency>,
-    currency_env_error: Option<String>,
     defaults: SyncgramOptions,
 }
 
@@ -376,27 +374,16 @@ impl SyncgramClientBuilder {
     /// Reads `SYNCGRAM_API_KEY`, `SYNCGRAM_BASE_URL` and `SYNCGRAM_CURRENCY` (an ISO 4217 code); the
     /// setters still apply afterwards. A malformed currency is reported by [`Self::build`].
     pub fn from_env() -> SyncgramClientBuilder {
-        let mut builder = SyncgramClientBuilder {
+        SyncgramClientBuilder {
             settings: ClientSettings::from_env(ENV_PREFIX),
             ..SyncgramClientBuilder::default()
-        };
-        let variable = format!("{ENV_PREFIX}_CURRENCY");
-        if let Some(code) = std::env::var(&variable).ok().filter(|v| !v.is_empty()) {
-            match Currency::from_code(&code) {
-                Ok(currency) => builder.currency = Some(currency),
-                Err(e) => {
-                    builder.currency_env_error = Some(format!("{variable}: {}", e.message()));
-                }
-            }
         }
-        builder
     }
 
     /// The account's settlement currency (required): SyncgramPay's refund objects carry no currency,
     /// and it refunds only in the charge's settlement currency.
     pub fn currency(mut self, currency: Currency) -> Self {
-        self.currency = Some(currency);
-        self.currency_env_error = None;
+        self.settings.set_currency(currency);
         self
     }
 
@@ -409,19 +396,23 @@ impl SyncgramClientBuilder {
     /// The client; `Configuration` errors for a missing key or currency or a bad base URL.
     pub fn build(self) -> Result<SyncgramClient> {
         let tag = |e: Error| e.with_provider(PROVIDER_ID);
-        if let Some(message) = self.currency_env_error {
-            return Err(tag(Error::configuration(message)));
+        // A malformed SYNCGRAM_CURRENCY is reported before a missing key, as the variable was set.
+        if let Some(message) = &self.settings.currency_env_error {
+            return Err(tag(Error::configuration(message.clone())));
         }
         let key = self
             .settings
             .require_api_key(PROVIDER_ID, &format!("{ENV_PREFIX}_API_KEY"))
             .map_err(tag)?
             .clone();
-        let currency = self.currency.ok_or_else(|| {
-            tag(Error::configuration(format!(
-                "{PROVIDER_ID}: settlement currency missing (set it on the builder or in {ENV_PREFIX}_CURRENCY)"
-            )))
-        })?;
+        let currency = self
+            .settings
+            .account_currency(|| {
+                format!(
+                    "{PROVIDER_ID}: settlement currency missing (set it on the builder or in {ENV_PREFIX}_CURRENCY)"
+                )
+            })
+            .map_err(tag)?;
         let config = self.settings.transport_config(DEFAULT_BASE_URL).map_err(tag)?;
         let live_key = key.starts_with("sk_live_");
         let auth = Auth::bearer(key).map_err(tag)?;

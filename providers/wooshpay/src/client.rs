@@ -27,7 +27,6 @@ pub const LIVE_BASE_URL: &str = "https://api.wooshpay.com";
 pub const ENV_PREFIX: &str = "WOOSHPAY";
 
 const API_KEY_VAR: &str = "WOOSHPAY_API_KEY";
-const CURRENCY_VAR: &str = "WOOSHPAY_CURRENCY";
 const TEST_KEY_PREFIX: &str = "sk_test_";
 const LIVE_KEY_PREFIX: &str = "sk_live_";
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -52,8 +51,6 @@ fn capabilities() -> Capabilities {
 #[derive(Debug, Clone, Default)]
 pub struct WooshPayClientBuilder {
     settings: ClientSettings,
-    currency: Option<Currency>,
-    env_problem: Option<String>,
 }
 
 impl WooshPayClientBuilder {
@@ -67,24 +64,16 @@ impl WooshPayClientBuilder {
     /// A builder from `WOOSHPAY_API_KEY`, `WOOSHPAY_BASE_URL` and `WOOSHPAY_CURRENCY` (all optional
     /// here; [`WooshPayClientBuilder::build`] reports a missing key or an unknown currency code).
     pub fn from_env() -> WooshPayClientBuilder {
-        let mut builder = WooshPayClientBuilder {
+        WooshPayClientBuilder {
             settings: ClientSettings::from_env(ENV_PREFIX),
-            ..WooshPayClientBuilder::default()
-        };
-        if let Some(code) = std::env::var(CURRENCY_VAR).ok().filter(|v| !v.is_empty()) {
-            match Currency::from_code(&code) {
-                Ok(currency) => builder.currency = Some(currency),
-                Err(e) => builder.env_problem = Some(format!("{CURRENCY_VAR}: {}", e.message())),
-            }
         }
-        builder
     }
 
     /// The account currency. WooshPay's create names no currency (the amount is minor units of the
     /// payment's currency), so with this set a create in another currency is refused before sending
     /// instead of refunding a wrongly scaled amount.
     pub fn currency(mut self, currency: Currency) -> Self {
-        self.currency = Some(currency);
+        self.settings.set_currency(currency);
         self
     }
 
@@ -92,8 +81,9 @@ impl WooshPayClientBuilder {
     /// is a `Configuration` error.
     pub fn build(self) -> Result<WooshPayClient> {
         let tag = |e: Error| e.with_provider(PROVIDER_ID);
-        if let Some(problem) = self.env_problem {
-            return Err(tag(Error::configuration(problem)));
+        // The account currency is optional here; only a malformed WOOSHPAY_CURRENCY is an error.
+        if let Some(problem) = &self.settings.currency_env_error {
+            return Err(tag(Error::configuration(problem.clone())));
         }
         let key = self
             .settings
@@ -120,7 +110,7 @@ impl WooshPayClientBuilder {
         Ok(WooshPayClient {
             info: ProviderInfo::new(PROVIDER_ID, "WooshPay", capabilities()),
             transport,
-            currency: self.currency,
+            currency: self.settings.currency,
         })
     }
 }
