@@ -39,6 +39,7 @@ const ISO_4217: &[(&str, u8)] = &[
     ("BMD", 2),
     ("BND", 2),
     ("BOB", 2),
+    ("BOV", 2),
     ("BRL", 2),
     ("BSD", 2),
     ("BTN", 2),
@@ -47,11 +48,14 @@ const ISO_4217: &[(&str, u8)] = &[
     ("BZD", 2),
     ("CAD", 2),
     ("CDF", 2),
+    ("CHE", 2),
     ("CHF", 2),
+    ("CHW", 2),
     ("CLF", 4),
     ("CLP", 0),
     ("CNY", 2),
     ("COP", 2),
+    ("COU", 2),
     ("CRC", 2),
     ("CUP", 2),
     ("CVE", 2),
@@ -114,6 +118,7 @@ const ISO_4217: &[(&str, u8)] = &[
     ("MVR", 2),
     ("MWK", 2),
     ("MXN", 2),
+    ("MXV", 2),
     ("MYR", 2),
     ("MZN", 2),
     ("NAD", 2),
@@ -162,6 +167,7 @@ const ISO_4217: &[(&str, u8)] = &[
     ("UAH", 2),
     ("UGX", 0),
     ("USD", 2),
+    ("USN", 2),
     ("UYI", 0),
     ("UYU", 2),
     ("UYW", 4),
@@ -253,7 +259,23 @@ impl Currency {
     }
 
     /// A currency outside the ISO table (for example a crypto settlement unit) with an explicit exponent.
+    ///
+    /// An ISO 4217 code is refused with any exponent other than its own: `("USD", 0)` or a stored
+    /// `{"code":"JPY","exponent":2}` would make every amount 100× off.
     pub fn with_exponent(code: &str, exponent: u8) -> Result<Currency, Error> {
+        if let Ok(iso) = Currency::from_code(code) {
+            if iso.exponent != exponent {
+                return Err(Error::invalid_request(
+                    "currency",
+                    format!(
+                        "{} has {} decimal places in ISO 4217, not {exponent}",
+                        iso.code(),
+                        iso.exponent
+                    ),
+                ));
+            }
+            return Ok(iso);
+        }
         if exponent > MAX_EXPONENT {
             return Err(Error::invalid_request(
                 "currency",
@@ -349,6 +371,23 @@ impl<'de> Deserialize<'de> for Currency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_codes_keep_their_own_exponent() {
+        assert!(Currency::with_exponent("USD", 0).is_err());
+        assert!(Currency::with_exponent("jpy", 2).is_err());
+        assert_eq!(Currency::with_exponent("KWD", 3).unwrap(), Currency::KWD);
+        let stored: Result<Currency, _> = serde_json::from_str(r#"{"code":"JPY","exponent":2}"#);
+        assert!(stored.is_err());
+        let money: Result<crate::Money, _> =
+            serde_json::from_str(r#"{"minor":1250,"currency":{"code":"JPY","exponent":2}}"#);
+        assert!(money.is_err());
+        let good: crate::Money =
+            serde_json::from_str(r#"{"minor":1250,"currency":{"code":"JPY","exponent":0}}"#).unwrap();
+        assert_eq!(good, crate::Money::from_minor(1250, Currency::JPY));
+        assert_eq!(Currency::from_code("USN").unwrap().exponent(), 2);
+        assert!(Currency::with_exponent("XBT", 8).is_ok());
+    }
 
     #[test]
     fn table_is_sorted_for_binary_search() {

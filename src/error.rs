@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::CreateRefund;
+use crate::pending::PendingCreate;
 
 /// The SDK's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -136,7 +137,7 @@ struct Inner {
     field_errors: Vec<FieldError>,
     body: Option<String>,
     replay_safe: bool,
-    pending_create: Option<CreateRefund>,
+    pending: Option<PendingCreate>,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -155,7 +156,7 @@ impl Error {
             field_errors: Vec::new(),
             body: None,
             replay_safe: false,
-            pending_create: None,
+            pending: None,
             source: None,
         }))
     }
@@ -239,7 +240,13 @@ impl Error {
     /// Attaches the create whose outcome is unknown, so that it can be looked up
     /// ([`crate::RefundProvider::find_created`]).
     pub fn with_pending_create(mut self, request: CreateRefund) -> Error {
-        self.0.pending_create = Some(request);
+        let provider = self.0.provider.clone().unwrap_or_default();
+        self.0.pending = Some(PendingCreate::new(request, provider, time::OffsetDateTime::now_utc()));
+        self
+    }
+    /// Attaches a pending create (request as sent, provider, start time) to an ambiguous error.
+    pub fn with_pending(mut self, pending: PendingCreate) -> Error {
+        self.0.pending = Some(pending);
         self
     }
     /// Attaches the underlying cause.
@@ -250,24 +257,47 @@ impl Error {
 
     /// Replaces every occurrence of `secret` in the message, body and field messages with `[redacted]`.
     /// The transport calls it on every error, so a provider that echoes a key cannot leak it.
-    pub fn redact(mut self, secret: &str) -> Error {
-        if secret.len() < 4 {
+    pub fn redact(self, secret: &str) -> Error {
+        self.redact_all(&[secret])
+    }
+
+    /// Like [`Error::redact`] for several spellings of a secret (a key, its Basic-auth base64): every
+    /// text the error carries is scrubbed (message, body, provider code, request id, field errors).
+    pub fn redact_all<S: AsRef<str>>(mut self, secrets: &[S]) -> Error {
+        let secrets: Vec<&str> = secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4).collect();
+        if secrets.is_empty() {
             return self;
         }
         let scrub = |s: &mut String| {
-            if s.contains(secret) {
-                *s = s.replace(secret, "[redacted]");
+            for secret in &secrets {
+                if s.contains(secret) {
+                    *s = s.replace(secret, "[redacted]");
+                }
             }
         };
         let inner = &mut *self.0;
         scrub(&mut inner.message);
-        if let Some(body) = inner.body.as_mut() {
-            scrub(body);
+        for text in [&mut inner.body, &mut inner.provider_code, &mut inner.request_id, &mut inner.provider]
+            .into_iter()
+            .flatten()
+        {
+            scrub(text);
         }
         for e in &mut inner.field_errors {
+            scrub(&mut e.field);
             scrub(&mut e.message);
+            if let Some(code) = e.code.as_mut() {
+                scrub(code);
+            }
         }
-        if inner.source.as_ref().is_some_and(|s| s.to_string().contains(secret)) {
+        if let ErrorKind::InvalidRequest { field } = &mut inner.kind {
+            scrub(field);
+        }
+        if inner
+            .source
+            .as_ref()
+            .is_some_and(|s| secrets.iter().any(|secret| s.to_string().contains(secret)))
+        {
             inner.source = None;
         }
         self
@@ -322,12 +352,19 @@ impl Error {
     }
     /// The create whose outcome is unknown, on an `Ambiguous` create error.
     pub fn pending_create(&self) -> Option<&CreateRefund> {
-        self.0.pending_create.as_ref()
+        self.0.pending.as_ref().map(|p| &p.request)
+    }
+    /// The pending create with its provider and start time, for recovery.
+    pub fn pending(&self) -> Option<&PendingCreate> {
+        self.0.pending.as_ref()
     }
     /// True when trying the same request again may succeed and cannot apply it twice: a transient
     /// failure that was not sent, was rejected, or was replay-safe.
     pub fn is_retryable(&self) -> bool {
-        self.0.kind.is_transient() && (self.0.delivery != Delivery::Ambiguous || self.0.replay_safe)
+        // An ambiguous create is never "retryable" as such: re-sending the caller's original request
+        // would carry a fresh generated key. It is resolved with its pending create instead.
+        self.0.kind.is_transient()
+            && (self.0.delivery != Delivery::Ambiguous || (self.0.replay_safe && self.0.pending.is_none()))
     }
     /// True when the request may have been applied.
     pub fn is_ambiguous(&self) -> bool {
@@ -452,6 +489,8 @@ mod tests {
         let ambiguous = Error::new(ErrorKind::ProviderUnavailable, Delivery::Ambiguous, "500");
         assert!(!ambiguous.is_retryable());
         assert!(ambiguous.clone().with_replay_safe(true).is_retryable());
+        let pending = CreateRefund::new(crate::PaymentRef::payment("pay_1").unwrap());
+        assert!(!ambiguous.with_replay_safe(true).with_pending_create(pending).is_retryable());
         assert!(Error::new(ErrorKind::RateLimited, Delivery::Rejected, "").is_retryable());
         assert!(!Error::new(ErrorKind::Validation, Delivery::Rejected, "").is_retryable());
         assert!(Error::new(ErrorKind::Transport, Delivery::NotSent, "refused").is_retryable());

@@ -179,8 +179,13 @@ impl IdempotencyKey {
     }
 
     /// A fresh random key (128 bits from the operating system, as 32 hex digits after `rfd_`).
-    pub fn random() -> IdempotencyKey {
-        IdempotencyKey(format!("rfd_{:032x}", crate::adapter::random_u128()))
+    ///
+    /// Fails (`Configuration`, `NotSent`) where the operating system has no entropy source: a key
+    /// that is not random could repeat and turn a new refund into a replay of an old one.
+    pub fn random() -> Result<IdempotencyKey, Error> {
+        crate::adapter::try_random_u128()
+            .map(|bits| IdempotencyKey(format!("rfd_{bits:032x}")))
+            .ok_or_else(|| Error::configuration("the operating system gave no random bytes for an idempotency key"))
     }
 
     /// The key as text.
@@ -228,8 +233,8 @@ mod tests {
         assert!(IdempotencyKey::new("ключ").is_err());
         let err = IdempotencyKey::new("").unwrap_err();
         assert_eq!(err.field(), Some("idempotency_key"));
-        let a = IdempotencyKey::random();
-        assert_ne!(a, IdempotencyKey::random());
+        let a = IdempotencyKey::random().unwrap();
+        assert_ne!(a, IdempotencyKey::random().unwrap());
         assert!(IdempotencyKey::new(a.as_str()).is_ok());
     }
 

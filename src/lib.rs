@@ -26,6 +26,7 @@ mod error;
 mod ids;
 mod model;
 mod money;
+mod pending;
 mod provider;
 mod raw;
 mod stream;
@@ -45,6 +46,7 @@ pub use model::{
     RefundStatus, check_text,
 };
 pub use money::{AmountError, Money};
+pub use pending::PendingCreate;
 pub use provider::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create};
 pub use raw::RawJson;
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};

@@ -72,6 +72,24 @@ impl Auth {
         }
     }
 
+    /// Every spelling of the secret that could come back in an answer or a log: the key itself, and
+    /// for Basic the password and the base64 of `user:password` as the header carries it. Errors are
+    /// scrubbed of each (short strings are skipped: they would scrub ordinary words).
+    pub fn secret_forms(&self) -> Vec<String> {
+        let mut forms = Vec::new();
+        match self {
+            Auth::ApiKeyHeader { key, .. } => forms.push(key.expose().to_owned()),
+            Auth::Bearer(token) => forms.push(token.expose().to_owned()),
+            Auth::Basic { user, password } => {
+                forms.push(base64_encode(format!("{}:{}", user.expose(), password.expose()).as_bytes()));
+                forms.push(user.expose().to_owned());
+                forms.push(password.expose().to_owned());
+            }
+        }
+        forms.retain(|f| f.len() >= 4);
+        forms
+    }
+
     /// The header to send, marked sensitive.
     pub fn header(&self) -> (HeaderName, HeaderValue) {
         let (name, value) = match self {

@@ -64,21 +64,21 @@ pub fn note_pending_create(error: Error, request: &CreateRefund) -> Error {
     }
 }
 
-/// 64 random bits from the operating system (for jitter and generated keys).
-pub fn random_u64() -> u64 {
+/// 64 random bits from the operating system, or `None` where it has no entropy source. Generated
+/// keys must come from here and fail without it: a clock-derived key can collide and make the
+/// provider return an earlier refund as if it were a new one.
+pub fn try_random_u64() -> Option<u64> {
     let mut buf = [0u8; 8];
-    // getrandom only fails on platforms without an entropy source; fall back to the clock there.
-    if getrandom::fill(&mut buf).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        return (nanos as u64) ^ 0x9E37_79B9_7F4A_7C15;
-    }
-    u64::from_le_bytes(buf)
+    getrandom::fill(&mut buf).ok()?;
+    Some(u64::from_le_bytes(buf))
 }
 
-/// 128 random bits from the operating system.
-pub fn random_u128() -> u128 {
-    (u128::from(random_u64()) << 64) | u128::from(random_u64())
+/// 64 random bits for jitter; 0 where the OS has no entropy source (jitter only spreads load).
+pub fn random_u64() -> u64 {
+    try_random_u64().unwrap_or(0)
+}
+
+/// 128 random bits from the operating system, or `None` without an entropy source.
+pub fn try_random_u128() -> Option<u128> {
+    Some((u128::from(try_random_u64()?) << 64) | u128::from(try_random_u64()?))
 }

@@ -17,8 +17,10 @@ pub struct ClientSettings {
     pub api_key: Option<Secret>,
     /// A base URL overriding the provider's default.
     pub base_url: Option<String>,
-    /// Whole-request timeout (default 60 s).
+    /// Deadline of a whole call, retries and waits included (default 60 s).
     pub timeout: Duration,
+    /// Timeout of one attempt (default: only the call's deadline).
+    pub attempt_timeout: Option<Duration>,
     /// Connect timeout (default 10 s).
     pub connect_timeout: Duration,
     /// Retry policy (default: 2 retries, 0.5 s base, 8 s cap).
@@ -38,6 +40,7 @@ impl Default for ClientSettings {
             api_key: None,
             base_url: None,
             timeout: Duration::from_secs(60),
+            attempt_timeout: None,
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::new(),
             max_response_bytes: 8 * 1024 * 1024,
@@ -119,6 +122,7 @@ impl ClientSettings {
         let base = self.base_url.as_deref().unwrap_or(default_base_url);
         Ok(TransportConfig::new(base)?
             .timeout(self.timeout)
+            .attempt_timeout(self.attempt_timeout)
             .connect_timeout(self.connect_timeout)
             .retry(self.retry.clone())
             .max_response_bytes(self.max_response_bytes))
@@ -154,9 +158,14 @@ macro_rules! client_settings_setters {
             self.$field.base_url = Some(base_url.into());
             self
         }
-        /// Sets the whole-request timeout (default 60 s).
+        /// Sets the deadline of a whole call, retries and `Retry-After` waits included (default 60 s).
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
             self.$field.timeout = timeout;
+            self
+        }
+        /// Sets the timeout of one attempt (default: only the call's deadline bounds it).
+        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.$field.attempt_timeout = Some(timeout);
             self
         }
         /// Sets the connect timeout (default 10 s).

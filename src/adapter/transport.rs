@@ -112,8 +112,11 @@ pub struct TransportConfig {
     pub base_url: Url,
     /// TCP + TLS connect timeout (default 10 s).
     pub connect_timeout: Duration,
-    /// Whole-request timeout (default 60 s).
+    /// Deadline of the whole call (default 60 s): every attempt, every backoff and every honoured
+    /// `Retry-After` wait fit inside it.
     pub timeout: Duration,
+    /// Timeout of one attempt (default: none beyond the call's deadline).
+    pub attempt_timeout: Option<Duration>,
     /// How long an idle pooled connection is kept (default 60 s).
     pub pool_idle_timeout: Duration,
     /// Largest response body read (default 8 MiB); larger is a `Decode` error.
@@ -129,6 +132,7 @@ impl TransportConfig {
             base_url: check_base_url(base_url)?,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            attempt_timeout: None,
             pool_idle_timeout: Duration::from_secs(60),
             max_response_bytes: 8 * 1024 * 1024,
             retry: RetryPolicy::new(),
@@ -144,9 +148,14 @@ impl TransportConfig {
         self.connect_timeout = d;
         self
     }
-    /// Sets the whole-request timeout.
+    /// Sets the deadline of the whole call, retries and waits included.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
+        self
+    }
+    /// Sets the timeout of one attempt (bounded by the call's deadline).
+    pub fn attempt_timeout(mut self, d: Option<Duration>) -> Self {
+        self.attempt_timeout = d;
         self
     }
     /// Sets the retry policy.
@@ -184,7 +193,8 @@ pub fn check_base_url(base_url: &str) -> Result<Url> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// True for `localhost`, `127.0.0.0/8` and `[::1]`.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -384,6 +394,7 @@ pub struct Transport {
     auth: Auth,
     provider: &'static str,
     decode_error: ErrorDecoder,
+    secret_forms: Vec<String>,
 }
 
 impl fmt::Debug for Transport {
@@ -414,18 +425,25 @@ impl Transport {
         default_headers.insert(auth_name, auth_value);
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         default_headers.insert(USER_AGENT, user_agent);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .default_headers(default_headers)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
             .pool_idle_timeout(config.pool_idle_timeout)
-            .tcp_nodelay(true)
+            .tcp_nodelay(true);
+        // Plain http is allowed only to loopback, and a system proxy there would carry the key in the
+        // clear to another process or host.
+        if is_loopback(&config.base_url) {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::configuration(format!("http client: {e}")).with_provider(provider))?;
+        let secret_forms = auth.secret_forms();
         Ok(Transport {
             client,
             config,
+            secret_forms,
             auth,
             provider,
             decode_error,
@@ -468,13 +486,22 @@ impl Transport {
     }
 
     /// Sends `request`, retrying what is safe to retry, and returns the 2xx response or the error.
+    ///
+    /// The verdict covers the whole call: once any attempt may have been applied, the call's error is
+    /// `Ambiguous` whatever later attempts answered. A replay-safe request that meets a 409 after such
+    /// an attempt (the provider still working on the first one under the same key) is retried within
+    /// the budget. Everything, waits included, fits inside [`TransportConfig::timeout`].
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
         let url = self.url(request)?;
         let policy = &self.config.retry;
+        let deadline = Instant::now() + self.config.timeout;
         let mut retry = 0u32;
+        let mut may_be_applied = false;
         loop {
             let started = Instant::now();
-            let outcome = self.attempt(&url, request).await;
+            let remaining = deadline.saturating_duration_since(started);
+            let attempt_timeout = self.config.attempt_timeout.map_or(remaining, |t| t.min(remaining));
+            let outcome = self.attempt(&url, request, attempt_timeout).await;
             let error = match outcome {
                 Ok(response) if response.is_success() => {
                     tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
@@ -486,17 +513,24 @@ impl Transport {
             };
             tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
                 status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
-            let Some(wait) = policy.next_retry(retry, &error, request.replay_safe) else {
-                return Err(error);
+            may_be_applied |= error.delivery() == Delivery::Ambiguous;
+            let in_progress_elsewhere = may_be_applied && request.replay_safe && error.http_status() == Some(409);
+            let wait = if in_progress_elsewhere && retry < policy.max_retries {
+                Some(error.retry_after().unwrap_or_else(|| policy.backoff(retry)))
+            } else {
+                policy.next_retry(retry, &error, request.replay_safe)
+            };
+            let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
+                return Err(whole_call_verdict(error, may_be_applied));
             };
             tokio::time::sleep(wait).await;
             retry += 1;
         }
     }
 
-    async fn attempt(&self, url: &Url, request: &ApiRequest) -> Result<ApiResponse> {
+    async fn attempt(&self, url: &Url, request: &ApiRequest, timeout: Duration) -> Result<ApiResponse> {
         // Auth, Accept and User-Agent are the client's default headers, set once at construction.
-        let mut builder = self.client.request(request.method.clone(), url.clone());
+        let mut builder = self.client.request(request.method.clone(), url.clone()).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name.clone(), value.clone());
         }
@@ -565,16 +599,12 @@ impl Transport {
         Error::new(kind, delivery, message)
             .with_provider(self.provider)
             .with_replay_safe(request.replay_safe)
-            .redact(self.auth.secret())
+            .redact_all(&self.secret_forms)
     }
 
     fn response_error(&self, response: &ApiResponse, request: &ApiRequest) -> Error {
         let decoded = (self.decode_error)(response);
-        let delivery = if response.status >= 500 {
-            Delivery::Ambiguous
-        } else {
-            Delivery::Rejected
-        };
+        let delivery = delivery_of_status(response.status);
         let now = time::OffsetDateTime::now_utc();
         let retry_after = response
             .headers
@@ -597,16 +627,45 @@ impl Transport {
         if error.body().is_none() && !matches!(error.kind(), ErrorKind::Validation) {
             error = error.with_body(&response.body);
         }
-        error.redact(self.auth.secret())
+        error.redact_all(&self.secret_forms)
+    }
+
+    /// Every spelling of the key errors are scrubbed of.
+    pub fn secret_forms(&self) -> &[String] {
+        &self.secret_forms
+    }
+}
+
+/// What an HTTP status says about whether the request was applied: a 4xx refusal (but 408) was not;
+/// a 5xx, a 408 (some gateways time out after the upstream started work) and anything that is not
+/// a plain answer (a 3xx such as "303 See Other" after a processed POST, a 1xx) may have been.
+pub fn delivery_of_status(status: u16) -> Delivery {
+    match status {
+        408 => Delivery::Ambiguous,
+        400..=499 => Delivery::Rejected,
+        _ => Delivery::Ambiguous,
+    }
+}
+
+/// Once any attempt may have been applied, so may the call: later answers (a 429, a 409, a refused
+/// connection, a 400) do not undo it.
+fn whole_call_verdict(error: Error, may_be_applied: bool) -> Error {
+    if may_be_applied && error.delivery() != Delivery::Ambiguous {
+        error.with_delivery(Delivery::Ambiguous)
+    } else {
+        error
     }
 }
 
 fn is_retryable_failure(error: &Error) -> bool {
+    // A broken or stalled connection is worth another attempt even after a 200 status line (the body
+    // read failed); whether the request may be re-sent at all is decided by its delivery.
+    if matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout) {
+        return true;
+    }
     match error.http_status() {
-        Some(status) if error.kind() != &ErrorKind::Transport => {
-            matches!(status, 408 | 429 | 500..=599) && error.kind() != &ErrorKind::Decode
-        }
-        _ => matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout),
+        Some(status) => matches!(status, 408 | 429 | 500..=599) && error.kind() != &ErrorKind::Decode,
+        None => false,
     }
 }
 
