@@ -30,6 +30,7 @@ mod pending;
 mod provider;
 mod raw;
 mod stream;
+pub mod webhook;
 
 #[cfg(any(feature = "testkit", feature = "sandbox"))]
 pub mod ledger;
@@ -47,9 +48,10 @@ pub use model::{
 };
 pub use money::{AmountError, Money};
 pub use pending::PendingCreate;
-pub use provider::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create};
+pub use provider::{Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create};
 pub use raw::RawJson;
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
+pub use webhook::{EventKind, WebhookError, WebhookEvent, WebhookVerifier};
 
 /// Re-exported so provider crates and applications name the same versions.
 pub use async_trait::async_trait;

@@ -39,6 +39,69 @@ impl IdempotencySupport {
     }
 }
 
+/// Which optional fields of a [`CreateRefund`] a provider's wire carries. A field it cannot carry is
+/// refused before sending (`InvalidRequest` naming it), the same on every provider: nothing is
+/// silently dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct CreateFields {
+    /// [`CreateRefund::reason`].
+    pub reason: bool,
+    /// [`CreateRefund::description`].
+    pub description: bool,
+    /// [`CreateRefund::metadata`].
+    pub metadata: bool,
+    /// [`CreateRefund::merchant_reference`].
+    pub merchant_reference: bool,
+}
+
+impl CreateFields {
+    /// None of the optional fields.
+    pub const NONE: CreateFields = CreateFields {
+        reason: false,
+        description: false,
+        metadata: false,
+        merchant_reference: false,
+    };
+    /// Sets `reason`.
+    pub const fn reason(mut self, yes: bool) -> Self {
+        self.reason = yes;
+        self
+    }
+    /// Sets `description`.
+    pub const fn description(mut self, yes: bool) -> Self {
+        self.description = yes;
+        self
+    }
+    /// Sets `metadata`.
+    pub const fn metadata(mut self, yes: bool) -> Self {
+        self.metadata = yes;
+        self
+    }
+    /// Sets `merchant_reference`.
+    pub const fn merchant_reference(mut self, yes: bool) -> Self {
+        self.merchant_reference = yes;
+        self
+    }
+
+    /// The first field `request` sets that is not carried, by its name in [`CreateRefund`].
+    pub fn first_refused(&self, request: &CreateRefund) -> Option<&'static str> {
+        if request.reason_given().is_some() && !self.reason {
+            return Some("reason");
+        }
+        if request.description_given().is_some() && !self.description {
+            return Some("description");
+        }
+        if !request.metadata_given().is_empty() && !self.metadata {
+            return Some("metadata");
+        }
+        if request.merchant_reference_given().is_some() && !self.merchant_reference {
+            return Some("merchant_reference");
+        }
+        None
+    }
+}
+
 /// What a provider supports, so callers can check before calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -59,6 +122,9 @@ pub struct Capabilities {
     pub idempotency: IdempotencySupport,
     /// The payment reference kinds a create accepts.
     pub payment_kinds: Vec<PaymentRefKind>,
+    /// The optional create fields carried (an idempotency key is carried where `idempotency` is not
+    /// `None`).
+    pub carries: CreateFields,
 }
 
 impl Capabilities {
@@ -73,7 +139,18 @@ impl Capabilities {
             cancel: false,
             idempotency: IdempotencySupport::None,
             payment_kinds: vec![PaymentRefKind::Payment],
+            carries: CreateFields {
+                reason: true,
+                description: true,
+                metadata: true,
+                merchant_reference: true,
+            },
         }
+    }
+    /// Sets the optional create fields carried.
+    pub fn carries(mut self, fields: CreateFields) -> Self {
+        self.carries = fields;
+        self
     }
     /// Sets partial refund support.
     pub fn partial_refunds(mut self, yes: bool) -> Self {

@@ -19,15 +19,21 @@
 
 pub mod amount;
 mod auth;
+pub mod engine;
+pub mod errors;
 mod json;
 pub mod paging;
 mod secret;
+pub mod spec;
 mod settings;
+pub mod signature;
 mod status;
 pub mod timestamp;
 mod transport;
 
 pub use auth::{Auth, base64_decode, base64_encode};
+pub use engine::{Client, ClientBuilder, HttpProvider, ListBody, Setup};
+pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
 pub use json::{WithRaw, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;

@@ -28,13 +28,14 @@
 //! What to know (the crate's README has the tables):
 //!
 //! - amounts are integer minor units of the account currency set on the builder
-//!   ([`FourGeeksClientBuilder::currency`] or `FOURGEEKS_CURRENCY`);
-//! - 4Geeks documents no idempotency: a create is never re-sent by the SDK, an idempotency key is not
-//!   sent, and a create whose answer was lost fails with an `Ambiguous` error carrying the request;
-//!   resolve it with [`refunds::RefundProvider::find_created`];
+//!   (`FourGeeksClientBuilder::currency` or `FOURGEEKS_CURRENCY`);
+//! - 4Geeks documents no idempotency: a create is never re-sent after it may have been received (only
+//!   a refused connection and a 429 are re-sent), a caller's idempotency key is refused, and a create
+//!   whose answer was lost fails with an `Ambiguous` error carrying the pending create;
 //! - the list pages by `limit`/`offset` with a total, so a stream fetches pages concurrently;
-//! - merchant reference, description and metadata have no 4Geeks field and are not sent;
-//! - [`FourGeeksClient::refund_from_json`] reads a refund object from a webhook or a stored body the
+//! - merchant reference, description and metadata have no 4Geeks field: a create carrying one is
+//!   refused before sending, naming the field;
+//! - `FourGeeksClient::refund_from_json` reads a refund object from a webhook or a stored body the
 //!   same way the client reads API answers.
 //!
 //! With the `sandbox` feature, [`sandbox`] runs a stateful 4Geeks simulator on 127.0.0.1.
@@ -48,32 +49,8 @@ mod wire;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use client::{FourGeeksClient, FourGeeksClientBuilder};
+pub use client::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder};
 pub use wire::STATUSES;
 
 /// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
 pub const ID: &str = "fourgeeks";
-
-/// The display name.
-pub const NAME: &str = "4Geeks Payments";
-
-/// The API host; test (`sk_test_`) and live (`sk_live_`) keys share it.
-pub const DEFAULT_BASE_URL: &str = "https://api.4geeks.io";
-
-/// The prefix of the environment variables [`FourGeeksClient::from_env`] reads.
-pub const ENV_PREFIX: &str = "FOURGEEKS";
-
-/// The API key variable.
-pub const ENV_API_KEY: &str = "FOURGEEKS_API_KEY";
-
-/// The base URL variable (optional).
-pub const ENV_BASE_URL: &str = "FOURGEEKS_BASE_URL";
-
-/// The account currency variable (an ISO 4217 code such as `USD` or `CRC`).
-pub const ENV_CURRENCY: &str = "FOURGEEKS_CURRENCY";
-
-/// The page size 4Geeks uses when none is asked for (documented).
-pub const LIST_LIMIT_DEFAULT: u32 = 10;
-
-/// The largest page size the client asks for. 4Geeks documents no maximum: 100 is assumed.
-pub const LIST_LIMIT_MAX: u32 = 100;

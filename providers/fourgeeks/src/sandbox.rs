@@ -33,7 +33,9 @@ use crate::wire::{
     WireCode, WireCreateRefund, WireDetail, WireDetailItem, WireErrorBody, WireMessage, WireMessageObject, WireRefund,
     WireRefundList, status_to_wire,
 };
-use crate::{FourGeeksClient, FourGeeksClientBuilder, ID, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX};
+use refunds::adapter::HttpProvider;
+
+use crate::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder, ID};
 
 /// A test key the sandbox accepts in `X-Api-Key`.
 pub const API_KEY: &str = "sk_test_fourgeeks_sandbox_0123456789";
@@ -212,7 +214,8 @@ impl FourGeeksSkin {
                 }
             }
         };
-        let limit = number("limit", u64::from(LIST_LIMIT_DEFAULT), 1..=u64::from(LIST_LIMIT_MAX));
+        let paging = FourGeeks::SPEC.paging.expect("4geeks lists");
+        let limit = number("limit", u64::from(paging.default_limit), 1..=u64::from(paging.max_limit));
         let offset = number("offset", 0, 0..=u64::MAX);
         if !complaints.is_empty() {
             return invalid(complaints);

@@ -198,17 +198,8 @@ impl std::fmt::Display for WireCode {
     }
 }
 
-/// What the client knows that the refund object does not say.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RefundContext {
-    /// The account currency, from the client's configuration.
-    pub currency: Currency,
-    /// Live or test mode, from the key prefix (`sk_live_` / `sk_test_`).
-    pub livemode: Option<bool>,
-}
-
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund>, context: RefundContext) -> Result<Refund, Error> {
+pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund, Error> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment_id)
@@ -217,9 +208,9 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund>, context: RefundContext) -> Re
         id,
         crate::ID,
         payment,
-        value.amount.to_money(context.currency),
+        value.amount.to_money(currency),
         STATUSES.to_status(&value.status),
         raw,
     )
-    .with_livemode(context.livemode))
+    .with_livemode(livemode))
 }

@@ -1,0 +1,585 @@
+//! The one call pipeline every HTTP provider runs through.
+//!
+//! A provider crate is a sans-IO translator: a [`ProviderSpec`] and an [`HttpProvider`] impl that
+//! builds a create body and reads refunds, lists and error bodies. [`Client`] does the rest, in one
+//! place and the same way for every provider:
+//!
+//! input checks → the field rule → key generation and placement, replay safety from the spec → send
+//! with retries and the whole-call delivery verdict → decode → provider tagging → the pending create
+//! on an ambiguous create → redaction of the key from every error.
+//!
+//! A provider never decides whether a request may be re-sent.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::adapter::auth::Auth;
+use crate::adapter::paging::{check_limit, id_cursor, offset};
+use crate::adapter::settings::ClientSettings;
+use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency, ProviderSpec};
+use crate::adapter::transport::{ApiRequest, ApiResponse, Transport};
+use crate::currency::Currency;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{IdempotencyKey, PaymentRef, RefundId};
+use crate::model::{CreateRefund, ListRefunds, Page, Refund};
+use crate::pending::PendingCreate;
+use crate::provider::{Capabilities, PagingStyle, ProviderInfo, RefundProvider};
+
+/// What a provider gets when a client is built: the settings, the currency, the key's mode and the
+/// provider's own options.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Setup<'a, O> {
+    /// The builder's settings.
+    pub settings: &'a ClientSettings,
+    /// The account currency, where configured (required by the spec's [`AccountCurrency`] rule).
+    pub currency: Option<Currency>,
+    /// Live (`Some(true)`) or test, where the key says.
+    pub livemode: Option<bool>,
+    /// The provider's own options.
+    pub options: &'a O,
+}
+
+/// One list page as the provider's body says it: the refunds, and the paging hints it carries. The
+/// engine turns it into a [`Page`] with the cursor style of the spec.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ListBody {
+    /// The refunds on the page, in order.
+    pub items: Vec<Refund>,
+    /// The total the body claims (a hint, never trusted for allocation).
+    pub total: Option<u64>,
+    /// Whether the body says more pages follow.
+    pub has_more: Option<bool>,
+}
+
+impl ListBody {
+    /// A page of `items` with its paging hints.
+    pub fn new(items: Vec<Refund>, total: Option<u64>, has_more: Option<bool>) -> ListBody {
+        ListBody { items, total, has_more }
+    }
+}
+
+/// The sans-IO half of a provider: a spec plus translations between the model and its wire.
+///
+/// Every method is pure: it gets bytes or model values and returns model values or a body. Errors
+/// from the `read_*` methods are reported by the engine as `Decode` errors keeping the HTTP status,
+/// request id and body.
+pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
+    /// The provider, described.
+    const SPEC: ProviderSpec;
+
+    /// Builder options of this provider alone (`()` when it has none).
+    type Options: Clone + Default + fmt::Debug + Send + Sync + 'static;
+
+    /// The provider's per-client state (the account currency, the key's mode, its options).
+    fn new(setup: Setup<'_, Self::Options>) -> Result<Self>;
+
+    /// The JSON body of a create. `request` has been validated, its fields checked against
+    /// [`ProviderSpec::carries`] and its payment kind against the spec. `key` is the idempotency key
+    /// that goes with the create (the caller's or a generated one) where the spec places one; the
+    /// engine puts it in the header or body field the spec names, so the provider only uses it where
+    /// its wire wants it twice (a reference, say).
+    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<serde_json::Value>;
+
+    /// One refund object, raw JSON kept.
+    fn read_refund(&self, body: &[u8]) -> Result<Refund>;
+
+    /// One list page.
+    fn read_list(&self, body: &[u8]) -> Result<ListBody> {
+        let _ = body;
+        Err(Error::unsupported("this provider has no list"))
+    }
+
+    /// A non-2xx answer as an error (kind, provider code, message, field errors). The engine adds the
+    /// provider, HTTP status, request id, `Retry-After` and the delivery verdict.
+    fn read_error(response: &ApiResponse) -> Error;
+
+    /// Adds provider-only query parameters to a get or list call (an `expand`, say).
+    fn decorate(&self, call: ApiRequest) -> ApiRequest {
+        call
+    }
+
+    /// The call that retrieves the refund of a payment, where the provider has one.
+    fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
+        let _ = payment;
+        None
+    }
+
+    /// Adjusts the capabilities derived from the spec (retrieve-by-payment, say).
+    fn capabilities(capabilities: Capabilities) -> Capabilities {
+        capabilities
+    }
+}
+
+struct Shared<P> {
+    provider: P,
+    transport: Transport,
+    info: ProviderInfo,
+    currency: Option<Currency>,
+    livemode: Option<bool>,
+}
+
+/// The client of any [`HttpProvider`]: implements [`RefundProvider`]. Cheap to clone; share one per key.
+///
+/// Provider crates name it: `pub type FourGeeksClient = refunds::adapter::Client<FourGeeks>;`.
+pub struct Client<P: HttpProvider> {
+    shared: Arc<Shared<P>>,
+}
+
+impl<P: HttpProvider> Clone for Client<P> {
+    fn clone(&self) -> Self {
+        Client {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<P: HttpProvider> fmt::Debug for Client<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The transport's Debug redacts the key; the provider's state holds no secret.
+        f.debug_struct("Client")
+            .field("provider", &P::SPEC.id)
+            .field("currency", &self.shared.currency.map(|c| c.code().to_owned()))
+            .field("livemode", &self.shared.livemode)
+            .field("transport", &self.shared.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every spec-derived capability.
+fn capabilities_of<P: HttpProvider>() -> Capabilities {
+    let spec = &P::SPEC;
+    let paging = spec.paging;
+    P::capabilities(
+        Capabilities::new()
+            .partial_refunds(spec.partial_refunds)
+            .retrieve(spec.retrieve)
+            .list(paging.map(|p| p.style))
+            .list_status_filter(paging.is_some_and(|p| p.status_param.is_some()))
+            .idempotency(spec.idempotency.support())
+            .payment_kinds(spec.payment_kinds)
+            .carries(spec.carries),
+    )
+}
+
+impl<P: HttpProvider> Client<P> {
+    /// A builder with the defaults and no key.
+    pub fn builder() -> ClientBuilder<P> {
+        ClientBuilder::new()
+    }
+
+    /// A client from `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_CURRENCY`.
+    pub fn from_env() -> Result<Client<P>> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// The provider's own state (for provider-only operations).
+    pub fn provider(&self) -> &P {
+        &self.shared.provider
+    }
+
+    /// The account currency, where configured or assumed.
+    pub fn currency(&self) -> Option<Currency> {
+        self.shared.currency
+    }
+
+    /// True for a live key, false for a test key, `None` where the key does not say.
+    pub fn livemode(&self) -> Option<bool> {
+        self.shared.livemode
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        self.shared.transport.config().base_url.as_str()
+    }
+
+    /// Parses one refund object exactly as the provider sends it (a webhook payload, a stored body):
+    /// the text is kept byte for byte in [`Refund::raw`]. A failure is a `Decode` error with delivery
+    /// `NotSent` (nothing was sent) that keeps the body.
+    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
+        self.shared.provider.read_refund(json).map_err(|e| {
+            self.finish(
+                Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
+            )
+        })
+    }
+
+    /// Sends a provider-only call through the same pipeline (retries, verdict, tagging, redaction).
+    pub async fn send(&self, call: &ApiRequest) -> Result<ApiResponse> {
+        self.shared.transport.send(call).await.map_err(|e| self.finish(e))
+    }
+
+    /// The refund a 2xx answer carries; a failure is a `Decode` error keeping status, request id and
+    /// body (delivery `Ambiguous`: the provider did answer).
+    pub fn refund_from_response(&self, response: &ApiResponse) -> Result<Refund> {
+        self.shared
+            .provider
+            .read_refund(&response.body)
+            .map_err(|e| self.finish(response.decode_error(decode_message(&e))))
+    }
+
+    /// Tags an error with the provider and scrubs every spelling of the key from it.
+    pub fn finish(&self, error: Error) -> Error {
+        let error = if error.provider().is_none() {
+            error.with_provider(P::SPEC.id)
+        } else {
+            error
+        };
+        error.redact_all(self.shared.transport.secret_forms())
+    }
+
+    /// Every check that needs no provider, the key, and the call; returns the request as sent.
+    fn prepare_create(&self, request: &CreateRefund) -> Result<(ApiRequest, CreateRefund)> {
+        let spec = &P::SPEC;
+        request.validate()?;
+        request.payment().expect_kind(spec.id, spec.payment_kinds)?;
+        if let Some(field) = spec.carries.first_refused(request) {
+            return Err(Error::invalid_request(
+                field,
+                format!("{} has no field for `{field}`: refused rather than dropped", spec.id),
+            ));
+        }
+        if let Some(amount) = request.amount_requested() {
+            if !spec.partial_refunds {
+                return Err(Error::invalid_request(
+                    "amount",
+                    format!("{} refunds whole payments only", spec.id),
+                ));
+            }
+            if let Some(currency) = self.shared.currency.filter(|c| *c != amount.currency()) {
+                return Err(Error::invalid_request(
+                    "amount",
+                    format!(
+                        "the {} account is in {}, the amount is in {}",
+                        spec.id,
+                        currency.code(),
+                        amount.currency().code()
+                    ),
+                ));
+            }
+        }
+        let key = match spec.idempotency {
+            Idempotency::None => {
+                if request.idempotency_key_given().is_some() {
+                    return Err(Error::invalid_request(
+                        "idempotency_key",
+                        format!(
+                            "{} documents no idempotency: a key would make a re-sent create look safe",
+                            spec.id
+                        ),
+                    ));
+                }
+                None
+            }
+            _ => Some(match request.idempotency_key_given() {
+                Some(key) => key.clone(),
+                None => IdempotencyKey::random()?,
+            }),
+        };
+        let sent = match &key {
+            Some(key) if request.idempotency_key_given().is_none() => request.clone().idempotency_key(key.clone()),
+            _ => request.clone(),
+        };
+        let mut body = self.shared.provider.create_body(&sent, key.as_ref())?;
+        let mut call = ApiRequest::post(spec.refunds_path);
+        match (spec.idempotency, &key) {
+            (Idempotency::Header(name), Some(key)) => {
+                let name = http::HeaderName::from_static(name);
+                call = call.header(name, key.as_str())?;
+            }
+            (Idempotency::BodyField(field), Some(key)) => {
+                let object = body
+                    .as_object_mut()
+                    .ok_or_else(|| Error::configuration("a create body must be a JSON object"))?;
+                object.insert(field.to_owned(), serde_json::Value::String(key.as_str().to_owned()));
+            }
+            _ => {}
+        }
+        let call = call.json(&body)?.replay_safe(spec.idempotency != Idempotency::None);
+        Ok((call, sent))
+    }
+
+    async fn fetch_refund(&self, call: ApiRequest) -> Result<Refund> {
+        let call = self.shared.provider.decorate(call);
+        let response = self.send(&call).await?;
+        self.refund_from_response(&response)
+    }
+
+    fn list_call(&self, request: &ListRefunds) -> Result<(ApiRequest, Position, u32)> {
+        let spec = &P::SPEC;
+        let paging = spec
+            .paging
+            .ok_or_else(|| self.shared.info.unsupported("listing refunds"))?;
+        let mut call = ApiRequest::get(spec.refunds_path);
+        if let Some(status) = request.status_filter() {
+            let param = paging
+                .status_param
+                .ok_or_else(|| self.shared.info.unsupported("filtering the refund list by status"))?;
+            let wire = spec.statuses.to_wire(status).ok_or_else(|| {
+                Error::invalid_request("status", format!("{} has no status string for {status}", spec.id))
+            })?;
+            call = call.query(param, wire);
+        }
+        let limit = check_limit(request.limit_requested(), 1..=paging.max_limit, paging.default_limit)?;
+        let position = match paging.style {
+            PagingStyle::Offset => {
+                let start = offset::from_cursor(spec.id, request.cursor_given())?;
+                call = call.query("limit", limit).query("offset", start);
+                Position::Offset(start)
+            }
+            PagingStyle::Cursor => {
+                call = call.query("limit", limit);
+                match id_cursor::from_cursor(spec.id, request.cursor_given())? {
+                    Some(id_cursor::Position::After(id)) => {
+                        call = call.query("starting_after", &id);
+                        Position::After
+                    }
+                    Some(id_cursor::Position::Before(id)) => {
+                        call = call.query("ending_before", &id);
+                        Position::Before
+                    }
+                    None => Position::After,
+                }
+            }
+            _ => {
+                if request.cursor_given().is_some() {
+                    return Err(Error::invalid_request("cursor", format!("{} lists one page only", spec.id)));
+                }
+                Position::Single
+            }
+        };
+        Ok((self.shared.provider.decorate(call), position, limit))
+    }
+}
+
+/// Where a list call starts, for the page's next cursor.
+enum Position {
+    Offset(u64),
+    After,
+    Before,
+    Single,
+}
+
+fn decode_message(e: &Error) -> String {
+    if e.kind() == &ErrorKind::Decode {
+        e.message().to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+#[async_trait]
+impl<P: HttpProvider> RefundProvider for Client<P> {
+    fn info(&self) -> &ProviderInfo {
+        &self.shared.info
+    }
+
+    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
+        let started_at = OffsetDateTime::now_utc();
+        let (call, sent) = self.prepare_create(request).map_err(|e| self.finish(e))?;
+        let outcome = match self.shared.transport.send(&call).await {
+            Ok(response) => self.refund_from_response(&response),
+            Err(e) => Err(e),
+        };
+        outcome.map_err(|e| {
+            let e = self.finish(e);
+            if e.is_ambiguous() {
+                e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
+            } else {
+                e
+            }
+        })
+    }
+
+    async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
+        if !P::SPEC.retrieve {
+            return Err(self.shared.info.unsupported("retrieving a refund by id"));
+        }
+        let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
+        path.push(id.as_str());
+        self.fetch_refund(ApiRequest::get(&path)).await
+    }
+
+    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
+        let id = P::SPEC.id;
+        let (call, position, limit) = self.list_call(request).map_err(|e| self.finish(e))?;
+        let response = self.send(&call).await?;
+        let list = self
+            .shared
+            .provider
+            .read_list(&response.body)
+            .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
+        let ListBody { items, total, has_more } = list;
+        Ok(match position {
+            Position::Offset(start) => offset::page(id, items, start, total),
+            Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
+            Position::Before => {
+                let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();
+                let next = items
+                    .first()
+                    .filter(|_| more)
+                    .map(|first| id_cursor::before(id, first.id.as_str()));
+                Page::new(items, next, total)
+            }
+            Position::Single => Page::new(items, None, total),
+        })
+    }
+
+    async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
+        match self.shared.provider.by_payment_request(payment) {
+            None => Err(self.shared.info.unsupported("retrieving a refund by payment")),
+            Some(call) => self.fetch_refund(call.map_err(|e| self.finish(e))?).await,
+        }
+    }
+}
+
+/// Builds a [`Client`]: the API key is required; the base URL, timeouts, retries and (for providers
+/// whose refunds carry no currency) the account currency have defaults or come from the environment.
+pub struct ClientBuilder<P: HttpProvider> {
+    settings: ClientSettings,
+    options: P::Options,
+}
+
+impl<P: HttpProvider> fmt::Debug for ClientBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("provider", &P::SPEC.id)
+            .field("settings", &self.settings)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<P: HttpProvider> Clone for ClientBuilder<P> {
+    fn clone(&self) -> Self {
+        ClientBuilder {
+            settings: self.settings.clone(),
+            options: self.options.clone(),
+        }
+    }
+}
+
+impl<P: HttpProvider> Default for ClientBuilder<P> {
+    fn default() -> Self {
+        ClientBuilder::new()
+    }
+}
+
+impl<P: HttpProvider> ClientBuilder<P> {
+    crate::client_settings_setters!(settings);
+
+    /// Defaults and no key.
+    pub fn new() -> ClientBuilder<P> {
+        ClientBuilder {
+            settings: ClientSettings::new(),
+            options: P::Options::default(),
+        }
+    }
+
+    /// Settings from `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_CURRENCY` (each optional
+    /// here; `build` reports what is missing or malformed, naming the variable).
+    pub fn from_env() -> ClientBuilder<P> {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientBuilder::from_env`] with another source of variables (a map, a config file).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> ClientBuilder<P> {
+        ClientBuilder {
+            settings: ClientSettings::from_lookup(P::SPEC.env_prefix, lookup),
+            options: P::Options::default(),
+        }
+    }
+
+    /// The account currency: required where refunds carry none, a check on creates elsewhere.
+    pub fn currency(mut self, currency: Currency) -> Self {
+        self.settings.set_currency(currency);
+        self
+    }
+
+    /// The provider's own options.
+    pub fn options(mut self, options: P::Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The settings so far.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// The client, or a `Configuration` error naming the provider and what is missing or malformed.
+    pub fn build(self) -> Result<Client<P>> {
+        let spec = &P::SPEC;
+        let tag = |e: Error| e.with_provider(spec.id);
+        let key_var = spec.env_var("API_KEY");
+        let key = self.settings.require_api_key(spec.id, &key_var).map_err(tag)?.clone();
+        let currency = match spec.currency {
+            AccountCurrency::Required => Some(
+                self.settings
+                    .account_currency(|| {
+                        format!(
+                            "{}: account currency missing ({} refunds carry none; set it with .currency(..) or in {})",
+                            spec.id,
+                            spec.name,
+                            spec.env_var("CURRENCY")
+                        )
+                    })
+                    .map_err(tag)?,
+            ),
+            AccountCurrency::Default(default) => {
+                if let Some(message) = &self.settings.currency_env_error {
+                    return Err(tag(Error::configuration(message.clone())));
+                }
+                Some(self.settings.currency.unwrap_or(default))
+            }
+            AccountCurrency::OnTheWire => {
+                if let Some(message) = &self.settings.currency_env_error {
+                    return Err(tag(Error::configuration(message.clone())));
+                }
+                self.settings.currency
+            }
+        };
+        let livemode = if !spec.key_modes {
+            None
+        } else if key.starts_with("sk_live_") {
+            Some(true)
+        } else if key.starts_with("sk_test_") {
+            Some(false)
+        } else {
+            None
+        };
+        let auth = match spec.auth {
+            AuthStyle::Bearer => Auth::bearer(key),
+            AuthStyle::Header(name) => Auth::api_key_header(name, key),
+            AuthStyle::BasicKeyAsUser => Auth::basic(key, ""),
+        }
+        .map_err(tag)?;
+        let default_url = if livemode == Some(true) {
+            spec.hosts.live
+        } else {
+            spec.hosts.test
+        };
+        let config = self.settings.transport_config(default_url).map_err(tag)?;
+        let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
+        let provider = P::new(Setup {
+            settings: &self.settings,
+            currency,
+            livemode,
+            options: &self.options,
+        })
+        .map_err(tag)?;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                provider,
+                transport,
+                info: ProviderInfo::new(spec.id, spec.name, capabilities_of::<P>()),
+                currency,
+                livemode,
+            }),
+        })
+    }
+}
