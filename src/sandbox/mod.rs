@@ -17,6 +17,7 @@
 mod fault;
 mod http_types;
 mod server;
+mod webhooks;
 
 pub use crate::ledger::{
     CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord, SimulatedOutcome,
@@ -24,6 +25,9 @@ pub use crate::ledger::{
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
 pub use server::Sandbox;
+pub use webhooks::{
+    DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender, WebhookStats,
+};
 
 /// A provider's face over the shared ledger: it answers one HTTP request the way the provider would.
 pub trait Skin: Send + Sync + 'static {
