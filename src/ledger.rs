@@ -222,6 +222,22 @@ struct State {
     id_prefix: String,
     now: OffsetDateTime,
     settle_after: Option<Duration>,
+    /// Seconds added to every time a record is reported with ([`Ledger::set_clock_skew_secs`]).
+    clock_skew_secs: i64,
+}
+
+impl State {
+    /// A record as the ledger reports it: its times shifted by the clock skew.
+    fn reported(&self, mut record: RefundRecord) -> RefundRecord {
+        if self.clock_skew_secs != 0 {
+            let skew = time::Duration::seconds(self.clock_skew_secs);
+            let shift = |t: OffsetDateTime| t.checked_add(skew).unwrap_or(t);
+            record.created_at = shift(record.created_at);
+            record.updated_at = shift(record.updated_at);
+            record.completed_at = record.completed_at.map(shift);
+        }
+        record
+    }
 }
 
 /// The shared simulated ledger. Cheap to clone; clones share state.
@@ -250,6 +266,7 @@ impl Ledger {
                 id_prefix: id_prefix.to_owned(),
                 now: time::macros::datetime!(2024-01-01 00:00:00 UTC),
                 settle_after: None,
+                clock_skew_secs: 0,
             })),
         }
     }
@@ -300,7 +317,7 @@ impl Ledger {
                 if *fingerprint != draft.fingerprint {
                     return Err(LedgerError::IdempotencyConflict);
                 }
-                let record = s.refunds[s.index[id]].clone();
+                let record = s.reported(s.refunds[s.index[id]].clone());
                 return Ok(CreateOutcome::Replayed(record));
             }
         }
@@ -360,18 +377,19 @@ impl Ledger {
         let i = s.refunds.len();
         s.index.insert(id, i);
         s.refunds.push(record.clone());
-        Ok(CreateOutcome::Created(record))
+        Ok(CreateOutcome::Created(s.reported(record)))
     }
 
     /// A refund by id.
     pub fn refund(&self, id: &str) -> Option<RefundRecord> {
         let s = self.lock();
-        s.index.get(id).map(|&i| s.refunds[i].clone())
+        s.index.get(id).map(|&i| s.reported(s.refunds[i].clone()))
     }
 
     /// All refunds in creation order.
     pub fn refunds(&self) -> Vec<RefundRecord> {
-        self.lock().refunds.clone()
+        let s = self.lock();
+        s.refunds.iter().map(|r| s.reported(r.clone())).collect()
     }
 
     /// One page of the refunds that pass `filter`, in creation order, and how many pass in all. Clones
@@ -387,7 +405,7 @@ impl Ledger {
         let mut page = Vec::with_capacity(limit.min(1000));
         for r in s.refunds.iter().filter(|r| filter(r)) {
             if total >= offset && page.len() < limit {
-                page.push(r.clone());
+                page.push(s.reported(r.clone()));
             }
             total += 1;
         }
@@ -396,11 +414,11 @@ impl Ledger {
 
     /// The refunds of one payment, in creation order.
     pub fn refunds_for_payment(&self, payment_id: &str) -> Vec<RefundRecord> {
-        self.lock()
-            .refunds
+        let s = self.lock();
+        s.refunds
             .iter()
             .filter(|r| r.payment_id == payment_id)
-            .cloned()
+            .map(|r| s.reported(r.clone()))
             .collect()
     }
 
@@ -448,6 +466,21 @@ impl Ledger {
     /// The ledger clock.
     pub fn now(&self) -> OffsetDateTime {
         self.lock().now
+    }
+
+    /// Clock skew: every refund the ledger reports from now on (the records [`Ledger::create_refund`],
+    /// [`Ledger::refund`], [`Ledger::refunds`], [`Ledger::refunds_page`] and
+    /// [`Ledger::refunds_for_payment`] return, hence what the skins put on the wire) has its creation,
+    /// update and completion times shifted by `seconds` (positive: the provider's clock is ahead;
+    /// negative: behind). The stored times, the ledger's clock ([`Ledger::now`], [`Ledger::advance`]),
+    /// the order of refunds and the settle delay are unchanged. Applies to existing refunds too.
+    pub fn set_clock_skew_secs(&self, seconds: i64) {
+        self.lock().clock_skew_secs = seconds;
+    }
+
+    /// The clock skew set by [`Ledger::set_clock_skew_secs`] (0 by default).
+    pub fn clock_skew_secs(&self) -> i64 {
+        self.lock().clock_skew_secs
     }
 
     /// Moves the clock forward and settles what is due.
@@ -568,6 +601,33 @@ mod tests {
         let settled = l.refund(&r2.id).unwrap();
         assert_eq!(settled.status, RefundStatus::Succeeded);
         assert!(settled.completed_at.is_some());
+    }
+
+    #[test]
+    fn clock_skew_shifts_reported_times_only() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        l.settle_after(Some(Duration::from_secs(60)));
+        let before = l.create_refund(draft("pay_1", Some(10))).unwrap().record().clone();
+        let start = l.now();
+        assert_eq!(before.created_at, start);
+        l.set_clock_skew_secs(-3_600);
+        assert_eq!(l.clock_skew_secs(), -3_600);
+        let after = l.create_refund(draft("pay_1", Some(20))).unwrap().record().clone();
+        let hour = time::Duration::hours(1);
+        assert_eq!(after.created_at, start - hour);
+        assert_eq!(l.refund(&before.id).unwrap().created_at, start - hour);
+        assert_eq!(l.refunds_page(0, 10, |_| true).0[1].created_at, start - hour);
+        assert_eq!(l.refunds_for_payment("pay_1")[0].created_at, start - hour);
+        assert_eq!(l.now(), start, "the ledger's own clock is not skewed");
+        let ids: Vec<_> = l.refunds().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![before.id.clone(), after.id.clone()], "order unchanged");
+        l.advance(Duration::from_secs(60));
+        let settled = l.refund(&before.id).unwrap();
+        assert_eq!(settled.status, RefundStatus::Succeeded, "settles by the true clock");
+        assert_eq!(settled.completed_at, Some(start + time::Duration::minutes(1) - hour));
+        l.set_clock_skew_secs(0);
+        assert_eq!(l.refund(&after.id).unwrap().created_at, start);
     }
 
     #[test]

@@ -38,6 +38,30 @@ pub trait Skin: Send + Sync + 'static {
     /// wrong), route, decode the body with the crate's wire types, apply to the ledger, encode.
     fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse;
 
-    /// The provider's error answer for an HTTP status the fault plan injects (429, 503).
+    /// The provider's error answer for an HTTP status the fault plan injects (429, 503, and the
+    /// statuses of [`Fault::AppliedThen`]).
     fn error_response(&self, status: u16, message: &str) -> SandboxResponse;
+
+    /// The idempotency key `request` carries, where the provider de-duplicates creates (a header such
+    /// as `Idempotency-Key`, or a body field): while a [`Fault::SlowCommit`] of a request with this key
+    /// is pending, other requests with the same key get [`Skin::in_progress_response`]. `None` (the
+    /// default) for providers without idempotency and for requests that carry no key.
+    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
+        let _ = request;
+        None
+    }
+
+    /// The provider's answer to a request whose idempotency key belongs to a create still in progress.
+    /// The default is Stripe's: HTTP 409 with
+    /// `{"error":{"type":"idempotency_error","code":"idempotency_key_in_use","message":"..."}}`.
+    fn in_progress_response(&self) -> SandboxResponse {
+        SandboxResponse::json(
+            409,
+            &serde_json::json!({"error": {
+                "type": "idempotency_error",
+                "code": "idempotency_key_in_use",
+                "message": "a request with this key is in progress",
+            }}),
+        )
+    }
 }
