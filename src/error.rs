@@ -277,9 +277,14 @@ impl Error {
         };
         let inner = &mut *self.0;
         scrub(&mut inner.message);
-        for text in [&mut inner.body, &mut inner.provider_code, &mut inner.request_id, &mut inner.provider]
-            .into_iter()
-            .flatten()
+        for text in [
+            &mut inner.body,
+            &mut inner.provider_code,
+            &mut inner.request_id,
+            &mut inner.provider,
+        ]
+        .into_iter()
+        .flatten()
         {
             scrub(text);
         }
@@ -490,7 +495,12 @@ mod tests {
         assert!(!ambiguous.is_retryable());
         assert!(ambiguous.clone().with_replay_safe(true).is_retryable());
         let pending = CreateRefund::new(crate::PaymentRef::payment("pay_1").unwrap());
-        assert!(!ambiguous.with_replay_safe(true).with_pending_create(pending).is_retryable());
+        assert!(
+            !ambiguous
+                .with_replay_safe(true)
+                .with_pending_create(pending)
+                .is_retryable()
+        );
         assert!(Error::new(ErrorKind::RateLimited, Delivery::Rejected, "").is_retryable());
         assert!(!Error::new(ErrorKind::Validation, Delivery::Rejected, "").is_retryable());
         assert!(Error::new(ErrorKind::Transport, Delivery::NotSent, "refused").is_retryable());

@@ -81,7 +81,9 @@ impl Auth {
             Auth::ApiKeyHeader { key, .. } => forms.push(key.expose().to_owned()),
             Auth::Bearer(token) => forms.push(token.expose().to_owned()),
             Auth::Basic { user, password } => {
-                forms.push(base64_encode(format!("{}:{}", user.expose(), password.expose()).as_bytes()));
+                forms.push(base64_encode(
+                    format!("{}:{}", user.expose(), password.expose()).as_bytes(),
+                ));
                 forms.push(user.expose().to_owned());
                 forms.push(password.expose().to_owned());
             }

@@ -347,7 +347,10 @@ impl<P: HttpProvider> Client<P> {
             }
             _ => {
                 if request.cursor_given().is_some() {
-                    return Err(Error::invalid_request("cursor", format!("{} lists one page only", spec.id)));
+                    return Err(Error::invalid_request(
+                        "cursor",
+                        format!("{} lists one page only", spec.id),
+                    ));
                 }
                 Position::Single
             }

@@ -530,7 +530,10 @@ impl Transport {
 
     async fn attempt(&self, url: &Url, request: &ApiRequest, timeout: Duration) -> Result<ApiResponse> {
         // Auth, Accept and User-Agent are the client's default headers, set once at construction.
-        let mut builder = self.client.request(request.method.clone(), url.clone()).timeout(timeout);
+        let mut builder = self
+            .client
+            .request(request.method.clone(), url.clone())
+            .timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name.clone(), value.clone());
         }

@@ -78,9 +78,14 @@ pub async fn partial_refund(h: &dyn Harness) {
         creates: vec![fixture],
     })
     .await;
-    let request = CreateRefund::new(b.payment_ref("pay_part"))
-        .amount(usd(2500))
-        .reason(RefundReason::RequestedByCustomer);
+    let caps = b.client().info().capabilities.clone();
+    let request = crate::testkit::with_carried(
+        CreateRefund::new(b.payment_ref("pay_part")).amount(usd(2500)),
+        &caps,
+        Some(RefundReason::RequestedByCustomer),
+        None,
+        None,
+    );
     let refund = b.client().create_refund(&request).await.expect("partial refund");
     assert_eq!(refund.amount, usd(2500));
     assert_eq!(refund.amount.to_major_string(), "25.00");
@@ -260,9 +265,13 @@ pub async fn server_error_then_ok_with_idempotency_key(h: &dyn Harness) {
     .await;
     b.arrange(Situation::ServerError { times: 1 }).await;
     let client = b.client();
-    let request = CreateRefund::new(b.payment_ref("pay_idem"))
-        .amount(usd(1500))
-        .idempotency_key(IdempotencyKey::new("conformance-key-1").unwrap());
+    let request = crate::testkit::with_carried(
+        CreateRefund::new(b.payment_ref("pay_idem")).amount(usd(1500)),
+        &client.info().capabilities,
+        None,
+        None,
+        Some(IdempotencyKey::new("conformance-key-1").unwrap()),
+    );
     let outcome = client.create_refund(&request).await;
     if client.info().capabilities.idempotency.is_native() {
         let r = outcome.expect("retried with the same key");
@@ -434,11 +443,14 @@ pub async fn request_facts(h: &dyn Harness) {
         creates: vec![fixture],
     })
     .await;
-    let request = CreateRefund::new(b.payment_ref("pay_facts"))
-        .amount(usd(1250))
-        .reason(RefundReason::Duplicate)
-        .merchant_reference("order-1250")
-        .idempotency_key(IdempotencyKey::new("facts-key-1").unwrap());
+    let caps = b.client().info().capabilities.clone();
+    let request = crate::testkit::with_carried(
+        CreateRefund::new(b.payment_ref("pay_facts")).amount(usd(1250)),
+        &caps,
+        Some(RefundReason::Duplicate),
+        Some("order-1250"),
+        Some(IdempotencyKey::new("facts-key-1").unwrap()),
+    );
     b.client().create_refund(&request).await.expect("create");
     assert_eq!(b.request_count().await, 1);
     b.check_last_create(&request).await;

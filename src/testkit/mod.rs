@@ -24,6 +24,27 @@ pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
 pub use memory::{MemoryBackend, MemoryHarness, MemoryProvider};
 pub use wire::{WireBackend, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 
+/// Adds to `request` those of the optional fields given that `capabilities` says the provider
+/// carries; the others are left out (a provider refuses what it cannot carry).
+pub fn with_carried(
+    mut request: crate::CreateRefund,
+    capabilities: &crate::Capabilities,
+    reason: Option<crate::RefundReason>,
+    merchant_reference: Option<&str>,
+    idempotency_key: Option<crate::IdempotencyKey>,
+) -> crate::CreateRefund {
+    if let Some(reason) = reason.filter(|_| capabilities.carries.reason) {
+        request = request.reason(reason);
+    }
+    if let Some(reference) = merchant_reference.filter(|_| capabilities.carries.merchant_reference) {
+        request = request.merchant_reference(reference);
+    }
+    if let Some(key) = idempotency_key.filter(|_| capabilities.idempotency.is_native()) {
+        request = request.idempotency_key(key);
+    }
+    request
+}
+
 /// The path segment an id becomes on the wire (as the transport encodes it), for wiremock `path`
 /// matchers: `encoded_segment("../a?b")` is `"..%2Fa%3Fb"`.
 pub fn encoded_segment(id: &str) -> String {

@@ -139,11 +139,21 @@ pub async fn idempotent_replay(h: &dyn SandboxHarness) {
         .ledger()
         .seed_payment("pay_sbx_idem", money(5_000, currency));
     if !run.client.info().capabilities.idempotency.is_native() {
-        // Nothing de-duplicates: the SDK claims nothing, and two creates are two refunds.
+        // Nothing de-duplicates: the SDK claims nothing (a caller's key is refused before sending),
+        // and two creates are two refunds.
         let key = IdempotencyKey::new("sandbox-replay-none").unwrap();
-        let request = CreateRefund::new(run.payment("pay_sbx_idem"))
+        let keyed = CreateRefund::new(run.payment("pay_sbx_idem"))
             .amount(money(1_000, currency))
             .idempotency_key(key);
+        let e = run
+            .client
+            .create_refund(&keyed)
+            .await
+            .expect_err("a key it cannot honour");
+        assert_eq!(e.field(), Some("idempotency_key"), "{e}");
+        assert_eq!(e.delivery(), crate::Delivery::NotSent);
+        assert_eq!(run.sandbox.ledger().refund_count(), 0);
+        let request = CreateRefund::new(run.payment("pay_sbx_idem")).amount(money(1_000, currency));
         let first = run.client.create_refund(&request).await.expect("first");
         let second = run.client.create_refund(&request).await.expect("second");
         assert_ne!(first.id, second.id);

@@ -6,7 +6,9 @@ use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ListBody,
     PagingSpec, ProviderSpec, Setup, WithRaw,
 };
-use refunds::{CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result};
+use refunds::{
+    CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
+};
 
 use crate::wire::{STATUSES, WireCreateRefund, WireRefund, WireRefundList, to_refund};
 

@@ -215,7 +215,11 @@ impl FourGeeksSkin {
             }
         };
         let paging = FourGeeks::SPEC.paging.expect("4geeks lists");
-        let limit = number("limit", u64::from(paging.default_limit), 1..=u64::from(paging.max_limit));
+        let limit = number(
+            "limit",
+            u64::from(paging.default_limit),
+            1..=u64::from(paging.max_limit),
+        );
         let offset = number("offset", 0, 0..=u64::MAX);
         if !complaints.is_empty() {
             return invalid(complaints);

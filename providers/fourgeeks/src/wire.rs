@@ -199,7 +199,11 @@ impl std::fmt::Display for WireCode {
 }
 
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund, Error> {
+pub(crate) fn to_refund(
+    wire: WithRaw<WireRefund>,
+    currency: Currency,
+    livemode: Option<bool>,
+) -> Result<Refund, Error> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment_id)

@@ -89,10 +89,11 @@ async fn full_create_omits_the_amount_and_201_is_success() {
     assert_eq!(refund.amount, usd(9900), "the amount 4Geeks refunded");
 }
 
-/// No idempotency key, merchant reference, description or metadata reaches 4Geeks, and the key does
-/// not make the create retryable.
+/// A field 4Geeks cannot carry (idempotency key, merchant reference, description, metadata) is
+/// refused before sending, naming it; a create without them that meets a 503 is sent once, ambiguous,
+/// and carries its pending create.
 #[tokio::test]
-async fn undocumented_fields_and_the_idempotency_key_are_not_sent() {
+async fn uncarried_fields_are_refused_and_a_create_is_sent_once() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/refunds"))
@@ -102,16 +103,28 @@ async fn undocumented_fields_and_the_idempotency_key_are_not_sent() {
         .mount(&server)
         .await;
     let client = builder(&server).max_retries(3).build().unwrap();
-    let request = CreateRefund::new(pay("pay_k"))
-        .amount(usd(100))
-        .idempotency_key(IdempotencyKey::new("key-1").unwrap())
-        .merchant_reference("order-1")
-        .description("a description")
-        .metadata("order", "1");
+    let base = || CreateRefund::new(pay("pay_k")).amount(usd(100));
+    let refused = [
+        (
+            base().idempotency_key(IdempotencyKey::new("key-1").unwrap()),
+            "idempotency_key",
+        ),
+        (base().merchant_reference("order-1"), "merchant_reference"),
+        (base().description("a description"), "description"),
+        (base().metadata("order", "1"), "metadata"),
+    ];
+    for (request, field) in refused {
+        let e = client.create_refund(&request).await.expect_err(field);
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert_eq!(e.delivery(), Delivery::NotSent);
+        assert_eq!(e.provider(), Some("fourgeeks"));
+    }
+    let request = base();
     let e = client.create_refund(&request).await.expect_err("503");
     assert_eq!(e.delivery(), Delivery::Ambiguous);
     assert!(!e.is_retryable());
     assert_eq!(e.pending_create(), Some(&request));
+    assert_eq!(e.pending().map(|p| p.provider.as_str()), Some("fourgeeks"));
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 1, "not re-sent");
     let names: Vec<String> = received[0].headers.keys().map(|n| n.as_str().to_owned()).collect();
@@ -320,7 +333,7 @@ fn from_env_child(case: &str) {
     match case {
         "complete" => {
             let client = FourGeeksClient::from_env().unwrap();
-            assert_eq!(client.currency(), Currency::CRC);
+            assert_eq!(client.currency(), Some(Currency::CRC));
             assert_eq!(client.livemode(), Some(true));
             let debug = format!("{client:?}");
             assert!(debug.contains("http://127.0.0.1:9/"), "{debug}");
@@ -329,7 +342,7 @@ fn from_env_child(case: &str) {
                 .currency(Currency::USD)
                 .build()
                 .unwrap();
-            assert_eq!(overridden.currency(), Currency::USD);
+            assert_eq!(overridden.currency(), Some(Currency::USD));
         }
         "bad_currency" => {
             let e = FourGeeksClient::from_env().unwrap_err();
@@ -453,7 +466,7 @@ async fn provider_specific_bad_input_is_refused_before_sending() {
     let currency_error = rows[0].outcome.as_ref().unwrap_err();
     assert_eq!(
         currency_error.message(),
-        "the 4geeks account is in USD, the amount is in JPY"
+        "the fourgeeks account is in USD, the amount is in JPY"
     );
     let sent = server.received_requests().await.unwrap().len();
     assert_eq!(sent, 0, "no bad request was sent");

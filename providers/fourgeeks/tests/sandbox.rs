@@ -9,8 +9,8 @@ use refunds::testkit::HarnessOptions;
 use refunds::testkit::fast_retry;
 use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
 use refunds::{
-    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PaymentRef, RefundId,
-    RefundProvider, RefundProviderExt, RefundReason, RefundStatus,
+    CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider,
+    RefundProviderExt, RefundReason, RefundStatus,
 };
 use refunds_fourgeeks::FourGeeksClient;
 use refunds_fourgeeks::sandbox::{self, API_KEY, FourGeeksSkin};
@@ -87,8 +87,7 @@ async fn lost_create_is_ambiguous_and_found_again() {
 
     let request = CreateRefund::new(pay("pay_lost"))
         .amount(usd(1_200))
-        .reason(RefundReason::RequestedByCustomer)
-        .idempotency_key(IdempotencyKey::new("lost-1").unwrap());
+        .reason(RefundReason::RequestedByCustomer);
     sandbox.faults().push(Fault::ResponseLost, 1);
     let e = client.create_refund(&request).await.expect_err("lost");
     assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
@@ -233,22 +232,6 @@ async fn business_refusals_map_to_precise_kinds() {
     assert_eq!(missing.http_status(), Some(404));
     assert_eq!(missing.delivery(), Delivery::Rejected);
     assert!(missing.pending_create().is_none(), "rejected, nothing to look up");
-}
-
-/// 4Geeks documents no idempotency: the key is not sent, so repeating a create makes a second refund.
-#[tokio::test]
-async fn idempotency_keys_are_not_honoured() {
-    let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("pay_key", usd(1_000));
-    let client = sandbox::builder_for(&sandbox).build().unwrap();
-    assert!(!client.info().capabilities.idempotency.is_native());
-    let request = CreateRefund::new(pay("pay_key"))
-        .amount(usd(100))
-        .idempotency_key(IdempotencyKey::new("same-key").unwrap());
-    let a = client.create_refund(&request).await.unwrap();
-    let b = client.create_refund(&request).await.unwrap();
-    assert_ne!(a.id, b.id);
-    assert_eq!(sandbox.ledger().refund_count(), 2);
 }
 
 /// A read is retried after a 503; a create is not.
