@@ -10,13 +10,14 @@
 //! With `XPAY_API_KEY` set it talks to the real API (`XPAY_BASE_URL` overrides the host) and refunds
 //! the charge named by `XPAY_CHARGE_ID` (or the payment intent `XPAY_PAYMENT_INTENT_ID`): first
 //! `XPAY_PARTIAL_AMOUNT` (major units, default `1.00`) in `XPAY_CURRENCY` (default `EGP`), then
-//! everything left. These are real refunds.
+//! everything left. These are real refunds. `XPAY_CURRENCY` is also the account currency the client
+//! checks amounts against before sending (XPay takes no currency on a refund).
 
 use std::sync::Arc;
 
 use refunds::sandbox::Sandbox;
 use refunds::{CreateRefund, Currency, Money, PaymentRef, Refund, RefundProvider, RefundProviderExt, RefundReason};
-use refunds_xpay::{API_KEY_ENV, XPayClient};
+use refunds_xpay::XPayClient;
 
 type AnyError = Box<dyn std::error::Error>;
 
@@ -41,7 +42,9 @@ async fn on_the_sandbox() -> Result<Setup, AnyError> {
         "sandbox: XPay on {} with charge ch_demo_001 of 500.00 EGP",
         sandbox.base_url()
     );
-    let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
+    let client = refunds_xpay::sandbox::builder_for(&sandbox)
+        .currency(Currency::EGP)
+        .build()?;
     Ok(Setup {
         provider: Arc::new(client),
         payment: PaymentRef::charge("ch_demo_001")?,
@@ -74,20 +77,19 @@ fn show(what: &str, refund: &Refund) {
     );
 }
 
-/// Creates, and when the answer was lost looks the refund up instead of sending it again: XPay has no
-/// idempotency key, so a second create could refund twice.
+/// Creates; when the outcome is unknown it stops instead of sending again: XPay has no idempotency key,
+/// so a second create could refund twice. XPay's list is one page, so a refund missing from it may
+/// still exist: candidates are shown, and "not found" is never taken to mean "not made".
 async fn create(provider: &dyn RefundProvider, request: &CreateRefund) -> Result<Refund, AnyError> {
     match provider.create_refund(request).await {
         Ok(refund) => Ok(refund),
         Err(e) if e.is_ambiguous() => {
-            println!("outcome unknown ({e}); looking it up");
-            let pending = e.pending_create().cloned().unwrap_or_else(|| request.clone());
-            let mut found = provider.find_created(&pending).await?;
-            match found.len() {
-                1 => Ok(found.remove(0)),
-                0 => Err(format!("the refund was not made: {e}").into()),
-                n => Err(format!("{n} refunds could be this one; check them by hand: {e}").into()),
+            let pending = e.pending().map(|p| p.request.clone()).unwrap_or_else(|| request.clone());
+            println!("outcome unknown ({e}); not re-sending. Candidates on XPay's single list page:");
+            for refund in provider.find_created(&pending).await.unwrap_or_default() {
+                show("  candidate: ", &refund);
             }
+            Err(format!("check XPay before refunding again: {e}").into())
         }
         Err(e) => Err(e.into()),
     }
@@ -139,7 +141,7 @@ async fn run(setup: &Setup) -> Result<(), AnyError> {
 
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
-    let setup = if env(API_KEY_ENV).is_some() {
+    let setup = if env("XPAY_API_KEY").is_some() {
         on_the_real_api()?
     } else {
         on_the_sandbox().await?

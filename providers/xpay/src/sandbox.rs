@@ -14,165 +14,92 @@
 //! # }
 //! ```
 //!
-//! What the sandbox knows and the real API does not say:
+//! What the sandbox decides where the real API does not say:
 //! - A seeded payment is addressed by its id as `chargeId` or as `paymentIntentId`. The sandbox has no
-//!   charges behind intents, so a refund made by `paymentIntentId` answers with `paymentIntentId` and
-//!   no `chargeId` (the real API resolves the intent to its charge and names the charge).
+//!   charges behind intents: refunds of a payment whose id starts with `pi_` answer `paymentIntentId`
+//!   and no `chargeId` (the real API names the charge the intent resolved to); others answer `chargeId`.
 //! - `GET /refunds` answers every refund as `{"data": [...]}` and reads no query parameters.
 //! - Refunds start `pending` and turn `succeeded` when the ledger settles them.
 //! - Error codes are the ones this crate assumes: `amount_exceeds_refundable`,
 //!   `charge_already_refunded`, `resource_missing`, `parameter_missing`, `parameter_invalid`,
 //!   `amount_invalid`, `charge_not_refundable`, `invalid_api_key`; injected faults answer 429 with
-//!   `rate_limit` and 5xx with type `api_error`.
+//!   `rate_limit` and 5xx with type `api_error`. No idempotency key is read: XPay documents none.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use refunds::adapter::amount::MinorUnitsString;
+use refunds::adapter::errors::{ErrorBody, stripe};
 use refunds::sandbox::{
     Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
 };
 use serde_json::Value;
 
-use crate::client::XPayClientBuilder;
-use crate::wire::{
-    MERCHANT_REFERENCE_KEY, RefundTarget, STATUSES, WireCreateBody, WireErrorBody, WireErrorDetail, WireListPage,
-    WireRefund,
-};
-use crate::{PROVIDER_ID, XPayClient};
+use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireRefund};
+use crate::{ID, XPayClient, XPayClientBuilder};
 
 /// A test key the sandbox accepts (`Authorization: Bearer sk_test_xpay_sandbox_0001`).
 pub const API_KEY: &str = "sk_test_xpay_sandbox_0001";
 
-const DOC_URL: &str = "https://docs.xpay.app/integrate/errors/api-errors";
+/// The refund id prefix (`re_000001`, ...), as XPay's.
+pub const REFUND_ID_PREFIX: &str = "re_";
 
-/// Which body field a refund was created through, so that it is answered the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TargetField {
-    Charge,
-    PaymentIntent,
+/// Starts an XPay sandbox on an ephemeral port of 127.0.0.1, with an empty ledger.
+pub async fn start() -> std::io::Result<Sandbox> {
+    Sandbox::start(XPaySkin::default(), Ledger::new(REFUND_ID_PREFIX)).await
+}
+
+/// A builder with the sandbox's key and base URL set; add settings (`.currency(..)` for the account
+/// currency guard) and `build()`.
+pub fn builder_for(sandbox: &Sandbox) -> XPayClientBuilder {
+    XPayClient::builder().api_key(API_KEY).base_url(sandbox.base_url())
 }
 
 /// XPay's face over the shared ledger.
 #[derive(Debug, Default)]
 pub struct XPaySkin {
-    targets: Mutex<HashMap<String, TargetField>>,
     next_request: AtomicU64,
 }
 
 impl XPaySkin {
-    /// A skin with no refunds remembered.
-    pub fn new() -> XPaySkin {
-        XPaySkin::default()
-    }
-
-    fn request_id(&self) -> String {
-        format!("req_sbx{:08}", self.next_request.fetch_add(1, Ordering::SeqCst) + 1)
-    }
-
-    fn target_of(&self, refund_id: &str) -> TargetField {
-        self.targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(refund_id)
-            .copied()
-            .unwrap_or(TargetField::Charge)
-    }
-
-    fn remember(&self, refund_id: &str, field: TargetField) {
-        self.targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(refund_id.to_owned(), field);
-    }
-
-    fn error(
-        &self,
-        status: u16,
-        error_type: &str,
-        code: Option<&str>,
-        message: &str,
-        param: Option<&str>,
-    ) -> SandboxResponse {
-        let body = WireErrorBody {
-            error: Some(WireErrorDetail {
-                error_type: Some(error_type.to_owned()),
-                code: code.map(str::to_owned),
-                message: Some(message.to_owned()),
-                param: param.map(str::to_owned),
-                doc_url: code.map(|c| format!("{DOC_URL}#{c}")),
-            }),
-            request_id: Some(self.request_id()),
-        };
-        SandboxResponse::json(status, &body)
+    fn error(&self, status: u16, error_type: &str, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
+        let n = self.next_request.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut body = ErrorBody::new(message)
+            .with_type(error_type)
+            .with_request_id(format!("req_sbx{n:08}"));
+        if !code.is_empty() {
+            body = body.with_code(code);
+        }
+        if let Some(param) = param {
+            body = body.with_param(param);
+        }
+        SandboxResponse::json(status, &stripe::write(&body))
     }
 
     fn invalid(&self, status: u16, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
-        self.error(status, "invalid_request_error", Some(code), message, param)
-    }
-
-    fn refund_wire(&self, record: &RefundRecord) -> WireRefund {
-        let (charge_id, payment_intent_id) = match self.target_of(&record.id) {
-            TargetField::Charge => (Some(record.payment_id.clone()), None),
-            TargetField::PaymentIntent => (None, Some(record.payment_id.clone())),
-        };
-        let mut metadata: BTreeMap<String, Value> = record
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        if let Some(reference) = &record.reference {
-            metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), Value::String(reference.clone()));
-        }
-        WireRefund {
-            id: record.id.clone(),
-            charge_id,
-            payment_intent_id,
-            amount: MinorUnitsString::from_money(&record.amount),
-            currency: record.amount.currency().code().to_owned(),
-            status: STATUSES
-                .to_wire(&record.status)
-                .unwrap_or(record.status.as_str())
-                .to_owned(),
-            reason: record.reason.clone(),
-            description: record.description.clone(),
-            metadata: Some(metadata),
-            balance_transaction_id: Some(format!("bt_{}", record.id.trim_start_matches("re_"))),
-            failure_reason: None,
-            created_at: Some(record.created_at),
-        }
+        self.error(status, "invalid_request_error", code, message, param)
     }
 
     fn create(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let body: WireCreateBody = match request.json() {
+        let body: WireCreate = match request.json() {
             Ok(body) => body,
-            Err(e) => {
-                return self.invalid(400, "parameter_invalid", &format!("invalid request body: {e}"), None);
+            Err(e) => return self.invalid(400, "parameter_invalid", &format!("invalid request body: {e}"), None),
+        };
+        let (payment_id, param) = match (body.charge_id, body.payment_intent_id) {
+            (Some(id), None) => (id, "chargeId"),
+            (None, Some(id)) => (id, "paymentIntentId"),
+            (Some(_), Some(_)) => {
+                let message = "provide exactly one of chargeId or paymentIntentId, not both";
+                return self.invalid(400, "parameter_invalid", message, Some("chargeId"));
+            }
+            (None, None) => {
+                let message = "one of chargeId or paymentIntentId is required";
+                return self.invalid(400, "parameter_missing", message, Some("chargeId"));
             }
         };
-        let target = match body.target() {
-            Ok(target) => target,
-            Err(e) => {
-                let code = if body.charge_id.is_none() {
-                    "parameter_missing"
-                } else {
-                    "parameter_invalid"
-                };
-                return self.invalid(400, code, e.message, Some(e.param));
-            }
-        };
-        let (payment_id, field, param) = match target {
-            RefundTarget::Charge(id) => (id, TargetField::Charge, "chargeId"),
-            RefundTarget::PaymentIntent(id) => (id, TargetField::PaymentIntent, "paymentIntentId"),
-        };
+        let not_positive = || self.invalid(400, "amount_invalid", "amount must be a positive integer", Some("amount"));
         if body.amount.is_some_and(|a| a.0 <= 0) {
-            return self.invalid(
-                400,
-                "amount_invalid",
-                "amount must be a positive integer",
-                Some("amount"),
-            );
+            return not_positive();
         }
         let mut draft = RefundDraft::new(payment_id.clone());
         draft.amount_minor = body.amount.map(|a| a.0);
@@ -181,74 +108,73 @@ impl XPaySkin {
         let mut metadata = body.metadata;
         draft.reference = metadata.remove(MERCHANT_REFERENCE_KEY);
         draft.metadata = metadata;
-        // XPay has no idempotency key: the body only fingerprints the request.
         draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
         match ledger.create_refund(draft) {
-            Ok(outcome) => {
-                let record = outcome.record();
-                self.remember(&record.id, field);
-                SandboxResponse::json(200, &self.refund_wire(record))
-            }
+            Ok(outcome) => SandboxResponse::json(200, &refund_wire(outcome.record())),
             Err(LedgerError::PaymentNotFound(_)) => {
-                let what = match field {
-                    TargetField::Charge => "charge",
-                    TargetField::PaymentIntent => "payment intent",
-                };
-                self.invalid(
-                    404,
-                    "resource_missing",
-                    &format!("no such {what}: '{payment_id}'"),
-                    Some(param),
-                )
+                let message = format!("no such {}: '{payment_id}'", if param == "chargeId" { "charge" } else { "payment intent" });
+                self.invalid(404, "resource_missing", &message, Some(param))
             }
-            Err(LedgerError::PaymentNotRefundable(_)) => self.invalid(
-                400,
-                "charge_not_refundable",
-                "the charge has not succeeded and cannot be refunded",
-                Some(param),
-            ),
-            Err(LedgerError::AmountExceedsRefundable { available }) => self.invalid(
-                400,
-                "amount_exceeds_refundable",
-                &format!(
-                    "refund amount exceeds the refundable amount of {} {}",
-                    available.to_minor_string(),
-                    available.currency().code()
-                ),
-                Some("amount"),
-            ),
-            Err(LedgerError::AlreadyRefunded(_)) => self.invalid(
-                400,
-                "charge_already_refunded",
-                &format!("charge '{payment_id}' has already been refunded"),
-                Some(param),
-            ),
-            Err(LedgerError::InvalidAmount) => self.invalid(
-                400,
-                "amount_invalid",
-                "amount must be a positive integer",
-                Some("amount"),
-            ),
+            Err(LedgerError::PaymentNotRefundable(_)) => {
+                let message = "the charge has not succeeded and cannot be refunded";
+                self.invalid(400, "charge_not_refundable", message, Some(param))
+            }
+            Err(LedgerError::AmountExceedsRefundable { available }) => {
+                let left = format!("{} {}", available.to_minor_string(), available.currency().code());
+                let message = format!("refund amount exceeds the refundable amount of {left}");
+                self.invalid(400, "amount_exceeds_refundable", &message, Some("amount"))
+            }
+            Err(LedgerError::AlreadyRefunded(_)) => {
+                let message = format!("charge '{payment_id}' has already been refunded");
+                self.invalid(400, "charge_already_refunded", &message, Some(param))
+            }
+            Err(LedgerError::InvalidAmount) => not_positive(),
             Err(other) => self.invalid(400, "parameter_invalid", &other.to_string(), None),
         }
     }
 }
 
+/// A ledger record as XPay's refund object.
+fn refund_wire(record: &RefundRecord) -> WireRefund {
+    let id = Some(record.payment_id.clone());
+    let (charge_id, payment_intent_id) = if record.payment_id.starts_with("pi_") {
+        (None, id)
+    } else {
+        (id, None)
+    };
+    let mut metadata: BTreeMap<String, Value> = record
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    if let Some(reference) = &record.reference {
+        metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), Value::String(reference.clone()));
+    }
+    WireRefund {
+        id: record.id.clone(),
+        charge_id,
+        payment_intent_id,
+        amount: MinorUnitsString::from_money(&record.amount),
+        currency: record.amount.currency().code().to_owned(),
+        status: STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str()).to_owned(),
+        reason: record.reason.clone(),
+        description: record.description.clone(),
+        metadata: Some(metadata),
+        balance_transaction_id: Some(format!("bt_{}", record.id.trim_start_matches(REFUND_ID_PREFIX))),
+        failure_reason: record.failure_reason.clone(),
+        created_at: Some(record.created_at),
+    }
+}
+
 impl Skin for XPaySkin {
     fn provider(&self) -> &'static str {
-        PROVIDER_ID
+        ID
     }
 
     fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let expected = format!("Bearer {API_KEY}");
-        if request.header("authorization") != Some(expected.as_str()) {
-            return self.error(
-                401,
-                "authentication_error",
-                Some("invalid_api_key"),
-                "invalid api key provided",
-                None,
-            );
+        if request.header("authorization") != Some(format!("Bearer {API_KEY}").as_str()) {
+            let message = "invalid api key provided";
+            return self.error(401, "authentication_error", "invalid_api_key", message, None);
         }
         if request.is("POST", &["refunds"]) {
             return self.create(request, ledger);
@@ -256,32 +182,22 @@ impl Skin for XPaySkin {
         if request.is("GET", &["refunds", "*"]) {
             let id = &request.segments[1];
             return match ledger.refund(id) {
-                Some(record) => SandboxResponse::json(200, &self.refund_wire(&record)),
+                Some(record) => SandboxResponse::json(200, &refund_wire(&record)),
                 None => self.invalid(404, "resource_missing", &format!("no such refund: '{id}'"), Some("id")),
             };
         }
         if request.is("GET", &["refunds"]) {
-            let data = ledger.refunds().iter().map(|r| self.refund_wire(r)).collect();
-            return SandboxResponse::json(200, &WireListPage { data });
+            let data: Vec<WireRefund> = ledger.refunds().iter().map(refund_wire).collect();
+            return SandboxResponse::json(200, &serde_json::json!({ "data": data }));
         }
         self.invalid(404, "resource_missing", "unrecognized request url", None)
     }
 
     fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
         if status >= 500 {
-            self.error(status, "api_error", None, message, None)
+            self.error(status, "api_error", "", message, None)
         } else {
             self.invalid(status, "rate_limit", message, None)
         }
     }
-}
-
-/// Starts an XPay sandbox (refund ids `re_000001`, ...) on an ephemeral port of 127.0.0.1.
-pub async fn start() -> std::io::Result<Sandbox> {
-    Sandbox::start(XPaySkin::new(), Ledger::new("re_")).await
-}
-
-/// A builder with the sandbox's key and base URL set; add settings and `build()`.
-pub fn builder_for(sandbox: &Sandbox) -> XPayClientBuilder {
-    XPayClient::builder().api_key(API_KEY).base_url(sandbox.base_url())
 }

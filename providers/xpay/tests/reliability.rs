@@ -1,13 +1,12 @@
-//! The reliability suites on XPay's sandbox: a fault storm where every ambiguous create is resolved
-//! through `find_created` (XPay has no idempotency), keys never logged, and hostile bodies fed to the
-//! client's real response path.
+//! The shared suites on XPay's sandbox (create/get/list/settle, balances, faults, the fault storm, keys
+//! never logged) and hostile bodies fed to the client's real response path.
 
 use std::sync::Arc;
 
 use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun, create_get_list_settle};
 use refunds::testkit::{HarnessOptions, fast_retry};
-use refunds::{PaymentRef, RefundProvider};
+use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_xpay::XPayClient;
 use refunds_xpay::sandbox::{API_KEY, builder_for, start};
 
@@ -22,6 +21,7 @@ impl SandboxHarness for Harness {
         let build = |key: &str| {
             builder_for(&sandbox)
                 .api_key(key)
+                .currency(options.currency)
                 .retry(fast_retry(options.max_retries))
                 .timeout(options.timeout)
                 .build()
@@ -45,9 +45,8 @@ impl HostileTarget for Target {
         Arc::new(client)
     }
 
+    /// The seed's refund object, a list page and the error envelope with its `request_id`.
     fn sample_bodies(&self) -> Vec<String> {
-        // XPay's documented refund object (the seed example), a list page, and the error envelope with
-        // its `request_id`, which the client keeps in preference to the header's id.
         vec![
             r#"{"id":"re_abc123","chargeId":"ch_xyz789","amount":"50000","currency":"EGP","status":"succeeded","reason":"requested_by_customer","balanceTransactionId":"bt_def456","createdAt":"2024-01-01T00:00:00.000Z"}"#.into(),
             r#"{"data":[{"id":"re_1","paymentIntentId":"pi_1","amount":2500,"currency":"KWD","status":"pending","metadata":{"merchant_reference":"r"}}]}"#.into(),
@@ -60,5 +59,12 @@ impl HostileTarget for Target {
     }
 }
 
+refunds::sandbox_tests!(Harness);
 refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
 refunds::hostile_tests!(Target);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_zero_and_three_decimal_currencies() {
+    create_get_list_settle(&Harness, Currency::JPY).await;
+    create_get_list_settle(&Harness, Currency::KWD).await;
+}
