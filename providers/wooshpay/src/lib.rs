@@ -7,7 +7,11 @@
 //!
 //! - **Create** (`POST /v1/refunds`) of a payment intent ([`refunds::PaymentRef::payment_intent`]), in
 //!   full or in part. Every create carries an `Idempotency-Key` (yours, or one generated for the
-//!   call), so it is retried safely after timeouts, resets and 5xx answers.
+//!   call and reused by its retries), so it is re-sent safely after timeouts, resets, 5xx answers and
+//!   a 409 `idempotency_key_in_use`.
+//! - **Units**: Stripe's, assumed. Where Stripe's exponent differs from ISO 4217 (ISK and UGX are sent
+//!   in hundredths, MGA in whole units) amounts are converted both ways; currencies with no known
+//!   Stripe unit are refused before sending (see the README's "Units" table).
 //! - **Retrieve** (`GET /v1/refunds/{id}`).
 //! - **No list**: WooshPay documents none, so [`refunds::RefundProvider::list_refunds`] returns
 //!   `Unsupported` without sending anything, and so does `find_created`. Recover an ambiguous create
@@ -41,10 +45,24 @@
 
 mod client;
 mod error;
+mod units;
 mod wire;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use client::{ENV_PREFIX, LIVE_BASE_URL, PROVIDER_ID, TEST_BASE_URL, WooshPayClient, WooshPayClientBuilder};
+pub use client::{WooshPay, WooshPayClient, WooshPayClientBuilder};
 pub use wire::STATUSES;
+
+/// The provider id, as in [`refunds::ProviderInfo::id`] and [`refunds::Refund::provider`].
+pub const PROVIDER_ID: &str = "wooshpay";
+
+/// WooshPay's test host, chosen for `sk_test_` keys.
+pub const TEST_BASE_URL: &str = "https://apitest.wooshpay.com";
+
+/// WooshPay's live host, chosen for `sk_live_` keys.
+pub const LIVE_BASE_URL: &str = "https://api.wooshpay.com";
+
+/// The prefix of the environment variables `WooshPayClient::from_env` reads: `WOOSHPAY_API_KEY`,
+/// `WOOSHPAY_BASE_URL` and `WOOSHPAY_CURRENCY`.
+pub const ENV_PREFIX: &str = "WOOSHPAY";

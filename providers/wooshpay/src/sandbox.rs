@@ -20,12 +20,14 @@ use std::collections::BTreeMap;
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::base64_decode;
+use refunds::adapter::errors::{ErrorBody, stripe};
 use refunds::sandbox::{
     Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
 };
 
-use crate::client::{PROVIDER_ID, WooshPayClient, WooshPayClientBuilder};
-use crate::wire::{MetadataValue, STATUSES, WireCreateRefund, WireErrorBody, WireErrorObject, WireRefund};
+use crate::units;
+use crate::wire::{MetadataValue, STATUSES, WireCreateRefund, WireRefund};
+use crate::{PROVIDER_ID, WooshPayClient, WooshPayClientBuilder};
 
 /// A test secret key the sandbox accepts (any other key gets WooshPay's 401).
 pub const API_KEY: &str = "sk_test_wooshpay_sandbox_4f9c2d";
@@ -47,37 +49,27 @@ pub fn builder_for(sandbox: &Sandbox) -> WooshPayClientBuilder {
     WooshPayClient::builder().api_key(API_KEY).base_url(sandbox.base_url())
 }
 
-fn error(status: u16, kind: &str, code: Option<&str>, param: Option<&str>, message: &str) -> SandboxResponse {
-    SandboxResponse::json(
-        status,
-        &WireErrorBody {
-            error: WireErrorObject {
-                kind: Some(kind.to_owned()),
-                code: code.map(str::to_owned),
-                message: Some(message.to_owned()),
-                param: param.map(str::to_owned),
-            },
-        },
-    )
+/// An answer in WooshPay's (Stripe's) envelope, without `code` and `param` when empty.
+fn error(status: u16, kind: &str, code: &str, param: &str, message: &str) -> SandboxResponse {
+    let mut body = ErrorBody::new(message).with_type(kind);
+    body.code = Some(code.to_owned()).filter(|c| !c.is_empty());
+    body.param = Some(param.to_owned()).filter(|p| !p.is_empty());
+    SandboxResponse::json(status, &stripe::write(&body))
 }
 
-fn invalid(status: u16, code: &str, param: Option<&str>, message: &str) -> SandboxResponse {
-    error(status, "invalid_request_error", Some(code), param, message)
+fn invalid(status: u16, code: &str, param: &str, message: &str) -> SandboxResponse {
+    error(status, "invalid_request_error", code, param, message)
 }
 
 fn refund_json(record: &RefundRecord) -> WireRefund {
-    let failure_reason = record.failure_reason.as_deref().map(|reason| {
-        if FAILURE_REASONS.contains(&reason) {
-            reason.to_owned()
-        } else {
-            "unknown".to_owned()
-        }
-    });
+    let failure = record.failure_reason.as_deref();
+    let failure_reason = failure.map(|r| if FAILURE_REASONS.contains(&r) { r } else { "unknown" });
     let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
     WireRefund {
         id: Some(record.id.clone()),
         object: Some("refund".to_owned()),
-        amount: Some(MinorUnits::from_money(&record.amount)),
+        // The sandbox speaks the same (assumed) units as the client: ledger amounts are ISO.
+        amount: units::to_wire(&record.amount).ok().map(MinorUnits),
         created: Some(record.created_at),
         currency: Some(record.amount.currency().code_lowercase()),
         metadata: Some(
@@ -91,7 +83,7 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
         reason: record.reason.clone(),
         status: Some(status.to_owned()),
         description: record.description.clone(),
-        failure_reason,
+        failure_reason: failure_reason.map(str::to_owned),
     }
 }
 
@@ -107,103 +99,60 @@ fn authorized(request: &SandboxRequest) -> bool {
 }
 
 fn parse_minor(text: &str) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse().ok())
+        .flatten()
 }
 
 fn create(request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-    let is_json = request
-        .header("content-type")
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return invalid(
-            400,
-            "parameter_invalid",
-            None,
-            "requests must be sent as application/json",
-        );
+    let content_type = request.header("content-type").unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return invalid(400, "parameter_invalid", "", "requests must be json");
     }
     let body: WireCreateRefund = match request.json() {
         Ok(body) => body,
-        Err(e) => {
-            return invalid(400, "parameter_invalid", None, &format!("invalid request body: {e}"));
+        Err(e) => return invalid(400, "parameter_invalid", "", &format!("invalid request body: {e}")),
+    };
+    let Some(payment) = body.payment_intent.filter(|p| !p.is_empty()) else {
+        return invalid(400, "parameter_missing", "payment_intent", "missing payment_intent");
+    };
+    // Amounts arrive in the same (assumed Stripe) units the client sends; the ledger keeps ISO units.
+    let currency = ledger.payment(&payment).map(|p| p.captured.currency());
+    let iso = |wire: i64| match currency {
+        Some(currency) => units::from_wire(wire, currency).ok().map(|m| m.minor()),
+        None => Some(wire),
+    };
+    let mut draft = RefundDraft::new(payment.clone());
+    if let Some(amount) = &body.amount {
+        match parse_minor(&amount.0).and_then(iso) {
+            Some(minor) => draft.amount_minor = Some(minor),
+            None => return invalid(400, "parameter_invalid_integer", "amount", "invalid integer"),
         }
-    };
-    let Some(payment_intent) = body.payment_intent.filter(|p| !p.is_empty()) else {
-        return invalid(
-            400,
-            "parameter_missing",
-            Some("payment_intent"),
-            "missing required param: payment_intent",
-        );
-    };
-    let amount_minor = match &body.amount {
-        Some(amount) => match parse_minor(&amount.0) {
-            Some(minor) => Some(minor),
-            None => {
-                return invalid(
-                    400,
-                    "parameter_invalid_integer",
-                    Some("amount"),
-                    &format!("invalid integer: {}", amount.0),
-                );
-            }
-        },
-        None => None,
-    };
-    let mut draft = RefundDraft::new(payment_intent.clone());
-    draft.amount_minor = amount_minor;
+    }
     draft.reason = body.reason.map(|r| r.as_str().to_owned());
     draft.metadata = body.metadata;
     draft.idempotency_key = request.header("idempotency-key").map(str::to_owned);
     draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
     match ledger.create_refund(draft) {
         Ok(outcome) => SandboxResponse::json(200, &refund_json(outcome.record())),
-        Err(LedgerError::PaymentNotFound(_)) => invalid(
-            404,
-            "resource_missing",
-            Some("payment_intent"),
-            &format!("no such payment_intent: '{payment_intent}'"),
-        ),
-        Err(LedgerError::PaymentNotRefundable(_)) => invalid(
-            400,
-            "payment_intent_unexpected_state",
-            Some("payment_intent"),
-            "this payment_intent has not succeeded and cannot be refunded",
-        ),
-        Err(LedgerError::AmountExceedsRefundable { available }) => invalid(
-            400,
-            "amount_too_large",
-            Some("amount"),
-            &format!(
-                "refund amount is greater than the unrefunded amount ({})",
-                available.minor()
-            ),
-        ),
-        Err(LedgerError::AlreadyRefunded(_)) => invalid(
-            400,
-            "charge_already_refunded",
-            None,
-            &format!("payment_intent {payment_intent} has already been refunded"),
-        ),
-        Err(LedgerError::IdempotencyConflict) => error(
-            409,
-            "idempotency_error",
-            None,
-            None,
-            "keys for idempotent requests can only be used with the same parameters they were \
-             first used with",
-        ),
-        Err(LedgerError::InvalidAmount) => invalid(
-            400,
-            "parameter_invalid_integer",
-            Some("amount"),
-            "amount must be at least 1",
-        ),
-        Err(other) => invalid(400, "parameter_invalid", None, &other.to_string()),
+        Err(e) => refusal(&e, &payment),
     }
+}
+
+/// WooshPay's answer to what the ledger refuses (Stripe's codes), one row each.
+#[rustfmt::skip]
+fn refusal(e: &LedgerError, payment: &str) -> SandboxResponse {
+    let (status, code, param, message) = match e {
+        LedgerError::PaymentNotFound(_) => (404, "resource_missing", "payment_intent", format!("no such payment_intent: '{payment}'")),
+        LedgerError::PaymentNotRefundable(_) => (400, "payment_intent_unexpected_state", "payment_intent", "this payment_intent cannot be refunded".into()),
+        LedgerError::AmountExceedsRefundable { available } => (400, "amount_too_large", "amount", format!("refund amount is greater than the unrefunded amount ({})", available.minor())),
+        LedgerError::AlreadyRefunded(_) => (400, "charge_already_refunded", "", format!("payment_intent {payment} has already been refunded")),
+        LedgerError::InvalidAmount => (400, "parameter_invalid_integer", "amount", "amount must be at least 1".into()),
+        LedgerError::IdempotencyConflict => return error(409, "idempotency_error", "", "", "keys for idempotent requests can only be used with the same parameters they were first used with"),
+        other => (400, "parameter_invalid", "", other.to_string()),
+    };
+    invalid(status, code, param, &message)
 }
 
 impl Skin for WooshPaySkin {
@@ -214,7 +163,7 @@ impl Skin for WooshPaySkin {
     fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
         if !authorized(request) {
             // WooshPay (like Stripe) gives no code on a 401, and never echoes the key.
-            return error(401, "invalid_request_error", None, None, "invalid api key provided");
+            return invalid(401, "", "", "invalid api key provided");
         }
         if request.is("POST", &["v1", "refunds"]) {
             return create(request, ledger);
@@ -223,24 +172,27 @@ impl Skin for WooshPaySkin {
             let id = &request.segments[2];
             return match ledger.refund(id) {
                 Some(record) => SandboxResponse::json(200, &refund_json(&record)),
-                None => invalid(404, "resource_missing", Some("id"), &format!("no such refund: '{id}'")),
+                None => invalid(404, "resource_missing", "id", &format!("no such refund: '{id}'")),
             };
         }
         let path = format!("/{}", request.segments.join("/"));
-        error(
+        invalid(
             404,
-            "invalid_request_error",
-            None,
-            None,
+            "",
+            "",
             &format!("unrecognized request url ({}: {path})", request.method),
         )
     }
 
+    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
+        request.header("idempotency-key").map(str::to_owned)
+    }
+
     fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
         match status {
-            429 => invalid(429, "rate_limit", None, message),
-            500..=599 => error(status, "api_error", None, None, message),
-            _ => error(status, "invalid_request_error", None, None, message),
+            429 => invalid(429, "rate_limit", "", message),
+            500..=599 => error(status, "api_error", "", "", message),
+            _ => invalid(status, "", "", message),
         }
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::client::PROVIDER_ID;
+use crate::PROVIDER_ID;
 
 /// WooshPay's refund statuses. The seed shows only `succeeded`; the rest is Stripe's refund status set,
 /// which WooshPay's objects copy (assumed, see the README). Anything else stays `Unknown(raw)`.
@@ -108,7 +108,7 @@ impl<'de> Deserialize<'de> for MetadataValue {
     }
 }
 
-/// The refund object. Every field is "optional" in WooshPay's documentation, so every field is an
+/// The refund object (amount in WooshPay's units, see [`crate::units`]). Every field is "optional" in WooshPay's documentation, so every field is an
 /// `Option` here; the conversion names the essential ones that are missing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -131,20 +131,20 @@ pub(crate) struct WireRefund {
 }
 
 fn missing(field: &str) -> Error {
-    Error::decode(format!("refund field `{field}` is missing or null")).with_provider(PROVIDER_ID)
+    Error::decode(format!("refund field `{field}` is missing or null"))
 }
 
 fn invalid(field: &str, problem: &Error) -> Error {
-    Error::decode(format!("refund field `{field}`: {}", problem.message())).with_provider(PROVIDER_ID)
+    Error::decode(format!("refund field `{field}`: {}", problem.message()))
 }
 
 impl WireRefund {
     /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
     /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
-    pub(crate) fn into_refund(self, raw: RawJson) -> Result<Refund> {
+    pub(crate) fn into_refund(self, raw: RawJson, livemode: Option<bool>) -> Result<Refund> {
         // Serde also fills a struct from a JSON array, position by position; a refund is an object.
         if !raw.get().trim_start().starts_with('{') {
-            return Err(Error::decode("a wooshpay refund is a json object").with_provider(PROVIDER_ID));
+            return Err(Error::decode("a wooshpay refund is a json object"));
         }
         let id = self.id.ok_or_else(|| missing("id"))?;
         let id = RefundId::new(id).map_err(|e| invalid("id", &e))?;
@@ -165,7 +165,7 @@ impl WireRefund {
             id,
             PROVIDER_ID,
             payment,
-            amount.to_money(currency),
+            crate::units::from_wire(amount.0, currency)?,
             STATUSES.to_status(&status),
             raw,
         )
@@ -174,36 +174,8 @@ impl WireRefund {
         .with_description(self.description)
         .with_merchant_reference(merchant_reference)
         .with_created_at(self.created)
-        .with_metadata(metadata))
-    }
-}
-
-/// `{"error": {...}}`, WooshPay's (Stripe's) error envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct WireErrorBody {
-    pub error: WireErrorObject,
-}
-
-/// The error object. The documented types are `api_error`, `card_error`, `idempotency_error` and
-/// `invalid_request_error`; `param` names the request field at fault.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub(crate) struct WireErrorObject {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-}
-
-impl WireErrorObject {
-    /// True when at least one documented field is present (so that an unrelated JSON object is not
-    /// taken for an error object).
-    pub(crate) fn is_meaningful(&self) -> bool {
-        self.kind.is_some() || self.code.is_some() || self.message.is_some()
+        .with_metadata(metadata)
+        .with_livemode(livemode))
     }
 }
 
@@ -241,10 +213,10 @@ mod tests {
     fn every_refund_field_may_be_absent() {
         let w: WireRefund = serde_json::from_str("{}").unwrap();
         assert_eq!(w, WireRefund::default());
-        let e = w.clone().into_refund(RawJson::parse("{}").unwrap()).unwrap_err();
+        let e = w.clone().into_refund(RawJson::parse("{}").unwrap(), None).unwrap_err();
         assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
         assert!(e.message().contains("`id`"), "{e}");
-        let e = w.into_refund(RawJson::parse("[]").unwrap()).unwrap_err();
+        let e = w.into_refund(RawJson::parse("[]").unwrap(), None).unwrap_err();
         assert!(e.message().contains("json object"), "{e}");
     }
 
@@ -254,7 +226,7 @@ mod tests {
         assert!(serde_json::from_str::<refunds::adapter::WithRaw<WireRefund>>(positional).is_err());
         let wire: WireRefund = serde_json::from_str(positional).unwrap();
         assert_eq!(wire.id.as_deref(), Some("re_1"), "plain serde reads it by position");
-        let e = wire.into_refund(RawJson::parse(positional).unwrap()).unwrap_err();
+        let e = wire.into_refund(RawJson::parse(positional).unwrap(), None).unwrap_err();
         assert_eq!(e.kind(), &refunds::ErrorKind::Decode);
     }
 }

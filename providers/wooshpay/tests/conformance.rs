@@ -95,55 +95,36 @@ impl WireDialect for Dialect {
     }
 
     fn error_response(&self, error: WireError) -> ResponseTemplate {
-        let (status, body) = match error {
-            WireError::Unauthorized => (
-                401,
-                error_body("invalid_request_error", None, None, "invalid api key provided"),
-            ),
-            WireError::NotFound => (
-                404,
-                error_body(
-                    "invalid_request_error",
-                    Some("resource_missing"),
-                    Some("id"),
-                    "no such refund",
-                ),
-            ),
+        let invalid = "invalid_request_error";
+        let (status, kind, code, param, message) = match error {
+            WireError::Unauthorized => (401, invalid, None, None, "invalid api key provided"),
+            WireError::NotFound => (404, invalid, Some("resource_missing"), Some("id"), "no such refund"),
             WireError::Validation => (
                 400,
-                error_body(
-                    "invalid_request_error",
-                    Some("parameter_invalid_integer"),
-                    Some("amount"),
-                    "invalid integer",
-                ),
+                invalid,
+                Some("parameter_invalid_integer"),
+                Some("amount"),
+                "invalid integer",
             ),
             WireError::OverRefund => (
                 400,
-                error_body(
-                    "invalid_request_error",
-                    Some("amount_too_large"),
-                    Some("amount"),
-                    "refund amount is greater than the unrefunded amount",
-                ),
+                invalid,
+                Some("amount_too_large"),
+                Some("amount"),
+                "refund amount too large",
             ),
             WireError::UnknownPayment => (
                 404,
-                error_body(
-                    "invalid_request_error",
-                    Some("resource_missing"),
-                    Some("payment_intent"),
-                    "no such payment_intent",
-                ),
+                invalid,
+                Some("resource_missing"),
+                Some("payment_intent"),
+                "no such pi",
             ),
-            WireError::RateLimited => (
-                429,
-                error_body("invalid_request_error", Some("rate_limit"), None, "too many requests"),
-            ),
-            WireError::ServerError => (500, error_body("api_error", None, None, "internal error")),
+            WireError::RateLimited => (429, invalid, Some("rate_limit"), None, "too many requests"),
+            WireError::ServerError => (500, "api_error", None, None, "internal error"),
             other => panic!("no wooshpay answer for {other:?}"),
         };
-        ResponseTemplate::new(status).set_body_json(body)
+        ResponseTemplate::new(status).set_body_json(error_body(kind, code, param, message))
     }
 
     fn check_create(&self, received: &Request, request: &CreateRefund) {
