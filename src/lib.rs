@@ -29,6 +29,7 @@ mod money;
 mod pending;
 mod provider;
 mod raw;
+mod recovery;
 mod stream;
 pub mod webhook;
 
@@ -48,8 +49,11 @@ pub use model::{
 };
 pub use money::{AmountError, Money};
 pub use pending::PendingCreate;
-pub use provider::{Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create};
+pub use provider::{
+    Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create,
+};
 pub use raw::RawJson;
+pub use recovery::{RecoverExt, Recovery, RecoveryOptions};
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
 pub use webhook::{EventKind, WebhookError, WebhookEvent, WebhookVerifier};
 

@@ -27,7 +27,7 @@ impl WireDialect for Dialect {
         KEY.into()
     }
     fn client(&self, base_url: &str, options: &HarnessOptions) -> WireClient {
-        let client = Reference::new(base_url, KEY, options).unwrap();
+        let client = Reference::client(base_url, KEY, options).unwrap();
         let debug_strings = vec![format!("{client:?}")];
         WireClient {
             client: Arc::new(client),
@@ -87,7 +87,14 @@ impl WireDialect for Dialect {
             .headers
             .get("idempotency-key")
             .map(|v| v.to_str().unwrap().to_owned());
-        assert_eq!(key.as_deref(), request.idempotency_key_given().map(|k| k.as_str()));
+        // The caller's key, or one the engine generated for this create.
+        match request.idempotency_key_given() {
+            Some(given) => assert_eq!(key.as_deref(), Some(given.as_str())),
+            None => assert!(
+                key.as_deref().is_some_and(|k| k.starts_with("rfd_") && k.len() == 36),
+                "{key:?}"
+            ),
+        }
     }
 }
 

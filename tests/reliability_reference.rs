@@ -22,8 +22,8 @@ impl SandboxHarness for Harness {
         let sandbox = Sandbox::start(ReferenceSkin, Ledger::new("re_"))
             .await
             .expect("bind 127.0.0.1");
-        let client = Reference::new(&sandbox.base_url(), KEY, &options).unwrap();
-        let wrong = Reference::new(&sandbox.base_url(), WRONG_KEY, &options).unwrap();
+        let client = Reference::client(&sandbox.base_url(), KEY, &options).unwrap();
+        let wrong = Reference::client(&sandbox.base_url(), WRONG_KEY, &options).unwrap();
         SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
     }
 }
@@ -32,7 +32,7 @@ struct Target;
 
 impl HostileTarget for Target {
     fn client(&self, base_url: &str) -> Arc<dyn RefundProvider> {
-        Arc::new(Reference::new(base_url, KEY, &HarnessOptions::new(refunds::Currency::USD, 0)).unwrap())
+        Arc::new(Reference::client(base_url, KEY, &HarnessOptions::new(refunds::Currency::USD, 0)).unwrap())
     }
     fn sample_bodies(&self) -> Vec<String> {
         vec![

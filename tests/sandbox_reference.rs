@@ -18,8 +18,8 @@ impl SandboxHarness for Harness {
         let sandbox = Sandbox::start(ReferenceSkin, Ledger::new("re_"))
             .await
             .expect("bind 127.0.0.1");
-        let client = Reference::new(&sandbox.base_url(), KEY, &options).unwrap();
-        let wrong = Reference::new(&sandbox.base_url(), "sk_test_wrong_key_000", &options).unwrap();
+        let client = Reference::client(&sandbox.base_url(), KEY, &options).unwrap();
+        let wrong = Reference::client(&sandbox.base_url(), "sk_test_wrong_key_000", &options).unwrap();
         SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
     }
 }

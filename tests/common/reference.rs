@@ -4,12 +4,15 @@
 #![allow(dead_code)]
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::paging::{check_limit, offset};
-use refunds::adapter::{ApiRequest, ApiResponse, Auth, StatusMap, Transport, TransportConfig, WithRaw};
+use refunds::adapter::errors::{CodeTable, stripe};
+use refunds::adapter::{
+    AccountCurrency, ApiResponse, AuthStyle, Client, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
+    ProviderSpec, Setup, StatusMap, WithRaw,
+};
 use refunds::testkit::{HarnessOptions, fast_retry};
 use refunds::{
-    Capabilities, CreateRefund, Currency, Error, IdempotencySupport, ListRefunds, Page, PagingStyle, PaymentRef,
-    PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, RefundStatus, async_trait,
+    CreateFields, CreateRefund, Currency, Error, ErrorKind, IdempotencyKey, PagingStyle, PaymentRef, PaymentRefKind,
+    Refund, RefundId, RefundStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -42,132 +45,92 @@ struct WireList {
     total: u64,
 }
 
-#[derive(Deserialize)]
-struct WireErrorBody {
-    error: WireErrorObject,
-}
+const CODES: CodeTable = CodeTable::new(&[
+    ("amount_too_large", ErrorKind::AmountExceedsRefundable),
+    ("idempotency_conflict", ErrorKind::IdempotencyConflict),
+]);
 
-#[derive(Deserialize)]
-struct WireErrorObject {
-    code: String,
-    message: String,
-    field: Option<String>,
-}
+/// The reference provider: everything it writes is its wire.
+#[derive(Debug)]
+pub struct Reference;
 
-fn decode_error(response: &ApiResponse) -> Error {
-    let kind = refunds::adapter::kind_for_status(response.status);
-    match serde_json::from_slice::<WireErrorBody>(&response.body) {
-        Ok(body) => {
-            let kind = match body.error.code.as_str() {
-                "amount_too_large" => refunds::ErrorKind::AmountExceedsRefundable,
-                "idempotency_conflict" => refunds::ErrorKind::IdempotencyConflict,
-                _ => kind,
-            };
-            let fields = body
-                .error
-                .field
-                .map(|f| {
-                    vec![refunds::FieldError::new(
-                        f,
-                        body.error.message.clone(),
-                        Some(body.error.code.clone()),
-                    )]
-                })
-                .unwrap_or_default();
-            Error::new(kind, refunds::Delivery::Rejected, body.error.message)
-                .with_provider_code(Some(body.error.code))
-                .with_field_errors(fields)
-        }
-        Err(_) => Error::new(kind, refunds::Delivery::Rejected, format!("http {}", response.status)),
+pub type ReferenceClient = Client<Reference>;
+
+impl HttpProvider for Reference {
+    const SPEC: ProviderSpec = ProviderSpec {
+        id: "reference",
+        name: "Reference",
+        env_prefix: "REFERENCE",
+        hosts: Hosts::one("https://reference.invalid"),
+        key_modes: false,
+        auth: AuthStyle::Bearer,
+        refunds_path: &["refunds"],
+        paging: Some(PagingSpec {
+            style: PagingStyle::Offset,
+            default_limit: 10,
+            max_limit: 100,
+            status_param: None,
+        }),
+        idempotency: Idempotency::Header("idempotency-key"),
+        statuses: STATUSES,
+        payment_kinds: &[PaymentRefKind::Payment],
+        partial_refunds: true,
+        retrieve: true,
+        carries: CreateFields::NONE,
+        currency: AccountCurrency::OnTheWire,
+    };
+    type Options = ();
+
+    fn new(_setup: Setup<'_, ()>) -> Result<Reference, Error> {
+        Ok(Reference)
+    }
+
+    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value, Error> {
+        let body = WireCreate {
+            payment: request.payment().id(),
+            amount: request.amount_requested().map(MinorUnits::from_money),
+        };
+        serde_json::to_value(body).map_err(|e| Error::configuration(e.to_string()))
+    }
+
+    fn read_refund(&self, body: &[u8]) -> Result<Refund, Error> {
+        let wire = refunds::adapter::parse_object(body).map_err(|e| Error::decode(e.to_string()))?;
+        refund(wire)
+    }
+
+    fn read_list(&self, body: &[u8]) -> Result<ListBody, Error> {
+        let list: WireList = serde_json::from_slice(body).map_err(|e| Error::decode(e.to_string()))?;
+        let items = list.data.into_iter().map(refund).collect::<Result<Vec<_>, _>>()?;
+        Ok(ListBody::new(items, Some(list.total), None))
+    }
+
+    fn read_error(response: &ApiResponse) -> Error {
+        stripe::parse(&response.body)
+            .unwrap_or_default()
+            .into_error(response.status, &CODES)
     }
 }
 
-#[derive(Debug)]
-pub struct Reference {
-    info: ProviderInfo,
-    transport: Transport,
+fn refund(wire: WithRaw<WireRefund>) -> Result<Refund, Error> {
+    let currency = Currency::from_code(&wire.value.currency).map_err(|e| Error::decode(e.to_string()))?;
+    Ok(Refund::new(
+        RefundId::new(wire.value.id)?,
+        "reference",
+        PaymentRef::payment(wire.value.payment)?,
+        wire.value.amount.to_money(currency),
+        STATUSES.to_status(&wire.value.status),
+        wire.raw,
+    ))
 }
 
 impl Reference {
-    pub fn new(base_url: &str, key: &str, options: &HarnessOptions) -> Result<Reference, Error> {
-        let config = TransportConfig::new(base_url)?
+    /// A client of `base_url` with the harness's retries and timeout.
+    pub fn client(base_url: &str, key: &str, options: &HarnessOptions) -> Result<ReferenceClient, Error> {
+        ReferenceClient::builder()
+            .api_key(key)
+            .base_url(base_url)
             .retry(fast_retry(options.max_retries))
-            .timeout(options.timeout);
-        let capabilities = Capabilities::new()
-            .list(Some(PagingStyle::Offset))
-            .idempotency(IdempotencySupport::Header)
-            .payment_kinds(&[PaymentRefKind::Payment]);
-        Ok(Reference {
-            info: ProviderInfo::new("reference", "Reference", capabilities),
-            transport: Transport::new("reference", config, Auth::bearer(key)?, decode_error)?,
-        })
-    }
-
-    fn refund(&self, wire: WithRaw<WireRefund>) -> Result<Refund, Error> {
-        let currency = Currency::from_code(&wire.value.currency).map_err(|e| Error::decode(e.to_string()))?;
-        Ok(Refund::new(
-            RefundId::new(wire.value.id)?,
-            "reference",
-            PaymentRef::payment(wire.value.payment)?,
-            wire.value.amount.to_money(currency),
-            STATUSES.to_status(&wire.value.status),
-            wire.raw,
-        ))
-    }
-}
-
-#[async_trait]
-impl RefundProvider for Reference {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
-    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund, Error> {
-        request.validate()?;
-        let payment = request
-            .payment()
-            .expect_kind("reference", &self.info.capabilities.payment_kinds)?;
-        let body = WireCreate {
-            payment,
-            amount: request.amount_requested().map(MinorUnits::from_money),
-        };
-        let mut call = ApiRequest::post(&["refunds"]).json(&body)?;
-        if let Some(key) = request.idempotency_key_given() {
-            call = call
-                .header(http::HeaderName::from_static("idempotency-key"), key.as_str())?
-                .replay_safe(true);
-        }
-        let outcome = async {
-            let response = self.transport.send(&call).await?;
-            response.decode(|wire| self.refund(wire))
-        };
-        outcome
-            .await
-            .map_err(|e| refunds::adapter::note_pending_create(e, request))
-    }
-
-    async fn get_refund(&self, id: &RefundId) -> Result<Refund, Error> {
-        let response = self.transport.send(&ApiRequest::get(&["refunds", id.as_str()])).await?;
-        response.decode(|wire| self.refund(wire))
-    }
-
-    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>, Error> {
-        if request.status_filter().is_some() {
-            return Err(self.info.unsupported("status filters"));
-        }
-        let limit = check_limit(request.limit_requested(), 1..=100, 10)?;
-        let start = offset::from_cursor("reference", request.cursor_given())?;
-        let call = ApiRequest::get(&["refunds"])
-            .query("limit", limit)
-            .query("offset", start);
-        let response = self.transport.send(&call).await?;
-        response.decode(|list: WireList| {
-            let items = list
-                .data
-                .into_iter()
-                .map(|w| self.refund(w))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(offset::page("reference", items, start, Some(list.total)))
-        })
+            .timeout(options.timeout)
+            .build()
     }
 }

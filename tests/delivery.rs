@@ -1,0 +1,393 @@
+//! The whole-call delivery rules of the engine (issue "Engine" §3), on the wire, for a provider that
+//! honours idempotency keys (`Reference`) and one that documents none (`ReferenceOnce`).
+//!
+//! Each rule failed on the pre-engine transport, which judged a call by its last attempt.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::reference::{Reference, ReferenceClient};
+use refunds::adapter::{ApiResponse, Client, HttpProvider, Idempotency, ListBody, ProviderSpec, RetryPolicy, Setup};
+use refunds::{
+    CreateRefund, Currency, Delivery, Error, ErrorKind, IdempotencyKey, Money, PaymentRef, Refund, RefundProvider,
+};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "sk_test_delivery_0123456789";
+
+/// The reference wire without idempotency: a create is sent once.
+#[derive(Debug)]
+struct ReferenceOnce(Reference);
+
+impl HttpProvider for ReferenceOnce {
+    const SPEC: ProviderSpec = ProviderSpec {
+        id: "reference-once",
+        idempotency: Idempotency::None,
+        ..Reference::SPEC
+    };
+    type Options = ();
+    fn new(setup: Setup<'_, ()>) -> refunds::Result<Self> {
+        Reference::new(setup).map(ReferenceOnce)
+    }
+    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> refunds::Result<serde_json::Value> {
+        self.0.create_body(request, key)
+    }
+    fn read_refund(&self, body: &[u8]) -> refunds::Result<Refund> {
+        self.0.read_refund(body)
+    }
+    fn read_list(&self, body: &[u8]) -> refunds::Result<ListBody> {
+        self.0.read_list(body)
+    }
+    fn read_error(response: &ApiResponse) -> Error {
+        Reference::read_error(response)
+    }
+}
+
+fn retry(n: u32) -> RetryPolicy {
+    RetryPolicy::new()
+        .max_retries(n)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+}
+
+fn keyed(server: &MockServer) -> ReferenceClient {
+    Client::<Reference>::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry(retry(3))
+        .attempt_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn once(server: &MockServer) -> Client<ReferenceOnce> {
+    Client::<ReferenceOnce>::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry(retry(3))
+        .attempt_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn create() -> CreateRefund {
+    CreateRefund::new(PaymentRef::payment("pay_1").unwrap()).amount(Money::from_minor(500, Currency::USD))
+}
+
+fn refund_body() -> serde_json::Value {
+    json!({"id": "re_1", "payment": "pay_1", "amount": 500, "currency": "USD", "status": "pending"})
+}
+
+fn error_body(code: &str) -> serde_json::Value {
+    json!({"error": {"code": code, "message": code}})
+}
+
+/// A first attempt that the client gives up on (it may have been applied), then `then` for the rest.
+async fn lost_then(server: &MockServer, then: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(refund_body())
+                .set_delay(Duration::from_secs(2)),
+        )
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(then)
+        .mount(server)
+        .await;
+}
+
+async fn keys_sent(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.headers.get("idempotency-key").map(|v| v.to_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lost_attempt_keeps_the_call_ambiguous_whatever_follows() {
+    let later = [
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "120")
+            .set_body_json(error_body("rate_limited")),
+        ResponseTemplate::new(400).set_body_json(error_body("bad")),
+        ResponseTemplate::new(401).set_body_json(error_body("unauthorized")),
+    ];
+    for then in later {
+        let server = MockServer::start().await;
+        lost_then(&server, then).await;
+        let e = keyed(&server)
+            .create_refund(&create())
+            .await
+            .expect_err("not a success");
+        assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+        assert!(!e.is_retryable(), "the original request would carry a fresh key: {e}");
+        let pending = e.pending().expect("pending create");
+        let keys = keys_sent(&server).await;
+        assert!(keys.len() >= 2, "{keys:?}");
+        assert!(
+            keys.iter().all(|k| k == &keys[0]),
+            "one key for every attempt: {keys:?}"
+        );
+        assert_eq!(
+            pending.request.idempotency_key_given().map(|k| k.as_str()),
+            Some(keys[0].as_str())
+        );
+        assert_eq!(pending.provider, "reference");
+    }
+}
+
+#[tokio::test]
+async fn a_same_key_409_after_a_lost_attempt_is_retried_then_ambiguous() {
+    let server = MockServer::start().await;
+    lost_then(
+        &server,
+        ResponseTemplate::new(409).set_body_json(error_body("idempotency_conflict")),
+    )
+    .await;
+    let e = keyed(&server)
+        .create_refund(&create())
+        .await
+        .expect_err("still in progress");
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "never Rejected: {e}");
+    assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict);
+    assert!(e.pending().is_some());
+    assert_eq!(
+        keys_sent(&server).await.len(),
+        4,
+        "the first attempt and every retry of the budget"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(refund_body())
+                .set_delay(Duration::from_secs(2)),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(error_body("idempotency_conflict")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body()))
+        .mount(&server)
+        .await;
+    let refund = keyed(&server)
+        .create_refund(&create())
+        .await
+        .expect("the replay answers");
+    assert_eq!(refund.id.as_str(), "re_1");
+}
+
+#[tokio::test]
+async fn a_409_on_a_first_attempt_is_a_plain_conflict() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(error_body("idempotency_conflict")))
+        .mount(&server)
+        .await;
+    let e = keyed(&server).create_refund(&create()).await.unwrap_err();
+    assert_eq!(e.delivery(), Delivery::Rejected);
+    assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict);
+    assert_eq!(keys_sent(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn without_idempotency_a_create_that_may_have_been_processed_is_sent_once() {
+    let answers = [
+        ResponseTemplate::new(408),
+        ResponseTemplate::new(500).set_body_json(error_body("boom")),
+        ResponseTemplate::new(503),
+        ResponseTemplate::new(302).insert_header("location", "/elsewhere"),
+        ResponseTemplate::new(303).insert_header("location", "/refunds/re_1"),
+        ResponseTemplate::new(200)
+            .set_body_json(refund_body())
+            .set_delay(Duration::from_secs(2)),
+    ];
+    for answer in answers {
+        let server = MockServer::start().await;
+        Mock::given(method("POST")).respond_with(answer).mount(&server).await;
+        let e = once(&server)
+            .create_refund(&create())
+            .await
+            .expect_err("no answer to trust");
+        assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "sent once: {e}");
+        assert!(e.pending().is_some());
+        assert_eq!(e.provider(), Some("reference-once"));
+    }
+}
+
+#[tokio::test]
+async fn without_idempotency_only_a_429_is_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(error_body("rate_limited")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body()))
+        .mount(&server)
+        .await;
+    once(&server).create_refund(&create()).await.expect("re-sent after 429");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_3xx_answer_to_a_keyed_create_is_ambiguous() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(303).insert_header("location", "/refunds/re_1"))
+        .mount(&server)
+        .await;
+    let e = keyed(&server).create_refund(&create()).await.unwrap_err();
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_the_whole_call_waits_included() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .insert_header("retry-after", "6")
+                .set_body_json(error_body("down")),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::<Reference>::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry(retry(5))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = client
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable);
+    // A 6 s Retry-After does not fit in a 0.5 s call: it is not waited for.
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn every_error_names_its_provider_and_never_shows_the_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("request-id", format!("req_{KEY}"))
+                .set_body_json(
+                    json!({"error": {"code": format!("bad_{KEY}"), "message": format!("Bearer {KEY}"), "param": KEY}}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let client = keyed(&server);
+    let e = client
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await
+        .unwrap_err();
+    let shown = format!(
+        "{e} {e:?} {:?} {:?} {:?} {:?}",
+        e.body(),
+        e.provider_code(),
+        e.request_id(),
+        e.field_errors()
+    );
+    assert!(!shown.contains(KEY), "{shown}");
+    assert_eq!(e.provider(), Some("reference"));
+
+    // A 2xx that does not decode, and an offline parse, also name the provider.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("{{\"echo\":\"{KEY}\"")))
+        .mount(&server)
+        .await;
+    let e = keyed(&server)
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Decode);
+    assert_eq!(e.provider(), Some("reference"));
+    assert!(!format!("{e:?} {:?}", e.body()).contains(KEY));
+
+    let e = client.refund_from_json(b"{\"id\": 1}").unwrap_err();
+    assert_eq!(e.delivery(), Delivery::NotSent);
+    assert_eq!(e.provider(), Some("reference"));
+    assert_eq!(e.body(), Some("{\"id\": 1}"));
+}
+
+#[tokio::test]
+async fn basic_auth_secrets_are_scrubbed_in_every_spelling() {
+    let auth = refunds::adapter::Auth::basic("user_id_1234", "pw_secret_5678").unwrap();
+    let forms = auth.secret_forms();
+    let header = refunds::adapter::base64_encode(b"user_id_1234:pw_secret_5678");
+    let e = Error::new(
+        ErrorKind::Other,
+        Delivery::Rejected,
+        format!("Basic {header} pw_secret_5678"),
+    )
+    .with_provider_code(Some("pw_secret_5678".into()))
+    .redact_all(&forms);
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("pw_secret_5678") && !shown.contains(&header), "{shown}");
+}
+
+/// With a system proxy configured, a loopback target is still reached directly (run in a child
+/// process, since the proxy comes from the environment).
+#[test]
+fn loopback_targets_bypass_system_proxies() {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["loopback_child_through_dead_proxy", "--exact", "--test-threads=1"])
+        .env("REFUNDS_PROXY_CHILD", "1")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env("all_proxy", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn loopback_child_through_dead_proxy() {
+    if std::env::var("REFUNDS_PROXY_CHILD").is_err() {
+        return;
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body()))
+        .mount(&server)
+        .await;
+    let refund = keyed(&server)
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await;
+    assert!(refund.is_ok(), "{refund:?}");
+}
