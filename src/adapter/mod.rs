@@ -24,19 +24,19 @@ pub mod errors;
 mod json;
 pub mod paging;
 mod secret;
-pub mod spec;
 mod settings;
 pub mod signature;
+pub mod spec;
 mod status;
 pub mod timestamp;
 mod transport;
 
 pub use auth::{Auth, base64_decode, base64_encode};
 pub use engine::{Client, ClientBuilder, HttpProvider, ListBody, Setup};
-pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
 pub use json::{WithRaw, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;
+pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
 pub use status::StatusMap;
 pub use transport::{
     ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, Transport, TransportConfig, check_base_url, parse_retry_after,

@@ -26,7 +26,8 @@ pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
 pub use server::Sandbox;
 pub use webhooks::{
-    DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender, WebhookStats,
+    DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,
+    WebhookStats,
 };
 
 /// A provider's face over the shared ledger: it answers one HTTP request the way the provider would.

@@ -1,29 +1,23 @@
-//! The shared conformance suite over wiremock, in this provider's wire format.
+//! The shared conformance suite over wiremock speaking Bias: `items` envelope, Bias error bodies, and
+//! every create carrying an `idempotency-key` with only `payment` and `amount` in the body.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, PaymentRef};
-use refunds_cursor::{CursorClient, STATUSES};
+use refunds_bias::{BiasClient, STATUSES};
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
-const KEY: &str = "sk_test_cursor_conformance_7d1e";
+const KEY: &str = "sk_test_bias_conformance_7d1e";
 
 struct Dialect;
 
 fn body(f: &RefundFixture) -> Value {
-    json!({
-        "object": "refund",
-        "id": f.id,
-        "live": false,
-        "created_at": 1_704_067_200_123_i64,
-        "amount": f.amount.minor(),
-        "failed_reason": null,
-        "payment": f.payment_id,
-        "status": STATUSES.to_wire(&f.status),
-    })
+    json!({"object": "refund", "id": f.id, "live": false, "created_at": 1_750_000_000_000_i64,
+        "amount": f.amount.minor(), "failed_reason": null, "payment": f.payment_id,
+        "status": STATUSES.to_wire(&f.status)})
 }
 
 impl WireDialect for Dialect {
@@ -32,19 +26,17 @@ impl WireDialect for Dialect {
     }
 
     fn client(&self, base_url: &str, options: &HarnessOptions) -> WireClient {
-        let builder = CursorClient::builder()
+        let builder = BiasClient::builder()
             .api_key(KEY)
             .base_url(base_url)
             .currency(options.currency)
             .retry(fast_retry(options.max_retries))
             .timeout(options.timeout);
-        let debug_strings = vec![format!("{builder:?}")];
+        let builder_debug = format!("{builder:?}");
         let client = builder.build().expect("client");
-        let mut debug_strings = debug_strings;
-        debug_strings.push(format!("{client:?}"));
         WireClient {
+            debug_strings: vec![builder_debug, format!("{client:?}")],
             client: Arc::new(client),
-            debug_strings,
         }
     }
 
@@ -84,33 +76,33 @@ impl WireDialect for Dialect {
             None => 0,
         };
         let rest = &all[start..];
-        let page: Vec<Value> = rest.iter().take(limit).map(body).collect();
-        json!({"object": "list", "data": page, "has_more": rest.len() > limit})
+        let items: Vec<Value> = rest.iter().take(limit).map(body).collect();
+        json!({"object": "list", "has_more": rest.len() > limit, "items": items})
     }
 
     fn error_response(&self, error: WireError) -> ResponseTemplate {
-        let (status, error_type, code, param) = match error {
-            WireError::Unauthorized => (401, "authentication_error", "unauthorized", None),
-            WireError::NotFound => (404, "invalid_request_error", "resource_missing", None),
-            WireError::Validation => (
-                400,
-                "invalid_request_error",
-                "parameter_invalid_integer",
-                Some("amount"),
-            ),
-            WireError::OverRefund => (400, "invalid_request_error", "amount_too_large", Some("amount")),
-            WireError::UnknownPayment => (404, "invalid_request_error", "resource_missing", Some("payment")),
-            WireError::RateLimited => (429, "rate_limit_error", "rate_limit", None),
-            WireError::ServerError => (500, "api_error", "api_error", None),
-            _ => (500, "api_error", "other", None),
+        let (status, kind, code, param) = match error {
+            WireError::Unauthorized => (401, "invalid_request_error", Some("unauthorized"), None),
+            WireError::NotFound => (404, "invalid_request_error", Some("resource_missing"), None),
+            WireError::Validation => (400, "invalid_request_error", Some("parameter_invalid"), Some("amount")),
+            WireError::OverRefund => (400, "invalid_request_error", Some("amount_too_large"), Some("amount")),
+            WireError::UnknownPayment => (404, "invalid_request_error", Some("resource_missing"), Some("payment")),
+            WireError::RateLimited => (429, "rate_limit_error", None, None),
+            _ => (500, "server_error", None, None),
         };
-        ResponseTemplate::new(status).set_body_json(json!({"error": {
-            "type": error_type, "code": code, "message": format!("{code} (conformance)"), "param": param,
-        }}))
+        ResponseTemplate::new(status).set_body_json(json!({"object": "error", "error": {
+            "type": kind, "live": false, "code": code, "message": "conformance", "param": param, "issues": null}}))
     }
 
     fn check_create(&self, received: &Request, request: &CreateRefund) {
         assert_eq!(received.headers.get("authorization").unwrap(), &format!("Bearer {KEY}"));
+        let key = received
+            .headers
+            .get("idempotency-key")
+            .expect("every create carries a key");
+        if let Some(given) = request.idempotency_key_given() {
+            assert_eq!(key.to_str().unwrap(), given.as_str());
+        }
         let body: Value = serde_json::from_slice(&received.body).unwrap();
         let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
         keys.sort();
@@ -122,10 +114,6 @@ impl WireDialect for Dialect {
             None => assert_eq!(keys, ["payment"]),
         }
         assert_eq!(body["payment"], request.payment().id());
-        assert!(
-            received.headers.get("idempotency-key").is_none(),
-            "no idempotency is documented, so no key is sent"
-        );
     }
 }
 

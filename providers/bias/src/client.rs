@@ -1,0 +1,119 @@
+//! The Bias translator: the spec, the create body, and reading refunds, lists and errors. The engine
+//! ([`refunds::adapter::Client`]) runs every call.
+
+use refunds::adapter::amount::MinorUnits;
+use refunds::adapter::{
+    AccountCurrency, ApiResponse, Auth, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ListBody,
+    PagingSpec, ProviderSpec, Setup, TransportConfig, WithRaw,
+};
+use refunds::{
+    CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
+};
+
+use crate::wire::{STATUSES, WireCreate, WireList, WireRefund, to_refund};
+
+/// Bias, as the engine runs it.
+#[derive(Debug, Clone)]
+pub struct Bias {
+    currency: Currency,
+    livemode: Option<bool>,
+    /// What the event stream needs to open its own connection (see [`crate::BiasEvents`]).
+    pub(crate) stream: StreamSetup,
+}
+
+/// The key and transport settings, kept for the event stream (the `Debug` of both redacts the key).
+#[derive(Debug, Clone)]
+pub(crate) struct StreamSetup {
+    pub auth: Auth,
+    pub config: TransportConfig,
+}
+
+/// A Bias refunds client (the engine's [`Client`] over [`Bias`]).
+///
+/// Creates carry an `idempotency-key` (the caller's, else one generated per create and reused by every
+/// retry), so they are re-sent safely. Amounts are minor units of the account currency (USD unless
+/// configured: Bias objects carry no currency). Provider-only calls: [`crate::BiasExpand`] (the payment
+/// expanded, per call) and [`crate::BiasEvents`] (the event stream).
+pub type BiasClient = Client<Bias>;
+
+/// The builder of a [`BiasClient`].
+pub type BiasClientBuilder = ClientBuilder<Bias>;
+
+impl HttpProvider for Bias {
+    const SPEC: ProviderSpec = ProviderSpec {
+        id: crate::ID,
+        name: "Bias",
+        env_prefix: "BIAS",
+        // One host; the key (`sk_live_` / `sk_test_`) chooses the environment.
+        hosts: Hosts::one("https://api.biaspay.com/v1"),
+        key_modes: true,
+        auth: AuthStyle::Bearer,
+        // Inferred from the documented REST pattern (`/v1/customers`); the docs show SDK calls only.
+        refunds_path: &["refunds"],
+        paging: Some(PagingSpec {
+            style: PagingStyle::Cursor,
+            default_limit: 50,
+            max_limit: 1000,
+            // `filters` exists, but its query encoding is not documented.
+            status_param: None,
+        }),
+        idempotency: Idempotency::Header("idempotency-key"),
+        statuses: STATUSES,
+        payment_kinds: &[PaymentRefKind::Payment],
+        partial_refunds: true,
+        retrieve: true,
+        // The create takes `payment` and `amount` only.
+        carries: CreateFields::NONE,
+        // No currency on the wire; the vendor's own code formats amounts as USD.
+        currency: AccountCurrency::Default(Currency::USD),
+    };
+
+    type Options = ();
+
+    fn new(setup: Setup<'_, ()>) -> Result<Bias> {
+        let key = setup
+            .settings
+            .require_api_key(crate::ID, &Bias::SPEC.env_var("API_KEY"))?
+            .clone();
+        Ok(Bias {
+            currency: setup.currency.unwrap_or(Currency::USD),
+            livemode: setup.livemode,
+            stream: StreamSetup {
+                auth: Auth::bearer(key)?,
+                config: setup.settings.transport_config(Bias::SPEC.hosts.live)?,
+            },
+        })
+    }
+
+    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+        let body = WireCreate {
+            payment: request.payment().id().to_owned(),
+            amount: request.amount_requested().map(MinorUnits::from_money),
+        };
+        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))
+    }
+
+    fn read_refund(&self, body: &[u8]) -> Result<Refund> {
+        let wire: WithRaw<WireRefund> =
+            refunds::adapter::parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))?;
+        to_refund(wire, self.currency, self.livemode)
+    }
+
+    fn read_list(&self, body: &[u8]) -> Result<ListBody> {
+        let list: WireList<WithRaw<WireRefund>> =
+            serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))?;
+        if let Some(object) = list.object.as_deref().filter(|o| *o != "list") {
+            return Err(Error::decode(format!("expected a list, got `object`: {object:?}")));
+        }
+        let items = list
+            .items
+            .into_iter()
+            .map(|wire| to_refund(wire, self.currency, self.livemode))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ListBody::new(items, None, list.has_more))
+    }
+
+    fn read_error(response: &ApiResponse) -> Error {
+        crate::error::decode_error(response)
+    }
+}

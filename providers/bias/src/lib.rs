@@ -1,0 +1,67 @@
+//! # refunds-bias
+//!
+//! [Bias](https://docs.biaspay.com) refunds for the [`refunds`] SDK: create, retrieve and list refunds
+//! through [`refunds::RefundProvider`], with exact money, normalized statuses, the raw JSON of every
+//! refund, idempotent creates, the payment expanded per call, and the Bias event stream.
+//!
+//! ```no_run
+//! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider};
+//! use refunds_bias::BiasClient;
+//!
+//! # async fn run() -> refunds::Result<()> {
+//! let client = BiasClient::builder().api_key("sk_test_...").build()?;
+//! let refund = client
+//!     .create_refund(
+//!         &CreateRefund::new(PaymentRef::payment("pay_lUY2g0TuPzN9qi4couahd3")?)
+//!             .amount(Money::from_major_str("10.00", Currency::USD)?),
+//!     )
+//!     .await?;
+//! println!("{} {} {}", refund.id, refund.amount, refund.status);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What to know (the README has the tables):
+//!
+//! - base URL `https://api.biaspay.com/v1`, `Authorization: Bearer`; `sk_live_` / `sk_test_` keys give
+//!   the mode, and a refund whose `live` disagrees with the key is a `Decode` error;
+//! - every create carries an `idempotency-key` (the caller's, else one generated and reused by every
+//!   retry), so a create that may have been received is re-sent safely;
+//! - the create body is `payment` and `amount` only: a reason, description, metadata or merchant
+//!   reference is refused before sending, naming the field;
+//! - amounts are integer minor units; Bias sends no currency, so USD is assumed unless configured
+//!   (`BiasClientBuilder::currency` or `BIAS_CURRENCY`);
+//! - the list pages by object id (`starting_after` / `ending_before`, `limit` 1 to 1000, default 50);
+//! - [`BiasExpand`] gets and lists with the payment expanded; [`BiasEvents`] streams events.
+//!
+//! With the `sandbox` feature, [`sandbox`] runs a stateful Bias simulator on 127.0.0.1.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+mod events;
+mod expand;
+mod wire;
+
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+
+pub use client::{Bias, BiasClient, BiasClientBuilder};
+pub use events::{BiasEvent, BiasEvents, EventLines, EventsRequest, RefundEvent};
+pub use expand::{BiasExpand, ExpandedRefund};
+pub use wire::{BiasPayment, STATUSES};
+
+/// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
+pub const ID: &str = "bias";
+
+/// A cursor listing forward from just after `id` (`starting_after`).
+pub fn cursor_after(id: &refunds::RefundId) -> refunds::PageCursor {
+    refunds::adapter::paging::id_cursor::after(ID, id.as_str())
+}
+
+/// A cursor listing backward from just before `id` (`ending_before`); the pages read with it continue
+/// backward.
+pub fn cursor_before(id: &refunds::RefundId) -> refunds::PageCursor {
+    refunds::adapter::paging::id_cursor::before(ID, id.as_str())
+}

@@ -1,0 +1,160 @@
+//! The Bias wire format: the refund object, the expanded payment, the create body, the list envelope,
+//! and the one conversion into [`refunds::Refund`].
+//!
+//! Every struct derives both `Serialize` and `Deserialize`: the client reads what the sandbox skin
+//! writes with the same types, so the two cannot drift apart.
+
+use refunds::adapter::amount::MinorUnits;
+use refunds::adapter::{StatusMap, WithRaw};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus, Result};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Bias refund statuses. Only `succeeded` is shown by the docs and `failed` is implied by
+/// `failed_reason`; `pending` and `canceled` are assumed. Any other string is kept as
+/// `RefundStatus::Unknown`.
+pub const STATUSES: StatusMap = StatusMap::new(&[
+    ("pending", RefundStatus::Pending),
+    ("succeeded", RefundStatus::Succeeded),
+    ("failed", RefundStatus::Failed),
+    ("canceled", RefundStatus::Canceled),
+]);
+
+/// The refund object: `object`, `id`, `live`, `created_at` (unix ms), `amount`, `failed_reason`,
+/// `payment` (an id, or the payment when expanded), `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireRefund {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<bool>,
+    #[serde(
+        with = "refunds::adapter::timestamp::unix_millis::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<OffsetDateTime>,
+    pub amount: MinorUnits,
+    #[serde(default)]
+    pub failed_reason: Option<String>,
+    pub payment: WirePayment,
+    pub status: String,
+}
+
+/// `payment` is "string or Payment".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum WirePayment {
+    /// Not expanded.
+    Id(String),
+    /// Expanded with `expand[payment]=true`.
+    Expanded(BiasPayment),
+}
+
+/// The Bias Payment object as far as a refund needs it (the fields the docs name; unknown fields are
+/// ignored, every field but `id` is optional). Amounts are integer minor units ("cents").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BiasPayment {
+    /// `"payment"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// `pay_...`.
+    pub id: String,
+    /// The payment's amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<MinorUnits>,
+    /// What was received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_received: Option<MinorUnits>,
+    /// What has been refunded so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_refunded: Option<MinorUnits>,
+    /// `succeeded` when refundable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl BiasPayment {
+    /// A payment with its amounts (minor units) and status, as the sandbox writes it.
+    pub fn new(id: impl Into<String>, amount: i64, refunded: i64, status: impl Into<String>) -> BiasPayment {
+        BiasPayment {
+            object: Some("payment".to_owned()),
+            id: id.into(),
+            amount: Some(MinorUnits(amount)),
+            amount_received: Some(MinorUnits(amount)),
+            amount_refunded: Some(MinorUnits(refunded)),
+            status: Some(status.into()),
+        }
+    }
+}
+
+/// `POST /refunds` body: `payment`, and `amount` unless the whole payment is refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WireCreate {
+    pub payment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<MinorUnits>,
+}
+
+/// The list envelope `{"object":"list","has_more":…,"items":[…]}` (the array is `items`, not `data`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WireList<R> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(default)]
+    pub has_more: Option<bool>,
+    pub items: Vec<R>,
+}
+
+/// The one conversion into the model. `key_live` is the mode of the client's key (`sk_live_` /
+/// `sk_test_`); a refund whose `live` says otherwise is a `Decode` error, since it cannot belong to
+/// this key's environment.
+pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
+    let WithRaw { value, raw } = wire;
+    if let Some(object) = value.object.as_deref().filter(|o| *o != "refund") {
+        return Err(Error::decode(format!(
+            "expected a refund object, got `object`: {object:?}"
+        )));
+    }
+    if let (Some(key), Some(live)) = (key_live, value.live) {
+        if key != live {
+            let mode = |live: bool| if live { "live" } else { "test" };
+            return Err(Error::decode(format!(
+                "refund `live` is {live} but the key is a {} key: the object is from the {} environment",
+                mode(key),
+                mode(live)
+            )));
+        }
+    }
+    let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("refund `id`: {}", e.message())))?;
+    let payment_id = match &value.payment {
+        WirePayment::Id(id) => id.as_str(),
+        WirePayment::Expanded(payment) => payment.id.as_str(),
+    };
+    let payment =
+        PaymentRef::payment(payment_id).map_err(|e| Error::decode(format!("refund `payment`: {}", e.message())))?;
+    Ok(Refund::new(
+        id,
+        crate::ID,
+        payment,
+        value.amount.to_money(currency),
+        STATUSES.to_status(&value.status),
+        raw,
+    )
+    .with_failure_reason(value.failed_reason)
+    .with_created_at(value.created_at)
+    .with_livemode(value.live.or(key_live)))
+}
+
+/// The expanded payment inside a refund's raw JSON; `None` when `payment` is only an id.
+pub(crate) fn expanded_payment(refund: &Refund) -> Result<Option<BiasPayment>> {
+    let wire: WireRefund =
+        serde_json::from_str(refund.raw.get()).map_err(|e| Error::decode(format!("refund raw json: {e}")))?;
+    Ok(match wire.payment {
+        WirePayment::Id(_) => None,
+        WirePayment::Expanded(payment) => Some(payment),
+    })
+}
