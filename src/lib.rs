@@ -26,6 +26,7 @@ mod error;
 mod ids;
 mod model;
 mod money;
+mod options;
 mod pending;
 mod provider;
 mod raw;
@@ -40,6 +41,7 @@ pub mod sandbox;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use adapter::RetryPolicy;
 pub use currency::Currency;
 pub use error::{Delivery, Error, ErrorKind, FieldError, MAX_ERROR_BODY, Result};
 pub use ids::{IdempotencyKey, MAX_ID_LEN, PaymentRef, PaymentRefKind, RefundId};
@@ -48,6 +50,7 @@ pub use model::{
     RefundStatus, check_text,
 };
 pub use money::{AmountError, Money};
+pub use options::CallOptions;
 pub use pending::PendingCreate;
 pub use provider::{
     Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create,

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
+use crate::options::CallOptions;
 
 /// How a provider pages its list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,6 +243,29 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
     /// One page of refunds. Use [`crate::RefundProviderExt::refunds_stream`] to walk them all.
     async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>>;
 
+    /// [`RefundProvider::create_refund`] with per-call overrides. Providers that cannot apply a
+    /// deadline or retry policy per call refuse those (`InvalidRequest` naming the option) rather than
+    /// ignore them; a key is added to the request.
+    async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
+        refuse_transport_overrides(self.info(), options)?;
+        match &options.idempotency_key {
+            Some(key) => self.create_refund(&request.clone().idempotency_key(key.clone())).await,
+            None => self.create_refund(request).await,
+        }
+    }
+
+    /// [`RefundProvider::get_refund`] with per-call overrides.
+    async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
+        refuse_transport_overrides(self.info(), options)?;
+        self.get_refund(id).await
+    }
+
+    /// [`RefundProvider::list_refunds`] with per-call overrides.
+    async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
+        refuse_transport_overrides(self.info(), options)?;
+        self.list_refunds(request).await
+    }
+
     /// The refund of a payment, where the provider looks refunds up by payment.
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
         let _ = payment;
@@ -298,6 +322,17 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
             }
         }
     }
+}
+
+fn refuse_transport_overrides(info: &ProviderInfo, options: &CallOptions) -> Result<()> {
+    let field = if options.timeout.is_some() {
+        "timeout"
+    } else if options.retry.is_some() {
+        "retry"
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid_request(field, format!("{} cannot change `{field}` per call", info.id)).with_provider(info.id))
 }
 
 /// True when `refund` could be the result of `request` (same payment id, amount and reference where

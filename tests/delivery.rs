@@ -391,3 +391,41 @@ async fn loopback_child_through_dead_proxy() {
         .await;
     assert!(refund.is_ok(), "{refund:?}");
 }
+
+#[tokio::test]
+async fn per_call_options_override_the_client_defaults() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(error_body("down")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body()))
+        .mount(&server)
+        .await;
+    let client = keyed(&server);
+    let id = refunds::RefundId::new("re_1").unwrap();
+    let options = refunds::CallOptions::new().max_retries(0);
+    client.get_refund_with(&id, &options).await.unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "no retry for this call"
+    );
+    client.get_refund(&id).await.unwrap_err();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        5,
+        "the client's three retries"
+    );
+
+    let key = IdempotencyKey::new("order-42-refund-1").unwrap();
+    let options = refunds::CallOptions::new().idempotency_key(key.clone());
+    client.create_refund_with(&create(), &options).await.unwrap();
+    assert_eq!(keys_sent(&server).await, vec![key.as_str().to_owned()]);
+
+    // A provider without idempotency refuses a per-call key like any other.
+    let e = once(&server).create_refund_with(&create(), &options).await.unwrap_err();
+    assert_eq!(e.field(), Some("idempotency_key"));
+    assert_eq!(e.delivery(), Delivery::NotSent);
+}

@@ -25,6 +25,7 @@ use crate::currency::Currency;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{IdempotencyKey, PaymentRef, RefundId};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
+use crate::options::CallOptions;
 use crate::pending::PendingCreate;
 use crate::provider::{Capabilities, PagingStyle, ProviderInfo, RefundProvider};
 
@@ -210,7 +211,16 @@ impl<P: HttpProvider> Client<P> {
 
     /// Sends a provider-only call through the same pipeline (retries, verdict, tagging, redaction).
     pub async fn send(&self, call: &ApiRequest) -> Result<ApiResponse> {
-        self.shared.transport.send(call).await.map_err(|e| self.finish(e))
+        self.send_with(call, &CallOptions::new()).await
+    }
+
+    /// [`Client::send`] with per-call overrides of the deadline and retry policy.
+    pub async fn send_with(&self, call: &ApiRequest, options: &CallOptions) -> Result<ApiResponse> {
+        self.shared
+            .transport
+            .send_with(call, options.timeout, options.retry.as_ref())
+            .await
+            .map_err(|e| self.finish(e))
     }
 
     /// The refund a 2xx answer carries; a failure is a `Decode` error keeping status, request id and
@@ -303,9 +313,9 @@ impl<P: HttpProvider> Client<P> {
         Ok((call, sent))
     }
 
-    async fn fetch_refund(&self, call: ApiRequest) -> Result<Refund> {
+    async fn fetch_refund(&self, call: ApiRequest, options: &CallOptions) -> Result<Refund> {
         let call = self.shared.provider.decorate(call);
-        let response = self.send(&call).await?;
+        let response = self.send_with(&call, options).await?;
         self.refund_from_response(&response)
     }
 
@@ -382,9 +392,26 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
     }
 
     async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
+        self.create_refund_with(request, &CallOptions::new()).await
+    }
+
+    async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
         let started_at = OffsetDateTime::now_utc();
+        let keyed;
+        let request = match &options.idempotency_key {
+            Some(key) => {
+                keyed = request.clone().idempotency_key(key.clone());
+                &keyed
+            }
+            None => request,
+        };
         let (call, sent) = self.prepare_create(request).map_err(|e| self.finish(e))?;
-        let outcome = match self.shared.transport.send(&call).await {
+        let outcome = match self
+            .shared
+            .transport
+            .send_with(&call, options.timeout, options.retry.as_ref())
+            .await
+        {
             Ok(response) => self.refund_from_response(&response),
             Err(e) => Err(e),
         };
@@ -399,18 +426,26 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
+        self.get_refund_with(id, &CallOptions::new()).await
+    }
+
+    async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
         if !P::SPEC.retrieve {
             return Err(self.shared.info.unsupported("retrieving a refund by id"));
         }
         let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
         path.push(id.as_str());
-        self.fetch_refund(ApiRequest::get(&path)).await
+        self.fetch_refund(ApiRequest::get(&path), options).await
     }
 
     async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
+        self.list_refunds_with(request, &CallOptions::new()).await
+    }
+
+    async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
         let id = P::SPEC.id;
         let (call, position, limit) = self.list_call(request).map_err(|e| self.finish(e))?;
-        let response = self.send(&call).await?;
+        let response = self.send_with(&call, options).await?;
         let list = self
             .shared
             .provider
@@ -435,7 +470,10 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
         match self.shared.provider.by_payment_request(payment) {
             None => Err(self.shared.info.unsupported("retrieving a refund by payment")),
-            Some(call) => self.fetch_refund(call.map_err(|e| self.finish(e))?).await,
+            Some(call) => {
+                self.fetch_refund(call.map_err(|e| self.finish(e))?, &CallOptions::new())
+                    .await
+            }
         }
     }
 }

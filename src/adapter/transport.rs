@@ -492,9 +492,19 @@ impl Transport {
     /// an attempt (the provider still working on the first one under the same key) is retried within
     /// the budget. Everything, waits included, fits inside [`TransportConfig::timeout`].
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        self.send_with(request, None, None).await
+    }
+
+    /// [`Transport::send`] with this call's deadline and retry policy instead of the configured ones.
+    pub async fn send_with(
+        &self,
+        request: &ApiRequest,
+        timeout: Option<Duration>,
+        retry: Option<&RetryPolicy>,
+    ) -> Result<ApiResponse> {
         let url = self.url(request)?;
-        let policy = &self.config.retry;
-        let deadline = Instant::now() + self.config.timeout;
+        let policy = retry.unwrap_or(&self.config.retry);
+        let deadline = Instant::now() + timeout.unwrap_or(self.config.timeout);
         let mut retry = 0u32;
         let mut may_be_applied = false;
         loop {
