@@ -72,20 +72,28 @@ fn plain<T: serde::de::DeserializeOwned>(body: &[u8]) -> bool {
 
 fn decode_cases() -> Vec<DecodeCase> {
     let fourgeeks = sdk_client(NOWHERE);
-    let xpay = refunds_xpay::XPayClient::builder().api_key(KEY).base_url(NOWHERE).build().expect("xpay");
-    let cursor = refunds_cursor::CursorClient::builder()
+    let xpay = refunds_xpay::XPayClient::builder()
+        .api_key(KEY)
+        .base_url(NOWHERE)
+        .build()
+        .expect("xpay");
+    let bias = refunds_bias::BiasClient::builder()
         .api_key(KEY)
         .base_url(NOWHERE)
         .currency(Currency::USD)
         .build()
-        .expect("cursor");
+        .expect("bias");
     let syncgram = refunds_syncgram::SyncgramClient::builder()
         .api_key(KEY)
         .base_url(NOWHERE)
         .currency(Currency::USD)
         .build()
         .expect("syncgram");
-    let wooshpay = refunds_wooshpay::WooshPayClient::builder().api_key(KEY).base_url(NOWHERE).build().expect("wooshpay");
+    let wooshpay = refunds_wooshpay::WooshPayClient::builder()
+        .api_key(KEY)
+        .base_url(NOWHERE)
+        .build()
+        .expect("wooshpay");
     vec![
         DecodeCase {
             provider: "fourgeeks",
@@ -105,7 +113,7 @@ fn decode_cases() -> Vec<DecodeCase> {
             plain: plain::<PlainXpay>,
         },
         DecodeCase {
-            provider: "cursor",
+            provider: "bias",
             body: |i| {
                 format!(
                     r#"{{"object":"refund","id":"re_{i:07}","live":false,"created_at":{},"amount":{},"failed_reason":null,"payment":"pay_{i:07}","status":"succeeded"}}"#,
@@ -113,7 +121,7 @@ fn decode_cases() -> Vec<DecodeCase> {
                     1000 + i
                 )
             },
-            sdk: Box::new(move |b| cursor.refund_from_json(b).is_ok()),
+            sdk: Box::new(move |b| bias.refund_from_json(b).is_ok()),
             plain: plain::<PlainCursor>,
         },
         DecodeCase {

@@ -39,8 +39,8 @@ async fn accounts() -> Result<Vec<Account>, Box<dyn std::error::Error>> {
     let xpay = refunds_xpay::sandbox::start().await?;
     let xpay_client = refunds_xpay::sandbox::builder_for(&xpay).build()?;
 
-    let cursor = refunds_cursor::sandbox::start_with_currency(kwd).await?;
-    let cursor_client = refunds_cursor::sandbox::builder_for(&cursor).currency(kwd).build()?;
+    let bias = refunds_bias::sandbox::start_with_currency(kwd).await?;
+    let bias_client = refunds_bias::sandbox::builder_for(&bias).currency(kwd).build()?;
 
     let syncgram = refunds_syncgram::sandbox::start().await?;
     let syncgram_client = refunds_syncgram::sandbox::builder_for(&syncgram)
@@ -73,9 +73,9 @@ async fn accounts() -> Result<Vec<Account>, Box<dyn std::error::Error>> {
             Money::from_minor(50_000, egp),
         ),
         account(
-            cursor,
-            Arc::new(cursor_client),
-            "pay_cursor_1",
+            bias,
+            Arc::new(bias_client),
+            "pay_bias_1",
             Money::from_minor(12_345, kwd),
             Money::from_minor(1_234, kwd),
         ),
@@ -142,13 +142,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (a, provider) in accounts.iter().zip(&providers) {
         let name = provider.info().id;
         let payment = payment_for(provider.as_ref(), a.payment_id)?;
-        let partial = provider
-            .create_refund(
-                &CreateRefund::new(payment.clone())
-                    .amount(a.partial)
-                    .reason(RefundReason::RequestedByCustomer),
-            )
-            .await?;
+        // A reason goes where the provider's wire carries one; elsewhere it would be refused, not dropped.
+        let mut request = CreateRefund::new(payment.clone()).amount(a.partial);
+        if provider.info().capabilities.carries.reason {
+            request = request.reason(RefundReason::RequestedByCustomer);
+        }
+        let partial = provider.create_refund(&request).await?;
         // More than what is left after the partial: the provider refuses, and says why.
         match provider
             .create_refund(&CreateRefund::new(payment.clone()).amount(a.captured))
