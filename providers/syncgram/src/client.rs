@@ -1,24 +1,23 @@
-//! The SyncgramPay client and its builder.
+//! The SyncgramPay translator (spec, create body, refunds, lists, errors) and SyncgramPay's own
+//! operations. The engine ([`refunds::adapter::Client`]) runs every call.
 
-use refunds::adapter::paging::{check_limit, offset};
-use refunds::adapter::{ApiRequest, ApiResponse, Auth, ClientSettings, Transport, WithRaw, note_pending_create};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use refunds::adapter::amount::MajorDecimal;
+use refunds::adapter::{
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
+};
 use refunds::{
-    Capabilities, CreateRefund, Currency, Delivery, Error, IdempotencyKey, IdempotencySupport, ListRefunds, Page,
-    PagingStyle, PaymentRef, PaymentRefKind, ProviderInfo, Refund, RefundId, RefundProvider, Result, async_trait,
-    check_text,
+    Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, Money, PagingStyle, PaymentRef,
+    PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
 };
 
-use crate::error::decode_error;
 use crate::wire::{FeeBearer, STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList, into_refund};
 
-/// The provider id, as in [`ProviderInfo::id`] and [`Refund::provider`].
-pub const PROVIDER_ID: &str = "syncgram";
-/// The display name.
-pub const PROVIDER_NAME: &str = "SyncgramPay";
-/// The production base URL.
-pub const DEFAULT_BASE_URL: &str = "https://api.syncgrampay.com";
-/// The prefix of the environment variables [`SyncgramClient::from_env`] reads.
-pub const ENV_PREFIX: &str = "SYNCGRAM";
 /// Longest `reference` SyncgramPay accepts.
 pub const MAX_REFERENCE_LEN: usize = 128;
 /// Longest `reason` SyncgramPay accepts.
@@ -27,16 +26,9 @@ pub const MAX_REASON_LEN: usize = 500;
 pub const MAX_REFUND_ADDRESS_LEN: usize = 255;
 /// Longest `idempotency_key` SyncgramPay accepts.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-/// Largest list page; the default is [`DEFAULT_PAGE_SIZE`].
-pub const MAX_PAGE_SIZE: u32 = 100;
-/// The page size when none is asked for (SyncgramPay's own default).
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
-const REFUNDS: [&str; 4] = ["api", "v1", "payments", "refunds"];
-
-/// SyncgramPay's own create options, beyond the shared [`CreateRefund`]: pass them to
-/// [`SyncgramClient::create_refund_with`], or set defaults for every create with
-/// [`SyncgramClientBuilder::default_options`].
+/// SyncgramPay's own create options, beyond the shared [`CreateRefund`]: for every create with the
+/// builder's `.options(..)`, or per call with [`SyncgramExt::create_refund_with_options`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SyncgramOptions {
@@ -71,131 +63,71 @@ impl SyncgramOptions {
     }
 }
 
-/// What SyncgramPay supports.
-pub fn capabilities() -> Capabilities {
-    Capabilities::new()
-        .partial_refunds(true)
-        .retrieve(true)
-        .retrieve_by_payment(true)
-        .list(Some(PagingStyle::Offset))
-        .list_status_filter(true)
-        .cancel(false)
-        .idempotency(IdempotencySupport::BodyField)
-        .payment_kinds(&[PaymentRefKind::Charge])
+/// SyncgramPay, as the engine runs it.
+#[derive(Debug, Clone)]
+pub struct Syncgram {
+    currency: Currency,
+    livemode: Option<bool>,
+    defaults: SyncgramOptions,
 }
 
-/// A SyncgramPay refunds client. Cheap to clone; share one per process.
+/// A SyncgramPay refunds client (the engine's [`Client`] over [`Syncgram`]). Cheap to clone.
 ///
 /// Amounts are in the account's settlement currency, which SyncgramPay never names in its answers:
-/// the client is built with it ([`SyncgramClientBuilder::currency`]) and refuses creates in any other.
-#[derive(Debug, Clone)]
-pub struct SyncgramClient {
-    info: ProviderInfo,
-    transport: Transport,
-    currency: Currency,
-    defaults: SyncgramOptions,
-    live_key: bool,
-}
+/// the client is built with it (`.currency(..)` or `SYNCGRAM_CURRENCY`) and refuses creates in any other.
+pub type SyncgramClient = Client<Syncgram>;
 
-impl SyncgramClient {
-    /// A builder with SyncgramPay's defaults and no key.
-    pub fn builder() -> SyncgramClientBuilder {
-        SyncgramClientBuilder::new()
-    }
+/// The builder of a [`SyncgramClient`]: API key and settlement currency are required; `.options(..)`
+/// sets the [`SyncgramOptions`] every create sends.
+pub type SyncgramClientBuilder = ClientBuilder<Syncgram>;
 
-    /// A client from `SYNCGRAM_API_KEY`, `SYNCGRAM_CURRENCY` (both required) and `SYNCGRAM_BASE_URL`.
-    pub fn from_env() -> Result<SyncgramClient> {
-        SyncgramClientBuilder::from_env().build()
-    }
+impl HttpProvider for Syncgram {
+    const SPEC: ProviderSpec = ProviderSpec {
+        id: crate::ID,
+        name: "SyncgramPay",
+        env_prefix: "SYNCGRAM",
+        // Test (`sk_test_`) and live (`sk_live_`) keys share one host.
+        hosts: Hosts::one("https://api.syncgrampay.com"),
+        key_modes: true,
+        auth: AuthStyle::Bearer,
+        refunds_path: &["api", "v1", "payments", "refunds"],
+        paging: Some(PagingSpec {
+            style: PagingStyle::Offset,
+            default_limit: 50,
+            max_limit: 100,
+            status_param: Some("status"),
+        }),
+        // Documented: the same key sent twice returns the original refund. Sent on every create.
+        idempotency: Idempotency::BodyField("idempotency_key"),
+        statuses: STATUSES,
+        payment_kinds: &[PaymentRefKind::Charge],
+        partial_refunds: true,
+        retrieve: true,
+        // One free-text `reason` carries a reason or a description (not both); `reference` the
+        // merchant reference; no metadata.
+        carries: CreateFields::NONE
+            .reason(true)
+            .description(true)
+            .merchant_reference(true),
+        currency: AccountCurrency::Required,
+    };
 
-    /// The settlement currency amounts are read and written in.
-    pub fn currency(&self) -> Currency {
-        self.currency
-    }
+    type Options = SyncgramOptions;
 
-    /// Creates a refund with SyncgramPay's own options (fee bearer, crypto refund address, test-mode
-    /// outcome). [`RefundProvider::create_refund`] is this with the builder's default options.
-    ///
-    /// Every create carries a `reference`: the request's merchant reference, else one derived from its
-    /// idempotency key, else one generated for this call. SyncgramPay de-duplicates on it, so the
-    /// create is retried (same body) after a 5xx or a timeout.
-    ///
-    /// An `Ambiguous` error carries the create in [`Error::pending_create`], always with the
-    /// `reference` that was sent: when the reference was generated, the pending create has it as its
-    /// merchant reference. Sending that pending create again (with the same options) is therefore
-    /// safe: if the first call made a refund, SyncgramPay answers with it; if not, the refund is made
-    /// now. Either way there is one. A merchant reference is an idempotency input: reusing one with a different request
-    /// is an `IdempotencyConflict`, with the same request it returns the original refund.
-    pub async fn create_refund_with(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
-        let body = self.create_body(request, options)?;
-        let call = ApiRequest::post(&REFUNDS).json(&body)?.replay_safe(true);
-        let outcome = async {
-            let response = self.transport.send(&call).await?;
-            self.read_refund(&response)
-        };
-        outcome.await.map_err(|error| {
-            let generated = request.merchant_reference_given().is_none() && request.idempotency_key_given().is_none();
-            if generated && error.is_ambiguous() {
-                // Without it, a re-send would get a fresh reference and could refund twice.
-                let pending = request.clone().merchant_reference(body.reference.clone());
-                note_pending_create(error, &pending)
-            } else {
-                note_pending_create(error, request)
-            }
+    fn new(setup: Setup<'_, SyncgramOptions>) -> Result<Syncgram> {
+        Ok(Syncgram {
+            currency: setup.currency.unwrap_or(Currency::USD),
+            livemode: setup.livemode,
+            defaults: setup.options.clone(),
         })
     }
 
-    /// Parses one SyncgramPay refund object (a webhook payload, a stored answer) exactly as the API
-    /// sends it, the same way responses are read: the object's text kept in [`Refund::raw`], amounts
-    /// in the client's settlement currency (SyncgramPay's objects name none). Anything that is not
-    /// such an object (another JSON value, a missing id or amount, more decimals than the currency
-    /// has) is a `Decode` error; nothing is sent, so its delivery is `NotSent`.
-    ///
-    /// ```
-    /// use refunds::{Currency, RefundStatus};
-    /// use refunds_syncgram::SyncgramClient;
-    /// let client = SyncgramClient::builder().api_key("sk_test_a1b2c3").currency(Currency::USD).build()?;
-    /// let refund = client.refund_from_json(
-    ///     br#"{"refund_id":"ref_1","charge_id":"ch_1","reference":"r1","status":"succeeded",
-    ///          "requested_amount":"5.00","refunded_amount":"5.00","refund_fee_amount":"0.05"}"#,
-    /// )?;
-    /// assert_eq!(refund.status, RefundStatus::Succeeded);
-    /// assert_eq!(refund.amount.to_major_string(), "5.00");
-    /// # Ok::<(), refunds::Error>(())
-    /// ```
-    pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        refunds::adapter::parse_object::<WireRefund>(json)
-            .map_err(|e| Error::decode(format!("refund object: {e}")))
-            // `into_refund` fails only with `Decode` errors.
-            .and_then(|wire| into_refund(wire, self.currency))
-            .map_err(|e| e.with_delivery(Delivery::NotSent).with_provider(PROVIDER_ID))
-    }
-
-    /// The refund of a charge (`GET /api/v1/payments/payins/{charge_id}/refund`). SyncgramPay
-    /// documents one refund per charge here; with several partial refunds, which one it answers is not
-    /// documented (list the refunds to see them all).
-    pub async fn get_refund_by_charge(&self, charge_id: &str) -> Result<Refund> {
-        let charge = PaymentRef::charge(charge_id)?;
-        let call = ApiRequest::get(&["api", "v1", "payments", "payins", charge.id(), "refund"]);
-        let response = self.transport.send(&call).await?;
-        self.read_refund(&response)
-    }
-
-    fn create_body(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<WireCreateRefund> {
-        request.validate()?;
-        let charge_id = request
-            .payment()
-            .expect_kind(PROVIDER_NAME, &[PaymentRefKind::Charge])?;
-        let amount = match request.amount_requested() {
-            Some(amount) => {
-                self.check_currency(amount.currency())?;
-                Some(refunds::adapter::amount::MajorDecimal::number(amount))
-            }
-            None => None,
-        };
-        if !request.metadata_given().is_empty() {
-            return Err(Error::invalid_request("metadata", "syncgram refunds take no metadata"));
-        }
+    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+        let options = CALL_OPTIONS
+            .with(|o| o.borrow().clone())
+            .unwrap_or_else(|| self.defaults.clone());
+        let key = key.ok_or_else(|| Error::configuration("syncgram: a create without an idempotency key"))?;
+        check_text("idempotency_key", key.as_str(), MAX_IDEMPOTENCY_KEY_LEN)?;
         let reason = match (request.reason_given(), request.description_given()) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_request(
@@ -204,225 +136,172 @@ impl SyncgramClient {
                 ));
             }
             (Some(reason), None) => {
-                check_text("reason", reason.as_str(), MAX_REASON_LEN)?;
-                Some(reason.as_str().to_owned())
+                Some(check_text("reason", reason.as_str(), MAX_REASON_LEN).map(|()| reason.as_str())?)
             }
-            (None, Some(description)) => {
-                check_text("description", description, MAX_REASON_LEN)?;
-                Some(description.to_owned())
-            }
+            (None, Some(text)) => Some(check_text("description", text, MAX_REASON_LEN).map(|()| text)?),
             (None, None) => None,
         };
-        if let Some(reference) = request.merchant_reference_given() {
-            check_text("merchant_reference", reference, MAX_REFERENCE_LEN)?;
-        }
-        if let Some(key) = request.idempotency_key_given() {
-            check_text("idempotency_key", key.as_str(), MAX_IDEMPOTENCY_KEY_LEN)?;
-        }
+        let reference = match request.merchant_reference_given() {
+            Some(reference) => {
+                check_text("merchant_reference", reference, MAX_REFERENCE_LEN)?;
+                reference.to_owned()
+            }
+            None => reference_from_key(key.as_str()),
+        };
         if let Some(address) = &options.refund_address {
             check_text("refund_address", address, MAX_REFUND_ADDRESS_LEN)?;
         }
-        if options.simulated_outcome.is_some() && self.live_key {
+        if options.simulated_outcome.is_some() && self.livemode == Some(true) {
             return Err(Error::invalid_request(
                 "simulated_outcome",
                 "test mode only: the client has a live (sk_live_) key",
             ));
         }
-        Ok(WireCreateRefund {
-            charge_id: charge_id.to_owned(),
-            reference: reference_for(request),
-            amount,
+        let amount = request.amount_requested().map(amount_value).transpose()?;
+        let body = WireCreateRefund {
+            charge_id: request.payment().id().to_owned(),
+            reference,
+            amount: None,
             fee_bearer: options.fee_bearer,
-            reason,
-            refund_address: options.refund_address.clone(),
-            idempotency_key: request.idempotency_key_given().map(|key| key.as_str().to_owned()),
+            reason: reason.map(str::to_owned),
+            refund_address: options.refund_address,
+            // The engine writes the key into `idempotency_key`.
+            idempotency_key: None,
             simulated_outcome: options.simulated_outcome,
-        })
-    }
-
-    fn check_currency(&self, currency: Currency) -> Result<()> {
-        if currency == self.currency {
-            return Ok(());
-        }
-        let message = if currency.code() == self.currency.code() {
-            format!(
-                "{} has {} decimal places in syncgram's settlement currency, not {}",
-                self.currency.code(),
-                self.currency.exponent(),
-                currency.exponent()
-            )
-        } else {
-            format!(
-                "syncgram refunds in the settlement currency {}, not {}",
-                self.currency.code(),
-                currency.code()
-            )
         };
-        Err(Error::invalid_request("amount", message))
+        let mut body = serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))?;
+        if let (Some(amount), Some(object)) = (amount, body.as_object_mut()) {
+            object.insert("amount".to_owned(), amount);
+        }
+        Ok(body)
     }
 
-    fn read_refund(&self, response: &ApiResponse) -> Result<Refund> {
-        response
-            .decode_object(|wire: WithRaw<WireRefund>| into_refund(wire, self.currency))
-            .map_err(|e| e.with_provider(PROVIDER_ID))
+    fn read_refund(&self, body: &[u8]) -> Result<Refund> {
+        let wire: WithRaw<WireRefund> =
+            refunds::adapter::parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))?;
+        into_refund(wire, self.currency, self.livemode)
+    }
+
+    fn read_list(&self, body: &[u8]) -> Result<ListBody> {
+        let list: WireRefundList<WithRaw<WireRefund>> =
+            serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))?;
+        let items = list
+            .items
+            .into_iter()
+            .map(|wire| into_refund(wire, self.currency, self.livemode))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ListBody::new(items, Some(list.total), None))
+    }
+
+    fn read_error(response: &ApiResponse) -> Error {
+        crate::error::decode_error(response)
+    }
+
+    fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
+        Some(
+            payment
+                .expect_kind(crate::ID, &[PaymentRefKind::Charge])
+                .map(|charge| ApiRequest::get(&["api", "v1", "payments", "payins", charge, "refund"])),
+        )
+    }
+
+    fn capabilities(capabilities: Capabilities) -> Capabilities {
+        capabilities.retrieve_by_payment(true)
     }
 }
 
-/// The `reference` of a create, fixed once per call so that every retry sends the same body.
-fn reference_for(request: &CreateRefund) -> String {
-    if let Some(reference) = request.merchant_reference_given() {
-        return reference.to_owned();
+/// `amount` as a bare JSON number, exactly. The engine's body is a `serde_json::Value`, whose decimal
+/// numbers are binary floating point in this build: a zero-decimal currency is written as an integer
+/// (`1000`); otherwise the decimal survives digit for digit only up to 15 significant digits (trailing
+/// zeros aside: `25.00` is written `25.0`), so longer amounts are refused rather than rounded.
+fn amount_value(money: &Money) -> Result<serde_json::Value> {
+    if money.currency().exponent() == 0 {
+        return Ok(serde_json::Value::from(money.minor()));
     }
-    if let Some(key) = request.idempotency_key_given() {
-        return reference_from_key(key.as_str());
+    let decimal = MajorDecimal::number(money);
+    let digits = decimal
+        .text()
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0');
+    if digits.count() > 15 {
+        return Err(Error::invalid_request(
+            "amount",
+            "syncgram: more than 15 significant digits cannot be sent exactly",
+        ));
     }
-    IdempotencyKey::random().as_str().to_owned()
+    serde_json::to_value(decimal).map_err(|e| Error::configuration(format!("amount: {e}")))
 }
 
 /// The key itself when it fits in a reference; otherwise its start and a hash of all of it, so the
-/// same key always gives the same reference (a repeated create then replays instead of conflicting).
+/// same key always gives the same reference (a re-sent create then replays instead of conflicting).
 fn reference_from_key(key: &str) -> String {
     if key.len() <= MAX_REFERENCE_LEN {
         return key.to_owned();
     }
     // Keys are printable ASCII, so any byte index is a character boundary.
-    let digest = fnv1a_64(key.as_bytes());
+    let digest = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
     format!("{}~{digest:016x}", &key[..MAX_REFERENCE_LEN - 17])
 }
 
-/// FNV-1a: a stable (not cryptographic) hash, enough to keep long keys apart in a reference.
-fn fnv1a_64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+thread_local! {
+    /// The options of the [`SyncgramExt::create_refund_with_options`] call being polled on this thread.
+    static CALL_OPTIONS: RefCell<Option<SyncgramOptions>> = const { RefCell::new(None) };
+}
+
+/// Polls a create with per-call options in scope: the engine builds the body synchronously inside a
+/// poll, so [`Syncgram::create_body`] sees them and no other call does.
+struct WithOptions<F> {
+    options: SyncgramOptions,
+    inner: F,
+}
+
+impl<F: Future + Unpin> Future for WithOptions<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        struct Restore(Option<SyncgramOptions>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CALL_OPTIONS.with(|o| *o.borrow_mut() = self.0.take());
+            }
+        }
+        let this = &mut *self;
+        let _restore = Restore(CALL_OPTIONS.with(|o| o.replace(Some(this.options.clone()))));
+        Pin::new(&mut this.inner).poll(cx)
+    }
+}
+
+/// SyncgramPay's own operations on a [`SyncgramClient`].
+#[async_trait]
+pub trait SyncgramExt {
+    /// Creates a refund with SyncgramPay's own options (fee bearer, crypto refund address, test-mode
+    /// outcome) instead of the builder's. Everything else is [`RefundProvider::create_refund`]: an
+    /// `Ambiguous` error's pending create carries the `idempotency_key` that was sent; re-send it with
+    /// the same options to get the same refund.
+    async fn create_refund_with_options(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund>;
+
+    /// The refund of a charge (`GET /api/v1/payments/payins/{charge_id}/refund`), as
+    /// [`RefundProvider::get_refund_by_payment`] with a charge reference. SyncgramPay documents one
+    /// refund per charge here; with several partial refunds, which one it answers is not documented
+    /// (list the refunds to see them all).
+    async fn get_refund_by_charge(&self, charge_id: &str) -> Result<Refund>;
 }
 
 #[async_trait]
-impl RefundProvider for SyncgramClient {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
-    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
-        self.create_refund_with(request, &self.defaults).await
-    }
-
-    async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
-        let mut segments = REFUNDS.to_vec();
-        segments.push(id.as_str());
-        let response = self.transport.send(&ApiRequest::get(&segments)).await?;
-        self.read_refund(&response)
-    }
-
-    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
-        let limit = check_limit(request.limit_requested(), 1..=MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
-        let start = offset::from_cursor(PROVIDER_ID, request.cursor_given())?;
-        let mut call = ApiRequest::get(&REFUNDS).query("limit", limit).query("offset", start);
-        if let Some(status) = request.status_filter() {
-            let wire = STATUSES.to_wire(status).ok_or_else(|| {
-                Error::invalid_request("status", format!("syncgram has no refund status for {status}"))
-            })?;
-            call = call.query("status", wire);
+impl SyncgramExt for SyncgramClient {
+    async fn create_refund_with_options(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
+        WithOptions {
+            options: options.clone(),
+            inner: self.create_refund(request),
         }
-        let response = self.transport.send(&call).await?;
-        let (items, total) = response
-            .decode(|list: WireRefundList<WithRaw<WireRefund>>| {
-                let items = list
-                    .items
-                    .into_iter()
-                    .map(|item| into_refund(item, self.currency))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok((items, list.total))
-            })
-            .map_err(|e| e.with_provider(PROVIDER_ID))?;
-        Ok(offset::page(PROVIDER_ID, items, start, Some(total)))
+        .await
     }
 
-    async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
-        let charge_id = payment.expect_kind(PROVIDER_NAME, &[PaymentRefKind::Charge])?;
-        self.get_refund_by_charge(charge_id).await
-    }
-}
-
-/// Builds a [`SyncgramClient`]: API key and settlement currency are required.
-///
-/// ```
-/// use refunds::Currency;
-/// use refunds_syncgram::SyncgramClient;
-/// let client = SyncgramClient::builder()
-///     .api_key("sk_test_a1b2c3d4e5f6")
-///     .currency(Currency::USD)
-///     .max_retries(3)
-///     .build()?;
-/// assert_eq!(client.currency(), Currency::USD);
-/// # Ok::<(), refunds::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct SyncgramClientBuilder {
-    settings: ClientSettings,
-    defaults: SyncgramOptions,
-}
-
-impl SyncgramClientBuilder {
-    refunds::client_settings_setters!(settings);
-
-    /// SyncgramPay's defaults, no key, no currency.
-    pub fn new() -> SyncgramClientBuilder {
-        SyncgramClientBuilder::default()
-    }
-
-    /// Reads `SYNCGRAM_API_KEY`, `SYNCGRAM_BASE_URL` and `SYNCGRAM_CURRENCY` (an ISO 4217 code); the
-    /// setters still apply afterwards. A malformed currency is reported by [`Self::build`].
-    pub fn from_env() -> SyncgramClientBuilder {
-        SyncgramClientBuilder {
-            settings: ClientSettings::from_env(ENV_PREFIX),
-            ..SyncgramClientBuilder::default()
-        }
-    }
-
-    /// The account's settlement currency (required): SyncgramPay's refund objects carry no currency,
-    /// and it refunds only in the charge's settlement currency.
-    pub fn currency(mut self, currency: Currency) -> Self {
-        self.settings.set_currency(currency);
-        self
-    }
-
-    /// The options [`RefundProvider::create_refund`] sends (default: none, SyncgramPay's defaults).
-    pub fn default_options(mut self, options: SyncgramOptions) -> Self {
-        self.defaults = options;
-        self
-    }
-
-    /// The client; `Configuration` errors for a missing key or currency or a bad base URL.
-    pub fn build(self) -> Result<SyncgramClient> {
-        let tag = |e: Error| e.with_provider(PROVIDER_ID);
-        // A malformed SYNCGRAM_CURRENCY is reported before a missing key, as the variable was set.
-        if let Some(message) = &self.settings.currency_env_error {
-            return Err(tag(Error::configuration(message.clone())));
-        }
-        let key = self
-            .settings
-            .require_api_key(PROVIDER_ID, &format!("{ENV_PREFIX}_API_KEY"))
-            .map_err(tag)?
-            .clone();
-        let currency = self
-            .settings
-            .account_currency(|| {
-                format!(
-                    "{PROVIDER_ID}: settlement currency missing (set it on the builder or in {ENV_PREFIX}_CURRENCY)"
-                )
-            })
-            .map_err(tag)?;
-        let config = self.settings.transport_config(DEFAULT_BASE_URL).map_err(tag)?;
-        let live_key = key.starts_with("sk_live_");
-        let auth = Auth::bearer(key).map_err(tag)?;
-        let transport = Transport::new(PROVIDER_ID, config, auth, decode_error)?;
-        Ok(SyncgramClient {
-            info: ProviderInfo::new(PROVIDER_ID, PROVIDER_NAME, capabilities()),
-            transport,
-            currency,
-            defaults: self.defaults,
-            live_key,
-        })
+    async fn get_refund_by_charge(&self, charge_id: &str) -> Result<Refund> {
+        let charge = PaymentRef::charge(charge_id).map_err(|e| self.finish(e))?;
+        self.get_refund_by_payment(&charge).await
     }
 }

@@ -4,12 +4,13 @@
 //! create (full or partial) refunds of a charge, retrieve one by id or by charge, list with offset
 //! paging and a status filter. Money is exact (decimal amounts are read and written digit for digit),
 //! statuses are normalized with unknown strings kept, and every [`refunds::Refund`] keeps SyncgramPay's
-//! JSON in `raw`.
+//! JSON in `raw`. The engine ([`refunds::adapter::Client`]) runs every call; this crate is the
+//! translator ([`Syncgram`]) and SyncgramPay's own operations ([`SyncgramExt`]).
 //!
 //! ```no_run
 //! # async fn run() -> refunds::Result<()> {
 //! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider};
-//! use refunds_syncgram::{FeeBearer, SyncgramClient, SyncgramOptions};
+//! use refunds_syncgram::{FeeBearer, SyncgramClient, SyncgramExt, SyncgramOptions};
 //!
 //! // SYNCGRAM_API_KEY=sk_live_... SYNCGRAM_CURRENCY=USD (the account's settlement currency)
 //! let client = SyncgramClient::from_env()?;
@@ -19,25 +20,25 @@
 //! let refund = client.create_refund(&request).await?;
 //! println!("{} {} {}", refund.id, refund.status, refund.amount);
 //!
-//! // SyncgramPay's own options go through the concrete client.
+//! // SyncgramPay's own options: per call here, or for every create with the builder's `.options(..)`.
 //! let options = SyncgramOptions::new().fee_bearer(FeeBearer::Customer);
 //! let full = CreateRefund::new(PaymentRef::charge("ch_b2c3d4e5f6a1")?);
-//! client.create_refund_with(&full, &options).await?;
+//! client.create_refund_with_options(&full, &options).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Things to know:
+//! Things to know (the crate's README has the tables):
 //!
 //! - SyncgramPay refunds **charges** ([`refunds::PaymentRef::charge`]); other reference kinds are
 //!   refused before sending.
 //! - Its refund objects carry no currency: the client is built with the account's **settlement
 //!   currency** (required) and refuses amounts in any other.
-//! - Every create carries a `reference` (the merchant reference, else one derived from the
-//!   idempotency key, else a generated one), which SyncgramPay de-duplicates on, so creates are
-//!   retried safely after a 5xx or a timeout. An `Ambiguous` create error's
-//!   [`refunds::Error::pending_create`] carries that reference (a generated one as its merchant
-//!   reference), so sending it again returns the same refund instead of making a second one.
-//! - [`SyncgramClient::refund_from_json`] reads a refund object from elsewhere (a webhook payload)
+//! - Every create carries an `idempotency_key` (the caller's, else one generated from the OS random
+//!   source), which SyncgramPay documents as returning the original refund when sent again; the
+//!   `reference` is the merchant reference, else that key. Creates are therefore re-sent after a 5xx,
+//!   a 408 or a timeout, and an `Ambiguous` create error's pending create carries the key: sending it
+//!   again returns the same refund instead of making a second one.
+//! - `SyncgramClient::refund_from_json` reads a refund object from elsewhere (a webhook payload)
 //!   the way responses are read.
 //!
 //! With the `sandbox` feature, [`sandbox`] simulates SyncgramPay's API locally.
@@ -52,8 +53,11 @@ mod wire;
 pub mod sandbox;
 
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, ENV_PREFIX, MAX_IDEMPOTENCY_KEY_LEN, MAX_PAGE_SIZE, MAX_REASON_LEN,
-    MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN, PROVIDER_ID, PROVIDER_NAME, SyncgramClient, SyncgramClientBuilder,
-    SyncgramOptions, capabilities,
+    MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN, Syncgram, SyncgramClient,
+    SyncgramClientBuilder, SyncgramExt, SyncgramOptions,
 };
-pub use wire::{FeeBearer, SimulatedOutcome};
+pub use error::CODES;
+pub use wire::{FeeBearer, STATUSES, SimulatedOutcome};
+
+/// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
+pub const ID: &str = "syncgram";

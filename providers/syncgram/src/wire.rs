@@ -9,11 +9,9 @@ use refunds::adapter::{StatusMap, WithRaw};
 use refunds::{Currency, Error, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::client::PROVIDER_ID;
-
 /// SyncgramPay's refund statuses. The documentation lists `pending`, `processing`, `succeeded` and
 /// `failed` as the "common values" of an open set; anything else is kept as `Unknown(raw)`.
-pub(crate) const STATUSES: StatusMap = StatusMap::new(&[
+pub const STATUSES: StatusMap = StatusMap::new(&[
     ("pending", RefundStatus::Pending),
     ("processing", RefundStatus::Processing),
     ("succeeded", RefundStatus::Succeeded),
@@ -113,8 +111,12 @@ pub(crate) struct WireRefundList<T> {
 /// client's configured settlement currency.
 ///
 /// `Refund::amount` is `refunded_amount` once SyncgramPay reports it (what actually went back) and
-/// `requested_amount` while it is `null` (before the refund is processed).
-pub(crate) fn into_refund(wire: WithRaw<WireRefund>, currency: Currency) -> Result<Refund, Error> {
+/// `requested_amount` while it is `null` (before the refund is processed). `livemode` is the key's mode.
+pub(crate) fn into_refund(
+    wire: WithRaw<WireRefund>,
+    currency: Currency,
+    livemode: Option<bool>,
+) -> Result<Refund, Error> {
     let WithRaw { value, raw } = wire;
     let amount = match &value.refunded_amount {
         Some(refunded) => refunded.to_money(currency, "refunded_amount")?,
@@ -135,12 +137,13 @@ pub(crate) fn into_refund(wire: WithRaw<WireRefund>, currency: Currency) -> Resu
         .map(|text| RefundReason::from_name(&text));
     let reference = value.reference.filter(|text| !text.is_empty());
     Ok(
-        Refund::new(id, PROVIDER_ID, payment, amount, STATUSES.to_status(&value.status), raw)
+        Refund::new(id, crate::ID, payment, amount, STATUSES.to_status(&value.status), raw)
             .with_reason(reason)
             .with_merchant_reference(reference)
             .with_fee(fee)
             .with_created_at(value.created_at)
             .with_updated_at(value.updated_at)
-            .with_completed_at(value.completed_at),
+            .with_completed_at(value.completed_at)
+            .with_livemode(livemode),
     )
 }
