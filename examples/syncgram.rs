@@ -26,7 +26,7 @@ use refunds::{
     CreateRefund, Currency, IdempotencyKey, ListRefunds, Money, PaymentRef, Refund, RefundProvider, RefundProviderExt,
     RefundReason,
 };
-use refunds_syncgram::SyncgramClient;
+use refunds_syncgram::{SyncgramClient, SyncgramExt};
 
 /// The charges to refund: a partial amount of one, all of another.
 struct Plan {
@@ -41,12 +41,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let mut sandbox: Option<Sandbox> = None;
     let (client, plan) = if std::env::var("SYNCGRAM_API_KEY").is_ok_and(|k| !k.is_empty()) {
         let client = SyncgramClient::from_env()?;
-        let plan = plan_from_env(client.currency())?;
-        println!("real api: settlement currency {}", client.currency());
+        // Required by the builder, so always set here.
+        let currency = client.currency().ok_or("SYNCGRAM_CURRENCY is required")?;
+        let plan = plan_from_env(currency)?;
+        println!("real api: settlement currency {currency}");
         (client, plan)
     } else {
         let started = refunds_syncgram::sandbox::start().await?;
-        let currency = refunds_syncgram::sandbox::SANDBOX_CURRENCY;
+        let currency = refunds_syncgram::sandbox::CURRENCY;
         started
             .ledger()
             .seed_payment("ch_demo_order_1", Money::from_minor(10_000, currency));
@@ -86,7 +88,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let full = provider
         .create_refund(
-            &CreateRefund::new(PaymentRef::charge(&plan.full_charge)?).idempotency_key(IdempotencyKey::random()),
+            &CreateRefund::new(PaymentRef::charge(&plan.full_charge)?).idempotency_key(IdempotencyKey::random()?),
         )
         .await?;
     show("full refund", &full);
