@@ -101,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .amount(setup.partial)
         .reason(RefundReason::RequestedByCustomer)
         .merchant_reference("order-1001")
-        .idempotency_key(IdempotencyKey::random());
+        .idempotency_key(IdempotencyKey::random()?);
     let partial = client.create_refund(&partial_request).await?;
     show("partial refund", &partial);
     let again = client.create_refund(&partial_request).await?;

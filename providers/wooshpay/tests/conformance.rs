@@ -18,7 +18,6 @@ impl WireDialect for Dialect {
     fn api_key(&self) -> String {
         KEY.into()
     }
-
     fn client(&self, base_url: &str, options: &HarnessOptions) -> WireClient {
         let builder = WooshPayClient::builder()
             .api_key(KEY)
@@ -33,27 +32,21 @@ impl WireDialect for Dialect {
             debug_strings,
         }
     }
-
     fn payment_ref(&self, id: &str) -> PaymentRef {
         PaymentRef::payment_intent(id).unwrap()
     }
-
     fn foreign_payment_ref(&self, id: &str) -> Option<PaymentRef> {
         PaymentRef::charge(id).ok()
     }
-
     fn has_configured_currency(&self) -> bool {
         true
     }
-
     fn create_route(&self) -> (&'static str, String) {
         ("POST", "/v1/refunds".into())
     }
-
     fn get_path(&self, encoded_id: &str) -> Option<String> {
         Some(format!("/v1/refunds/{encoded_id}"))
     }
-
     fn list_path(&self) -> Option<String> {
         None
     }

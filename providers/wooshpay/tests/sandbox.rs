@@ -126,12 +126,3 @@ async fn a_create_still_in_progress_is_waited_out_under_its_key() {
         "timeout, 409 in progress, then the replay"
     );
 }
-
-#[tokio::test]
-async fn a_create_met_by_5xx_is_resent_under_the_same_key() {
-    let (sandbox, request) = seeded(usd(5_000), usd(100)).await;
-    let client = builder_for(&sandbox).retry(fast_retry(2)).build().unwrap();
-    sandbox.faults().push(Fault::ServiceUnavailable, 2);
-    client.create_refund(&request).await.expect("third attempt");
-    assert_eq!((sandbox.request_count(), sandbox.ledger().refund_count()), (3, 1));
-}
