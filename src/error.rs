@@ -73,7 +73,9 @@ impl ErrorKind {
         }
     }
 
-    fn is_transient(&self) -> bool {
+    /// True for kinds that may pass by themselves: rate limits, provider outages, broken
+    /// connections and timeouts.
+    pub fn is_transient(&self) -> bool {
         matches!(
             self,
             ErrorKind::RateLimited | ErrorKind::ProviderUnavailable | ErrorKind::Transport | ErrorKind::Timeout

@@ -31,6 +31,7 @@ mod pending;
 mod provider;
 mod raw;
 mod recovery;
+mod settle;
 mod stream;
 pub mod webhook;
 
@@ -57,6 +58,7 @@ pub use provider::{
 };
 pub use raw::RawJson;
 pub use recovery::{RecoverExt, Recovery, RecoveryOptions};
+pub use settle::{SettleExt, WaitOptions};
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
 pub use webhook::{EventKind, WebhookError, WebhookEvent, WebhookVerifier};
 

@@ -115,8 +115,12 @@ pub struct Capabilities {
     pub retrieve_by_payment: bool,
     /// List refunds, and how it pages; `None` when there is no list.
     pub list: Option<PagingStyle>,
-    /// The list filters by status.
+    /// The list filters by status natively (the SDK filters otherwise).
     pub list_status_filter: bool,
+    /// The list filters by payment natively (the SDK filters otherwise).
+    pub list_payment_filter: bool,
+    /// The list filters by creation time natively (the SDK filters otherwise).
+    pub list_created_filter: bool,
     /// Cancel a refund.
     pub cancel: bool,
     /// How repeated creates are de-duplicated.
@@ -137,6 +141,8 @@ impl Capabilities {
             retrieve_by_payment: false,
             list: None,
             list_status_filter: false,
+            list_payment_filter: false,
+            list_created_filter: false,
             cancel: false,
             idempotency: IdempotencySupport::None,
             payment_kinds: vec![PaymentRefKind::Payment],

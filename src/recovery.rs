@@ -18,7 +18,7 @@ use crate::stream::RefundProviderExt;
 #[non_exhaustive]
 pub enum Recovery {
     /// The refund exists (exactly this one): book it.
-    Applied(Refund),
+    Applied(Box<Refund>),
     /// The create was not applied: sending it again (with its pending key) is safe.
     NotApplied,
     /// Several refunds, or refunds that cannot be told apart from earlier ones, match: a person or the
@@ -118,7 +118,7 @@ pub trait RecoverExt: RefundProvider {
         let request = &pending.request;
         if info.capabilities.idempotency.is_native() && request.idempotency_key_given().is_some() {
             return match self.create_refund(request).await {
-                Ok(refund) => Recovery::Applied(refund),
+                Ok(refund) => Recovery::Applied(Box::new(refund)),
                 Err(e) if e.delivery() == Delivery::Ambiguous => {
                     Recovery::Unknown(format!("the re-send was ambiguous too: {e}"))
                 }
@@ -205,7 +205,7 @@ async fn lookup<P: RefundProvider + ?Sized>(
             options.settle.as_secs()
         )),
         0 => Recovery::NotApplied,
-        1 if exclusive(&matches[0]) => Recovery::Applied(matches.remove(0)),
+        1 if exclusive(&matches[0]) => Recovery::Applied(Box::new(matches.remove(0))),
         _ => Recovery::Candidates(matches),
     }
 }

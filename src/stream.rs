@@ -112,13 +112,38 @@ pub trait RefundProviderExt: RefundProvider {
 
     /// Like [`RefundProviderExt::refunds_stream`] with explicit options.
     fn refunds_stream_with(&self, request: ListRefunds, options: StreamOptions) -> BoxStream<'_, Result<Refund>> {
-        pages(self, request, options)
-            .flat_map(|page| {
+        // Filters the provider does not apply are applied to the items here, so the walk itself sees
+        // whole pages (a page filtered down to nothing is not the end of the list).
+        let native = request.native_part(&self.info().capabilities);
+        let local = (native != request).then_some(request);
+        pages(self, native, options)
+            .flat_map(move |page| {
                 let items: Vec<Result<Refund>> = match page {
-                    Ok(page) => page.items.into_iter().map(Ok).collect(),
+                    Ok(page) => page
+                        .items
+                        .into_iter()
+                        .filter_map(|refund| match &local {
+                            None => Some(Ok(refund)),
+                            Some(filter) => match filter.matches(&refund) {
+                                Ok(true) => Some(Ok(refund)),
+                                Ok(false) => None,
+                                Err(e) => Some(Err(e)),
+                            },
+                        })
+                        .collect(),
                     Err(e) => vec![Err(e)],
                 };
                 stream::iter(items)
+            })
+            // The first error ends the stream, a filter's as much as a page's.
+            .scan(false, |failed, item| {
+                let next = if *failed {
+                    None
+                } else {
+                    *failed = item.is_err();
+                    Some(item)
+                };
+                std::future::ready(next)
             })
             .boxed()
     }

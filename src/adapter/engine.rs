@@ -298,7 +298,8 @@ impl<P: HttpProvider> Client<P> {
         let mut call = ApiRequest::post(spec.refunds_path);
         match (spec.idempotency, &key) {
             (Idempotency::Header(name), Some(key)) => {
-                let name = http::HeaderName::from_static(name);
+                let name = http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| Error::configuration(format!("invalid idempotency header name {name:?}")))?;
                 call = call.header(name, key.as_str())?;
             }
             (Idempotency::BodyField(field), Some(key)) => {
@@ -325,10 +326,7 @@ impl<P: HttpProvider> Client<P> {
             .paging
             .ok_or_else(|| self.shared.info.unsupported("listing refunds"))?;
         let mut call = ApiRequest::get(spec.refunds_path);
-        if let Some(status) = request.status_filter() {
-            let param = paging
-                .status_param
-                .ok_or_else(|| self.shared.info.unsupported("filtering the refund list by status"))?;
+        if let (Some(status), Some(param)) = (request.status_filter(), paging.status_param) {
             let wire = spec.statuses.to_wire(status).ok_or_else(|| {
                 Error::invalid_request("status", format!("{} has no status string for {status}", spec.id))
             })?;
@@ -415,9 +413,13 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
             Ok(response) => self.refund_from_response(&response),
             Err(e) => Err(e),
         };
+        // An ambiguous create carries its pending create. So does any refusal of a keyed create: a
+        // provider that applied it and then answered 429 or 409 is resolved by re-sending it with its
+        // key, where re-sending the caller's original request would carry a fresh key.
+        let keyed = P::SPEC.idempotency != Idempotency::None;
         outcome.map_err(|e| {
             let e = self.finish(e);
-            if e.is_ambiguous() {
+            if e.is_ambiguous() || (keyed && e.delivery() == crate::error::Delivery::Rejected) {
                 e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
             } else {
                 e
@@ -452,7 +454,7 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
             .read_list(&response.body)
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
         let ListBody { items, total, has_more } = list;
-        Ok(match position {
+        let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
             Position::Before => {
@@ -464,7 +466,20 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
                 Page::new(items, next, total)
             }
             Position::Single => Page::new(items, None, total),
-        })
+        };
+        // Filters the provider does not apply are applied here, after the next cursor was taken from
+        // the whole page.
+        let local = request.clone();
+        if local != local.native_part(&self.shared.info.capabilities) {
+            let mut kept = Vec::with_capacity(page.items.len());
+            for refund in page.items {
+                if local.matches(&refund).map_err(|e| self.finish(e))? {
+                    kept.push(refund);
+                }
+            }
+            page.items = kept;
+        }
+        Ok(page)
     }
 
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
