@@ -14,26 +14,19 @@ const REFUNDS: &str = "/api/v1/payments/refunds";
 
 struct Syncgram;
 
-/// A refund object as SyncgramPay writes it. The SDK's status names are SyncgramPay's for the
-/// documented statuses, and an unknown status is written as its raw string.
+/// The documented refund object with the fixture's id, charge, status and amount (the SDK's status
+/// names are SyncgramPay's; an unknown one is written raw).
 fn refund_body(f: &RefundFixture) -> Value {
-    let amount = f.amount.to_major_string();
-    let fee = Money::zero(f.amount.currency()).to_major_string();
+    let mut body: Value = serde_json::from_str(include_str!("fixtures/create_response.json")).unwrap();
+    let amount = json!(f.amount.to_major_string());
     let succeeded = f.status == RefundStatus::Succeeded;
-    json!({
-        "refund_id": f.id,
-        "charge_id": f.payment_id,
-        "reference": format!("conformance_{}", f.id),
-        "status": f.status.as_str(),
-        "requested_amount": amount,
-        "refunded_amount": if succeeded { Value::String(amount.clone()) } else { Value::Null },
-        "refund_fee_amount": fee,
-        "fee_bearer": "ORG",
-        "reason": null,
-        "created_at": "2024-01-16T09:00:00Z",
-        "updated_at": "2024-01-16T09:00:00Z",
-        "completed_at": if succeeded { json!("2024-01-16T09:05:00Z") } else { Value::Null },
-    })
+    body["refund_id"] = json!(f.id);
+    body["charge_id"] = json!(f.payment_id);
+    body["status"] = json!(f.status.as_str());
+    body["requested_amount"] = amount.clone();
+    body["refunded_amount"] = if succeeded { amount } else { Value::Null };
+    body["refund_fee_amount"] = json!(Money::zero(f.amount.currency()).to_major_string());
+    body
 }
 
 fn detail(status: u16, message: &str) -> ResponseTemplate {
@@ -101,13 +94,10 @@ impl WireDialect for Syncgram {
         match error {
             WireError::Unauthorized => detail(401, "Invalid or missing API key"),
             WireError::NotFound => detail(404, "Refund not found"),
-            WireError::Validation => ResponseTemplate::new(400).set_body_json(json!({
-                "detail": [{
-                    "loc": ["body", "amount"],
-                    "msg": "Input should be greater than 0",
-                    "type": "greater_than"
-                }]
-            })),
+            WireError::Validation => ResponseTemplate::new(400).set_body_raw(
+                r#"{"detail":[{"loc":["body","amount"],"msg":"Input should be greater than 0","type":"gt"}]}"#,
+                "application/json",
+            ),
             WireError::OverRefund => detail(400, "Refund amount exceeds the refundable amount of 10.00"),
             WireError::UnknownPayment => detail(404, "Charge not found"),
             WireError::RateLimited => detail(429, "Too many requests"),
@@ -149,18 +139,9 @@ impl WireDialect for Syncgram {
             body.get("reason").and_then(Value::as_str),
             request.reason_given().map(|r| r.as_str())
         );
-        let known = [
-            "charge_id",
-            "reference",
-            "amount",
-            "fee_bearer",
-            "reason",
-            "refund_address",
-            "idempotency_key",
-            "simulated_outcome",
-        ];
+        let known = "charge_id reference amount fee_bearer reason refund_address idempotency_key simulated_outcome";
         for name in body.as_object().unwrap().keys() {
-            assert!(known.contains(&name.as_str()), "undocumented field {name}");
+            assert!(known.split(' ').any(|k| k == name), "undocumented field {name}");
         }
     }
 }

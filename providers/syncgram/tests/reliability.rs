@@ -10,6 +10,7 @@ use refunds::testkit::{HarnessOptions, fast_retry};
 use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_syncgram::SyncgramClient;
 use refunds_syncgram::sandbox::{API_KEY, builder_for, start};
+use serde_json::Value;
 
 const WRONG_KEY: &str = "sk_test_syncgram_wrong_key_0";
 
@@ -46,14 +47,17 @@ impl HostileTarget for Target {
     }
 
     fn sample_bodies(&self) -> Vec<String> {
-        vec![
-            r#"{"refund_id":"ref_a1b2c3d4e5f6","charge_id":"ch_a1b2c3d4e5f6","reference":"refund_ord_12345","status":"pending","requested_amount":"50.00","refunded_amount":null,"refund_fee_amount":"0.50","fee_bearer":"ORG","reason":"Customer request","created_at":"2024-01-16T09:00:00Z","updated_at":"2024-01-16T09:00:00Z","completed_at":null}"#.into(),
-            r#"{"total":3,"items":[{"refund_id":"ref_a1b2c3d4e5f6","charge_id":"ch_a1b2c3d4e5f6","reference":"refund_ord_12345","status":"succeeded","requested_amount":"50.00","refunded_amount":"50.00","refund_fee_amount":"0.50","fee_bearer":"ORG","reason":"Customer request","created_at":"2024-01-16T09:00:00Z","updated_at":"2024-01-16T09:05:00Z","completed_at":"2024-01-16T09:05:00Z"}]}"#.into(),
-            r#"{"detail":"Refund amount exceeds the refundable amount of 10.00"}"#.into(),
-            r#"{"detail":[{"loc":["body","amount"],"msg":"Input should be greater than 0","type":"greater_than"}]}"#.into(),
-            r#"{"error":{"code":"amount_exceeds_refundable","message":"too large","field":"amount"}}"#.into(),
-            r#"{"success":false,"message":"Charge is not refundable","code":"charge_not_refundable"}"#.into(),
-        ]
+        let errors: Value = serde_json::from_str(include_str!("fixtures/errors.json")).unwrap();
+        let errors = errors
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["body"].as_str().unwrap().to_owned());
+        let documented = [
+            include_str!("fixtures/create_response.json"),
+            include_str!("fixtures/list_response.json"),
+        ];
+        documented.into_iter().map(str::to_owned).chain(errors).collect()
     }
 
     fn payment(&self) -> PaymentRef {
