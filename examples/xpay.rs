@@ -84,7 +84,10 @@ async fn create(provider: &dyn RefundProvider, request: &CreateRefund) -> Result
     match provider.create_refund(request).await {
         Ok(refund) => Ok(refund),
         Err(e) if e.is_ambiguous() => {
-            let pending = e.pending().map(|p| p.request.clone()).unwrap_or_else(|| request.clone());
+            let pending = e
+                .pending()
+                .map(|p| p.request.clone())
+                .unwrap_or_else(|| request.clone());
             println!("outcome unknown ({e}); not re-sending. Candidates on XPay's single list page:");
             for refund in provider.find_created(&pending).await.unwrap_or_default() {
                 show("  candidate: ", &refund);

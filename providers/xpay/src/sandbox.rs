@@ -1,18 +1,7 @@
 //! An offline XPay on 127.0.0.1: XPay's paths, Bearer check, camelCase JSON, amounts as minor-unit
 //! strings and error envelopes (with a `req_...` request id) over the shared [`Ledger`].
 //!
-//! ```no_run
-//! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider};
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let sandbox = refunds_xpay::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("ch_1", Money::from_minor(50_000, Currency::EGP));
-//! let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
-//! let refund = client.create_refund(&CreateRefund::new(PaymentRef::charge("ch_1")?)).await?;
-//! assert_eq!(refund.amount.to_major_string(), "500.00");
-//! # Ok(())
-//! # }
-//! ```
+//! [`start`] it, seed payments on its [`Sandbox::ledger`], and build the real client with [`builder_for`].
 //!
 //! What the sandbox decides where the real API does not say:
 //! - A seeded payment is addressed by its id as `chargeId` or as `paymentIntentId`. The sandbox has no
@@ -25,7 +14,6 @@
 //!   `amount_invalid`, `charge_not_refundable`, `invalid_api_key`; injected faults answer 429 with
 //!   `rate_limit` and 5xx with type `api_error`. No idempotency key is read: XPay documents none.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use refunds::adapter::amount::MinorUnitsString;
@@ -64,74 +52,78 @@ pub struct XPaySkin {
 impl XPaySkin {
     fn error(&self, status: u16, error_type: &str, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut body = ErrorBody::new(message)
-            .with_type(error_type)
-            .with_request_id(format!("req_sbx{n:08}"));
-        if !code.is_empty() {
-            body = body.with_code(code);
-        }
-        if let Some(param) = param {
-            body = body.with_param(param);
-        }
+        let mut body = ErrorBody::new(message).with_type(error_type).with_code(code);
+        body.request_id = Some(format!("req_sbx{n:08}"));
+        body.code = body.code.filter(|c| !c.is_empty());
+        body.param = param.map(str::to_owned);
         SandboxResponse::json(status, &stripe::write(&body))
     }
 
     fn invalid(&self, status: u16, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
         self.error(status, "invalid_request_error", code, message, param)
     }
+}
 
-    fn create(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let body: WireCreate = match request.json() {
-            Ok(body) => body,
-            Err(e) => return self.invalid(400, "parameter_invalid", &format!("invalid request body: {e}"), None),
-        };
-        let (payment_id, param) = match (body.charge_id, body.payment_intent_id) {
-            (Some(id), None) => (id, "chargeId"),
-            (None, Some(id)) => (id, "paymentIntentId"),
-            (Some(_), Some(_)) => {
-                let message = "provide exactly one of chargeId or paymentIntentId, not both";
-                return self.invalid(400, "parameter_invalid", message, Some("chargeId"));
-            }
-            (None, None) => {
-                let message = "one of chargeId or paymentIntentId is required";
-                return self.invalid(400, "parameter_missing", message, Some("chargeId"));
-            }
-        };
-        let not_positive = || self.invalid(400, "amount_invalid", "amount must be a positive integer", Some("amount"));
-        if body.amount.is_some_and(|a| a.0 <= 0) {
-            return not_positive();
+/// What a refused create answers: status, code, message, offending parameter.
+type Refusal = (u16, &'static str, String, Option<&'static str>);
+
+fn create(request: &SandboxRequest, ledger: &Ledger) -> Result<RefundRecord, Refusal> {
+    let body: WireCreate = request
+        .json()
+        .map_err(|e| (400, "parameter_invalid", format!("invalid request body: {e}"), None))?;
+    let (payment_id, param, what) = match (body.charge_id, body.payment_intent_id) {
+        (Some(id), None) => (id, "chargeId", "charge"),
+        (None, Some(id)) => (id, "paymentIntentId", "payment intent"),
+        (Some(_), Some(_)) => {
+            let message = "provide exactly one of chargeId or paymentIntentId, not both".to_owned();
+            return Err((400, "parameter_invalid", message, Some("chargeId")));
         }
-        let mut draft = RefundDraft::new(payment_id.clone());
-        draft.amount_minor = body.amount.map(|a| a.0);
-        draft.reason = body.reason;
-        draft.description = body.description;
-        let mut metadata = body.metadata;
-        draft.reference = metadata.remove(MERCHANT_REFERENCE_KEY);
-        draft.metadata = metadata;
-        draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-        match ledger.create_refund(draft) {
-            Ok(outcome) => SandboxResponse::json(200, &refund_wire(outcome.record())),
-            Err(LedgerError::PaymentNotFound(_)) => {
-                let message = format!("no such {}: '{payment_id}'", if param == "chargeId" { "charge" } else { "payment intent" });
-                self.invalid(404, "resource_missing", &message, Some(param))
+        (None, None) => {
+            let message = "one of chargeId or paymentIntentId is required".to_owned();
+            return Err((400, "parameter_missing", message, Some("chargeId")));
+        }
+    };
+    let not_positive = (
+        400,
+        "amount_invalid",
+        "amount must be a positive integer".to_owned(),
+        Some("amount"),
+    );
+    if body.amount.is_some_and(|a| a.0 <= 0) {
+        return Err(not_positive);
+    }
+    let mut draft = RefundDraft::new(payment_id.clone());
+    draft.amount_minor = body.amount.map(|a| a.0);
+    draft.reason = body.reason;
+    draft.description = body.description;
+    let mut metadata = body.metadata;
+    draft.reference = metadata.remove(MERCHANT_REFERENCE_KEY);
+    draft.metadata = metadata;
+    draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
+    ledger
+        .create_refund(draft)
+        .map(|o| o.record().clone())
+        .map_err(|e| match e {
+            LedgerError::PaymentNotFound(_) => {
+                let message = format!("no such {what}: '{payment_id}'");
+                (404, "resource_missing", message, Some(param))
             }
-            Err(LedgerError::PaymentNotRefundable(_)) => {
-                let message = "the charge has not succeeded and cannot be refunded";
-                self.invalid(400, "charge_not_refundable", message, Some(param))
+            LedgerError::PaymentNotRefundable(_) => {
+                let message = "the charge has not succeeded and cannot be refunded".to_owned();
+                (400, "charge_not_refundable", message, Some(param))
             }
-            Err(LedgerError::AmountExceedsRefundable { available }) => {
+            LedgerError::AmountExceedsRefundable { available } => {
                 let left = format!("{} {}", available.to_minor_string(), available.currency().code());
                 let message = format!("refund amount exceeds the refundable amount of {left}");
-                self.invalid(400, "amount_exceeds_refundable", &message, Some("amount"))
+                (400, "amount_exceeds_refundable", message, Some("amount"))
             }
-            Err(LedgerError::AlreadyRefunded(_)) => {
+            LedgerError::AlreadyRefunded(_) => {
                 let message = format!("charge '{payment_id}' has already been refunded");
-                self.invalid(400, "charge_already_refunded", &message, Some(param))
+                (400, "charge_already_refunded", message, Some(param))
             }
-            Err(LedgerError::InvalidAmount) => not_positive(),
-            Err(other) => self.invalid(400, "parameter_invalid", &other.to_string(), None),
-        }
-    }
+            LedgerError::InvalidAmount => not_positive,
+            other => (400, "parameter_invalid", other.to_string(), None),
+        })
 }
 
 /// A ledger record as XPay's refund object.
@@ -142,24 +134,23 @@ fn refund_wire(record: &RefundRecord) -> WireRefund {
     } else {
         (id, None)
     };
-    let mut metadata: BTreeMap<String, Value> = record
-        .metadata
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    if let Some(reference) = &record.reference {
-        metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), Value::String(reference.clone()));
-    }
+    let reference = record.reference.iter().map(|r| (MERCHANT_REFERENCE_KEY, r));
+    let metadata = record.metadata.iter().map(|(k, v)| (k.as_str(), v)).chain(reference);
+    let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
     WireRefund {
         id: record.id.clone(),
         charge_id,
         payment_intent_id,
         amount: MinorUnitsString::from_money(&record.amount),
         currency: record.amount.currency().code().to_owned(),
-        status: STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str()).to_owned(),
+        status: status.to_owned(),
         reason: record.reason.clone(),
         description: record.description.clone(),
-        metadata: Some(metadata),
+        metadata: Some(
+            metadata
+                .map(|(k, v)| (k.to_owned(), Value::String(v.clone())))
+                .collect(),
+        ),
         balance_transaction_id: Some(format!("bt_{}", record.id.trim_start_matches(REFUND_ID_PREFIX))),
         failure_reason: record.failure_reason.clone(),
         created_at: Some(record.created_at),
@@ -177,7 +168,10 @@ impl Skin for XPaySkin {
             return self.error(401, "authentication_error", "invalid_api_key", message, None);
         }
         if request.is("POST", &["refunds"]) {
-            return self.create(request, ledger);
+            return match create(request, ledger) {
+                Ok(record) => SandboxResponse::json(200, &refund_wire(&record)),
+                Err((status, code, message, param)) => self.invalid(status, code, &message, param),
+            };
         }
         if request.is("GET", &["refunds", "*"]) {
             let id = &request.segments[1];

@@ -1,0 +1,211 @@
+//! XPay's own behaviour, against the documented bodies in `fixtures/` (refund objects, error envelopes,
+//! create bodies) and the delivery rules of a provider without idempotency.
+
+use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider};
+use refunds_xpay::{XPayClient, XPayClientBuilder};
+use serde_json::Value;
+use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+const KEY: &str = "sk_test_xpay_own_0001";
+const USD_REFUND: &str = r#"{"id":"re_1","chargeId":"ch_1","amount":"50000","currency":"USD","status":"succeeded"}"#;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A client of an EGP account (the currency guard on).
+fn client(base_url: &str) -> XPayClient {
+    builder(base_url).currency(Currency::EGP).build().unwrap()
+}
+
+fn builder(base_url: &str) -> XPayClientBuilder {
+    XPayClient::builder().api_key(KEY).base_url(base_url).max_retries(2)
+}
+
+/// A server answering `status` and `body` (the first `times` requests when given; then an EGP refund).
+async fn answering(status: u16, body: &str, times: Option<u64>) -> MockServer {
+    let server = MockServer::start().await;
+    let answer = |status, body| ResponseTemplate::new(status).set_body_raw(body, "application/json");
+    let first = Mock::given(any()).respond_with(answer(status, body.to_owned()));
+    first
+        .up_to_n_times(times.unwrap_or(u64::MAX))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let then = Mock::given(any()).respond_with(answer(200, USD_REFUND.replace("USD", "EGP")));
+    then.mount(&server).await;
+    server
+}
+
+async fn sent(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+fn text<'a>(case: &'a Value, key: &str) -> &'a str {
+    case[key].as_str().unwrap_or_default()
+}
+
+#[test]
+fn documented_refund_bodies_normalize_field_by_field() {
+    let client = client("https://api.xpay.app");
+    let cases = fixture("refunds.json");
+    for case in cases["parsed"].as_array().unwrap() {
+        let (name, body) = (text(case, "case"), text(case, "body"));
+        let refund = client.refund_from_json(body.as_bytes());
+        let refund = refund.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(refund.raw.get(), body, "{name}: raw is the object byte for byte");
+        let got = serde_json::to_value(&refund).unwrap();
+        for (field, expected) in case["expect"].as_object().unwrap() {
+            assert_eq!(&got[field], expected, "{name}: {field}");
+        }
+    }
+    for case in cases["refused"].as_array().unwrap() {
+        let (name, body) = (text(case, "case"), text(case, "body"));
+        let e = client.refund_from_json(body.as_bytes()).expect_err(name);
+        assert_eq!(e.kind(), &ErrorKind::Decode, "{name}: {e}");
+        assert_eq!(e.delivery(), Delivery::NotSent, "{name}");
+        assert_eq!(e.provider(), Some("xpay"), "{name}");
+        assert_eq!(e.body().unwrap_or_default(), body, "{name}: the text is kept");
+    }
+}
+
+#[tokio::test]
+async fn documented_error_bodies_keep_kind_code_field_and_request_id() {
+    for case in fixture("errors.json").as_array().unwrap() {
+        let (name, body) = (text(case, "case"), text(case, "body"));
+        let status = case["status"].as_u64().unwrap() as u16;
+        let server = answering(status, body, None).await;
+        let client = client(&server.uri());
+        let e = client.get_refund(&RefundId::new("re_1").unwrap()).await.unwrap_err();
+        assert_eq!(format!("{:?}", e.kind()), text(case, "kind"), "{name}: {e}");
+        assert_eq!(e.http_status(), Some(status), "{name}");
+        let delivery = case["delivery"].as_str().unwrap_or("Rejected");
+        assert_eq!(format!("{:?}", e.delivery()), delivery, "{name}");
+        assert_eq!(e.body().unwrap_or_default(), body, "{name}: body and doc_url kept");
+        for (key, got) in [
+            ("code", e.provider_code()),
+            ("field", e.field()),
+            ("request_id", e.request_id()),
+            ("message", Some(e.message())),
+        ] {
+            if case.get(key).is_some() {
+                assert_eq!(got, case[key].as_str(), "{name}: {key}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn create_bodies_on_the_wire_and_refusals_before_sending() {
+    let creates = fixture("creates.json");
+    for case in creates["sent"].as_array().unwrap() {
+        let server = answering(200, &USD_REFUND.replace("USD", "EGP"), None).await;
+        let request: CreateRefund = serde_json::from_value(case["request"].clone()).unwrap();
+        let client = builder(&server.uri()).build().unwrap();
+        client.create_refund(&request).await.unwrap();
+        let received = &server.received_requests().await.unwrap()[0];
+        let name = text(case, "case");
+        let route = (received.method.as_str(), received.url.path(), received.url.query());
+        assert_eq!(route, ("POST", "/refunds", None), "{name}");
+        assert_eq!(received.headers["authorization"], format!("Bearer {KEY}").as_str());
+        assert!(!received.headers.contains_key("idempotency-key"), "{name}");
+        let body: Value = serde_json::from_slice(&received.body).unwrap();
+        assert_eq!(body, case["wire"], "{name}");
+    }
+    let server = answering(500, "", None).await;
+    let client = client(&server.uri());
+    for case in creates["refused"].as_array().unwrap() {
+        let request: CreateRefund = serde_json::from_value(case["request"].clone()).unwrap();
+        let e = client.create_refund(&request).await.unwrap_err();
+        assert_eq!(e.field(), case["field"].as_str(), "{}: {e}", text(case, "case"));
+        assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }), "{e}");
+        assert!(e.delivery() == Delivery::NotSent && e.pending().is_none());
+    }
+    assert_eq!(sent(&server).await, 0, "no refused create was sent");
+}
+
+fn create() -> CreateRefund {
+    CreateRefund::new(PaymentRef::charge("ch_1").unwrap()).amount(Money::from_minor(100, Currency::EGP))
+}
+
+#[tokio::test]
+async fn a_create_is_re_sent_after_a_429_only() {
+    let unavailable = r#"{"error":{"type":"api_error","message":"internal error"},"request_id":"req_500"}"#;
+    for (status, kind) in [
+        (500, ErrorKind::ProviderUnavailable),
+        (408, ErrorKind::Timeout),
+        (303, ErrorKind::Other),
+        (200, ErrorKind::Decode),
+    ] {
+        let body = if status == 200 { "<html>ok</html>" } else { unavailable };
+        let server = answering(status, body, Some(1)).await;
+        let e = client(&server.uri()).create_refund(&create()).await.unwrap_err();
+        assert_eq!((e.kind(), e.delivery()), (&kind, Delivery::Ambiguous), "{status}: {e}");
+        assert_eq!(sent(&server).await, 1, "{status}: a create is never re-sent");
+        assert!(!e.is_retryable(), "{status}");
+        let pending = &e.pending().expect("the request travels with the error").request;
+        assert_eq!(pending, &create(), "{status}: as sent, no key made up");
+    }
+    let limited = r#"{"error":{"type":"invalid_request_error","code":"rate_limit","message":"slow down"}}"#;
+    let server = answering(429, limited, Some(1)).await;
+    let refund = client(&server.uri()).create_refund(&create()).await.unwrap();
+    assert_eq!(refund.amount, Money::from_minor(50_000, Currency::EGP));
+    assert_eq!(sent(&server).await, 2, "refused for the rate, then made once");
+}
+
+/// Safety finding 8: the configured currency guards creates; what XPay reports is never relabelled.
+#[tokio::test]
+async fn a_refund_in_another_currency_than_the_configured_one_keeps_its_own() {
+    let server = answering(200, USD_REFUND, None).await;
+    let client = client(&server.uri());
+    let refund = client.get_refund(&RefundId::new("re_1").unwrap()).await.unwrap();
+    assert_eq!(
+        refund.amount,
+        Money::from_minor(50_000, Currency::USD),
+        "not 500.00 EGP"
+    );
+    assert_eq!(client.refund_from_json(USD_REFUND.as_bytes()).unwrap(), refund);
+    let e = client.create_refund(&create().amount(refund.amount)).await.unwrap_err();
+    assert_eq!((e.field(), e.delivery()), (Some("amount"), Delivery::NotSent));
+    assert_eq!(sent(&server).await, 1, "the create was not sent");
+    let lookup = |name: &str| (name == "XPAY_CURRENCY").then(|| "EGX".to_owned());
+    let e = XPayClientBuilder::from_lookup(lookup).api_key(KEY).build().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration, "a malformed XPAY_CURRENCY");
+    assert_eq!(builder(&server.uri()).build().unwrap().currency(), None, "optional");
+}
+
+#[tokio::test]
+async fn list_envelopes_are_read_tolerantly() {
+    let list = |body: String| async move {
+        let server = answering(200, &body, None).await;
+        client(&server.uri()).list_refunds(&ListRefunds::new()).await
+    };
+    for page in ["[{}]", r#"{"data":[{}]}"#, r#"{"items":[{}],"hasMore":true}"#] {
+        let page = list(page.replace("{}", USD_REFUND)).await.unwrap();
+        assert_eq!(
+            (page.items[0].raw.get(), page.next, page.total),
+            (USD_REFUND, None, None)
+        );
+    }
+    let e = list(r#"{"refunds":[]}"#.to_owned()).await.unwrap_err();
+    assert_eq!((e.kind(), e.body()), (&ErrorKind::Decode, Some(r#"{"refunds":[]}"#)));
+}
+
+#[tokio::test]
+async fn the_sandbox_refunds_by_payment_intent() {
+    let sandbox = refunds_xpay::sandbox::start().await.unwrap();
+    let egp = |minor| Money::from_minor(minor, Currency::EGP);
+    sandbox.ledger().seed_payment("pi_test_xyz789", egp(30_000));
+    let client = refunds_xpay::sandbox::builder_for(&sandbox).build().unwrap();
+    let intent = PaymentRef::payment_intent("pi_test_xyz789").unwrap();
+    let by_intent = CreateRefund::new(intent.clone()).amount(egp(10_000));
+    let partial = client.create_refund(&by_intent).await.unwrap();
+    assert_eq!((&partial.payment, partial.raw.field("chargeId")), (&intent, None));
+    let rest = client.create_refund(&CreateRefund::new(intent)).await.unwrap();
+    assert_eq!(rest.amount, egp(20_000), "a full refund takes what is left");
+    let unknown = CreateRefund::new(PaymentRef::charge("ch_none").unwrap());
+    let e = client.create_refund(&unknown).await.unwrap_err();
+    assert_eq!((e.kind(), e.field()), (&ErrorKind::NotFound, Some("chargeId")));
+    assert!(e.request_id().is_some_and(|id| id.starts_with("req_sbx")), "{e:?}");
+}
