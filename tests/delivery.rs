@@ -429,3 +429,27 @@ async fn per_call_options_override_the_client_defaults() {
     assert_eq!(e.field(), Some("idempotency_key"));
     assert_eq!(e.delivery(), Delivery::NotSent);
 }
+
+#[tokio::test]
+async fn proxies_and_root_certificates_are_checked_and_never_used_for_loopback() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(refund_body()))
+        .mount(&server)
+        .await;
+    let builder = || Client::<Reference>::builder().api_key(KEY).base_url(server.uri());
+    let e = builder().proxy("socks5://127.0.0.1:9").build().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
+    assert_eq!(e.provider(), Some("reference"));
+    let e = builder()
+        .add_root_certificate_pem("not a certificate")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
+    // A dead proxy: the loopback target is reached directly.
+    let client = builder().proxy("http://127.0.0.1:9").build().unwrap();
+    client
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await
+        .unwrap();
+}

@@ -32,6 +32,10 @@ pub struct ClientSettings {
     pub currency: Option<Currency>,
     /// A `<PREFIX>_CURRENCY` that is not a currency code, reported by [`ClientSettings::account_currency`].
     pub currency_env_error: Option<String>,
+    /// An explicit proxy URL (never used for loopback targets).
+    pub proxy: Option<String>,
+    /// Extra trusted root certificates (PEM).
+    pub root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl Default for ClientSettings {
@@ -46,6 +50,8 @@ impl Default for ClientSettings {
             max_response_bytes: 8 * 1024 * 1024,
             currency: None,
             currency_env_error: None,
+            proxy: None,
+            root_certificates_pem: Vec::new(),
         }
     }
 }
@@ -59,6 +65,8 @@ impl fmt::Debug for ClientSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
             .field("currency", &self.currency)
+            .field("proxy", &self.proxy.as_ref().map(|_| "[set]"))
+            .field("root_certificates", &self.root_certificates_pem.len())
             .finish()
     }
 }
@@ -120,7 +128,14 @@ impl ClientSettings {
     /// The transport configuration, with the base URL set or `default_base_url`.
     pub fn transport_config(&self, default_base_url: &str) -> Result<TransportConfig> {
         let base = self.base_url.as_deref().unwrap_or(default_base_url);
-        Ok(TransportConfig::new(base)?
+        let mut config = TransportConfig::new(base)?;
+        if let Some(proxy) = &self.proxy {
+            config = config.proxy(proxy)?;
+        }
+        for pem in &self.root_certificates_pem {
+            config = config.add_root_certificate_pem(pem)?;
+        }
+        Ok(config
             .timeout(self.timeout)
             .attempt_timeout(self.attempt_timeout)
             .connect_timeout(self.connect_timeout)
@@ -186,6 +201,17 @@ macro_rules! client_settings_setters {
         /// Sets the response size cap.
         pub fn max_response_bytes(mut self, bytes: usize) -> Self {
             self.$field.max_response_bytes = bytes;
+            self
+        }
+        /// Sends requests through an HTTP(S) proxy (checked at `build`; never used for loopback targets,
+        /// where a proxy could read the key in the clear). Without it the system proxy variables apply.
+        pub fn proxy(mut self, url: impl Into<String>) -> Self {
+            self.$field.proxy = Some(url.into());
+            self
+        }
+        /// Trusts one more root certificate, in PEM (checked at `build`).
+        pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.$field.root_certificates_pem.push(pem.into());
             self
         }
     };

@@ -123,6 +123,12 @@ pub struct TransportConfig {
     pub max_response_bytes: usize,
     /// Retry schedule.
     pub retry: RetryPolicy,
+    /// An explicit HTTP(S) proxy for every request (never used for a loopback target). Without one,
+    /// the system's proxy variables apply, again never to loopback.
+    pub proxy: Option<Url>,
+    /// Extra trusted root certificates (PEM), beside the built-in web roots (a corporate TLS proxy,
+    /// a private test host).
+    pub root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl TransportConfig {
@@ -136,7 +142,32 @@ impl TransportConfig {
             pool_idle_timeout: Duration::from_secs(60),
             max_response_bytes: 8 * 1024 * 1024,
             retry: RetryPolicy::new(),
+            proxy: None,
+            root_certificates_pem: Vec::new(),
         })
+    }
+    /// Sends every request through `proxy` (`http://` or `https://`; never used for loopback targets).
+    pub fn proxy(mut self, proxy: &str) -> Result<Self> {
+        let url = Url::parse(proxy).map_err(|e| Error::configuration(format!("invalid proxy url: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(Error::configuration(
+                "a proxy url must be http:// or https:// with a host",
+            ));
+        }
+        self.proxy = Some(url);
+        Ok(self)
+    }
+    /// Trusts one more root certificate (PEM).
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self> {
+        let found = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::configuration(format!("root certificate is not PEM: {e}")))?;
+        if found.is_empty() {
+            return Err(Error::configuration(
+                "no PEM certificate found in the root certificate given",
+            ));
+        }
+        self.root_certificates_pem.push(pem.to_vec());
+        Ok(self)
     }
     /// Sets the base URL (checked).
     pub fn base_url(mut self, base_url: &str) -> Result<Self> {
@@ -435,6 +466,17 @@ impl Transport {
         // clear to another process or host.
         if is_loopback(&config.base_url) {
             builder = builder.no_proxy();
+        } else if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|e| Error::configuration(format!("proxy: {e}")).with_provider(provider))?;
+            builder = builder.proxy(proxy);
+        }
+        for pem in &config.root_certificates_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::configuration(format!("root certificate: {e}")).with_provider(provider))?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
         }
         let client = builder
             .build()
@@ -672,8 +714,12 @@ fn whole_call_verdict(error: Error, may_be_applied: bool) -> Error {
 
 fn is_retryable_failure(error: &Error) -> bool {
     // A broken or stalled connection is worth another attempt even after a 200 status line (the body
-    // read failed); whether the request may be re-sent at all is decided by its delivery.
-    if matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout) {
+    // read failed); whether the request may be re-sent at all is decided by its delivery. A refusal
+    // the provider's body calls a rate limit or an outage (whatever its status) passes too.
+    if matches!(
+        error.kind(),
+        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::RateLimited | ErrorKind::ProviderUnavailable
+    ) {
         return true;
     }
     match error.http_status() {
