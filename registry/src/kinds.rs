@@ -1,0 +1,186 @@
+//! The providers compiled in, and how one is built from settings checked here first, so that every
+//! error names the provider and the setting as the user wrote it (a variable, or a key of the config).
+
+use std::sync::Arc;
+
+use refunds::adapter::{AccountCurrency, ClientBuilder, HttpProvider, ProviderSpec, check_base_url};
+use refunds::{Currency, Error, RefundProvider, Result};
+
+use crate::KNOWN_PROVIDERS;
+
+/// A source of variables: `std::env::var`, a map, or a config file's mapping.
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// One provider this build can construct.
+pub(crate) struct Kind {
+    /// The provider's spec (id, env prefix, currency rule).
+    pub spec: ProviderSpec,
+    build: fn(Lookup<'_>) -> Result<Arc<dyn RefundProvider>>,
+}
+
+fn build<P: HttpProvider>(lookup: Lookup<'_>) -> Result<Arc<dyn RefundProvider>> {
+    Ok(Arc::new(ClientBuilder::<P>::from_lookup(lookup).build()?))
+}
+
+impl Kind {
+    #[allow(dead_code)] // unused when every provider feature is off
+    fn of<P: HttpProvider>() -> Kind {
+        Kind {
+            spec: P::SPEC,
+            build: build::<P>,
+        }
+    }
+
+    /// Builds from `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_CURRENCY` in `lookup`.
+    pub fn build_from_env(&self, lookup: Lookup<'_>) -> Result<Arc<dyn RefundProvider>> {
+        let var = |name: &str| {
+            let name = self.spec.env_var(name);
+            Setting::optional(lookup(&name), name)
+        };
+        self.build(var("API_KEY"), var("BASE_URL"), var("CURRENCY"))
+    }
+
+    /// Checks the three settings, then builds the client through the engine's `from_lookup`.
+    pub fn build(&self, key: Setting, base_url: Setting, currency: Setting) -> Result<Arc<dyn RefundProvider>> {
+        let spec = &self.spec;
+        let key = key.require(spec)?;
+        let url_setting = base_url.clone();
+        let base_url = base_url.value(spec)?;
+        if let Some(url) = &base_url {
+            check_base_url(url)
+                .map_err(|e| url_setting.error(spec, &format!("is not a usable base url: {}", e.message())))?;
+        }
+        let currency_setting = currency.clone();
+        let currency = currency.value(spec)?;
+        if let Some(code) = &currency {
+            Currency::from_code(code)
+                .map_err(|e| currency_setting.error(spec, &format!("is not a currency code: {}", e.message())))?;
+        } else if spec.currency == AccountCurrency::Required {
+            return Err(currency_setting.error(
+                spec,
+                &format!(
+                    "is not set ({} refunds carry no currency: the account currency is required)",
+                    spec.name
+                ),
+            ));
+        }
+        let (key_var, url_var, currency_var) = (
+            spec.env_var("API_KEY"),
+            spec.env_var("BASE_URL"),
+            spec.env_var("CURRENCY"),
+        );
+        let lookup = |name: &str| {
+            if name == key_var {
+                Some(key.clone())
+            } else if name == url_var {
+                base_url.clone()
+            } else if name == currency_var {
+                currency.clone()
+            } else {
+                None
+            }
+        };
+        (self.build)(&lookup).map_err(|e| e.with_provider(spec.id))
+    }
+}
+
+/// One setting: its value, what the user calls it (a variable, or a key of the config file), and
+/// whether naming it made it required.
+#[derive(Debug, Clone)]
+pub(crate) struct Setting {
+    value: Option<String>,
+    name: String,
+    context: String,
+    required: bool,
+}
+
+impl Setting {
+    /// A setting that may be absent.
+    pub fn optional(value: Option<String>, name: impl Into<String>) -> Setting {
+        Setting {
+            value,
+            name: name.into(),
+            context: String::new(),
+            required: false,
+        }
+    }
+
+    /// A setting that must be present (a variable the config file names).
+    pub fn required(value: Option<String>, name: impl Into<String>) -> Setting {
+        Setting {
+            required: true,
+            ..Setting::optional(value, name)
+        }
+    }
+
+    /// Adds where the name comes from, shown after it in parentheses.
+    pub fn context(mut self, context: impl Into<String>) -> Setting {
+        self.context = context.into();
+        self
+    }
+
+    /// `"<provider>: <name> <problem> (<context>)"`.
+    pub fn error(&self, spec: &ProviderSpec, problem: &str) -> Error {
+        let context = if self.context.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.context)
+        };
+        Error::configuration(format!("{}: {} {problem}{context}", spec.id, self.name)).with_provider(spec.id)
+    }
+
+    fn trimmed(&self) -> Option<String> {
+        self.value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// The value, trimmed; an error when it is required and absent or blank.
+    pub fn value(&self, spec: &ProviderSpec) -> Result<Option<String>> {
+        match self.trimmed() {
+            None if self.required => Err(self.error(spec, "is not set")),
+            value => Ok(value),
+        }
+    }
+
+    /// The value, which must be present.
+    pub fn require(&self, spec: &ProviderSpec) -> Result<String> {
+        self.trimmed().ok_or_else(|| self.error(spec, "is not set"))
+    }
+}
+
+/// Every provider compiled in, in [`KNOWN_PROVIDERS`] order.
+#[allow(clippy::vec_init_then_push)] // one push per feature
+pub(crate) fn all() -> Vec<Kind> {
+    #[allow(unused_mut)]
+    let mut kinds = Vec::new();
+    #[cfg(feature = "fourgeeks")]
+    kinds.push(Kind::of::<refunds_fourgeeks::FourGeeks>());
+    #[cfg(feature = "xpay")]
+    kinds.push(Kind::of::<refunds_xpay::XPay>());
+    #[cfg(feature = "bias")]
+    kinds.push(Kind::of::<refunds_bias::Bias>());
+    #[cfg(feature = "syncgram")]
+    kinds.push(Kind::of::<refunds_syncgram::Syncgram>());
+    #[cfg(feature = "wooshpay")]
+    kinds.push(Kind::of::<refunds_wooshpay::WooshPay>());
+    kinds
+}
+
+/// The provider `id`, or an error saying, in `source`, that it is unknown or not compiled in.
+pub(crate) fn find(id: &str, source: &str) -> Result<Kind> {
+    if let Some(kind) = all().into_iter().find(|k| k.spec.id == id) {
+        return Ok(kind);
+    }
+    let message = if KNOWN_PROVIDERS.contains(&id) {
+        format!("{source}: provider {id} is not compiled in (enable the `{id}` feature of refunds-registry)")
+    } else {
+        format!(
+            "{source}: unknown provider {id:?} (known: {})",
+            crate::available().join(", ")
+        )
+    };
+    Err(Error::configuration(message))
+}
