@@ -8,7 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::reference::{Reference, ReferenceClient};
-use refunds::adapter::{ApiResponse, Client, HttpProvider, Idempotency, ListBody, ProviderSpec, RetryPolicy, Setup};
+use refunds::adapter::{
+    ApiResponse, Client, CreateBody, HttpProvider, Idempotency, ListBody, ProviderSpec, RetryPolicy, Setup,
+};
 use refunds::{
     CreateRefund, Currency, Delivery, Error, ErrorKind, IdempotencyKey, Money, PaymentRef, Refund, RefundProvider,
 };
@@ -32,8 +34,13 @@ impl HttpProvider for ReferenceOnce {
     fn new(setup: Setup<'_, ()>) -> refunds::Result<Self> {
         Reference::new(setup).map(ReferenceOnce)
     }
-    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> refunds::Result<serde_json::Value> {
-        self.0.create_body(request, key)
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        key: Option<&IdempotencyKey>,
+        options: &(),
+    ) -> refunds::Result<CreateBody> {
+        self.0.create_body(request, key, options)
     }
     fn read_refund(&self, body: &[u8]) -> refunds::Result<Refund> {
         self.0.read_refund(body)

@@ -44,6 +44,52 @@ pub struct Setup<'a, O> {
     pub options: &'a O,
 }
 
+/// A create body: one JSON object as exact text.
+#[derive(Debug)]
+pub struct CreateBody(Box<serde_json::value::RawValue>);
+
+impl CreateBody {
+    /// Serializes a wire struct straight to JSON text.
+    pub fn json<T: serde::Serialize + ?Sized>(body: &T) -> Result<CreateBody> {
+        serde_json::value::to_raw_value(body)
+            .map(CreateBody)
+            .map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The body with `"field": key` added, written into the object's text (no re-serialization, so
+    /// every other value stays exactly as the provider wrote it). The provider must not set it too.
+    fn with_field(self, field: &str, key: &str) -> Result<CreateBody> {
+        let text = self.0.get();
+        let present: std::collections::HashMap<&str, &serde_json::value::RawValue> =
+            serde_json::from_str(text).map_err(|_| Error::configuration("a create body must be a JSON object"))?;
+        if present.contains_key(field) {
+            return Err(Error::configuration(format!(
+                "the create body sets `{field}`, which the engine writes"
+            )));
+        }
+        let inner = text.trim();
+        let inner = &inner[1..inner.len() - 1];
+        let entry = format!(
+            "{}:{}",
+            serde_json::to_string(field).map_err(|e| Error::configuration(e.to_string()))?,
+            serde_json::to_string(key).map_err(|e| Error::configuration(e.to_string()))?
+        );
+        let joined = if inner.trim().is_empty() {
+            format!("{{{entry}}}")
+        } else {
+            format!("{{{entry},{inner}}}")
+        };
+        serde_json::value::RawValue::from_string(joined)
+            .map(CreateBody)
+            .map_err(|e| Error::configuration(format!("create body: {e}")))
+    }
+}
+
 /// One list page as the provider's body says it: the refunds, and the paging hints it carries. The
 /// engine turns it into a [`Page`] with the cursor style of the spec.
 #[derive(Debug)]
@@ -79,12 +125,19 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
     /// The provider's per-client state (the account currency, the key's mode, its options).
     fn new(setup: Setup<'_, Self::Options>) -> Result<Self>;
 
-    /// The JSON body of a create. `request` has been validated, its fields checked against
-    /// [`ProviderSpec::carries`] and its payment kind against the spec. `key` is the idempotency key
-    /// that goes with the create (the caller's or a generated one) where the spec places one; the
-    /// engine puts it in the header or body field the spec names, so the provider only uses it where
-    /// its wire wants it twice (a reference, say).
-    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<serde_json::Value>;
+    /// The JSON body of a create, as exact text ([`CreateBody::json`] serializes a wire struct
+    /// straight to text: decimal amounts never pass through a float). `request` has been validated,
+    /// its fields checked against [`ProviderSpec::carries`] and its payment kind against the spec.
+    /// `key` is the idempotency key that goes with the create (the caller's or a generated one) where
+    /// the spec places one; the engine puts it in the header or body field the spec names, so the
+    /// provider only uses it where its wire wants it twice (a reference, say). `options` are the
+    /// provider's options for this call (the builder's unless the call gave its own).
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        key: Option<&IdempotencyKey>,
+        options: &Self::Options,
+    ) -> Result<CreateBody>;
 
     /// One refund object, raw JSON kept.
     fn read_refund(&self, body: &[u8]) -> Result<Refund>;
@@ -116,8 +169,9 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
     }
 }
 
-struct Shared<P> {
+struct Shared<P: HttpProvider> {
     provider: P,
+    options: P::Options,
     transport: Transport,
     info: ProviderInfo,
     currency: Option<Currency>,
@@ -242,8 +296,51 @@ impl<P: HttpProvider> Client<P> {
         error.redact_all(self.shared.transport.secret_forms())
     }
 
+    /// A create with this call's overrides and the provider's own options for this call (instead of
+    /// the builder's): the provider-only operations of a crate build on it.
+    pub async fn create_refund_with_provider_options(
+        &self,
+        request: &CreateRefund,
+        options: &CallOptions,
+        provider_options: &P::Options,
+    ) -> Result<Refund> {
+        let started_at = OffsetDateTime::now_utc();
+        let keyed;
+        let request = match &options.idempotency_key {
+            Some(key) => {
+                keyed = request.clone().idempotency_key(key.clone());
+                &keyed
+            }
+            None => request,
+        };
+        let (call, sent) = self
+            .prepare_create(request, provider_options)
+            .map_err(|e| self.finish(e))?;
+        let outcome = match self
+            .shared
+            .transport
+            .send_with(&call, options.timeout, options.retry.as_ref())
+            .await
+        {
+            Ok(response) => self.refund_from_response(&response),
+            Err(e) => Err(e),
+        };
+        // An ambiguous create carries its pending create. So does any refusal of a keyed create: a
+        // provider that applied it and then answered 429 or 409 is resolved by re-sending it with its
+        // key, where re-sending the caller's original request would carry a fresh key.
+        let key_honoured = P::SPEC.idempotency != Idempotency::None;
+        outcome.map_err(|e| {
+            let e = self.finish(e);
+            if e.is_ambiguous() || (key_honoured && e.delivery() == crate::error::Delivery::Rejected) {
+                e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
+            } else {
+                e
+            }
+        })
+    }
+
     /// Every check that needs no provider, the key, and the call; returns the request as sent.
-    fn prepare_create(&self, request: &CreateRefund) -> Result<(ApiRequest, CreateRefund)> {
+    fn prepare_create(&self, request: &CreateRefund, options: &P::Options) -> Result<(ApiRequest, CreateRefund)> {
         let spec = &P::SPEC;
         request.validate()?;
         request.payment().expect_kind(spec.id, spec.payment_kinds)?;
@@ -294,7 +391,7 @@ impl<P: HttpProvider> Client<P> {
             Some(key) if request.idempotency_key_given().is_none() => request.clone().idempotency_key(key.clone()),
             _ => request.clone(),
         };
-        let mut body = self.shared.provider.create_body(&sent, key.as_ref())?;
+        let mut body = self.shared.provider.create_body(&sent, key.as_ref(), options)?;
         let mut call = ApiRequest::post(spec.refunds_path);
         match (spec.idempotency, &key) {
             (Idempotency::Header(name), Some(key)) => {
@@ -302,15 +399,12 @@ impl<P: HttpProvider> Client<P> {
                     .map_err(|_| Error::configuration(format!("invalid idempotency header name {name:?}")))?;
                 call = call.header(name, key.as_str())?;
             }
-            (Idempotency::BodyField(field), Some(key)) => {
-                let object = body
-                    .as_object_mut()
-                    .ok_or_else(|| Error::configuration("a create body must be a JSON object"))?;
-                object.insert(field.to_owned(), serde_json::Value::String(key.as_str().to_owned()));
-            }
+            (Idempotency::BodyField(field), Some(key)) => body = body.with_field(field, key.as_str())?,
             _ => {}
         }
-        let call = call.json(&body)?.replay_safe(spec.idempotency != Idempotency::None);
+        let call = call
+            .json_text(body.as_str())
+            .replay_safe(spec.idempotency != Idempotency::None);
         Ok((call, sent))
     }
 
@@ -394,37 +488,8 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
     }
 
     async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
-        let started_at = OffsetDateTime::now_utc();
-        let keyed;
-        let request = match &options.idempotency_key {
-            Some(key) => {
-                keyed = request.clone().idempotency_key(key.clone());
-                &keyed
-            }
-            None => request,
-        };
-        let (call, sent) = self.prepare_create(request).map_err(|e| self.finish(e))?;
-        let outcome = match self
-            .shared
-            .transport
-            .send_with(&call, options.timeout, options.retry.as_ref())
+        self.create_refund_with_provider_options(request, options, &self.shared.options)
             .await
-        {
-            Ok(response) => self.refund_from_response(&response),
-            Err(e) => Err(e),
-        };
-        // An ambiguous create carries its pending create. So does any refusal of a keyed create: a
-        // provider that applied it and then answered 429 or 409 is resolved by re-sending it with its
-        // key, where re-sending the caller's original request would carry a fresh key.
-        let keyed = P::SPEC.idempotency != Idempotency::None;
-        outcome.map_err(|e| {
-            let e = self.finish(e);
-            if e.is_ambiguous() || (keyed && e.delivery() == crate::error::Delivery::Rejected) {
-                e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
-            } else {
-                e
-            }
-        })
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
@@ -631,6 +696,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
         Ok(Client {
             shared: Arc::new(Shared {
                 provider,
+                options: self.options.clone(),
                 transport,
                 info: ProviderInfo::new(spec.id, spec.name, capabilities_of::<P>()),
                 currency,

@@ -32,7 +32,7 @@ pub mod timestamp;
 mod transport;
 
 pub use auth::{Auth, base64_decode, base64_encode};
-pub use engine::{Client, ClientBuilder, HttpProvider, ListBody, Setup};
+pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
 pub use json::{WithRaw, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;

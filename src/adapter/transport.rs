@@ -286,6 +286,11 @@ impl ApiRequest {
         self.body = Some(bytes::Bytes::from(bytes));
         Ok(self)
     }
+    /// Sets a body that is already JSON text.
+    pub fn json_text(mut self, text: &str) -> ApiRequest {
+        self.body = Some(bytes::Bytes::copy_from_slice(text.as_bytes()));
+        self
+    }
     /// Declares whether sending this request twice is harmless (a GET, or a create whose idempotency key
     /// the provider honours). Only replay-safe requests are retried after they may have been received.
     pub fn replay_safe(mut self, yes: bool) -> ApiRequest {

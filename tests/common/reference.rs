@@ -6,8 +6,8 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::errors::{CodeTable, stripe};
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
-    ProviderSpec, Setup, StatusMap, WithRaw,
+    AccountCurrency, ApiResponse, AuthStyle, Client, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
+    PagingSpec, ProviderSpec, Setup, StatusMap, WithRaw,
 };
 use refunds::testkit::{HarnessOptions, fast_retry};
 use refunds::{
@@ -85,12 +85,16 @@ impl HttpProvider for Reference {
         Ok(Reference)
     }
 
-    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value, Error> {
-        let body = WireCreate {
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        _key: Option<&IdempotencyKey>,
+        _options: &(),
+    ) -> Result<CreateBody, Error> {
+        CreateBody::json(&WireCreate {
             payment: request.payment().id(),
             amount: request.amount_requested().map(MinorUnits::from_money),
-        };
-        serde_json::to_value(body).map_err(|e| Error::configuration(e.to_string()))
+        })
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund, Error> {

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, Auth, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, TransportConfig, WithRaw,
+    AccountCurrency, ApiResponse, Auth, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, TransportConfig, WithRaw,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -85,12 +85,17 @@ impl HttpProvider for Bias {
         })
     }
 
-    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        _key: Option<&IdempotencyKey>,
+        _options: &Self::Options,
+    ) -> Result<CreateBody> {
         let body = WireCreate {
             payment: request.payment().id().to_owned(),
             amount: request.amount_requested().map(MinorUnits::from_money),
         };
-        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))
+        CreateBody::json(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {

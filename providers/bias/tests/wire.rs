@@ -152,9 +152,10 @@ async fn creates_reuse_one_key_across_retries_and_send_only_payment_and_amount()
     let key = |i: usize| sent[i].headers.get("idempotency-key").unwrap().clone();
     assert_eq!(key(0), key(1), "the same generated key on every attempt");
     assert_eq!(sent[0].headers.get("authorization").unwrap(), &format!("Bearer {KEY}"));
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
     assert_eq!(
-        sent[0].body,
-        br#"{"amount":1000,"payment":"pay_lUY2g0TuPzN9qi4couahd3"}"#
+        body,
+        serde_json::json!({"amount": 1000, "payment": "pay_lUY2g0TuPzN9qi4couahd3"})
     );
 
     for refused in [

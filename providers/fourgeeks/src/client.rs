@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, WithRaw,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -65,13 +65,18 @@ impl HttpProvider for FourGeeks {
         })
     }
 
-    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        _key: Option<&IdempotencyKey>,
+        _options: &Self::Options,
+    ) -> Result<CreateBody> {
         let body = WireCreateRefund {
             payment_id: request.payment().id().to_owned(),
             amount: request.amount_requested().map(MinorUnits::from_money),
             reason: request.reason_given().map(|r| r.as_str().to_owned()),
         };
-        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))
+        CreateBody::json(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {

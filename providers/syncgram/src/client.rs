@@ -1,18 +1,13 @@
 //! The SyncgramPay translator (spec, create body, refunds, lists, errors) and SyncgramPay's own
 //! operations. The engine ([`refunds::adapter::Client`]) runs every call.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider,
+    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
 };
 use refunds::{
-    Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, Money, PagingStyle, PaymentRef,
+    CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef,
     PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
 };
 
@@ -68,7 +63,6 @@ impl SyncgramOptions {
 pub struct Syncgram {
     currency: Currency,
     livemode: Option<bool>,
-    defaults: SyncgramOptions,
 }
 
 /// A SyncgramPay refunds client (the engine's [`Client`] over [`Syncgram`]). Cheap to clone.
@@ -118,14 +112,15 @@ impl HttpProvider for Syncgram {
         Ok(Syncgram {
             currency: setup.currency.unwrap_or(Currency::USD),
             livemode: setup.livemode,
-            defaults: setup.options.clone(),
         })
     }
 
-    fn create_body(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
-        let options = CALL_OPTIONS
-            .with(|o| o.borrow().clone())
-            .unwrap_or_else(|| self.defaults.clone());
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        key: Option<&IdempotencyKey>,
+        options: &SyncgramOptions,
+    ) -> Result<CreateBody> {
         let key = key.ok_or_else(|| Error::configuration("syncgram: a create without an idempotency key"))?;
         check_text("idempotency_key", key.as_str(), MAX_IDEMPOTENCY_KEY_LEN)?;
         let reason = match (request.reason_given(), request.description_given()) {
@@ -157,23 +152,19 @@ impl HttpProvider for Syncgram {
                 "test mode only: the client has a live (sk_live_) key",
             ));
         }
-        let amount = request.amount_requested().map(amount_value).transpose()?;
         let body = WireCreateRefund {
             charge_id: request.payment().id().to_owned(),
             reference,
-            amount: None,
+            // A JSON number written from the amount's exact decimal text.
+            amount: request.amount_requested().map(MajorDecimal::number),
             fee_bearer: options.fee_bearer,
             reason: reason.map(str::to_owned),
-            refund_address: options.refund_address,
+            refund_address: options.refund_address.clone(),
             // The engine writes the key into `idempotency_key`.
             idempotency_key: None,
             simulated_outcome: options.simulated_outcome,
         };
-        let mut body = serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))?;
-        if let (Some(amount), Some(object)) = (amount, body.as_object_mut()) {
-            object.insert("amount".to_owned(), amount);
-        }
-        Ok(body)
+        CreateBody::json(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
@@ -210,29 +201,6 @@ impl HttpProvider for Syncgram {
     }
 }
 
-/// `amount` as a bare JSON number, exactly. The engine's body is a `serde_json::Value`, whose decimal
-/// numbers are binary floating point in this build: a zero-decimal currency is written as an integer
-/// (`1000`); otherwise the decimal survives digit for digit only up to 15 significant digits (trailing
-/// zeros aside: `25.00` is written `25.0`), so longer amounts are refused rather than rounded.
-fn amount_value(money: &Money) -> Result<serde_json::Value> {
-    if money.currency().exponent() == 0 {
-        return Ok(serde_json::Value::from(money.minor()));
-    }
-    let decimal = MajorDecimal::number(money);
-    let digits = decimal
-        .text()
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|b| *b == b'0');
-    if digits.count() > 15 {
-        return Err(Error::invalid_request(
-            "amount",
-            "syncgram: more than 15 significant digits cannot be sent exactly",
-        ));
-    }
-    serde_json::to_value(decimal).map_err(|e| Error::configuration(format!("amount: {e}")))
-}
-
 /// The key itself when it fits in a reference; otherwise its start and a hash of all of it, so the
 /// same key always gives the same reference (a re-sent create then replays instead of conflicting).
 fn reference_from_key(key: &str) -> String {
@@ -244,34 +212,6 @@ fn reference_from_key(key: &str) -> String {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });
     format!("{}~{digest:016x}", &key[..MAX_REFERENCE_LEN - 17])
-}
-
-thread_local! {
-    /// The options of the [`SyncgramExt::create_refund_with_options`] call being polled on this thread.
-    static CALL_OPTIONS: RefCell<Option<SyncgramOptions>> = const { RefCell::new(None) };
-}
-
-/// Polls a create with per-call options in scope: the engine builds the body synchronously inside a
-/// poll, so [`Syncgram::create_body`] sees them and no other call does.
-struct WithOptions<F> {
-    options: SyncgramOptions,
-    inner: F,
-}
-
-impl<F: Future + Unpin> Future for WithOptions<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        struct Restore(Option<SyncgramOptions>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CALL_OPTIONS.with(|o| *o.borrow_mut() = self.0.take());
-            }
-        }
-        let this = &mut *self;
-        let _restore = Restore(CALL_OPTIONS.with(|o| o.replace(Some(this.options.clone()))));
-        Pin::new(&mut this.inner).poll(cx)
-    }
 }
 
 /// SyncgramPay's own operations on a [`SyncgramClient`].
@@ -293,11 +233,8 @@ pub trait SyncgramExt {
 #[async_trait]
 impl SyncgramExt for SyncgramClient {
     async fn create_refund_with_options(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
-        WithOptions {
-            options: options.clone(),
-            inner: self.create_refund(request),
-        }
-        .await
+        self.create_refund_with_provider_options(request, &CallOptions::new(), options)
+            .await
     }
 
     async fn get_refund_by_charge(&self, charge_id: &str) -> Result<Refund> {

@@ -78,7 +78,9 @@ async fn options_per_call_and_from_the_builder() {
     let (sandbox, client, charge) = seeded(0).await;
     let customer = SyncgramOptions::new().fee_bearer(FeeBearer::Customer);
     let request = CreateRefund::new(charge.clone()).amount(usd(1_000));
-    let with = client.create_refund_with_options(&request, &customer).await.unwrap();
+    let with = SyncgramExt::create_refund_with_options(&client, &request, &customer)
+        .await
+        .unwrap();
     assert_eq!(with.raw.field("fee_bearer").unwrap(), "CUSTOMER");
     assert_eq!(with.fee, Some(usd(10)), "1% fee");
     let plain = client.create_refund(&request).await.unwrap();
@@ -103,7 +105,9 @@ async fn options_per_call_and_from_the_builder() {
     );
 
     let live = sandbox::builder_for(&sandbox).api_key(LIVE_API_KEY).build().unwrap();
-    let e = live.create_refund_with_options(&request, &failing).await.unwrap_err();
+    let e = SyncgramExt::create_refund_with_options(&live, &request, &failing)
+        .await
+        .unwrap_err();
     assert_eq!(
         (e.field(), e.delivery()),
         (Some("simulated_outcome"), Delivery::NotSent)

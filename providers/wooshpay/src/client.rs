@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ProviderSpec,
-    Setup, WithRaw,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
+    ProviderSpec, Setup, WithRaw,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PaymentRefKind, Refund, Result,
@@ -74,7 +74,12 @@ impl HttpProvider for WooshPay {
         })
     }
 
-    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        _key: Option<&IdempotencyKey>,
+        _options: &Self::Options,
+    ) -> Result<CreateBody> {
         let amount = match request.amount_requested() {
             Some(amount) => Some(MinorUnitsString(crate::units::to_wire(amount)?.to_string())),
             None => None,
@@ -119,7 +124,7 @@ impl HttpProvider for WooshPay {
             reason,
             metadata,
         };
-        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))
+        CreateBody::json(&body)
     }
 
     /// The currency is the object's own `currency` (WooshPay puts it on every refund; the configured

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, WithRaw,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PagingStyle, PaymentRefKind, Refund,
@@ -71,7 +71,12 @@ impl HttpProvider for XPay {
         Ok(XPay)
     }
 
-    fn create_body(&self, request: &CreateRefund, _key: Option<&IdempotencyKey>) -> Result<serde_json::Value> {
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        _key: Option<&IdempotencyKey>,
+        _options: &Self::Options,
+    ) -> Result<CreateBody> {
         let payment = request.payment();
         let id = Some(payment.id().to_owned());
         // The engine let through a charge or a payment intent only.
@@ -103,7 +108,7 @@ impl HttpProvider for XPay {
             description: request.description_given().map(str::to_owned),
             metadata,
         };
-        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body: {e}")))
+        CreateBody::json(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
