@@ -705,3 +705,24 @@ impl<P: HttpProvider> ClientBuilder<P> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_field_key_is_written_into_the_text_and_decimals_stay_exact() {
+        let body = CreateBody(serde_json::value::RawValue::from_string(r#"{"amount":25.00,"n":1e2}"#.into()).unwrap());
+        let keyed = body.with_field("idempotency_key", "k\"1").unwrap();
+        assert_eq!(keyed.as_str(), r#"{"idempotency_key":"k\"1","amount":25.00,"n":1e2}"#);
+        let empty = CreateBody(serde_json::value::RawValue::from_string("{ }".into()).unwrap());
+        assert_eq!(empty.with_field("k", "v").unwrap().as_str(), r#"{"k":"v"}"#);
+        let twice = CreateBody(serde_json::value::RawValue::from_string(r#"{"k":"x"}"#.into()).unwrap());
+        assert!(
+            twice.with_field("k", "v").is_err(),
+            "the provider must not set the key itself"
+        );
+        let array = CreateBody(serde_json::value::RawValue::from_string("[1]".into()).unwrap());
+        assert!(array.with_field("k", "v").is_err());
+    }
+}
