@@ -240,10 +240,36 @@ impl State {
     }
 }
 
+/// What changed, for the observers of [`Ledger::on_change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// A new refund ([`Ledger::create_refund`]; not an idempotent replay, not [`Ledger::insert_refund`]).
+    Created,
+    /// The refund's status changed: settled ([`Ledger::settle`], [`Ledger::settle_all`], the clock) or
+    /// forced ([`Ledger::set_status`]). The record carries the new status.
+    StatusChanged,
+}
+
+/// An observer of ledger changes (see [`Ledger::on_change`]).
+pub type ChangeObserver = Arc<dyn Fn(&RefundRecord, ChangeKind) + Send + Sync>;
+
+/// The registered observers; `Debug` shows how many.
+#[derive(Default)]
+struct Observers(Mutex<Vec<ChangeObserver>>);
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |o| o.len());
+        write!(f, "Observers({n})")
+    }
+}
+
 /// The shared simulated ledger. Cheap to clone; clones share state.
 #[derive(Debug, Clone)]
 pub struct Ledger {
     state: Arc<Mutex<State>>,
+    observers: Arc<Observers>,
 }
 
 impl Default for Ledger {
@@ -268,7 +294,46 @@ impl Ledger {
                 settle_after: None,
                 clock_skew_secs: 0,
             })),
+            observers: Arc::default(),
         }
+    }
+
+    /// Calls `observer` after every create and every status change, with the record as reported
+    /// (clock skew applied) and outside the ledger's lock (an observer may read the ledger). Observers
+    /// are kept for the ledger's life; a sandbox uses this to send webhooks.
+    pub fn on_change(&self, observer: ChangeObserver) {
+        self.observers
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(observer);
+    }
+
+    fn notify(&self, changes: &[(RefundRecord, ChangeKind)]) {
+        if changes.is_empty() {
+            return;
+        }
+        let observers = self
+            .observers
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        for (record, kind) in changes {
+            for observer in &observers {
+                observer(record, *kind);
+            }
+        }
+    }
+
+    /// Reports the given refunds as changed by `kind`, after the lock is released.
+    fn notify_ids(&self, s: MutexGuard<'_, State>, ids: &[String], kind: ChangeKind) {
+        let changes: Vec<(RefundRecord, ChangeKind)> = ids
+            .iter()
+            .filter_map(|id| s.index.get(id).map(|&i| (s.reported(s.refunds[i].clone()), kind)))
+            .collect();
+        drop(s);
+        self.notify(&changes);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -377,7 +442,10 @@ impl Ledger {
         let i = s.refunds.len();
         s.index.insert(id, i);
         s.refunds.push(record.clone());
-        Ok(CreateOutcome::Created(s.reported(record)))
+        let reported = s.reported(record);
+        drop(s);
+        self.notify(&[(reported.clone(), ChangeKind::Created)]);
+        Ok(CreateOutcome::Created(reported))
     }
 
     /// A refund by id.
@@ -433,8 +501,12 @@ impl Ledger {
         let now = s.now;
         match s.index.get(id).copied() {
             Some(i) => {
+                let changed = s.refunds[i].status != status;
                 s.refunds[i].status = status;
                 s.refunds[i].updated_at = now;
+                if changed {
+                    self.notify_ids(s, &[id.to_owned()], ChangeKind::StatusChanged);
+                }
                 true
             }
             None => false,
@@ -450,12 +522,20 @@ impl Ledger {
             .filter(|r| !r.status.is_terminal())
             .map(|r| r.id.clone())
             .collect();
-        ids.iter().filter(|id| settle_locked(&mut s, id)).count()
+        let settled: Vec<String> = ids.into_iter().filter(|id| settle_locked(&mut s, id)).collect();
+        let count = settled.len();
+        self.notify_ids(s, &settled, ChangeKind::StatusChanged);
+        count
     }
 
     /// Settles one refund; false when it was not pending.
     pub fn settle(&self, id: &str) -> bool {
-        settle_locked(&mut self.lock(), id)
+        let mut s = self.lock();
+        let settled = settle_locked(&mut s, id);
+        if settled {
+            self.notify_ids(s, &[id.to_owned()], ChangeKind::StatusChanged);
+        }
+        settled
     }
 
     /// Refunds settle by themselves once the clock is `delay` past their creation.
@@ -495,9 +575,8 @@ impl Ledger {
                 .filter(|r| !r.status.is_terminal() && r.created_at <= due_before)
                 .map(|r| r.id.clone())
                 .collect();
-            for id in due {
-                settle_locked(&mut s, &id);
-            }
+            let settled: Vec<String> = due.into_iter().filter(|id| settle_locked(&mut s, id)).collect();
+            self.notify_ids(s, &settled, ChangeKind::StatusChanged);
         }
     }
 }
@@ -628,6 +707,38 @@ mod tests {
         assert_eq!(settled.completed_at, Some(start + time::Duration::minutes(1) - hour));
         l.set_clock_skew_secs(0);
         assert_eq!(l.refund(&after.id).unwrap().created_at, start);
+    }
+
+    #[test]
+    fn observers_see_creates_and_status_changes_outside_the_lock() {
+        let l = Ledger::new("re_");
+        l.seed_payment("pay_1", usd(1000));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (log, reader) = (seen.clone(), l.clone());
+        l.on_change(Arc::new(move |r: &RefundRecord, kind| {
+            // Reading the ledger from an observer does not deadlock.
+            assert!(reader.refund(&r.id).is_some());
+            log.lock().unwrap().push((r.id.clone(), r.status.clone(), kind));
+        }));
+        let mut d = draft("pay_1", Some(100));
+        d.idempotency_key = Some("k".into());
+        let id = l.create_refund(d.clone()).unwrap().record().id.clone();
+        l.create_refund(d).unwrap();
+        l.settle_all();
+        assert!(!l.settle(&id));
+        l.set_status(&id, RefundStatus::Succeeded);
+        l.set_status(&id, RefundStatus::Canceled);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec![
+                (id.clone(), RefundStatus::Pending, ChangeKind::Created),
+                (id.clone(), RefundStatus::Succeeded, ChangeKind::StatusChanged),
+                (id, RefundStatus::Canceled, ChangeKind::StatusChanged),
+            ],
+            "no event for a replay, a no-op settle or an unchanged status"
+        );
+        assert!(format!("{l:?}").contains("Observers(1)"));
     }
 
     #[test]
