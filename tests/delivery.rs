@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::reference::{Reference, ReferenceClient};
+use common::reference::{Reference, ReferenceClient, ReferenceOnce};
 use refunds::adapter::{
     ApiResponse, Client, CreateBody, HttpProvider, Idempotency, ListBody, ProviderSpec, RetryPolicy, Setup,
 };
@@ -19,39 +19,6 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk_test_delivery_0123456789";
-
-/// The reference wire without idempotency: a create is sent once.
-#[derive(Debug)]
-struct ReferenceOnce(Reference);
-
-impl HttpProvider for ReferenceOnce {
-    const SPEC: ProviderSpec = ProviderSpec {
-        id: "reference-once",
-        idempotency: Idempotency::None,
-        ..Reference::SPEC
-    };
-    type Options = ();
-    fn new(setup: Setup<'_, ()>) -> refunds::Result<Self> {
-        Reference::new(setup).map(ReferenceOnce)
-    }
-    fn create_body(
-        &self,
-        request: &CreateRefund,
-        key: Option<&IdempotencyKey>,
-        options: &(),
-    ) -> refunds::Result<CreateBody> {
-        self.0.create_body(request, key, options)
-    }
-    fn read_refund(&self, body: &[u8]) -> refunds::Result<Refund> {
-        self.0.read_refund(body)
-    }
-    fn read_list(&self, body: &[u8]) -> refunds::Result<ListBody> {
-        self.0.read_list(body)
-    }
-    fn read_error(response: &ApiResponse) -> Error {
-        Reference::read_error(response)
-    }
-}
 
 fn retry(n: u32) -> RetryPolicy {
     RetryPolicy::new()

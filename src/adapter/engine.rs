@@ -256,7 +256,7 @@ impl<P: HttpProvider> Client<P> {
     /// the text is kept byte for byte in [`Refund::raw`]. A failure is a `Decode` error with delivery
     /// `NotSent` (nothing was sent) that keeps the body.
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        self.shared.provider.read_refund(json).map_err(|e| {
+        self.shared.provider.read_refund(json).map(tagged::<P>).map_err(|e| {
             self.finish(
                 Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
             )
@@ -283,6 +283,7 @@ impl<P: HttpProvider> Client<P> {
         self.shared
             .provider
             .read_refund(&response.body)
+            .map(tagged::<P>)
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))
     }
 
@@ -469,6 +470,14 @@ enum Position {
     Single,
 }
 
+/// Every refund names the provider that answered it, whatever the translator wrote.
+fn tagged<P: HttpProvider>(mut refund: Refund) -> Refund {
+    if refund.provider != P::SPEC.id {
+        refund.provider = std::borrow::Cow::Borrowed(P::SPEC.id);
+    }
+    refund
+}
+
 fn decode_message(e: &Error) -> String {
     if e.kind() == &ErrorKind::Decode {
         e.message().to_owned()
@@ -519,6 +528,7 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
             .read_list(&response.body)
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
         let ListBody { items, total, has_more } = list;
+        let items: Vec<Refund> = items.into_iter().map(tagged::<P>).collect();
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),

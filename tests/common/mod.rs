@@ -1,4 +1,5 @@
 //! Shared test support: the reference provider and its sandbox skin.
 
+pub mod property;
 pub mod reference;
 pub mod reference_skin;

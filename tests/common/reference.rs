@@ -9,11 +9,11 @@ use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, Client, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
     PagingSpec, ProviderSpec, Setup, StatusMap, WithRaw,
 };
-use refunds::testkit::{HarnessOptions, fast_retry};
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, ErrorKind, IdempotencyKey, PagingStyle, PaymentRef, PaymentRefKind,
     Refund, RefundId, RefundStatus,
 };
+use refunds_testkit::{HarnessOptions, fast_retry};
 use serde::{Deserialize, Serialize};
 
 pub const STATUSES: StatusMap = StatusMap::new(&[
@@ -136,5 +136,38 @@ impl Reference {
             .retry(fast_retry(options.max_retries))
             .timeout(options.timeout)
             .build()
+    }
+}
+
+/// The reference wire without idempotency: a create is sent once.
+#[derive(Debug)]
+pub struct ReferenceOnce(Reference);
+
+impl HttpProvider for ReferenceOnce {
+    const SPEC: ProviderSpec = ProviderSpec {
+        id: "reference-once",
+        idempotency: Idempotency::None,
+        ..Reference::SPEC
+    };
+    type Options = ();
+    fn new(setup: Setup<'_, ()>) -> Result<Self, Error> {
+        Reference::new(setup).map(ReferenceOnce)
+    }
+    fn create_body(
+        &self,
+        request: &CreateRefund,
+        key: Option<&IdempotencyKey>,
+        options: &(),
+    ) -> Result<CreateBody, Error> {
+        self.0.create_body(request, key, options)
+    }
+    fn read_refund(&self, body: &[u8]) -> Result<Refund, Error> {
+        self.0.read_refund(body)
+    }
+    fn read_list(&self, body: &[u8]) -> Result<ListBody, Error> {
+        self.0.read_list(body)
+    }
+    fn read_error(response: &ApiResponse) -> Error {
+        Reference::read_error(response)
     }
 }

@@ -31,6 +31,10 @@ impl Skin for ReferenceSkin {
         "reference"
     }
 
+    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
+        request.header("idempotency-key").map(str::to_owned)
+    }
+
     fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
         if request.header("authorization") != Some(&format!("Bearer {KEY}")) {
             return error(401, "unauthorized", "invalid api key");
