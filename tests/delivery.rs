@@ -8,12 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::reference::{Reference, ReferenceClient, ReferenceOnce};
-use refunds::adapter::{
-    ApiResponse, Client, CreateBody, HttpProvider, Idempotency, ListBody, ProviderSpec, RetryPolicy, Setup,
-};
-use refunds::{
-    CreateRefund, Currency, Delivery, Error, ErrorKind, IdempotencyKey, Money, PaymentRef, Refund, RefundProvider,
-};
+use refunds::adapter::{Client, RetryPolicy};
+use refunds::{CreateRefund, Currency, Delivery, Error, ErrorKind, IdempotencyKey, Money, PaymentRef, RefundProvider};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
