@@ -15,8 +15,8 @@
 //!   applied ([`Delivery`]). A create is never re-sent unless the provider de-duplicates it.
 //!
 //! Walk a whole list with [`RefundProviderExt::refunds_stream`]. Provider authors build on
-//! [`adapter`]. With the `testkit` feature, [`testkit`] has an in-memory provider and the conformance
-//! suite every provider crate runs; with `sandbox`, [`sandbox`] is the stateful offline simulator.
+//! [`adapter`]; with the `sandbox` feature, [`sandbox`] is the stateful offline simulator. The suite
+//! every provider crate runs lives in its own crate, `refunds-testkit` (a dev-dependency).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -35,12 +35,10 @@ mod settle;
 mod stream;
 pub mod webhook;
 
-#[cfg(any(feature = "testkit", feature = "sandbox"))]
+#[cfg(feature = "sandbox")]
 pub mod ledger;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use adapter::RetryPolicy;
 pub use currency::Currency;

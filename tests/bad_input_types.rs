@@ -2,7 +2,7 @@
 
 #[test]
 fn typed_inputs_refuse_bad_values_naming_the_field() {
-    let rows = refunds::testkit::bad_input::type_rows();
+    let rows = refunds_testkit::bad_input::type_rows();
     for row in &rows {
         println!("refused at construction: {} -> field `{}`", row.case, row.field);
     }

@@ -1,11 +1,11 @@
 //! The conformance suite's reference run: the in-memory provider passes every scenario.
 
-refunds::conformance_tests!(refunds::testkit::MemoryHarness);
+refunds_testkit::conformance_tests!(refunds_testkit::MemoryHarness);
 
 #[test]
 fn providers_are_usable_as_trait_objects() {
     use std::sync::Arc;
-    let provider: Arc<dyn refunds::RefundProvider> = Arc::new(refunds::testkit::MemoryProvider::new(
+    let provider: Arc<dyn refunds::RefundProvider> = Arc::new(refunds_testkit::MemoryProvider::new(
         refunds::ledger::Ledger::default(),
         0,
     ));

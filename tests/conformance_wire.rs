@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::reference::{Reference, STATUSES};
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness};
 use refunds::{CreateRefund, PaymentRef};
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
@@ -98,5 +98,5 @@ impl WireDialect for Dialect {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(Dialect));
-refunds::bad_input_tests!(WireHarness::new(Dialect));
+refunds_testkit::conformance_tests!(WireHarness::new(Dialect));
+refunds_testkit::bad_input_tests!(WireHarness::new(Dialect));

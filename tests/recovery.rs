@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Fault, Ledger, Sandbox};
-use refunds::testkit::HarnessOptions;
+use refunds_testkit::HarnessOptions;
 use refunds::{
     Capabilities, CreateRefund, Currency, Delivery, ListRefunds, Money, Page, PagingStyle, PaymentRef, PaymentRefKind,
     PendingCreate, ProviderInfo, RawJson, RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider,

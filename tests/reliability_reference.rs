@@ -7,9 +7,9 @@ use std::sync::Arc;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Ledger, Sandbox};
-use refunds::testkit::HarnessOptions;
-use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::HarnessOptions;
+use refunds_testkit::hostile::HostileTarget;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
 use refunds::{PaymentRef, RefundProvider};
 
 struct Harness;
@@ -47,5 +47,5 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::reliability_tests!(Harness, &[KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::reliability_tests!(Harness, &[KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Ledger, Sandbox};
-use refunds::testkit::HarnessOptions;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::HarnessOptions;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
 
 struct Harness;
 
@@ -24,4 +24,4 @@ impl SandboxHarness for Harness {
     }
 }
 
-refunds::sandbox_tests!(Harness);
+refunds_testkit::sandbox_tests!(Harness);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::reference::{Reference, ReferenceClient};
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Ledger, Sandbox};
-use refunds::testkit::HarnessOptions;
+use refunds_testkit::HarnessOptions;
 use refunds::{
     CreateRefund, Currency, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider, RefundProviderExt,
     RefundStatus, SettleExt, WaitOptions,

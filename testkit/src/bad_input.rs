@@ -3,13 +3,13 @@
 //! [`type_rows`]; rows that reach a client are in [`client_rows`], run against a backend whose request
 //! count proves nothing was sent.
 
-use crate::Currency;
-use crate::error::{Delivery, Error, ErrorKind};
-use crate::ids::{IdempotencyKey, PaymentRef, RefundId};
-use crate::model::{CreateRefund, ListRefunds, PageCursor, RefundReason};
-use crate::money::Money;
-use crate::provider::PagingStyle;
-use crate::testkit::harness::{Harness, HarnessOptions};
+use refunds::Currency;
+use refunds::{Delivery, Error, ErrorKind};
+use refunds::{IdempotencyKey, PaymentRef, RefundId};
+use refunds::{CreateRefund, ListRefunds, PageCursor, RefundReason};
+use refunds::Money;
+use refunds::PagingStyle;
+use crate::harness::{Harness, HarnessOptions};
 
 /// One row: what was tried, the field the error must name, and the outcome.
 #[derive(Debug)]
@@ -281,7 +281,7 @@ macro_rules! bad_input_tests {
     ($harness:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn bad_input_table_refused_before_sending() {
-            let rows = $crate::testkit::bad_input::client_rows(&$harness).await;
+            let rows = $crate::bad_input::client_rows(&$harness).await;
             for row in &rows {
                 println!("refused before sending: {} -> field `{}`", row.case, row.field);
             }

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::currency::Currency;
-use crate::ids::PaymentRef;
-use crate::model::{CreateRefund, RefundStatus};
-use crate::money::Money;
-use crate::provider::RefundProvider;
+use refunds::Currency;
+use refunds::PaymentRef;
+use refunds::{CreateRefund, RefundStatus};
+use refunds::Money;
+use refunds::RefundProvider;
 
 /// A refund as a backend should report it. Wire harnesses write it in the provider's format
 /// (the status through the provider's status table; an `Unknown` status as its raw string).

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use crate::error::ErrorKind;
-use crate::ids::RefundId;
-use crate::model::{CreateRefund, ListRefunds};
-use crate::provider::RefundProvider;
-use crate::sandbox::{Ledger, Sandbox, SandboxRequest, SandboxResponse, Skin};
+use refunds::ErrorKind;
+use refunds::RefundId;
+use refunds::{CreateRefund, ListRefunds};
+use refunds::RefundProvider;
+use refunds::sandbox::{Ledger, Sandbox, SandboxRequest, SandboxResponse, Skin};
 
 /// The request id the hostile server sends on every answer.
 pub const REQUEST_ID: &str = "req_hostile_1";
@@ -25,7 +25,7 @@ pub trait HostileTarget: Send + Sync {
     /// Valid provider bodies (a refund object, a list page, an error body) to mutate.
     fn sample_bodies(&self) -> Vec<String>;
     /// A payment reference the client accepts, for targets that only create.
-    fn payment(&self) -> crate::PaymentRef;
+    fn payment(&self) -> refunds::PaymentRef;
 }
 
 #[derive(Clone, Default)]
@@ -47,7 +47,7 @@ impl Skin for Echo {
 }
 
 /// Runs the provider's read path (retrieve, else list, else create) on one body.
-async fn exercise(client: &dyn RefundProvider, payment: &crate::PaymentRef) -> Result<(), crate::Error> {
+async fn exercise(client: &dyn RefundProvider, payment: &refunds::PaymentRef) -> Result<(), refunds::Error> {
     let caps = &client.info().capabilities;
     if caps.retrieve {
         client
@@ -64,7 +64,7 @@ async fn exercise(client: &dyn RefundProvider, payment: &crate::PaymentRef) -> R
     }
 }
 
-fn check(status: u16, outcome: Result<(), crate::Error>) -> Result<(), TestCaseError> {
+fn check(status: u16, outcome: Result<(), refunds::Error>) -> Result<(), TestCaseError> {
     let Err(e) = outcome else { return Ok(()) };
     prop_assert!(
         !matches!(e.kind(), ErrorKind::InvalidRequest { .. } | ErrorKind::Configuration),
@@ -235,7 +235,7 @@ macro_rules! hostile_tests {
     ($target:expr) => {
         #[test]
         fn hostile_bodies_never_panic_and_stay_typed() {
-            $crate::testkit::hostile::run(&$target, 10_000);
+            $crate::hostile::run(&$target, 10_000);
         }
     };
 }

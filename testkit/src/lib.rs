@@ -1,15 +1,21 @@
-//! Test support: the conformance suite every provider runs, and the in-memory reference provider.
+//! # refunds-testkit
 //!
-//! A provider crate implements [`Harness`] (usually over wiremock, with its own wire format) and
-//! invokes [`conformance_tests!`](crate::conformance_tests) in `tests/conformance.rs`:
+//! The suite every `refunds` provider runs, as a dev-dependency. A provider crate describes itself
+//! once with [`ProviderUnderTest`] and invokes [`provider_suite!`] in `tests/suite.rs`:
 //!
 //! ```text
-//! refunds::conformance_tests!(my_provider_tests::WireHarness::new());
+//! struct Under;
+//! impl refunds_testkit::ProviderUnderTest for Under { type Provider = MyProvider; ... }
+//! refunds_testkit::provider_suite!(Under);
 //! ```
 //!
-//! Each scenario becomes one named `#[tokio::test]`. The scenarios speak of situations
-//! ([`Situation`]), not stubs, so the same suite also runs against stateful backends: the in-memory
-//! [`MemoryProvider`] (the reference run in this crate's `tests/`) and the sandbox.
+//! Each scenario becomes one named test. The conformance scenarios speak of situations
+//! ([`Situation`]), not stubs, so they run on stateful backends: the provider's own sandbox
+//! ([`SandboxHarness`]), the in-memory [`MemoryProvider`], or wiremock ([`WireHarness`], for a provider
+//! written by hand against its wire).
+
+/// The core crate, re-exported so the macros name the same version the provider uses.
+pub use refunds;
 
 pub mod bad_input;
 pub mod conformance;
@@ -18,21 +24,23 @@ pub mod hostile;
 mod memory;
 pub mod reliability;
 pub mod sandbox_suite;
+mod suite;
 pub mod wire;
 
 pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
 pub use memory::{MemoryBackend, MemoryHarness, MemoryProvider};
+pub use suite::{ProviderUnderTest, SuiteHarness, WRONG_KEY, env_and_redaction, skip, status_table};
 pub use wire::{WireBackend, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 
 /// Adds to `request` those of the optional fields given that `capabilities` says the provider
 /// carries; the others are left out (a provider refuses what it cannot carry).
 pub fn with_carried(
-    mut request: crate::CreateRefund,
-    capabilities: &crate::Capabilities,
-    reason: Option<crate::RefundReason>,
+    mut request: refunds::CreateRefund,
+    capabilities: &refunds::Capabilities,
+    reason: Option<refunds::RefundReason>,
     merchant_reference: Option<&str>,
-    idempotency_key: Option<crate::IdempotencyKey>,
-) -> crate::CreateRefund {
+    idempotency_key: Option<refunds::IdempotencyKey>,
+) -> refunds::CreateRefund {
     if let Some(reason) = reason.filter(|_| capabilities.carries.reason) {
         request = request.reason(reason);
     }
@@ -70,7 +78,7 @@ macro_rules! conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let harness = $harness;
-                $crate::testkit::conformance::$name(&harness).await;
+                $crate::conformance::$name(&harness).await;
             }
         )*
     };

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::adapter::paging::{check_limit, offset};
-use crate::adapter::{RetryPolicy, Secret};
-use crate::error::{Delivery, Error, ErrorKind, FieldError, Result};
-use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
-use crate::ledger::{Ledger, LedgerError, RefundDraft, RefundRecord};
-use crate::model::{CreateRefund, ListRefunds, Page, Refund};
-use crate::provider::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
-use crate::raw::RawJson;
-use crate::testkit::harness::{Backend, Harness, HarnessOptions, Situation};
+use refunds::adapter::paging::{check_limit, offset};
+use refunds::adapter::{RetryPolicy, Secret};
+use refunds::{Delivery, Error, ErrorKind, FieldError, Result};
+use refunds::{PaymentRef, PaymentRefKind, RefundId};
+use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord};
+use refunds::{CreateRefund, ListRefunds, Page, Refund};
+use refunds::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
+use refunds::RawJson;
+use crate::harness::{Backend, Harness, HarnessOptions, Situation};
 
 /// A failure the next call meets, as a real provider would answer it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl MemoryProvider {
             record.status.clone(),
             RawJson::from_value(&raw),
         )
-        .with_reason(record.reason.as_deref().map(crate::RefundReason::from_name))
+        .with_reason(record.reason.as_deref().map(refunds::RefundReason::from_name))
         .with_merchant_reference(record.reference.clone())
         .with_description(record.description.clone())
         .with_fee(record.fee)
@@ -213,7 +213,7 @@ impl RefundProvider for MemoryProvider {
         };
         self.call(replay_safe, &op)
             .await
-            .map_err(|e| crate::adapter::note_pending_create(e, request))
+            .map_err(|e| refunds::adapter::note_pending_create(e, request))
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::Currency;
-use crate::error::{Delivery, Error};
-use crate::ids::{IdempotencyKey, RefundId};
-use crate::model::{CreateRefund, ListRefunds, Refund};
-use crate::money::Money;
-use crate::sandbox::{Fault, FaultCounts};
-use crate::stream::RefundProviderExt;
-use crate::testkit::harness::HarnessOptions;
-use crate::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds::Currency;
+use refunds::{Delivery, Error};
+use refunds::{IdempotencyKey, RefundId};
+use refunds::{CreateRefund, ListRefunds, Refund};
+use refunds::Money;
+use refunds::sandbox::{Fault, FaultCounts};
+use refunds::RefundProviderExt;
+use crate::harness::HarnessOptions;
+use crate::sandbox_suite::{SandboxHarness, SandboxRun};
 
 /// What a fault storm did, reconciled against the sandbox ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,8 +115,8 @@ pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) ->
             let payment = format!("pay_soak_{i:05}");
             ledger.seed_payment(&payment, Money::from_minor(100_000, currency));
             let kind = client.info().capabilities.payment_kinds[0];
-            crate::testkit::with_carried(
-                CreateRefund::new(crate::PaymentRef::new(kind, payment).expect("id"))
+            crate::with_carried(
+                CreateRefund::new(refunds::PaymentRef::new(kind, payment).expect("id"))
                     .amount(Money::from_minor(1_000 + i as i64, currency)),
                 &client.info().capabilities,
                 None,
@@ -180,10 +180,10 @@ pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) ->
     }
     if client.info().capabilities.list.is_some() {
         // Large pages where the provider takes them; its default page size otherwise.
-        let mut walked = Err(crate::Error::unsupported("not walked"));
+        let mut walked = Err(refunds::Error::unsupported("not walked"));
         for _ in 0..5 {
             walked = match client.all_refunds(ListRefunds::new().limit(100)).await {
-                Err(e) if matches!(e.kind(), crate::ErrorKind::InvalidRequest { .. }) => {
+                Err(e) if matches!(e.kind(), refunds::ErrorKind::InvalidRequest { .. }) => {
                     client.all_refunds(ListRefunds::new()).await
                 }
                 other => other,
@@ -303,7 +303,7 @@ pub fn traced_cycle(h: &dyn SandboxHarness) -> String {
                 .ledger()
                 .seed_payment("pay_trace", Money::from_minor(5_000, Currency::USD));
             let kind = run.client.info().capabilities.payment_kinds[0];
-            let payment = crate::PaymentRef::new(kind, "pay_trace").expect("id");
+            let payment = refunds::PaymentRef::new(kind, "pay_trace").expect("id");
             let refund = run
                 .client
                 .create_refund(&CreateRefund::new(payment.clone()).amount(Money::from_minor(1_000, Currency::USD)))
@@ -333,7 +333,7 @@ macro_rules! reliability_tests {
     ($harness:expr, $keys:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn reliability_fault_storm_1000_creates() {
-            let report = $crate::testkit::reliability::fault_soak(&$harness, 1000, 300).await;
+            let report = $crate::reliability::fault_soak(&$harness, 1000, 300).await;
             println!("{report}");
             assert!(
                 report.faults.total() >= 200,
@@ -350,7 +350,7 @@ macro_rules! reliability_tests {
 
         #[test]
         fn reliability_keys_never_logged() {
-            let logged = $crate::testkit::reliability::traced_cycle(&$harness);
+            let logged = $crate::reliability::traced_cycle(&$harness);
             assert!(logged.contains("refunds http"), "the cycle was traced: {logged}");
             let keys: &[&str] = $keys;
             for key in keys {

@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::Currency;
-use crate::error::{Delivery, ErrorKind};
-use crate::ids::{IdempotencyKey, PaymentRef, PaymentRefKind};
-use crate::model::{CreateRefund, ListRefunds, RefundStatus};
-use crate::money::Money;
-use crate::provider::RefundProvider;
-use crate::sandbox::{Fault, Sandbox};
-use crate::stream::RefundProviderExt;
-use crate::testkit::harness::HarnessOptions;
+use refunds::Currency;
+use refunds::{Delivery, ErrorKind};
+use refunds::{IdempotencyKey, PaymentRef, PaymentRefKind};
+use refunds::{CreateRefund, ListRefunds, RefundStatus};
+use refunds::Money;
+use refunds::RefundProvider;
+use refunds::sandbox::{Fault, Sandbox};
+use refunds::RefundProviderExt;
+use crate::harness::HarnessOptions;
 
 /// A provider sandbox with clients pointed at it.
 #[non_exhaustive]
@@ -151,7 +151,7 @@ pub async fn idempotent_replay(h: &dyn SandboxHarness) {
             .await
             .expect_err("a key it cannot honour");
         assert_eq!(e.field(), Some("idempotency_key"), "{e}");
-        assert_eq!(e.delivery(), crate::Delivery::NotSent);
+        assert_eq!(e.delivery(), refunds::Delivery::NotSent);
         assert_eq!(run.sandbox.ledger().refund_count(), 0);
         let request = CreateRefund::new(run.payment("pay_sbx_idem")).amount(money(1_000, currency));
         let first = run.client.create_refund(&request).await.expect("first");
@@ -253,23 +253,23 @@ macro_rules! sandbox_tests {
     ($harness:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_create_get_list_settle() {
-            $crate::testkit::sandbox_suite::create_get_list_settle(&$harness, $crate::Currency::USD).await;
+            $crate::sandbox_suite::create_get_list_settle(&$harness, $crate::refunds::Currency::USD).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_balance_exhausted() {
-            $crate::testkit::sandbox_suite::balance_exhausted(&$harness).await;
+            $crate::sandbox_suite::balance_exhausted(&$harness).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_idempotent_replay() {
-            $crate::testkit::sandbox_suite::idempotent_replay(&$harness).await;
+            $crate::sandbox_suite::idempotent_replay(&$harness).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_wrong_key_is_refused() {
-            $crate::testkit::sandbox_suite::wrong_key_is_refused(&$harness).await;
+            $crate::sandbox_suite::wrong_key_is_refused(&$harness).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn sandbox_faults_reach_the_client() {
-            $crate::testkit::sandbox_suite::faults_reach_the_client(&$harness).await;
+            $crate::sandbox_suite::faults_reach_the_client(&$harness).await;
         }
     };
 }

@@ -10,12 +10,12 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::adapter::RetryPolicy;
-use crate::currency::Currency;
-use crate::ids::PaymentRef;
-use crate::model::CreateRefund;
-use crate::provider::RefundProvider;
-use crate::testkit::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
+use refunds::adapter::RetryPolicy;
+use refunds::Currency;
+use refunds::PaymentRef;
+use refunds::CreateRefund;
+use refunds::RefundProvider;
+use crate::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
 
 /// The provider answers the wire harness asks a dialect to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ const NORMAL: u8 = 5;
 
 impl<D: WireDialect> WireBackend<D> {
     async fn mount_get(&self, fixture: &RefundFixture) {
-        if let Some(p) = self.dialect.get_path(&crate::testkit::encoded_segment(&fixture.id)) {
+        if let Some(p) = self.dialect.get_path(&crate::encoded_segment(&fixture.id)) {
             Mock::given(method("GET"))
                 .and(path(p))
                 .respond_with(ResponseTemplate::new(200).set_body_json(self.dialect.refund_body(fixture)))
@@ -267,7 +267,7 @@ impl<D: WireDialect> Backend for WireBackend<D> {
             }
             Situation::Unauthorized => self.mount_any(d.error_response(WireError::Unauthorized), None).await,
             Situation::NotFound { id } => {
-                if let Some(p) = d.get_path(&crate::testkit::encoded_segment(&id)) {
+                if let Some(p) = d.get_path(&crate::encoded_segment(&id)) {
                     Mock::given(method("GET"))
                         .and(path(p))
                         .respond_with(d.error_response(WireError::NotFound))
@@ -297,7 +297,7 @@ impl<D: WireDialect> Backend for WireBackend<D> {
                 let bad = ResponseTemplate::new(200)
                     .insert_header("Content-Type", "text/html")
                     .set_body_string("<html><body>502 Bad Gateway</body></html>");
-                match d.get_path(&crate::testkit::encoded_segment(&id)) {
+                match d.get_path(&crate::encoded_segment(&id)) {
                     Some(p) => {
                         Mock::given(method("GET"))
                             .and(path(p))

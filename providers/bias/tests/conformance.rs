@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, PaymentRef};
 use refunds_bias::{BiasClient, STATUSES};
 use serde_json::{Value, json};
@@ -117,5 +117,5 @@ impl WireDialect for Dialect {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(Dialect));
-refunds::bad_input_tests!(WireHarness::new(Dialect));
+refunds_testkit::conformance_tests!(WireHarness::new(Dialect));
+refunds_testkit::bad_input_tests!(WireHarness::new(Dialect));

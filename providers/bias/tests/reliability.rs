@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::hostile::HostileTarget;
+use refunds_testkit::hostile::HostileTarget;
 use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_bias::BiasClient;
 use refunds_bias::sandbox::API_KEY;
@@ -40,5 +40,5 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);

@@ -10,7 +10,7 @@ use refunds_bias::{BiasClient, BiasEvent, BiasEvents, BiasExpand, EventsRequest,
 
 mod common;
 
-refunds::sandbox_tests!(common::Harness);
+refunds_testkit::sandbox_tests!(common::Harness);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
@@ -22,7 +22,7 @@ fn pay(id: &str) -> PaymentRef {
 
 fn client(sandbox: &Sandbox, retries: u32) -> BiasClient {
     builder_for(sandbox)
-        .retry(refunds::testkit::fast_retry(retries))
+        .retry(refunds_testkit::fast_retry(retries))
         .build()
         .unwrap()
 }

@@ -13,7 +13,7 @@ const REFUND: &str = include_str!("fixtures/refund.json");
 const LIST: &str = include_str!("fixtures/list.json");
 
 fn client(base: &str, retries: u32) -> BiasClient {
-    let retry = refunds::testkit::fast_retry(retries);
+    let retry = refunds_testkit::fast_retry(retries);
     BiasClient::builder()
         .api_key(KEY)
         .base_url(base)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, PaymentRef};
 use refunds_fourgeeks::{FourGeeksClient, STATUSES};
 use serde_json::{Value, json};
@@ -138,5 +138,5 @@ impl WireDialect for FourGeeksDialect {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(FourGeeksDialect));
-refunds::bad_input_tests!(WireHarness::new(FourGeeksDialect));
+refunds_testkit::conformance_tests!(WireHarness::new(FourGeeksDialect));
+refunds_testkit::bad_input_tests!(WireHarness::new(FourGeeksDialect));

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::hostile::HostileTarget;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_fourgeeks::sandbox::{self, API_KEY};
 use refunds_fourgeeks::{FourGeeksClient, FourGeeksClientBuilder};
@@ -61,5 +61,5 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);

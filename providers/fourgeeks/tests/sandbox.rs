@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method};
 use refunds::sandbox::{Fault, SandboxRequest, Skin};
-use refunds::testkit::HarnessOptions;
-use refunds::testkit::fast_retry;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::HarnessOptions;
+use refunds_testkit::fast_retry;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
 use refunds::{
     CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider,
     RefundProviderExt, RefundReason, RefundStatus,
@@ -36,7 +36,7 @@ impl SandboxHarness for Harness {
     }
 }
 
-refunds::sandbox_tests!(Harness);
+refunds_testkit::sandbox_tests!(Harness);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

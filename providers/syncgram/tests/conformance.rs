@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, Money, PaymentRef, RefundStatus};
 use refunds_syncgram::{MAX_REFERENCE_LEN, SyncgramClient};
 use serde_json::{Value, json};
@@ -146,5 +146,5 @@ impl WireDialect for Syncgram {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(Syncgram));
-refunds::bad_input_tests!(WireHarness::new(Syncgram));
+refunds_testkit::conformance_tests!(WireHarness::new(Syncgram));
+refunds_testkit::bad_input_tests!(WireHarness::new(Syncgram));

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::hostile::HostileTarget;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_syncgram::SyncgramClient;
 use refunds_syncgram::sandbox::{API_KEY, builder_for, start};
@@ -65,5 +65,5 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);

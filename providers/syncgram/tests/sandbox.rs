@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use refunds::sandbox::{Fault, Sandbox};
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RefundProvider, RefundStatus};
 use refunds_syncgram::sandbox::{self, LIVE_API_KEY};
 use refunds_syncgram::{FeeBearer, SimulatedOutcome, SyncgramClient, SyncgramExt, SyncgramOptions};
@@ -30,7 +30,7 @@ impl SandboxHarness for Harness {
     }
 }
 
-refunds::sandbox_tests!(Harness);
+refunds_testkit::sandbox_tests!(Harness);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use refunds::adapter::base64_encode;
 use refunds::adapter::errors::{ErrorBody, stripe};
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, PaymentRef};
 use refunds_wooshpay::{STATUSES, WooshPayClient};
 use serde_json::{Value, json};
@@ -121,5 +121,5 @@ impl WireDialect for Dialect {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(Dialect));
-refunds::bad_input_tests!(WireHarness::new(Dialect));
+refunds_testkit::conformance_tests!(WireHarness::new(Dialect));
+refunds_testkit::bad_input_tests!(WireHarness::new(Dialect));

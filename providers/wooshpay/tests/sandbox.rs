@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use refunds::adapter::RetryPolicy;
 use refunds::sandbox::{Fault, Sandbox};
-use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::hostile::HostileTarget;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{CreateRefund, Currency, Delivery, Money, PaymentRef, RefundProvider};
 use refunds_wooshpay::sandbox::{self, API_KEY, builder_for};
 use refunds_wooshpay::{WooshPayClient, WooshPayClientBuilder};
@@ -57,9 +57,9 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::sandbox_tests!(Harness);
-refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::sandbox_tests!(Harness);
+refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 use refunds::{CreateRefund, PaymentRef};
 use refunds_xpay::{MERCHANT_REFERENCE_KEY, STATUSES, XPayClient};
 use serde_json::{Value, json};
@@ -115,5 +115,5 @@ impl WireDialect for XPayDialect {
     }
 }
 
-refunds::conformance_tests!(WireHarness::new(XPayDialect));
-refunds::bad_input_tests!(WireHarness::new(XPayDialect));
+refunds_testkit::conformance_tests!(WireHarness::new(XPayDialect));
+refunds_testkit::bad_input_tests!(WireHarness::new(XPayDialect));

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::hostile::HostileTarget;
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun, create_get_list_settle};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::hostile::HostileTarget;
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun, create_get_list_settle};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{Currency, PaymentRef, RefundProvider};
 use refunds_xpay::XPayClient;
 use refunds_xpay::sandbox::{API_KEY, builder_for, start};
@@ -59,9 +59,9 @@ impl HostileTarget for Target {
     }
 }
 
-refunds::sandbox_tests!(Harness);
-refunds::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds::hostile_tests!(Target);
+refunds_testkit::sandbox_tests!(Harness);
+refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
+refunds_testkit::hostile_tests!(Target);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_zero_and_three_decimal_currencies() {

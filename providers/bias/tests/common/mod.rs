@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use refunds::testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::testkit::{HarnessOptions, fast_retry};
+use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds_bias::sandbox::{builder_for, start_with_currency};
 
 /// A key the sandbox refuses.
