@@ -48,6 +48,7 @@
 mod client;
 mod error;
 mod wire;
+pub mod webhooks;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -3,14 +3,27 @@
 //! [`LIVE_API_KEY`]) and FastAPI errors; a [`FEE_PERCENT`] fee; replay by `idempotency_key` (409 for
 //! another body or a key in progress); the crate's README lists the assumptions. SyncgramPay refunds
 //! have no metadata: the ledger's keeps the `fee_bearer` sent.
+//!
+//! [`enable_webhooks`] makes it send signed webhooks on every refund change, in SyncgramPay's envelope
+//! `{id, type, created_at, data}` with the crate's assumed event names (`refund.created`,
+//! `refund.succeeded`, `refund.failed`, `refund.updated`) and signature defaults (see
+//! [`crate::webhooks`]).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use refunds::adapter::Secret;
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::errors::{ErrorBody, fastapi};
+use refunds::adapter::signature::SignatureScheme;
+use refunds::ledger::ChangeKind;
+use refunds::sandbox::WebhookSender;
 use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse};
 use refunds::sandbox::{SimulatedOutcome as LedgerOutcome, Skin};
-use refunds::{Currency, FieldError, Money, RefundStatus};
+use refunds::{Currency, EventKind, FieldError, Money, RefundStatus, Result};
 
 use crate::client::{MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN};
+use crate::webhooks::SyncgramScheme;
 use crate::wire::{STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList};
 use crate::{ID, SyncgramClient, SyncgramClientBuilder};
 
@@ -195,4 +208,57 @@ fn detail(status: u16, message: &str) -> SandboxResponse {
 fn invalid(loc: &str, message: &str) -> SandboxResponse {
     let field = FieldError::new(loc, message, Some("value_error".into()));
     SandboxResponse::json(400, &fastapi::write(&ErrorBody::default().with_field(field)))
+}
+
+/// Makes `sandbox` send signed webhooks for every refund state change (created, settled, failed, or
+/// otherwise changed), signed with `secret` (8 to 64 characters) by the default scheme: hex
+/// HMAC-SHA256 of the raw body in `X-Syncgram-Signature` (assumed, see [`crate::webhooks`]). Verify
+/// them with `refunds_syncgram::webhooks::verifier(secret, CURRENCY)`. Register the receiving URLs
+/// (loopback only) on the returned sender; a non-2xx answer is retried 3 times (50 ms, doubling).
+///
+/// Deliveries are spawned on the tokio runtime the change happens in (the sandbox's requests run in
+/// one); a change made outside any runtime sends nothing. [`WebhookSender::wait_idle`] waits for them.
+pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<WebhookSender> {
+    let scheme = crate::webhooks::scheme(secret)?;
+    Ok(enable_webhooks_with(sandbox, scheme, WebhookSender::new()?))
+}
+
+/// [`enable_webhooks`] with a scheme (another header, signed bytes or encoding, built with
+/// [`crate::webhooks::builder`]) and a sender (other retries) of your own; returns the sender.
+pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: WebhookSender) -> WebhookSender {
+    let events = AtomicU64::new(0);
+    let out = sender.clone();
+    sandbox
+        .ledger()
+        .on_change(Arc::new(move |record: &RefundRecord, kind: ChangeKind| {
+            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
+            let Some(body) = webhook_body(record, kind, n) else {
+                return;
+            };
+            let scheme = scheme.clone();
+            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
+        }));
+    out
+}
+
+/// The event for a refund's change: `{id, type, created_at, data}`, `data` the refund object.
+fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
+    let kind = match (change, &record.status) {
+        (ChangeKind::Created, _) => EventKind::Created,
+        (_, RefundStatus::Succeeded) => EventKind::Succeeded,
+        (_, RefundStatus::Failed) => EventKind::Failed,
+        _ => EventKind::Updated,
+    };
+    let event_type = crate::webhooks::EVENTS.wire_type(&kind)?;
+    let created_at = record
+        .updated_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()?;
+    let event = serde_json::json!({
+        "id": format!("evt_sbx{n:010}"),
+        "type": event_type,
+        "created_at": created_at,
+        "data": wire_refund(record),
+    });
+    serde_json::to_vec(&event).ok()
 }

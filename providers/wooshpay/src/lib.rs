@@ -47,6 +47,7 @@ mod client;
 mod error;
 mod units;
 mod wire;
+pub mod webhooks;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -15,15 +15,25 @@
 //! answers, string amounts in requests), `{"error": {...}}` answers, and `Idempotency-Key`: the same
 //! key with the same body returns the original refund, with another body a 409 `idempotency_error`.
 //! There is no list route, as at WooshPay.
+//!
+//! [`enable_webhooks`] makes it send signed webhooks (WooshPay's envelope and `Wooshpay-Signature`)
+//! for every refund created, settled or failed, to the loopback URLs registered on the returned
+//! [`WebhookSender`], retrying a non-2xx answer a bounded number of times.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use refunds::adapter::Secret;
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::base64_decode;
 use refunds::adapter::errors::{ErrorBody, stripe};
+use refunds::adapter::signature::{SignatureScheme, TimestampedHmac};
+use refunds::ledger::ChangeKind;
 use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
+    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin, WebhookSender,
 };
+use refunds::{RawJson, Result};
 
 use crate::units;
 use crate::wire::{MetadataValue, STATUSES, WireCreateRefund, WireRefund};
@@ -195,4 +205,44 @@ impl Skin for WooshPaySkin {
             _ => invalid(status, "", "", message),
         }
     }
+}
+
+/// Makes `sandbox` send signed webhooks for every refund state change (created, settled, failed):
+/// WooshPay's `charge.refund.updated` event (the only one documented) in its Stripe-style envelope,
+/// carrying the refund as `GET /v1/refunds/{id}` answers it, signed `Wooshpay-Signature: t=..,v1=..`
+/// with `secret` at the time of each attempt (system clock). Register the receiving URLs (loopback
+/// only) on the returned sender; a non-2xx answer is retried 3 times (50 ms, doubling).
+///
+/// Deliveries are spawned on the tokio runtime the change happens in (the sandbox's requests run in
+/// one); a change made outside any runtime sends nothing. [`WebhookSender::wait_idle`] waits for them.
+pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<WebhookSender> {
+    let scheme = crate::webhooks::scheme(secret)?;
+    Ok(enable_webhooks_with(sandbox, scheme, WebhookSender::new()?))
+}
+
+/// [`enable_webhooks`] with a scheme (several secrets, another clock) and a sender (other retries)
+/// of your own; returns the sender.
+pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: WebhookSender) -> WebhookSender {
+    let events = AtomicU64::new(0);
+    let out = sender.clone();
+    sandbox
+        .ledger()
+        .on_change(Arc::new(move |record: &RefundRecord, _kind: ChangeKind| {
+            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
+            let Some(body) = webhook_body(record, n) else {
+                return;
+            };
+            let scheme = scheme.clone();
+            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
+        }));
+    out
+}
+
+/// The event for a refund's new state: `charge.refund.updated` carrying the refund.
+fn webhook_body(record: &RefundRecord, n: u64) -> Option<Vec<u8>> {
+    let refund = serde_json::to_string(&refund_json(record)).ok()?;
+    let refund = RawJson::parse(&refund).ok()?;
+    let id = format!("evt_sbx{n:010}");
+    let event_type = crate::webhooks::EVENTS.wire_type(&refunds::EventKind::Updated)?;
+    Some(crate::webhooks::ENVELOPE.encode(&id, event_type, record.updated_at, false, &refund))
 }

@@ -51,6 +51,7 @@
 mod client;
 mod error;
 mod wire;
+pub mod webhooks;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

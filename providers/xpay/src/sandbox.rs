@@ -13,14 +13,23 @@
 //!   `charge_already_refunded`, `resource_missing`, `parameter_missing`, `parameter_invalid`,
 //!   `amount_invalid`, `charge_not_refundable`, `invalid_api_key`; injected faults answer 429 with
 //!   `rate_limit` and 5xx with type `api_error`. No idempotency key is read: XPay documents none.
+//! - [`enable_webhooks`] sends signed webhooks (`XPay-Signature`) on every refund change:
+//!   `refund.created` (a refund) on a create, `charge.refunded` (a charge: `id`, `object`, `currency`
+//!   only) when a refund succeeds, and the assumed `refund.failed` / `refund.updated` (a refund) when
+//!   it fails or is otherwise changed.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use refunds::adapter::Secret;
 use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::errors::{ErrorBody, stripe};
+use refunds::adapter::signature::{SignatureScheme, TimestampedHmac};
+use refunds::ledger::ChangeKind;
 use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
+    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin, WebhookSender,
 };
+use refunds::{EventKind, RawJson, RefundStatus, Result};
 use serde_json::Value;
 
 use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireRefund};
@@ -194,4 +203,59 @@ impl Skin for XPaySkin {
             self.invalid(status, "rate_limit", message, None)
         }
     }
+}
+
+/// Makes `sandbox` send signed webhooks for every refund state change (see the [module docs](self)
+/// for the events), in XPay's envelope (`evt_test_...` ids, ISO 8601 `created`), signed
+/// `XPay-Signature: t=..,v1=..` with `secret` (`whsec_...`) at the time of each attempt (system
+/// clock). Register the receiving URLs (loopback only) on the returned sender; a non-2xx answer is
+/// retried 3 times (50 ms, doubling).
+///
+/// Deliveries are spawned on the tokio runtime the change happens in (the sandbox's requests run in
+/// one); a change made outside any runtime sends nothing. [`WebhookSender::wait_idle`] waits for them.
+pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<WebhookSender> {
+    let scheme = crate::webhooks::scheme(secret)?;
+    Ok(enable_webhooks_with(sandbox, scheme, WebhookSender::new()?))
+}
+
+/// [`enable_webhooks`] with a scheme (several secrets, another clock) and a sender (other retries)
+/// of your own; returns the sender.
+pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: WebhookSender) -> WebhookSender {
+    let events = AtomicU64::new(0);
+    let out = sender.clone();
+    sandbox
+        .ledger()
+        .on_change(Arc::new(move |record: &RefundRecord, kind: ChangeKind| {
+            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
+            let Some(body) = webhook_body(record, kind, n) else {
+                return;
+            };
+            let scheme = scheme.clone();
+            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
+        }));
+    out
+}
+
+/// The event for a refund's change, in XPay's envelope.
+fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
+    let kind = match (change, &record.status) {
+        (ChangeKind::Created, _) => EventKind::Created,
+        (_, RefundStatus::Succeeded) => EventKind::Succeeded,
+        (_, RefundStatus::Failed) => EventKind::Failed,
+        _ => EventKind::Updated,
+    };
+    let object = if kind == EventKind::Succeeded {
+        serde_json::json!({
+            "id": record.payment_id,
+            "object": "charge",
+            "currency": record.amount.currency().code(),
+        })
+        .to_string()
+    } else {
+        serde_json::to_string(&refund_wire(record)).ok()?
+    };
+    let object = RawJson::parse(&object).ok()?;
+    let event_type = crate::webhooks::EVENTS.wire_type(&kind)?;
+    let id = format!("evt_test_sbx{n:010}");
+    Some(crate::webhooks::ENVELOPE.encode(&id, event_type, record.updated_at, false, &object))
 }
