@@ -1,17 +1,15 @@
 //! What the client puts on the wire (asserted with wiremock matchers), what it refuses to send
 //! (asserted with `.expect(0)`), and how it is configured.
 
-use std::time::Duration;
-
 use refunds::adapter::paging::offset;
 use refunds::{
-    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, RefundId,
-    RefundProvider, RefundReason, RefundStatus,
+    CreateRefund, Currency, Delivery, ErrorKind, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef,
+    RefundProvider, RefundReason,
 };
 use refunds_fourgeeks::{FourGeeksClient, FourGeeksClientBuilder};
 use serde_json::json;
-use wiremock::matchers::{any, body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{any, body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk_test_requests_0123456789";
 
@@ -133,92 +131,6 @@ async fn uncarried_fields_are_refused_and_a_create_is_sent_once() {
 }
 
 #[tokio::test]
-async fn get_sends_the_id_as_one_path_segment() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/ref_a%2Fb%3Fc"))
-        .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(refund_json("ref_a/b?c", "pay_1", 1)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = builder(&server).build().unwrap();
-    let r = client.get_refund(&RefundId::new("ref_a/b?c").unwrap()).await.unwrap();
-    assert_eq!(r.id.as_str(), "ref_a/b?c");
-}
-
-#[tokio::test]
-async fn list_sends_limit_and_offset() {
-    let server = MockServer::start().await;
-    let page = |offset: u64| json!({"items": [refund_json("ref_1", "pay_1", 100)], "total_items": 50, "limit": 10, "offset": offset});
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds"))
-        .and(query_param("limit", "10"))
-        .and(query_param("offset", "0"))
-        .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(0)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds"))
-        .and(query_param("limit", "100"))
-        .and(query_param("offset", "30"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(30)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = builder(&server).build().unwrap();
-    let first = client.list_refunds(&ListRefunds::new()).await.unwrap();
-    assert_eq!(first.next, Some(offset::cursor("fourgeeks", 1)));
-    let later = client
-        .list_refunds(&ListRefunds::new().limit(100).cursor(offset::cursor("fourgeeks", 30)))
-        .await
-        .unwrap();
-    assert_eq!(later.next, Some(offset::cursor("fourgeeks", 31)));
-}
-
-async fn refuse_everything() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
-    server
-}
-
-/// More decimals than the currency has cannot even become a `Money`: the error names the amount.
-#[test]
-fn too_many_decimals_never_become_an_amount() {
-    let e: refunds::Error = Money::from_major_str("25.001", Currency::USD).unwrap_err().into();
-    assert_eq!(e.field(), Some("amount"));
-    let e: refunds::Error = Money::from_major_str("1.5", Currency::JPY).unwrap_err().into();
-    assert_eq!(e.field(), Some("amount"));
-}
-
-/// What 4Geeks cannot do is `Unsupported`, answered without a request.
-#[tokio::test]
-async fn unsupported_operations_are_refused_before_sending() {
-    let server = refuse_everything().await;
-    let client = builder(&server).build().unwrap();
-    for e in [
-        client
-            .list_refunds(&ListRefunds::new().status(RefundStatus::Succeeded))
-            .await
-            .unwrap_err(),
-        client
-            .cancel_refund(&RefundId::new("ref_1").unwrap())
-            .await
-            .unwrap_err(),
-        client.get_refund_by_payment(&pay("pay_1")).await.unwrap_err(),
-    ] {
-        assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-        assert_eq!(e.delivery(), Delivery::NotSent, "{e}");
-    }
-}
-
-#[tokio::test]
 async fn capabilities_say_what_4geeks_does() {
     let client = FourGeeksClient::builder()
         .api_key(KEY)
@@ -239,155 +151,18 @@ async fn capabilities_say_what_4geeks_does() {
     assert!(!debug.contains(KEY), "{debug}");
 }
 
-#[test]
-fn build_says_what_is_missing() {
-    let no_currency = FourGeeksClient::builder().api_key(KEY).build().unwrap_err();
-    assert_eq!(no_currency.kind(), &ErrorKind::Configuration);
-    assert!(no_currency.message().contains("FOURGEEKS_CURRENCY"), "{no_currency}");
-    let no_key = FourGeeksClient::builder().currency(Currency::USD).build().unwrap_err();
-    assert_eq!(no_key.kind(), &ErrorKind::Configuration);
-    assert!(no_key.message().contains("FOURGEEKS_API_KEY"), "{no_key}");
-    for url in ["http://api.4geeks.io", "not a url", "https://user:pw@api.4geeks.io"] {
-        let e = FourGeeksClient::builder()
-            .api_key(KEY)
-            .currency(Currency::USD)
-            .base_url(url)
-            .build()
-            .unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::Configuration, "{url}");
-    }
-    let spaced = FourGeeksClient::builder()
-        .api_key("sk_test with space")
-        .currency(Currency::USD)
-        .build()
-        .unwrap_err();
-    assert_eq!(spaced.kind(), &ErrorKind::Configuration);
-    let live = FourGeeksClient::builder()
-        .api_key("sk_live_0123456789")
-        .currency(Currency::USD)
-        .build()
-        .unwrap();
-    assert_eq!(live.livemode(), Some(true));
-    let other = FourGeeksClient::builder()
-        .api_key("0123456789")
-        .currency(Currency::USD)
-        .build()
-        .unwrap();
-    assert_eq!(other.livemode(), None);
-    let debug = format!("{:?}", FourGeeksClient::builder().api_key("sk_live_0123456789"));
-    assert!(!debug.contains("sk_live_0123456789"), "{debug}");
-}
-
-#[tokio::test]
-async fn timeouts_and_retries_come_from_the_builder() {
+async fn refuse_everything() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/ref_slow"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(refund_json("ref_slow", "pay_1", 1))
-                .set_delay(Duration::from_millis(500)),
-        )
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
         .mount(&server)
         .await;
-    let client = builder(&server).timeout(Duration::from_millis(100)).build().unwrap();
-    let e = client
-        .get_refund(&RefundId::new("ref_slow").unwrap())
-        .await
-        .expect_err("timeout");
-    assert_eq!(e.kind(), &ErrorKind::Timeout);
+    server
 }
 
-/// The environment is read in a child process: edition 2024 makes `set_var` unsafe, and the
-/// workspace forbids unsafe code.
-#[test]
-fn from_env_reads_the_fourgeeks_variables() {
-    if let Ok(case) = std::env::var("FOURGEEKS_TEST_CHILD") {
-        return from_env_child(&case);
-    }
-    for case in ["complete", "bad_currency", "no_currency"] {
-        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
-        command
-            .args(["--exact", "from_env_reads_the_fourgeeks_variables", "--nocapture"])
-            .env("FOURGEEKS_TEST_CHILD", case)
-            .env("FOURGEEKS_API_KEY", "sk_live_from_env_0123")
-            .env("FOURGEEKS_BASE_URL", "http://127.0.0.1:9/")
-            .env("FOURGEEKS_CURRENCY", "crc");
-        match case {
-            "bad_currency" => {
-                command.env("FOURGEEKS_CURRENCY", "dollars");
-            }
-            "no_currency" => {
-                command.env_remove("FOURGEEKS_CURRENCY");
-            }
-            _ => {}
-        }
-        let output = command.output().unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "{case}: {stdout}");
-        assert!(stdout.contains("1 passed"), "{case} ran: {stdout}");
-    }
-}
-
-fn from_env_child(case: &str) {
-    match case {
-        "complete" => {
-            let client = FourGeeksClient::from_env().unwrap();
-            assert_eq!(client.currency(), Some(Currency::CRC));
-            assert_eq!(client.livemode(), Some(true));
-            let debug = format!("{client:?}");
-            assert!(debug.contains("http://127.0.0.1:9/"), "{debug}");
-            assert!(!debug.contains("sk_live_from_env_0123"), "{debug}");
-            let overridden = FourGeeksClientBuilder::from_env()
-                .currency(Currency::USD)
-                .build()
-                .unwrap();
-            assert_eq!(overridden.currency(), Some(Currency::USD));
-        }
-        "bad_currency" => {
-            let e = FourGeeksClient::from_env().unwrap_err();
-            assert_eq!(e.kind(), &ErrorKind::Configuration);
-            assert!(e.message().contains("\"dollars\""), "{e}");
-            assert!(
-                FourGeeksClientBuilder::from_env()
-                    .currency(Currency::USD)
-                    .build()
-                    .is_ok(),
-                "an explicit currency replaces a bad variable"
-            );
-        }
-        "no_currency" => {
-            let e = FourGeeksClient::from_env().unwrap_err();
-            assert!(e.message().contains("currency"), "{e}");
-        }
-        other => panic!("unknown case {other}"),
-    }
-}
-
-/// Received requests carry the documented JSON content type and nothing the key could leak through.
-#[tokio::test]
-async fn the_key_travels_only_in_its_header() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/ref_1"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"detail": format!("Invalid key {KEY}")})))
-        .mount(&server)
-        .await;
-    let client = builder(&server).build().unwrap();
-    let e = client
-        .get_refund(&RefundId::new("ref_1").unwrap())
-        .await
-        .expect_err("401");
-    assert!(!e.to_string().contains(KEY) && !format!("{e:?}").contains(KEY));
-    let received: Vec<Request> = server.received_requests().await.unwrap();
-    let request = &received[0];
-    assert!(!request.url.as_str().contains(KEY));
-    assert_eq!(request.headers.get("x-api-key").unwrap(), KEY);
-    assert_eq!(request.headers.get("accept").unwrap(), "application/json");
-}
-
-/// One bad input 4Geeks-specific enough that the shared table (run in `tests/conformance.rs` with
-/// `bad_input_tests!`) does not have it: what was tried, the field the refusal names, the outcome.
+/// One bad input 4Geeks-specific enough that the shared table (run by `provider_suite!` in
+/// `tests/suite.rs`) does not have it: what was tried, the field the refusal names, the outcome.
 struct BadInput {
     case: &'static str,
     field: &'static str,

@@ -1,42 +1,15 @@
-//! The sandbox suite with the real 4Geeks client against its skin, plus 4Geeks-specific behaviour:
-//! recovery of a lost create, concurrent offset paging, the account currency, the skin's own answers.
-
-use std::sync::Arc;
+//! 4Geeks-specific behaviour on its sandbox (the shared suite is in `suite.rs`): recovery of a lost
+//! create, the account currency, settled and unknown statuses, the skin's own answers.
 
 use http::{HeaderMap, HeaderValue, Method};
 use refunds::sandbox::{Fault, SandboxRequest, Skin};
-use refunds_testkit::HarnessOptions;
-use refunds_testkit::fast_retry;
-use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
 use refunds::{
-    CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider,
-    RefundProviderExt, RefundReason, RefundStatus,
+    CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RefundId, RefundProvider, RefundReason,
+    RefundStatus,
 };
-use refunds_fourgeeks::FourGeeksClient;
 use refunds_fourgeeks::sandbox::{self, API_KEY, FourGeeksSkin};
+use refunds_testkit::fast_retry;
 use serde_json::json;
-
-struct Harness;
-
-#[refunds::async_trait]
-impl SandboxHarness for Harness {
-    async fn start(&self, options: HarnessOptions) -> SandboxRun {
-        let sandbox = sandbox::start().await.expect("bind 127.0.0.1");
-        let configure = |builder: refunds_fourgeeks::FourGeeksClientBuilder| {
-            builder
-                .currency(options.currency)
-                .retry(fast_retry(options.max_retries))
-                .timeout(options.timeout)
-                .build()
-                .expect("client")
-        };
-        let client = configure(sandbox::builder_for(&sandbox));
-        let wrong = configure(sandbox::builder_for(&sandbox).api_key("sk_test_wrong_key_000"));
-        SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
-    }
-}
-
-refunds_testkit::sandbox_tests!(Harness);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
@@ -104,54 +77,6 @@ async fn lost_create_is_ambiguous_and_found_again() {
     assert_eq!(found[0].amount, usd(1_200));
     let ledger_refund = &ledger.refunds_for_payment("pay_lost")[1];
     assert_eq!(found[0].id.as_str(), ledger_refund.id);
-}
-
-/// A create that was refused (not applied) looks up to nothing.
-#[tokio::test]
-async fn find_created_is_empty_when_nothing_was_applied() {
-    let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("pay_none", usd(1_000));
-    let client = sandbox::builder_for(&sandbox).build().unwrap();
-    let request = CreateRefund::new(pay("pay_none")).amount(usd(500));
-    assert!(client.find_created(&request).await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn list_walks_offset_pages_concurrently_each_once() {
-    let sandbox = sandbox::start().await.unwrap();
-    let ledger = sandbox.ledger();
-    ledger.seed_payment("pay_many", usd(100_000));
-    let client = sandbox::builder_for(&sandbox).build().unwrap();
-    let mut created = Vec::new();
-    for i in 1..=23 {
-        let r = client
-            .create_refund(&CreateRefund::new(pay("pay_many")).amount(usd(i * 10)))
-            .await
-            .unwrap();
-        created.push(r.id);
-    }
-    let first = client.list_refunds(&ListRefunds::new().limit(5)).await.unwrap();
-    assert_eq!(first.items.len(), 5);
-    assert_eq!(first.total, Some(23));
-    let before = sandbox.request_count();
-    let seen: Vec<RefundId> = client
-        .all_refunds(ListRefunds::new().limit(5))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(seen, created, "every refund once, in order");
-    assert_eq!(
-        sandbox.request_count() - before,
-        5,
-        "one request per page, planned from the total"
-    );
-    let default_page = client.list_refunds(&ListRefunds::new()).await.unwrap();
-    assert_eq!(default_page.items.len(), 10, "documented default limit");
-    let last = client.list_refunds(&ListRefunds::new().limit(100)).await.unwrap();
-    assert_eq!(last.items.len(), 23);
-    assert!(last.next.is_none());
 }
 
 #[tokio::test]
@@ -234,43 +159,6 @@ async fn business_refusals_map_to_precise_kinds() {
     assert!(missing.pending_create().is_none(), "rejected, nothing to look up");
 }
 
-/// A read is retried after a 503; a create is not.
-#[tokio::test]
-async fn reads_are_retried_creates_are_not() {
-    let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("pay_retry", usd(1_000));
-    let client = sandbox::builder_for(&sandbox).retry(fast_retry(2)).build().unwrap();
-    let r = client
-        .create_refund(&CreateRefund::new(pay("pay_retry")).amount(usd(100)))
-        .await
-        .unwrap();
-    sandbox.faults().push(Fault::ServiceUnavailable, 1);
-    let got = client.get_refund(&r.id).await.expect("retried");
-    assert_eq!(got.id, r.id);
-    let before = sandbox.request_count();
-    sandbox.faults().push(Fault::ServiceUnavailable, 1);
-    let e = client
-        .create_refund(&CreateRefund::new(pay("pay_retry")).amount(usd(100)))
-        .await
-        .expect_err("503");
-    assert_eq!(e.kind(), &ErrorKind::ProviderUnavailable);
-    assert_eq!(e.message(), "service unavailable (sandbox fault)");
-    assert!(e.pending_create().is_some());
-    assert_eq!(sandbox.request_count() - before, 1);
-}
-
-#[tokio::test]
-async fn unsupported_status_filter_sends_nothing() {
-    let sandbox = sandbox::start().await.unwrap();
-    let client = sandbox::builder_for(&sandbox).build().unwrap();
-    let e = client
-        .list_refunds(&ListRefunds::new().status(RefundStatus::Pending))
-        .await
-        .expect_err("no filter");
-    assert_eq!(e.kind(), &ErrorKind::Unsupported);
-    assert_eq!(sandbox.request_count(), 0);
-}
-
 fn skin_request(method: Method, path: &str, key: Option<&str>, body: &str) -> SandboxRequest {
     let mut headers = HeaderMap::new();
     if let Some(key) = key {
@@ -342,18 +230,4 @@ fn skin_speaks_fastapi_validation_and_checks_the_key() {
         json!({"items": [], "total_items": 0, "limit": 10, "offset": 0})
     );
     assert_eq!(ledger.refund_count(), 0);
-}
-
-/// A wrong key gets 401 on every route, as the client sees it.
-#[tokio::test]
-async fn wrong_key_on_reads() {
-    let sandbox = sandbox::start().await.unwrap();
-    let client: FourGeeksClient = sandbox::builder_for(&sandbox)
-        .api_key("sk_test_not_the_sandbox_key")
-        .build()
-        .unwrap();
-    let e = client.list_refunds(&ListRefunds::new()).await.expect_err("401");
-    assert_eq!(e.kind(), &ErrorKind::Authentication);
-    assert_eq!(e.message(), "Incorrect authentication credentials.");
-    assert!(!format!("{e:?}").contains("sk_test_not_the_sandbox_key"));
 }
