@@ -241,6 +241,16 @@ pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: W
     out
 }
 
+/// SyncgramPay's event envelope, fields in the documented order.
+#[derive(serde::Serialize)]
+struct WireEvent {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: &'static str,
+    created_at: String,
+    data: WireRefund,
+}
+
 /// The event for a refund's change: `{id, type, created_at, data}`, `data` the refund object.
 fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
     let kind = match (change, &record.status) {
@@ -254,11 +264,11 @@ fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec
         .updated_at
         .format(&time::format_description::well_known::Rfc3339)
         .ok()?;
-    let event = serde_json::json!({
-        "id": format!("evt_sbx{n:010}"),
-        "type": event_type,
-        "created_at": created_at,
-        "data": wire_refund(record),
-    });
+    let event = WireEvent {
+        id: format!("evt_sbx{n:010}"),
+        event_type,
+        created_at,
+        data: wire_refund(record),
+    };
     serde_json::to_vec(&event).ok()
 }
