@@ -3,13 +3,13 @@
 //! [`type_rows`]; rows that reach a client are in [`client_rows`], run against a backend whose request
 //! count proves nothing was sent.
 
+use crate::harness::{Harness, HarnessOptions};
 use refunds::Currency;
-use refunds::{Delivery, Error, ErrorKind};
-use refunds::{IdempotencyKey, PaymentRef, RefundId};
-use refunds::{CreateRefund, ListRefunds, PageCursor, RefundReason};
 use refunds::Money;
 use refunds::PagingStyle;
-use crate::harness::{Harness, HarnessOptions};
+use refunds::{CreateRefund, ListRefunds, PageCursor, RefundReason};
+use refunds::{Delivery, Error, ErrorKind};
+use refunds::{IdempotencyKey, PaymentRef, RefundId};
 
 /// One row: what was tried, the field the error must name, and the outcome.
 #[derive(Debug)]

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use refunds::{Delivery, ErrorKind};
-use refunds::{IdempotencyKey, PaymentRefKind, RefundId};
-use refunds::{CreateRefund, ListRefunds, RefundReason, RefundStatus};
+use crate::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
 use refunds::Money;
 use refunds::PagingStyle;
 use refunds::RefundProviderExt;
-use crate::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
+use refunds::{CreateRefund, ListRefunds, RefundReason, RefundStatus};
 use refunds::{Currency, Error};
+use refunds::{Delivery, ErrorKind};
+use refunds::{IdempotencyKey, PaymentRefKind, RefundId};
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use refunds::Currency;
-use refunds::PaymentRef;
-use refunds::{CreateRefund, RefundStatus};
 use refunds::Money;
+use refunds::PaymentRef;
 use refunds::RefundProvider;
+use refunds::{CreateRefund, RefundStatus};
 
 /// A refund as a backend should report it. Wire harnesses write it in the provider's format
 /// (the status through the provider's status table; an `Unknown` status as its raw string).

@@ -11,9 +11,9 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use refunds::ErrorKind;
 use refunds::RefundId;
-use refunds::{CreateRefund, ListRefunds};
 use refunds::RefundProvider;
 use refunds::sandbox::{Ledger, Sandbox, SandboxRequest, SandboxResponse, Skin};
+use refunds::{CreateRefund, ListRefunds};
 
 /// The request id the hostile server sends on every answer.
 pub const REQUEST_ID: &str = "req_hostile_1";

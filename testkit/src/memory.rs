@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::harness::{Backend, Harness, HarnessOptions, Situation};
+use refunds::RawJson;
 use refunds::adapter::paging::{check_limit, offset};
 use refunds::adapter::{RetryPolicy, Secret};
+use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord};
+use refunds::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
+use refunds::{CreateRefund, ListRefunds, Page, Refund};
 use refunds::{Delivery, Error, ErrorKind, FieldError, Result};
 use refunds::{PaymentRef, PaymentRefKind, RefundId};
-use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord};
-use refunds::{CreateRefund, ListRefunds, Page, Refund};
-use refunds::{Capabilities, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
-use refunds::RawJson;
-use crate::harness::{Backend, Harness, HarnessOptions, Situation};
 
 /// A failure the next call meets, as a real provider would answer it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use refunds::Currency;
-use refunds::{Delivery, Error};
-use refunds::{IdempotencyKey, RefundId};
-use refunds::{CreateRefund, ListRefunds, Refund};
-use refunds::Money;
-use refunds::sandbox::{Fault, FaultCounts};
-use refunds::RefundProviderExt;
 use crate::harness::HarnessOptions;
 use crate::sandbox_suite::{SandboxHarness, SandboxRun};
+use refunds::Currency;
+use refunds::Money;
+use refunds::RefundProviderExt;
+use refunds::sandbox::{Fault, FaultCounts};
+use refunds::{CreateRefund, ListRefunds, Refund};
+use refunds::{Delivery, Error};
+use refunds::{IdempotencyKey, RefundId};
 
 /// What a fault storm did, reconciled against the sandbox ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::harness::HarnessOptions;
 use refunds::Currency;
-use refunds::{Delivery, ErrorKind};
-use refunds::{IdempotencyKey, PaymentRef, PaymentRefKind};
-use refunds::{CreateRefund, ListRefunds, RefundStatus};
 use refunds::Money;
 use refunds::RefundProvider;
-use refunds::sandbox::{Fault, Sandbox};
 use refunds::RefundProviderExt;
-use crate::harness::HarnessOptions;
+use refunds::sandbox::{Fault, Sandbox};
+use refunds::{CreateRefund, ListRefunds, RefundStatus};
+use refunds::{Delivery, ErrorKind};
+use refunds::{IdempotencyKey, PaymentRef, PaymentRefKind};
 
 /// A provider sandbox with clients pointed at it.
 #[non_exhaustive]

@@ -15,9 +15,7 @@ use async_trait::async_trait;
 use http::Method;
 use refunds::adapter::{AuthStyle, ClientBuilder, HttpProvider, Idempotency};
 use refunds::sandbox::{Ledger, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin};
-use refunds::{
-    CreateRefund, Currency, Delivery, ErrorKind, PaymentRef, PaymentRefKind, RefundProvider, RefundStatus,
-};
+use refunds::{CreateRefund, Currency, Delivery, ErrorKind, PaymentRef, PaymentRefKind, RefundProvider, RefundStatus};
 use serde_json::Value;
 
 use crate::harness::{Backend, Harness, HarnessOptions, Situation};
@@ -97,7 +95,11 @@ fn zero_amounts(value: &mut Value) {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 if key.contains("amount") && (v.is_number() || v.is_string()) {
-                    *v = if v.is_number() { Value::from(0) } else { Value::from("0") };
+                    *v = if v.is_number() {
+                        Value::from(0)
+                    } else {
+                        Value::from("0")
+                    };
                 } else {
                     zero_amounts(v);
                 }
@@ -300,10 +302,14 @@ impl<T: ProviderUnderTest> Backend for SuiteBackend<T> {
     }
 
     fn foreign_payment_ref(&self, id: &str) -> Option<PaymentRef> {
-        [PaymentRefKind::Payment, PaymentRefKind::Charge, PaymentRefKind::PaymentIntent]
-            .into_iter()
-            .find(|k| !T::Provider::SPEC.payment_kinds.contains(k))
-            .map(|k| PaymentRef::new(k, id).expect("payment id"))
+        [
+            PaymentRefKind::Payment,
+            PaymentRefKind::Charge,
+            PaymentRefKind::PaymentIntent,
+        ]
+        .into_iter()
+        .find(|k| !T::Provider::SPEC.payment_kinds.contains(k))
+        .map(|k| PaymentRef::new(k, id).expect("payment id"))
     }
 
     fn has_configured_currency(&self) -> bool {
@@ -367,10 +373,19 @@ fn check_create<T: ProviderUnderTest>(requests: &[SandboxRequest], ledger: &Ledg
     let received = requests
         .iter()
         .rev()
-        .find(|r| r.method == Method::POST && r.segments.iter().map(String::as_str).eq(spec.refunds_path.iter().copied()))
+        .find(|r| {
+            r.method == Method::POST
+                && r.segments
+                    .iter()
+                    .map(String::as_str)
+                    .eq(spec.refunds_path.iter().copied())
+        })
         .expect("a create reached the refunds path of the spec");
     let content_type = received.header("content-type").unwrap_or("");
-    assert!(content_type.starts_with("application/json"), "content type {content_type:?}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type:?}"
+    );
     let auth = match spec.auth {
         AuthStyle::Header(name) => received.header(name),
         _ => received.header("authorization"),
@@ -385,7 +400,10 @@ fn check_create<T: ProviderUnderTest>(requests: &[SandboxRequest], ledger: &Ledg
     let given = request.idempotency_key_given().map(|k| k.as_str().to_owned());
     let sent_key = match spec.idempotency {
         Idempotency::None => {
-            assert!(received.header("idempotency-key").is_none(), "no key without idempotency");
+            assert!(
+                received.header("idempotency-key").is_none(),
+                "no key without idempotency"
+            );
             None
         }
         Idempotency::Header(name) => Some(received.header(name).expect("the key header").to_owned()),
@@ -404,7 +422,11 @@ fn check_create<T: ProviderUnderTest>(requests: &[SandboxRequest], ledger: &Ledg
         assert!(record.reason.is_some(), "the reason {reason:?} reached the ledger");
     }
     if let Some(key) = sent_key {
-        assert_eq!(record.idempotency_key.as_deref(), Some(key.as_str()), "the skin read the key");
+        assert_eq!(
+            record.idempotency_key.as_deref(),
+            Some(key.as_str()),
+            "the skin read the key"
+        );
     }
 }
 
@@ -415,7 +437,9 @@ pub fn status_table<P: HttpProvider>() {
     assert!(!statuses.entries().is_empty(), "a status table");
     for (wire, status) in statuses.entries() {
         assert_eq!(&statuses.to_status(wire), status, "{wire}");
-        let back = statuses.to_wire(status).expect("every status with a string has one back");
+        let back = statuses
+            .to_wire(status)
+            .expect("every status with a string has one back");
         assert_eq!(&statuses.to_status(back), status, "{back}");
         println!("{wire:>24} -> {status:?}");
     }
@@ -455,9 +479,17 @@ pub fn env_and_redaction<P: HttpProvider>() {
 
     let builder = env(false);
     let client = builder.clone().build().expect("client from the environment");
-    assert!(client.base_url().starts_with("http://127.0.0.1:9"), "{}", client.base_url());
+    assert!(
+        client.base_url().starts_with("http://127.0.0.1:9"),
+        "{}",
+        client.base_url()
+    );
     assert_eq!(client.info().id, spec.id);
-    for text in [format!("{builder:?}"), format!("{client:?}"), format!("{:?}", client.info())] {
+    for text in [
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        format!("{:?}", client.info()),
+    ] {
         assert!(!text.contains(key), "key in debug output: {text}");
     }
 }

@@ -10,12 +10,12 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use refunds::adapter::RetryPolicy;
+use crate::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
+use refunds::CreateRefund;
 use refunds::Currency;
 use refunds::PaymentRef;
-use refunds::CreateRefund;
 use refunds::RefundProvider;
-use crate::harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
+use refunds::adapter::RetryPolicy;
 
 /// The provider answers the wire harness asks a dialect to write.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The sandbox suite on the Bias skin (idempotent replay and conflict included), the delivery rules a
+//! Bias-specific behaviour on its sandbox (the shared suite is in `suite.rs`): the delivery rules a
 //! keyed create meets, expand, paging both ways, and the event stream end to end.
 
 use futures_util::StreamExt;
@@ -7,10 +7,6 @@ use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, P
 use refunds::{IdempotencyKey, RefundProviderExt, RefundStatus};
 use refunds_bias::sandbox::{builder_for, start};
 use refunds_bias::{BiasClient, BiasEvent, BiasEvents, BiasExpand, EventsRequest, cursor_after, cursor_before};
-
-mod common;
-
-refunds_testkit::sandbox_tests!(common::Harness);
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

@@ -1,36 +1,10 @@
-//! The shared sandbox suite over SyncgramPay's skin, and what only SyncgramPay does, on the sandbox.
-
-use std::sync::Arc;
+//! What only SyncgramPay does, on its sandbox (the shared suite is in `suite.rs`).
 
 use refunds::sandbox::{Fault, Sandbox};
-use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RefundProvider, RefundStatus};
 use refunds_syncgram::sandbox::{self, LIVE_API_KEY};
 use refunds_syncgram::{FeeBearer, SimulatedOutcome, SyncgramClient, SyncgramExt, SyncgramOptions};
-
-struct Harness;
-
-#[refunds::async_trait]
-impl SandboxHarness for Harness {
-    async fn start(&self, options: HarnessOptions) -> SandboxRun {
-        let sandbox = sandbox::start().await.expect("bind 127.0.0.1");
-        let client = |key: &str| -> Arc<dyn RefundProvider> {
-            let builder = sandbox::builder_for(&sandbox).api_key(key).currency(options.currency);
-            Arc::new(
-                builder
-                    .retry(fast_retry(options.max_retries))
-                    .timeout(options.timeout)
-                    .build()
-                    .unwrap(),
-            )
-        };
-        let (good, wrong) = (client(sandbox::API_KEY), client("sk_test_wrong_key_000000"));
-        SandboxRun::new(sandbox, good, wrong)
-    }
-}
-
-refunds_testkit::sandbox_tests!(Harness);
+use refunds_testkit::fast_retry;
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

@@ -1,10 +1,10 @@
 //! SyncgramPay's documented bodies (`fixtures/`: responses with their expected normalized fields, error
 //! bodies with their expected kinds), its create body, its delivery rules and its own bad input.
 
-use refunds_testkit::{bad_input, fast_retry};
 use refunds::{CreateRefund, Currency, Delivery, IdempotencyKey, ListRefunds, Money, PaymentRef, RefundId};
 use refunds::{Refund, RefundProvider, RefundReason};
 use refunds_syncgram::{FeeBearer, SimulatedOutcome, SyncgramClient, SyncgramExt, SyncgramOptions};
+use refunds_testkit::{bad_input, fast_retry};
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

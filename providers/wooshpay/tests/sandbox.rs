@@ -1,65 +1,14 @@
-//! The shared sandbox, reliability and hostile-body suites against WooshPay's skin, plus WooshPay's
-//! delivery rules: one key across a create's retries, an ambiguous create recovered by re-sending its
+//! WooshPay's delivery rules on its sandbox (the shared suite is in `suite.rs`): one key across a create's retries, an ambiguous create recovered by re-sending its
 //! pending create, a create still in progress (409 `idempotency_key_in_use`) waited out, and the skin
 //! speaking the same units.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use refunds::adapter::RetryPolicy;
 use refunds::sandbox::{Fault, Sandbox};
-use refunds_testkit::hostile::HostileTarget;
-use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds_testkit::{HarnessOptions, fast_retry};
 use refunds::{CreateRefund, Currency, Delivery, Money, PaymentRef, RefundProvider};
-use refunds_wooshpay::sandbox::{self, API_KEY, builder_for};
-use refunds_wooshpay::{WooshPayClient, WooshPayClientBuilder};
-
-const WRONG_KEY: &str = "sk_test_wrong_key_000000";
-
-struct Harness;
-
-#[refunds::async_trait]
-impl SandboxHarness for Harness {
-    async fn start(&self, options: HarnessOptions) -> SandboxRun {
-        let sandbox = sandbox::start().await.expect("bind 127.0.0.1");
-        let configure = |builder: WooshPayClientBuilder| {
-            let builder = builder.retry(fast_retry(options.max_retries));
-            builder
-                .timeout(options.timeout)
-                .currency(options.currency)
-                .build()
-                .expect("client")
-        };
-        let client = configure(builder_for(&sandbox));
-        let wrong = configure(builder_for(&sandbox).api_key(WRONG_KEY));
-        SandboxRun::new(sandbox, Arc::new(client), Arc::new(wrong))
-    }
-}
-
-struct Target;
-
-impl HostileTarget for Target {
-    fn client(&self, base_url: &str) -> Arc<dyn RefundProvider> {
-        let builder = WooshPayClient::builder().api_key(API_KEY).base_url(base_url);
-        Arc::new(builder.max_retries(0).build().expect("client"))
-    }
-
-    fn sample_bodies(&self) -> Vec<String> {
-        // The documented refund object and error body; WooshPay has no list page to mutate.
-        let samples: Vec<serde_json::Value> =
-            serde_json::from_str(include_str!("fixtures/hostile_samples.json")).unwrap();
-        samples.iter().map(ToString::to_string).collect()
-    }
-
-    fn payment(&self) -> PaymentRef {
-        PaymentRef::payment_intent("pi_3KQu4U2eZvKYlo2C0avUn9aJ").expect("id")
-    }
-}
-
-refunds_testkit::sandbox_tests!(Harness);
-refunds_testkit::reliability_tests!(Harness, &[API_KEY, WRONG_KEY]);
-refunds_testkit::hostile_tests!(Target);
+use refunds_testkit::fast_retry;
+use refunds_wooshpay::sandbox::{self, builder_for};
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
