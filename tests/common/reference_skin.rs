@@ -53,6 +53,10 @@ impl Skin for ReferenceSkin {
                 Err(LedgerError::AmountExceedsRefundable { .. }) => error(400, "amount_too_large", "too large"),
                 Err(LedgerError::AlreadyRefunded(_)) => error(400, "amount_too_large", "already refunded"),
                 Err(LedgerError::IdempotencyConflict) => error(409, "idempotency_conflict", "key reused"),
+                Err(LedgerError::InvalidAmount) => SandboxResponse::json(
+                    400,
+                    &json!({"error": {"code": "invalid", "message": "amount must be positive", "field": "amount"}}),
+                ),
                 Err(e) => error(400, "invalid", &e.to_string()),
             };
         }
