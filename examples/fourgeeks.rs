@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use refunds::sandbox::{Fault, Sandbox};
 use refunds::{
-    CreateRefund, Currency, ListRefunds, Money, PaymentRef, RefundProvider, RefundProviderExt, RefundReason,
+    CreateRefund, Currency, ListRefunds, Money, PaymentRef, RecoverExt, Recovery, RecoveryOptions, RefundProvider,
+    RefundProviderExt, RefundReason,
 };
 use refunds_fourgeeks::FourGeeksClient;
 
@@ -42,7 +43,7 @@ fn env(name: &str) -> Option<String> {
 
 async fn real_api() -> Result<Setup, Failure> {
     let client = FourGeeksClient::from_env()?;
-    let currency = client.currency();
+    let currency = client.currency().ok_or("a 4Geeks client always has an account currency")?;
     let partial_payment = env("FOURGEEKS_PAYMENT_ID").ok_or("set FOURGEEKS_PAYMENT_ID to a payment to refund")?;
     let partial_amount =
         Money::from_major_str(&env("FOURGEEKS_PARTIAL_AMOUNT").unwrap_or_else(|| "1".into()), currency)?;
@@ -84,7 +85,9 @@ async fn sandbox() -> Result<Setup, Failure> {
 }
 
 /// A create whose answer is lost: the SDK does not re-send it (4Geeks has no idempotency), reports
-/// it as ambiguous with the request attached, and `find_created` tells whether it was applied.
+/// it as ambiguous with the pending create attached, and `recover` says what the provider's data can
+/// tell. 4Geeks reports no creation time and no reference, so a refund of the same payment and amount
+/// cannot be told apart from an earlier one: recovery answers with candidates, never a guess.
 async fn lost_answer_recovery(
     sandbox: &Sandbox,
     client: &dyn RefundProvider,
@@ -99,13 +102,19 @@ async fn lost_answer_recovery(
         Ok(refund) => println!("unexpected: the lost answer arrived ({})", refund.id),
         Err(e) if e.is_ambiguous() => {
             println!("create failed ambiguously: {e}");
-            let pending = e.pending_create().ok_or("ambiguous errors carry the request")?;
-            let found = client.find_created(pending).await?;
-            for refund in &found {
-                println!("  it was applied: {} {} {}", refund.id, refund.amount, refund.status);
-            }
-            if found.is_empty() {
-                println!("  it was not applied; safe to send again");
+            let pending = e.pending().ok_or("ambiguous errors carry the pending create")?;
+            // The provider had its chance to settle (a sandbox answers at once).
+            let options = RecoveryOptions::new().settle(std::time::Duration::ZERO);
+            match client.recover_with(pending, options).await {
+                Recovery::Applied(refund) => println!("  it was applied: {} {}", refund.id, refund.amount),
+                Recovery::NotApplied => println!("  it was not applied; safe to send again"),
+                Recovery::Candidates(found) => {
+                    for refund in &found {
+                        println!("  candidate: {} {} {}", refund.id, refund.amount, refund.status);
+                    }
+                    println!("  4Geeks cannot tell these from earlier refunds: check before sending again");
+                }
+                other => println!("  unknown: {other:?}; do not send again before checking"),
             }
         }
         Err(e) => return Err(e.into()),

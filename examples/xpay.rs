@@ -16,7 +16,10 @@
 use std::sync::Arc;
 
 use refunds::sandbox::Sandbox;
-use refunds::{CreateRefund, Currency, Money, PaymentRef, Refund, RefundProvider, RefundProviderExt, RefundReason};
+use refunds::{
+    CreateRefund, Currency, Money, PaymentRef, RecoverExt, Recovery, Refund, RefundProvider, RefundProviderExt,
+    RefundReason,
+};
 use refunds_xpay::XPayClient;
 
 type AnyError = Box<dyn std::error::Error>;
@@ -84,13 +87,15 @@ async fn create(provider: &dyn RefundProvider, request: &CreateRefund) -> Result
     match provider.create_refund(request).await {
         Ok(refund) => Ok(refund),
         Err(e) if e.is_ambiguous() => {
-            let pending = e
-                .pending()
-                .map(|p| p.request.clone())
-                .unwrap_or_else(|| request.clone());
-            println!("outcome unknown ({e}); not re-sending. Candidates on XPay's single list page:");
-            for refund in provider.find_created(&pending).await.unwrap_or_default() {
-                show("  candidate: ", &refund);
+            println!("outcome unknown ({e}); not re-sending.");
+            if let Some(pending) = e.pending() {
+                // XPay's list is one page: a refund missing from it may still exist, so recovery
+                // answers "unknown" unless it finds the refund.
+                match provider.recover(pending).await {
+                    Recovery::Applied(refund) => show("  applied: ", &refund),
+                    Recovery::Candidates(found) => found.iter().for_each(|r| show("  candidate: ", r)),
+                    other => println!("  {other:?}"),
+                }
             }
             Err(format!("check XPay before refunding again: {e}").into())
         }
