@@ -268,6 +268,17 @@ impl<P: HttpProvider> Client<P> {
         self.send_with(call, &CallOptions::new()).await
     }
 
+    /// Opens a long-lived response (an event stream) through the same client: auth, no redirects, no
+    /// proxy to loopback, errors tagged and scrubbed. One attempt; the builder's timeout bounds only the
+    /// wait for the status line, so the caller bounds idle time between chunks.
+    pub async fn open_stream(&self, call: &ApiRequest) -> Result<crate::adapter::transport::StreamBody> {
+        self.shared
+            .transport
+            .open_stream(call)
+            .await
+            .map_err(|e| self.finish(e))
+    }
+
     /// [`Client::send`] with per-call overrides of the deadline and retry policy.
     pub async fn send_with(&self, call: &ApiRequest, options: &CallOptions) -> Result<ApiResponse> {
         self.shared

@@ -39,8 +39,8 @@ pub use settings::ClientSettings;
 pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
 pub use status::StatusMap;
 pub use transport::{
-    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, Transport, TransportConfig, check_base_url, parse_retry_after,
-    request_id_from_headers,
+    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, check_base_url,
+    parse_retry_after, request_id_from_headers,
 };
 
 use crate::error::{Error, ErrorKind};

@@ -585,6 +585,51 @@ impl Transport {
         }
     }
 
+    /// Opens a long-lived response (an event stream): one attempt, never retried (a stream read halfway
+    /// cannot be replayed), the configured timeout bounding only the wait for the status line. A non-2xx
+    /// answer is read (capped) and returned as the provider's error.
+    pub async fn open_stream(&self, request: &ApiRequest) -> Result<StreamBody> {
+        let url = self.url(request)?;
+        let mut builder = self.client.request(request.method.clone(), url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        let sent = tokio::time::timeout(self.config.timeout, builder.send()).await;
+        let response = match sent {
+            Err(_) => {
+                return Err(Error::new(ErrorKind::Timeout, Delivery::Ambiguous, "no answer in time")
+                    .with_provider(self.provider));
+            }
+            Ok(Err(e)) => return Err(self.transport_error(&e, request)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(StreamBody {
+                response,
+                transport: self.clone(),
+                request: request.clone(),
+            });
+        }
+        let headers = response.headers().clone();
+        let request_id = request_id_from_headers(&headers);
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if body.len() + chunk.len() > self.config.max_response_bytes {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let answer = ApiResponse {
+            status,
+            headers,
+            body,
+            request_id,
+        };
+        Err(self.response_error(&answer, request))
+    }
+
     async fn attempt(&self, url: &Url, request: &ApiRequest, timeout: Duration) -> Result<ApiResponse> {
         // Auth, Accept and User-Agent are the client's default headers, set once at construction.
         let mut builder = self
@@ -693,6 +738,37 @@ impl Transport {
     /// Every spelling of the key errors are scrubbed of.
     pub fn secret_forms(&self) -> &[String] {
         &self.secret_forms
+    }
+}
+
+/// The body of a long-lived 2xx response, read chunk by chunk ([`Transport::open_stream`]).
+pub struct StreamBody {
+    response: reqwest::Response,
+    transport: Transport,
+    request: ApiRequest,
+}
+
+impl fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("status", &self.response.status().as_u16())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamBody {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.response.status().as_u16()
+    }
+
+    /// The next chunk as it arrives; `None` when the server closed the stream. A broken connection is
+    /// a `Transport` error, tagged and scrubbed like any other.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>> {
+        self.response
+            .chunk()
+            .await
+            .map_err(|e| self.transport.transport_error(&e, &self.request))
     }
 }
 

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, Auth, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, TransportConfig, WithRaw,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -17,15 +17,6 @@ use crate::wire::{STATUSES, WireCreate, WireList, WireRefund, to_refund};
 pub struct Bias {
     currency: Currency,
     livemode: Option<bool>,
-    /// What the event stream needs to open its own connection (see [`crate::BiasEvents`]).
-    pub(crate) stream: StreamSetup,
-}
-
-/// The key and transport settings, kept for the event stream (the `Debug` of both redacts the key).
-#[derive(Debug, Clone)]
-pub(crate) struct StreamSetup {
-    pub auth: Auth,
-    pub config: TransportConfig,
 }
 
 /// A Bias refunds client (the engine's [`Client`] over [`Bias`]).
@@ -71,17 +62,9 @@ impl HttpProvider for Bias {
     type Options = ();
 
     fn new(setup: Setup<'_, ()>) -> Result<Bias> {
-        let key = setup
-            .settings
-            .require_api_key(crate::ID, &Bias::SPEC.env_var("API_KEY"))?
-            .clone();
         Ok(Bias {
             currency: setup.currency.unwrap_or(Currency::USD),
             livemode: setup.livemode,
-            stream: StreamSetup {
-                auth: Auth::bearer(key)?,
-                config: setup.settings.transport_config(Bias::SPEC.hosts.live)?,
-            },
         })
     }
 

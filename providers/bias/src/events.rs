@@ -3,21 +3,24 @@
 //!
 //! Sans-IO part: [`EventLines`] splits bytes into lines whatever the network chunks, and
 //! [`BiasEvents::event_from_json`] reads one line. IO part: [`BiasEvents::refund_events`] opens the
-//! stream with its own `reqwest` connection (the engine's `Client::send` reads a whole body within the
-//! call deadline, which a stream that stays open cannot use), with the client's key, base URL and
-//! connect timeout, no redirects, and errors tagged and scrubbed by the engine's `Client::finish`.
+//! stream through the engine's `Client::open_stream` (the client's key and base URL, no redirects, no
+//! proxy to loopback, errors tagged and scrubbed; one attempt, since a stream read halfway cannot be
+//! replayed) and bounds the idle time between chunks itself.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
-use refunds::adapter::{ApiResponse, HttpProvider, WithRaw, parse_object, request_id_from_headers};
+use refunds::adapter::{ApiRequest, HttpProvider, StreamBody, WithRaw, parse_object};
 use refunds::{Delivery, Error, ErrorKind, RawJson, Refund, Result};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::client::{Bias, BiasClient};
+use crate::client::BiasClient;
+
+/// The longest event line read (a line longer than this is an error, not an allocation).
+const MAX_EVENT_LINE: usize = 1024 * 1024;
 
 /// Splits a byte stream into its non-blank lines, trimmed of whitespace: keep-alive spaces and empty
 /// lines vanish, and a line split across chunks comes out whole once its newline arrives.
@@ -195,7 +198,7 @@ impl BiasEvents for BiasClient {
     fn refund_events(&self, request: EventsRequest) -> BoxStream<'static, Result<BiasEvent>> {
         let client = self.clone();
         stream::once(async move {
-            let opened = open(&client, &request).await.map_err(|e| client.finish(e));
+            let opened = open(&client, &request).await;
             (client, opened, request.idle_timeout)
         })
         .flat_map(|(client, opened, idle)| match opened {
@@ -206,77 +209,25 @@ impl BiasEvents for BiasClient {
     }
 }
 
-fn transport(e: &reqwest::Error) -> Error {
-    let kind = if e.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Transport
-    };
-    Error::new(kind, Delivery::Ambiguous, format!("event stream: {e}"))
-}
-
-async fn open(client: &BiasClient, request: &EventsRequest) -> Result<reqwest::Response> {
-    let setup = &client.provider().stream;
-    let mut url = setup.config.base_url.clone();
-    url.path_segments_mut()
-        .map_err(|_| Error::configuration("base url cannot take a path"))?
-        .pop_if_empty()
-        .push("events");
-    url.query_pairs_mut().append_pair("stream", "true");
+async fn open(client: &BiasClient, request: &EventsRequest) -> Result<StreamBody> {
+    let mut call = ApiRequest::get(&["events"]).query("stream", "true");
     if let Some(limit) = request.limit {
-        url.query_pairs_mut().append_pair("limit", &limit.to_string());
+        call = call.query("limit", limit);
     }
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(setup.config.connect_timeout);
-    if loopback {
-        builder = builder.no_proxy();
-    }
-    let http = builder
-        .build()
-        .map_err(|e| Error::configuration(format!("http client: {e}")))?;
-    let (name, value) = setup.auth.header();
-    let send = http
-        .get(url)
-        .header(name, value)
-        .header(http::header::ACCEPT, "application/json")
-        .send();
-    let response = tokio::time::timeout(setup.config.connect_timeout + request.idle_timeout, send)
-        .await
-        .map_err(|_| Error::new(ErrorKind::Timeout, Delivery::Ambiguous, "event stream: no answer"))?
-        .map_err(|e| transport(&e))?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(response);
-    }
-    let headers = response.headers().clone();
-    let request_id = request_id_from_headers(&headers);
-    let mut body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    body.truncate(setup.config.max_response_bytes);
-    let answer = ApiResponse {
-        status,
-        headers,
-        body,
-        request_id: request_id.clone(),
-    };
-    Err(Bias::read_error(&answer)
-        .with_http_status(status)
-        .with_request_id(request_id))
+    client.open_stream(&call).await
 }
 
 struct Reader {
     client: BiasClient,
-    response: reqwest::Response,
+    response: StreamBody,
     lines: EventLines,
     ready: VecDeque<Vec<u8>>,
     idle: Duration,
     done: bool,
 }
 
-fn read(client: BiasClient, response: reqwest::Response, idle: Duration) -> BoxStream<'static, Result<BiasEvent>> {
-    let max_line = client.provider().stream.config.max_response_bytes;
+fn read(client: BiasClient, response: StreamBody, idle: Duration) -> BoxStream<'static, Result<BiasEvent>> {
+    let max_line = MAX_EVENT_LINE;
     let reader = Reader {
         client,
         response,
@@ -307,7 +258,7 @@ fn read(client: BiasClient, response: reqwest::Response, idle: Duration) -> BoxS
                     r.ready.extend(r.lines.finish());
                     continue;
                 }
-                Ok(Err(e)) => transport(&e),
+                Ok(Err(e)) => e,
                 Err(_) => Error::new(ErrorKind::Timeout, Delivery::Ambiguous, "event stream: idle timeout"),
             };
             r.done = true;
