@@ -17,6 +17,7 @@
 mod fault;
 mod http_types;
 mod server;
+mod skin;
 mod webhooks;
 
 pub use crate::ledger::{
@@ -25,6 +26,7 @@ pub use crate::ledger::{
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
 pub use server::Sandbox;
+pub use skin::{BadParam, Call, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
 pub use webhooks::{
     DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,
     WebhookStats,

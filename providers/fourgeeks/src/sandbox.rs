@@ -8,9 +8,7 @@
 //! let sandbox = refunds_fourgeeks::sandbox::start().await?;
 //! sandbox.ledger().seed_payment("pay_1", Money::from_minor(10_000, Currency::USD));
 //! let client = refunds_fourgeeks::sandbox::builder_for(&sandbox).build()?;
-//! let refund = client
-//!     .create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?))
-//!     .await?;
+//! let refund = client.create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?)).await?;
 //! assert_eq!(refund.amount, Money::from_minor(10_000, Currency::USD));
 //! # Ok(())
 //! # }
@@ -24,18 +22,19 @@
 
 use refunds::Currency;
 use refunds::adapter::amount::MinorUnits;
+use refunds::adapter::{HttpProvider, ProviderSpec};
 use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin,
+    BadParam, Call, Ledger, LedgerError, Page, ParamProblem, RefundDraft, RefundRecord, Refusal, Sandbox,
+    SandboxResponse, SpecSkin,
 };
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::wire::{
     WireCode, WireCreateRefund, WireDetail, WireDetailItem, WireErrorBody, WireMessage, WireMessageObject, WireRefund,
     WireRefundList, status_to_wire,
 };
-use refunds::adapter::HttpProvider;
-
-use crate::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder, ID};
+use crate::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder};
 
 /// A test key the sandbox accepts in `X-Api-Key`.
 pub const API_KEY: &str = "sk_test_fourgeeks_sandbox_0123456789";
@@ -60,40 +59,34 @@ pub fn builder_for(sandbox: &Sandbox) -> FourGeeksClientBuilder {
         .currency(CURRENCY)
 }
 
-/// The 4Geeks face of the sandbox: routes `/v1/refunds` and `/v1/refunds/{id}` onto the ledger.
+/// The 4Geeks face of the sandbox over the generic skin (`/v1/refunds`, `/v1/refunds/{id}`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FourGeeksSkin;
 
+fn error(status: u16, detail: Option<WireDetail>, message: Option<WireMessage>) -> SandboxResponse {
+    SandboxResponse::json(status, &WireErrorBody { detail, message })
+}
+
 fn detail(status: u16, text: &str) -> SandboxResponse {
-    let body = WireErrorBody {
-        detail: Some(WireDetail::Text(text.to_owned())),
-        message: None,
-    };
-    SandboxResponse::json(status, &body)
+    error(status, Some(WireDetail::Text(text.to_owned())), None)
 }
 
 fn invalid(items: Vec<WireDetailItem>) -> SandboxResponse {
-    let body = WireErrorBody {
-        detail: Some(WireDetail::Items(items)),
-        message: None,
-    };
-    SandboxResponse::json(422, &body)
+    error(422, Some(WireDetail::Items(items)), None)
 }
 
-fn refusal(title: &str, content: &str) -> SandboxResponse {
-    let body = WireErrorBody {
-        detail: None,
-        message: Some(WireMessage::Object(WireMessageObject {
-            code: Some(WireCode::Number(400)),
-            title: Some(title.to_owned()),
-            content: Some(content.to_owned()),
-            kind: Some("danger".to_owned()),
-        })),
+/// A refusal in 4Geeks' `{"message": {"code", "title", "content", "type"}}` form.
+fn refused(content: &str) -> SandboxResponse {
+    let message = WireMessageObject {
+        code: Some(WireCode::Number(400)),
+        title: Some("Refund error".to_owned()),
+        content: Some(content.to_owned()),
+        kind: Some("danger".to_owned()),
     };
-    SandboxResponse::json(400, &body)
+    error(400, None, Some(WireMessage::Object(message)))
 }
 
-fn refund_json(record: &RefundRecord) -> WireRefund {
+fn wire(record: &RefundRecord) -> WireRefund {
     WireRefund {
         id: record.id.clone(),
         object: Some("refund".to_owned()),
@@ -112,36 +105,19 @@ fn body_complaints(body: &[u8]) -> Vec<WireDetailItem> {
             "type_error.dict",
         )];
     };
+    let item = |field: &str, msg: &str, kind: &str| WireDetailItem::new(&["body", field], msg, kind);
+    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
     let mut complaints = Vec::new();
-    match map.get("payment_id") {
-        None | Some(Value::Null) => complaints.push(WireDetailItem::new(
-            &["body", "payment_id"],
-            "field required",
-            "value_error.missing",
-        )),
-        Some(Value::String(_)) => {}
-        Some(_) => complaints.push(WireDetailItem::new(
-            &["body", "payment_id"],
-            "str type expected",
-            "type_error.str",
-        )),
+    match field("payment_id") {
+        None => complaints.push(item("payment_id", "field required", "value_error.missing")),
+        Some(v) if !v.is_string() => complaints.push(item("payment_id", "str type expected", "type_error.str")),
+        Some(_) => {}
     }
-    match map.get("amount") {
-        None | Some(Value::Null) => {}
-        Some(Value::Number(n)) if n.as_i64().is_some() => {}
-        Some(_) => complaints.push(WireDetailItem::new(
-            &["body", "amount"],
-            "value is not a valid integer",
-            "type_error.integer",
-        )),
+    if field("amount").is_some_and(|v| v.as_i64().is_none()) {
+        complaints.push(item("amount", "value is not a valid integer", "type_error.integer"));
     }
-    match map.get("reason") {
-        None | Some(Value::Null) | Some(Value::String(_)) => {}
-        Some(_) => complaints.push(WireDetailItem::new(
-            &["body", "reason"],
-            "str type expected",
-            "type_error.str",
-        )),
+    if field("reason").is_some_and(|v| !v.is_string()) {
+        complaints.push(item("reason", "str type expected", "type_error.str"));
     }
     complaints
 }
@@ -154,118 +130,70 @@ fn not_positive() -> SandboxResponse {
     )])
 }
 
-impl FourGeeksSkin {
-    fn create(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let body: WireCreateRefund = match request.json() {
-            Ok(body) => body,
-            Err(_) => return invalid(body_complaints(&request.body)),
+/// FastAPI's complaint about one query parameter.
+fn query_complaint(bad: &BadParam) -> WireDetailItem {
+    let (msg, kind) = match bad.problem {
+        ParamProblem::OutOfRange { min, max } => (
+            format!("ensure this value is between {min} and {max}"),
+            "value_error.number.not_in_range",
+        ),
+        _ => ("value is not a valid integer".to_owned(), "type_error.integer"),
+    };
+    WireDetailItem::new(&["query", bad.name], &msg, kind)
+}
+
+impl SpecSkin for FourGeeksSkin {
+    const SPEC: ProviderSpec = FourGeeks::SPEC;
+    const API_KEYS: &'static [&'static str] = &[API_KEY];
+
+    fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
+        let Ok(body) = call.request.json::<WireCreateRefund>() else {
+            return Err(invalid(body_complaints(&call.request.body)));
         };
         if body.amount.is_some_and(|a| a.0 <= 0) {
-            return not_positive();
+            return Err(not_positive());
         }
         let mut draft = RefundDraft::new(body.payment_id);
         draft.amount_minor = body.amount.map(|a| a.0);
         draft.reason = body.reason;
-        draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-        match ledger.create_refund(draft) {
-            Ok(outcome) => SandboxResponse::json(200, &refund_json(outcome.record())),
-            Err(LedgerError::PaymentNotFound(_)) => detail(404, "Payment not found."),
-            Err(LedgerError::AmountExceedsRefundable { available }) => refusal(
-                "Refund error",
-                &format!(
-                    "The refund amount exceeds the refundable amount of the payment ({} cents left).",
-                    available.minor()
-                ),
-            ),
-            Err(LedgerError::AlreadyRefunded(_)) => {
-                refusal("Refund error", "The payment has already been fully refunded.")
-            }
-            Err(LedgerError::PaymentNotRefundable(_)) => {
-                refusal("Refund error", "The payment cannot be refunded in its current state.")
-            }
-            Err(LedgerError::InvalidAmount) => not_positive(),
-            Err(other) => refusal("Refund error", &other.to_string()),
+        Ok(draft)
+    }
+
+    fn encode_refund(&self, record: &RefundRecord, _call: &Call<'_>) -> impl Serialize {
+        wire(record)
+    }
+
+    fn encode_page(&self, page: &Page<RefundRecord>, _call: &Call<'_>) -> impl Serialize {
+        WireRefundList {
+            items: page.items.iter().map(wire).collect(),
+            total_items: Some(page.total),
+            limit: Some(page.limit),
+            offset: Some(page.offset),
         }
     }
 
-    fn list(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let mut complaints = Vec::new();
-        let mut number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| {
-            let Some(text) = request.query_param(name) else {
-                return default;
-            };
-            match text.parse::<u64>() {
-                Ok(n) if range.contains(&n) => n,
-                Ok(_) => {
-                    complaints.push(WireDetailItem::new(
-                        &["query", name],
-                        &format!("ensure this value is between {} and {}", range.start(), range.end()),
-                        "value_error.number.not_in_range",
-                    ));
-                    default
-                }
-                Err(_) => {
-                    complaints.push(WireDetailItem::new(
-                        &["query", name],
-                        "value is not a valid integer",
-                        "type_error.integer",
-                    ));
-                    default
-                }
+    fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
+        let error = match refusal {
+            Refusal::Unauthorized { given: false } => {
+                return detail(401, "Authentication credentials were not provided.");
             }
+            Refusal::Unauthorized { .. } => return detail(401, "Incorrect authentication credentials."),
+            Refusal::NoSuchRefund { .. } => return detail(404, "Not found."),
+            Refusal::BadParams(bad) => return invalid(bad.iter().map(query_complaint).collect()),
+            Refusal::Fault { status, message } => return detail(status, message),
+            Refusal::Ledger { error, .. } => error,
+            _ => return detail(404, "Not Found"),
         };
-        let paging = FourGeeks::SPEC.paging.expect("4geeks lists");
-        let limit = number(
-            "limit",
-            u64::from(paging.default_limit),
-            1..=u64::from(paging.max_limit),
-        );
-        let offset = number("offset", 0, 0..=u64::MAX);
-        if !complaints.is_empty() {
-            return invalid(complaints);
+        match error {
+            LedgerError::PaymentNotFound(_) => detail(404, "Payment not found."),
+            LedgerError::AmountExceedsRefundable { available } => refused(&format!(
+                "The refund amount exceeds the refundable amount of the payment ({} cents left).",
+                available.minor()
+            )),
+            LedgerError::AlreadyRefunded(_) => refused("The payment has already been fully refunded."),
+            LedgerError::PaymentNotRefundable(_) => refused("The payment cannot be refunded in its current state."),
+            LedgerError::InvalidAmount => not_positive(),
+            other => refused(&other.to_string()),
         }
-        let all = ledger.refunds();
-        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-        let take = usize::try_from(limit).unwrap_or(usize::MAX);
-        let list = WireRefundList {
-            items: all.iter().skip(skip).take(take).map(refund_json).collect(),
-            total_items: Some(all.len() as u64),
-            limit: Some(limit),
-            offset: Some(offset),
-        };
-        SandboxResponse::json(200, &list)
-    }
-}
-
-impl Skin for FourGeeksSkin {
-    fn provider(&self) -> &'static str {
-        ID
-    }
-
-    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        match request.header("x-api-key") {
-            None => return detail(401, "Authentication credentials were not provided."),
-            Some(key) if key != API_KEY => {
-                return detail(401, "Incorrect authentication credentials.");
-            }
-            Some(_) => {}
-        }
-        if request.is("POST", &["v1", "refunds"]) {
-            return self.create(request, ledger);
-        }
-        if request.is("GET", &["v1", "refunds"]) {
-            return self.list(request, ledger);
-        }
-        if request.is("GET", &["v1", "refunds", "*"]) {
-            return match ledger.refund(&request.segments[2]) {
-                Some(record) => SandboxResponse::json(200, &refund_json(&record)),
-                None => detail(404, "Not found."),
-            };
-        }
-        detail(404, "Not Found")
-    }
-
-    fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
-        detail(status, message)
     }
 }
