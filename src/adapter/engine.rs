@@ -256,11 +256,15 @@ impl<P: HttpProvider> Client<P> {
     /// the text is kept byte for byte in [`Refund::raw`]. A failure is a `Decode` error with delivery
     /// `NotSent` (nothing was sent) that keeps the body.
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        self.shared.provider.read_refund(json).map(tagged::<P>).map_err(|e| {
-            self.finish(
-                Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
-            )
-        })
+        self.shared
+            .provider
+            .read_refund(json)
+            .map(|r| tagged::<P>(r, self.shared.livemode))
+            .map_err(|e| {
+                self.finish(
+                    Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
+                )
+            })
     }
 
     /// Sends a provider-only call through the same pipeline (retries, verdict, tagging, redaction).
@@ -294,7 +298,7 @@ impl<P: HttpProvider> Client<P> {
         self.shared
             .provider
             .read_refund(&response.body)
-            .map(tagged::<P>)
+            .map(|r| tagged::<P>(r, self.shared.livemode))
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))
     }
 
@@ -481,10 +485,13 @@ enum Position {
     Single,
 }
 
-/// Every refund names the provider that answered it, whatever the translator wrote.
-fn tagged<P: HttpProvider>(mut refund: Refund) -> Refund {
+/// Every refund names the provider that answered it, whatever the translator wrote, and, where the refund does not say, the mode the key says.
+fn tagged<P: HttpProvider>(mut refund: Refund, livemode: Option<bool>) -> Refund {
     if refund.provider != P::SPEC.id {
         refund.provider = std::borrow::Cow::Borrowed(P::SPEC.id);
+    }
+    if refund.livemode.is_none() {
+        refund.livemode = livemode;
     }
     refund
 }
@@ -539,7 +546,10 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
             .read_list(&response.body)
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
         let ListBody { items, total, has_more } = list;
-        let items: Vec<Refund> = items.into_iter().map(tagged::<P>).collect();
+        let items: Vec<Refund> = items
+            .into_iter()
+            .map(|r| tagged::<P>(r, self.shared.livemode))
+            .collect();
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),

@@ -729,7 +729,8 @@ impl Transport {
         if retry_after.is_some() {
             error = error.with_retry_after(retry_after);
         }
-        if error.body().is_none() && !matches!(error.kind(), ErrorKind::Validation) {
+        // The provider's own words are kept (capped, scrubbed): nothing it said is lost.
+        if error.body().is_none() {
             error = error.with_body(&response.body);
         }
         error.redact_all(&self.secret_forms)
