@@ -25,7 +25,7 @@ pub use crate::ledger::{
 };
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
-pub use server::Sandbox;
+pub use server::{RECENT_REQUESTS, Sandbox};
 pub use skin::{BadParam, Call, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
 pub use webhooks::{
     DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,

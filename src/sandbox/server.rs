@@ -28,12 +28,18 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 /// forgets them all and starts again.
 const MAX_REMEMBERED_LISTS: usize = 64;
 
+/// How many of the latest requests [`Sandbox::recent_requests`] keeps.
+pub const RECENT_REQUESTS: usize = 256;
+
+type Recent = Arc<Mutex<std::collections::VecDeque<SandboxRequest>>>;
+
 /// A running provider sandbox. Stops when dropped.
 pub struct Sandbox {
     addr: SocketAddr,
     ledger: Ledger,
     faults: FaultPlan,
     requests: Arc<AtomicUsize>,
+    recent: Recent,
     latency_nanos: Arc<AtomicU64>,
     provider: &'static str,
     accept: JoinHandle<()>,
@@ -53,6 +59,7 @@ struct Shared {
     ledger: Ledger,
     faults: FaultPlan,
     requests: Arc<AtomicUsize>,
+    recent: Recent,
     latency_nanos: Arc<AtomicU64>,
     /// Idempotency keys of the slow commits not applied yet.
     in_flight: Mutex<HashSet<String>>,
@@ -83,6 +90,7 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let faults = FaultPlan::new();
         let requests = Arc::new(AtomicUsize::new(0));
+        let recent: Recent = Arc::default();
         let latency_nanos = Arc::new(AtomicU64::new(0));
         let provider = skin.provider();
         let shared = Arc::new(Shared {
@@ -90,6 +98,7 @@ impl Sandbox {
             ledger: ledger.clone(),
             faults: faults.clone(),
             requests: requests.clone(),
+            recent: recent.clone(),
             latency_nanos: latency_nanos.clone(),
             in_flight: Mutex::new(HashSet::new()),
             last_list: Mutex::new(HashMap::new()),
@@ -117,6 +126,7 @@ impl Sandbox {
             ledger,
             faults,
             requests,
+            recent,
             latency_nanos,
             provider,
             accept,
@@ -154,6 +164,12 @@ impl Sandbox {
         self.requests.load(Ordering::SeqCst)
     }
 
+    /// The latest requests as they arrived (at most [`RECENT_REQUESTS`], oldest first): what an
+    /// application's code put on the wire, for its tests to check.
+    pub fn recent_requests(&self) -> Vec<SandboxRequest> {
+        lock(&self.recent).iter().cloned().collect()
+    }
+
     /// Clock skew on reported creation times: every refund answered from now on carries times shifted
     /// by `skew`, ahead of the ledger's clock when `ahead`, behind otherwise (whole seconds, saturating).
     /// The ledger's own clock and order do not move. Same as [`Ledger::set_clock_skew_secs`].
@@ -184,6 +200,13 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
     };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let request = SandboxRequest::new(parts.method, path_and_query, parts.headers, body);
+    {
+        let mut recent = lock(&shared.recent);
+        if recent.len() == RECENT_REQUESTS {
+            recent.pop_front();
+        }
+        recent.push_back(request.clone());
+    }
     let latency = shared.latency_nanos.load(Ordering::SeqCst);
     if latency > 0 {
         tokio::time::sleep(Duration::from_nanos(latency)).await;
