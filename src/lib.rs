@@ -1,7 +1,7 @@
 //! # refunds
 //!
 //! One typed interface to refunds across payment providers. Every provider crate (`refunds-fourgeeks`,
-//! `refunds-xpay`, `refunds-cursor`, `refunds-syncgram`, `refunds-wooshpay`) implements
+//! `refunds-xpay`, `refunds-bias`, `refunds-syncgram`, `refunds-wooshpay`) implements
 //! [`RefundProvider`], so an application calls [`RefundProvider::create_refund`],
 //! [`RefundProvider::get_refund`] and [`RefundProvider::list_refunds`] the same way on each and gets the
 //! same [`Refund`] back:
@@ -12,9 +12,13 @@
 //! - **the provider's raw JSON** on every refund ([`Refund::raw`]);
 //! - **errors that say what happened** ([`Error`]): a kind, the HTTP status, the provider's code and
 //!   message, the request id, and whether the request was not sent, rejected, or may have been
-//!   applied ([`Delivery`]). A create is never re-sent unless the provider de-duplicates it.
+//!   applied ([`Delivery`]). A create is re-sent only under a key the provider honours; when it may
+//!   have been applied, the error carries a [`PendingCreate`] and [`RecoverExt::recover`] resolves it
+//!   without guessing.
 //!
-//! Walk a whole list with [`RefundProviderExt::refunds_stream`]. Provider authors build on
+//! Walk a whole list with [`RefundProviderExt::refunds_stream`]; wait for a final status with
+//! [`SettleExt::wait_until_final`]; override a call's deadline, retries or key with [`CallOptions`];
+//! verify webhooks with [`webhook`]. Provider authors build on
 //! [`adapter`]; with the `sandbox` feature, [`sandbox`] is the stateful offline simulator. The suite
 //! every provider crate runs lives in its own crate, `refunds-testkit` (a dev-dependency).
 
