@@ -145,8 +145,10 @@ pub trait SpecSkin: Send + Sync + 'static {
     const API_KEYS: &'static [&'static str];
 
     /// The create request as a draft for the ledger, or the provider's answer to a body it refuses
-    /// (its schema complaints). The generic skin fills the idempotency key (from the spec's header
-    /// or body field) and the fingerprint (the body) when the draft leaves them empty.
+    /// (its schema complaints). The generic skin refuses a draft amount of zero or less as the
+    /// ledger's [`LedgerError::InvalidAmount`] before the ledger looks the payment up, and fills the
+    /// idempotency key (from the spec's header or body field) and the fingerprint (the body) when
+    /// the draft leaves them empty.
     fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse>;
 
     /// A ledger refund as the provider's refund object, answered with HTTP 200 by create and
@@ -253,6 +255,15 @@ fn create<S: SpecSkin>(skin: &S, call: &Call<'_>) -> SandboxResponse {
     };
     if draft.idempotency_key.is_none() {
         draft.idempotency_key = idempotency_key(S::SPEC.idempotency, call.request);
+    }
+    if draft.amount_minor.is_some_and(|minor| minor <= 0) {
+        let payment = &draft.payment_id;
+        let (error, request) = (&LedgerError::InvalidAmount, call.request);
+        return skin.encode_error(Refusal::Ledger {
+            error,
+            payment,
+            request,
+        });
     }
     if draft.fingerprint.is_empty() {
         draft.fingerprint = String::from_utf8_lossy(&call.request.body).into_owned();

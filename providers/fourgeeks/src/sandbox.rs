@@ -150,9 +150,6 @@ impl SpecSkin for FourGeeksSkin {
         let Ok(body) = call.request.json::<WireCreateRefund>() else {
             return Err(invalid(body_complaints(&call.request.body)));
         };
-        if body.amount.is_some_and(|a| a.0 <= 0) {
-            return Err(not_positive());
-        }
         let mut draft = RefundDraft::new(body.payment_id);
         draft.amount_minor = body.amount.map(|a| a.0);
         draft.reason = body.reason;

@@ -18,22 +18,23 @@
 //!   only) when a refund succeeds, and the assumed `refund.failed` / `refund.updated` (a refund) when
 //!   it fails or is otherwise changed.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use refunds::adapter::Secret;
 use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::errors::{ErrorBody, stripe};
-use refunds::adapter::signature::{SignatureScheme, TimestampedHmac};
+use refunds::adapter::signature::TimestampedHmac;
+use refunds::adapter::{HttpProvider, ProviderSpec, Secret};
 use refunds::ledger::ChangeKind;
 use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin, WebhookSender,
+    Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxRequest, SandboxResponse,
+    SpecSkin, WebhookSender, event_kind, send_webhooks,
 };
-use refunds::{EventKind, RawJson, RefundStatus, Result};
+use refunds::{EventKind, RawJson, Result};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireRefund};
-use crate::{ID, XPayClient, XPayClientBuilder};
+use crate::{XPay, XPayClient, XPayClientBuilder};
 
 /// A test key the sandbox accepts (`Authorization: Bearer sk_test_xpay_sandbox_0001`).
 pub const API_KEY: &str = "sk_test_xpay_sandbox_0001";
@@ -52,7 +53,7 @@ pub fn builder_for(sandbox: &Sandbox) -> XPayClientBuilder {
     XPayClient::builder().api_key(API_KEY).base_url(sandbox.base_url())
 }
 
-/// XPay's face over the shared ledger.
+/// XPay's face over the shared ledger (the generic skin does auth, routing and the list).
 #[derive(Debug, Default)]
 pub struct XPaySkin {
     next_request: AtomicU64,
@@ -61,147 +62,104 @@ pub struct XPaySkin {
 impl XPaySkin {
     fn error(&self, status: u16, error_type: &str, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut body = ErrorBody::new(message).with_type(error_type).with_code(code);
+        let mut body = ErrorBody::new(message).with_type(error_type);
         body.request_id = Some(format!("req_sbx{n:08}"));
-        body.code = body.code.filter(|c| !c.is_empty());
+        body.code = Some(code.to_owned()).filter(|c| !c.is_empty());
         body.param = param.map(str::to_owned);
         SandboxResponse::json(status, &stripe::write(&body))
     }
+}
 
-    fn invalid(&self, status: u16, code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
-        self.error(status, "invalid_request_error", code, message, param)
+impl SpecSkin for XPaySkin {
+    const SPEC: ProviderSpec = XPay::SPEC;
+    const API_KEYS: &'static [&'static str] = &[API_KEY];
+
+    fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
+        let parsed = call.request.json::<WireCreate>();
+        let parsed = parsed.map_err(|e| format!("invalid request body: {e}"));
+        let body = parsed.map_err(|message| self.error(400, INVALID, "parameter_invalid", &message, None))?;
+        let one = "chargeId or paymentIntentId";
+        let bad = |code, message: &str| Err(self.error(400, INVALID, code, message, Some("chargeId")));
+        let payment_id = match (body.charge_id, body.payment_intent_id) {
+            (Some(id), None) | (None, Some(id)) => id,
+            (Some(_), Some(_)) => return bad("parameter_invalid", &format!("provide exactly one of {one}, not both")),
+            (None, None) => return bad("parameter_missing", &format!("one of {one} is required")),
+        };
+        let mut draft = RefundDraft::new(payment_id);
+        draft.amount_minor = body.amount.map(|a| a.0);
+        draft.reason = body.reason;
+        draft.description = body.description;
+        let mut metadata = body.metadata;
+        draft.reference = metadata.remove(MERCHANT_REFERENCE_KEY);
+        draft.metadata = metadata;
+        Ok(draft)
+    }
+
+    fn encode_refund(&self, record: &RefundRecord, _call: &Call<'_>) -> impl Serialize {
+        refund_wire(record)
+    }
+
+    fn encode_page(&self, page: &Page<RefundRecord>, _call: &Call<'_>) -> impl Serialize {
+        let data: Vec<WireRefund> = page.items.iter().map(refund_wire).collect();
+        serde_json::json!({ "data": data })
+    }
+
+    #[rustfmt::skip]
+    fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
+        let (status, kind, code, message, param) = match refusal {
+            Refusal::Unauthorized { .. } => (401, "authentication_error", "invalid_api_key", "invalid api key provided".into(), None),
+            Refusal::NoSuchRefund { id } => (404, INVALID, "resource_missing", format!("no such refund: '{id}'"), Some("id")),
+            Refusal::Fault { status, message } if status >= 500 => (status, "api_error", "", message.into(), None),
+            Refusal::Fault { status, message } => (status, INVALID, "rate_limit", message.into(), None),
+            Refusal::Ledger { error, payment, request } => {
+                let (code, message, param) = ledger_refusal(error, payment, request);
+                (if code == "resource_missing" { 404 } else { 400 }, INVALID, code, message, param)
+            }
+            _ => (404, INVALID, "resource_missing", "unrecognized request url".into(), None),
+        };
+        self.error(status, kind, code, &message, param)
     }
 }
 
-/// What a refused create answers: status, code, message, offending parameter.
-type Refusal = (u16, &'static str, String, Option<&'static str>);
+const INVALID: &str = "invalid_request_error";
 
-fn create(request: &SandboxRequest, ledger: &Ledger) -> Result<RefundRecord, Refusal> {
-    let body: WireCreate = request
-        .json()
-        .map_err(|e| (400, "parameter_invalid", format!("invalid request body: {e}"), None))?;
-    let (payment_id, param, what) = match (body.charge_id, body.payment_intent_id) {
-        (Some(id), None) => (id, "chargeId", "charge"),
-        (None, Some(id)) => (id, "paymentIntentId", "payment intent"),
-        (Some(_), Some(_)) => {
-            let message = "provide exactly one of chargeId or paymentIntentId, not both".to_owned();
-            return Err((400, "parameter_invalid", message, Some("chargeId")));
-        }
-        (None, None) => {
-            let message = "one of chargeId or paymentIntentId is required".to_owned();
-            return Err((400, "parameter_missing", message, Some("chargeId")));
-        }
-    };
-    let not_positive = (
-        400,
-        "amount_invalid",
-        "amount must be a positive integer".to_owned(),
-        Some("amount"),
-    );
-    if body.amount.is_some_and(|a| a.0 <= 0) {
-        return Err(not_positive);
+/// The ledger's refusal of a create as XPay's code, message and parameter.
+#[rustfmt::skip]
+fn ledger_refusal(error: &LedgerError, payment: &str, request: &SandboxRequest) -> (&'static str, String, Option<&'static str>) {
+    let by_charge = request.json::<WireCreate>().map_or(true, |b| b.charge_id.is_some());
+    let (param, what) = if by_charge { ("chargeId", "charge") } else { ("paymentIntentId", "payment intent") };
+    match error {
+        LedgerError::PaymentNotFound(_) => ("resource_missing", format!("no such {what}: '{payment}'"), Some(param)),
+        LedgerError::PaymentNotRefundable(_) => ("charge_not_refundable", "the charge has not succeeded and cannot be refunded".into(), Some(param)),
+        LedgerError::AmountExceedsRefundable { available } => ("amount_exceeds_refundable", format!("refund amount exceeds the refundable amount of {} {}", available.to_minor_string(), available.currency().code()), Some("amount")),
+        LedgerError::AlreadyRefunded(_) => ("charge_already_refunded", format!("charge '{payment}' has already been refunded"), Some(param)),
+        LedgerError::InvalidAmount => ("amount_invalid", "amount must be a positive integer".into(), Some("amount")),
+        other => ("parameter_invalid", other.to_string(), None),
     }
-    let mut draft = RefundDraft::new(payment_id.clone());
-    draft.amount_minor = body.amount.map(|a| a.0);
-    draft.reason = body.reason;
-    draft.description = body.description;
-    let mut metadata = body.metadata;
-    draft.reference = metadata.remove(MERCHANT_REFERENCE_KEY);
-    draft.metadata = metadata;
-    draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-    ledger
-        .create_refund(draft)
-        .map(|o| o.record().clone())
-        .map_err(|e| match e {
-            LedgerError::PaymentNotFound(_) => {
-                let message = format!("no such {what}: '{payment_id}'");
-                (404, "resource_missing", message, Some(param))
-            }
-            LedgerError::PaymentNotRefundable(_) => {
-                let message = "the charge has not succeeded and cannot be refunded".to_owned();
-                (400, "charge_not_refundable", message, Some(param))
-            }
-            LedgerError::AmountExceedsRefundable { available } => {
-                let left = format!("{} {}", available.to_minor_string(), available.currency().code());
-                let message = format!("refund amount exceeds the refundable amount of {left}");
-                (400, "amount_exceeds_refundable", message, Some("amount"))
-            }
-            LedgerError::AlreadyRefunded(_) => {
-                let message = format!("charge '{payment_id}' has already been refunded");
-                (400, "charge_already_refunded", message, Some(param))
-            }
-            LedgerError::InvalidAmount => not_positive,
-            other => (400, "parameter_invalid", other.to_string(), None),
-        })
 }
 
 /// A ledger record as XPay's refund object.
 fn refund_wire(record: &RefundRecord) -> WireRefund {
-    let id = Some(record.payment_id.clone());
-    let (charge_id, payment_intent_id) = if record.payment_id.starts_with("pi_") {
-        (None, id)
-    } else {
-        (id, None)
-    };
+    let by_intent = record.payment_id.starts_with("pi_");
     let reference = record.reference.iter().map(|r| (MERCHANT_REFERENCE_KEY, r));
-    let metadata = record.metadata.iter().map(|(k, v)| (k.as_str(), v)).chain(reference);
-    let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
+    let entries = record.metadata.iter().map(|(k, v)| (k.as_str(), v)).chain(reference);
+    let metadata = entries.map(|(k, v)| (k.to_owned(), Value::String(v.clone())));
     WireRefund {
         id: record.id.clone(),
-        charge_id,
-        payment_intent_id,
+        charge_id: (!by_intent).then(|| record.payment_id.clone()),
+        payment_intent_id: by_intent.then(|| record.payment_id.clone()),
         amount: MinorUnitsString::from_money(&record.amount),
         currency: record.amount.currency().code().to_owned(),
-        status: status.to_owned(),
+        status: STATUSES
+            .to_wire(&record.status)
+            .unwrap_or(record.status.as_str())
+            .to_owned(),
         reason: record.reason.clone(),
         description: record.description.clone(),
-        metadata: Some(
-            metadata
-                .map(|(k, v)| (k.to_owned(), Value::String(v.clone())))
-                .collect(),
-        ),
+        metadata: Some(metadata.collect()),
         balance_transaction_id: Some(format!("bt_{}", record.id.trim_start_matches(REFUND_ID_PREFIX))),
         failure_reason: record.failure_reason.clone(),
         created_at: Some(record.created_at),
-    }
-}
-
-impl Skin for XPaySkin {
-    fn provider(&self) -> &'static str {
-        ID
-    }
-
-    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        if request.header("authorization") != Some(format!("Bearer {API_KEY}").as_str()) {
-            let message = "invalid api key provided";
-            return self.error(401, "authentication_error", "invalid_api_key", message, None);
-        }
-        if request.is("POST", &["refunds"]) {
-            return match create(request, ledger) {
-                Ok(record) => SandboxResponse::json(200, &refund_wire(&record)),
-                Err((status, code, message, param)) => self.invalid(status, code, &message, param),
-            };
-        }
-        if request.is("GET", &["refunds", "*"]) {
-            let id = &request.segments[1];
-            return match ledger.refund(id) {
-                Some(record) => SandboxResponse::json(200, &refund_wire(&record)),
-                None => self.invalid(404, "resource_missing", &format!("no such refund: '{id}'"), Some("id")),
-            };
-        }
-        if request.is("GET", &["refunds"]) {
-            let data: Vec<WireRefund> = ledger.refunds().iter().map(refund_wire).collect();
-            return SandboxResponse::json(200, &serde_json::json!({ "data": data }));
-        }
-        self.invalid(404, "resource_missing", "unrecognized request url", None)
-    }
-
-    fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
-        if status >= 500 {
-            self.error(status, "api_error", "", message, None)
-        } else {
-            self.invalid(status, "rate_limit", message, None)
-        }
     }
 }
 
@@ -221,36 +179,15 @@ pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<W
 /// [`enable_webhooks`] with a scheme (several secrets, another clock) and a sender (other retries)
 /// of your own; returns the sender.
 pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: WebhookSender) -> WebhookSender {
-    let events = AtomicU64::new(0);
-    let out = sender.clone();
-    sandbox
-        .ledger()
-        .on_change(Arc::new(move |record: &RefundRecord, kind: ChangeKind| {
-            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
-            let Some(body) = webhook_body(record, kind, n) else {
-                return;
-            };
-            let scheme = scheme.clone();
-            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
-        }));
-    out
+    send_webhooks(sandbox, scheme, sender, webhook_body)
 }
 
 /// The event for a refund's change, in XPay's envelope.
 fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
-    let kind = match (change, &record.status) {
-        (ChangeKind::Created, _) => EventKind::Created,
-        (_, RefundStatus::Succeeded) => EventKind::Succeeded,
-        (_, RefundStatus::Failed) => EventKind::Failed,
-        _ => EventKind::Updated,
-    };
+    let kind = event_kind(record, change);
     let object = if kind == EventKind::Succeeded {
-        serde_json::json!({
-            "id": record.payment_id,
-            "object": "charge",
-            "currency": record.amount.currency().code(),
-        })
-        .to_string()
+        let currency = record.amount.currency();
+        serde_json::json!({"id": record.payment_id, "object": "charge", "currency": currency.code()}).to_string()
     } else {
         serde_json::to_string(&refund_wire(record)).ok()?
     };
