@@ -1,0 +1,346 @@
+//! The command line's arguments (clap derive), parsed into typed values before anything is sent.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use refunds::{OffsetDateTime, PaymentRefKind, RefundStatus};
+use time::format_description::well_known::Rfc3339;
+
+use crate::output::Format;
+use crate::sandbox::FaultSpec;
+
+/// One command line for refunds across payment providers.
+///
+/// Providers come from the environment (REFUNDS_PROVIDERS=bias,wooshpay and each provider's
+/// <PREFIX>_API_KEY), from a TOML file (--config), or from the embedded sandboxes (--sandbox: all five
+/// providers offline, seeded with demo payments and refunds).
+///
+/// Exit codes: 0 success; 2 invalid input or rejected; 3 ambiguous (a pending create was saved, or
+/// recover could not tell); 4 provider unavailable or timed out; 1 anything else.
+#[derive(Debug, Parser)]
+#[command(name = "refunds", version, propagate_version = true)]
+pub struct Cli {
+    /// Where the providers come from.
+    #[command(flatten)]
+    pub source: Source,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the providers come from (global: accepted before or after the subcommand).
+#[derive(Debug, Args)]
+pub struct Source {
+    /// All five providers on their embedded sandboxes (127.0.0.1), seeded with demo payments and
+    /// refunds: no credentials, no network.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub sandbox: bool,
+    /// A TOML file listing the providers ([providers.<id>] tables naming the variables that hold the
+    /// keys); default: the environment (REFUNDS_PROVIDERS).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// With --sandbox: inject a fault into the next request(s) of every sandbox. KIND is
+    /// response-lost (applied, answer lost), unavailable (503), rate-limited (429) or reset; :N
+    /// repeats it N times. Repeatable.
+    #[arg(long, global = true, value_name = "KIND[:N]")]
+    pub sandbox_fault: Vec<FaultSpec>,
+    /// With --sandbox: keep the sandbox's state in FILE. The creates a command applies are saved there
+    /// and replayed when the next command starts, so `create` then `recover` in two runs see the same
+    /// refunds.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sandbox_state: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The configured providers and what each supports.
+    Providers {
+        /// table or json.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Refund a payment, fully or in part.
+    Create(CreateArgs),
+    /// One refund by id.
+    Get {
+        /// The provider holding it.
+        #[arg(long, short)]
+        provider: String,
+        /// The refund id.
+        id: String,
+        /// table (a field per line), json or jsonl (one object, raw JSON included), csv.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One page of a provider's refunds, filtered.
+    List(ListArgs),
+    /// Poll a refund until it is final (succeeded, failed or canceled).
+    Wait {
+        /// The provider holding it.
+        #[arg(long, short)]
+        provider: String,
+        /// The refund id.
+        id: String,
+        /// How long to wait in all (90s, 5m, 1h; a bare number is seconds). Exit 4 if it is not final
+        /// by then.
+        #[arg(long, default_value = "5m", value_parser = parse_duration)]
+        timeout: Duration,
+        /// table, json, jsonl or csv.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every refund of every configured provider (or those named), streamed.
+    Export(ExportArgs),
+    /// Resolve an ambiguous create from the pending create `create` saved: applied, not applied,
+    /// candidates, or unknown.
+    Recover {
+        /// The pending create (JSON) that `create` wrote.
+        file: PathBuf,
+        /// table or json.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Webhooks.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// `refunds create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The provider to refund through.
+    #[arg(long, short)]
+    pub provider: String,
+    /// The payment (or charge, or payment intent) to refund.
+    #[arg(long)]
+    pub payment: String,
+    /// The kind of --payment; default: the first kind the provider accepts.
+    #[arg(long, value_enum)]
+    pub payment_kind: Option<KindArg>,
+    /// The amount in major units (12.50); default: everything left. Exact: more decimals than the
+    /// currency has is an error, never a rounding.
+    #[arg(long, requires = "currency")]
+    pub amount: Option<String>,
+    /// The ISO 4217 currency of --amount.
+    #[arg(long, requires = "amount")]
+    pub currency: Option<String>,
+    /// requested_by_customer, duplicate, fraudulent, ... (where the provider carries a reason).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Your own reference for the refund.
+    #[arg(long)]
+    pub merchant_reference: Option<String>,
+    /// Free text.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// KEY=VALUE metadata (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub metadata: Vec<(String, String)>,
+    /// The idempotency key (where the provider de-duplicates creates; one is generated otherwise).
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// Where to save the pending create if the outcome is ambiguous (exit 3); default
+    /// refunds-pending-<provider>-<unix ms>.json in the current directory. Never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub pending_file: Option<PathBuf>,
+    /// Then poll the refund until it is final (exit 4 if not final within --wait-timeout).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub wait_timeout: Duration,
+    /// table, json, jsonl or csv.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Filters shared by `list` and `export`.
+#[derive(Debug, Args)]
+pub struct Filters {
+    /// Only refunds with this status: pending, processing, requires_action, succeeded, failed,
+    /// canceled.
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<RefundStatus>,
+    /// Only refunds of this payment (its kind: the provider's first, or --payment-kind).
+    #[arg(long)]
+    pub payment: Option<String>,
+    /// The kind of --payment.
+    #[arg(long, value_enum, requires = "payment")]
+    pub payment_kind: Option<KindArg>,
+    /// Only refunds created at or after this time (RFC 3339, or a date: 2024-01-31 is midnight UTC).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub created_after: Option<OffsetDateTime>,
+    /// Only refunds created before this time (RFC 3339 or a date).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub created_before: Option<OffsetDateTime>,
+}
+
+/// `refunds list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The provider to list.
+    #[arg(long, short)]
+    pub provider: String,
+    /// The filters.
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Page size (the provider's default when absent).
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor the previous page printed on stderr.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// table, json, jsonl or csv.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `refunds export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only these providers (repeatable); default: every configured provider.
+    #[arg(long, short)]
+    pub provider: Vec<String>,
+    /// The filters.
+    #[command(flatten)]
+    pub filters: Filters,
+    /// table, json, jsonl or csv.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE (complete or not at all: written aside, renamed at the end) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `refunds webhook ...`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Verify a saved webhook delivery (its raw body in FILE, its signature header given with
+    /// --header) and print the typed event. Exit 2 if it does not verify.
+    Verify(VerifyArgs),
+}
+
+/// `refunds webhook verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// wooshpay, xpay or syncgram.
+    #[arg(long, short)]
+    pub provider: String,
+    /// The environment variable holding the endpoint's webhook secret (never printed).
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: String,
+    /// A header of the delivery, "Name: value" (repeatable): the signature header at least.
+    #[arg(long, value_name = "NAME: VALUE", required = true)]
+    pub header: Vec<String>,
+    /// The body exactly as received (`-` for stdin).
+    pub file: PathBuf,
+    /// SyncgramPay only: the account's settlement currency (its refund objects carry none); default
+    /// SYNCGRAM_CURRENCY.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// The largest distance allowed between the signature's timestamp and the clock (default 5m).
+    #[arg(long, value_parser = parse_duration)]
+    pub tolerance: Option<Duration>,
+    /// Check the signature's timestamp against this time (RFC 3339) instead of now: for a delivery
+    /// saved earlier, its receipt time.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub at: Option<OffsetDateTime>,
+    /// table or json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A payment reference kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A payment (`pay_...`).
+    Payment,
+    /// A charge (`ch_...`).
+    Charge,
+    /// A payment intent (`pi_...`).
+    PaymentIntent,
+}
+
+impl From<KindArg> for PaymentRefKind {
+    fn from(kind: KindArg) -> PaymentRefKind {
+        match kind {
+            KindArg::Payment => PaymentRefKind::Payment,
+            KindArg::Charge => PaymentRefKind::Charge,
+            KindArg::PaymentIntent => PaymentRefKind::PaymentIntent,
+        }
+    }
+}
+
+/// `90s`, `5m`, `1h`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (90s, 5m, 1h, 250ms)"))?;
+    let per = match unit {
+        "" | "s" => Duration::from_secs(1),
+        "ms" => Duration::from_millis(1),
+        "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3_600),
+        _ => return Err(format!("{text:?} is not a duration (90s, 5m, 1h, 250ms)")),
+    };
+    per.checked_mul(u32::try_from(n).map_err(|_| format!("{text:?} is too long"))?)
+        .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// RFC 3339 (`2024-01-31T12:00:00Z`) or a date (`2024-01-31`, midnight UTC).
+pub fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(at);
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &date_format)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| format!("{text:?} is not an RFC 3339 time (2024-01-31T12:00:00Z) or a date (2024-01-31)"))
+}
+
+/// A status by its SDK name.
+pub fn parse_status(text: &str) -> Result<RefundStatus, String> {
+    match RefundStatus::from_name(text) {
+        RefundStatus::Unknown(_) => Err(format!(
+            "{text:?} is not a status (pending, processing, requires_action, succeeded, failed, canceled)"
+        )),
+        status => Ok(status),
+    }
+}
+
+/// `KEY=VALUE`.
+pub fn parse_pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("1.5s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_time("2024-01-31").map(|t| t.unix_timestamp()), Ok(1_706_659_200));
+        assert!(parse_time("2024-01-31T00:00:00Z").is_ok());
+        assert!(parse_time("yesterday").is_err());
+    }
+}

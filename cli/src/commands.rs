@@ -1,0 +1,561 @@
+//! What each command does: inputs checked first (nothing is sent for a bad argument), then the
+//! registry, then the calls.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use refunds::{
+    Capabilities, CreateRefund, Currency, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, PendingCreate,
+    RecoverExt, Recovery, Refund, RefundId, RefundProvider, RefundProviderExt, RefundReason, SettleExt, WaitOptions,
+};
+use refunds_registry::Registry;
+use serde_json::json;
+
+use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs};
+use crate::exit::{self, Failure};
+use crate::output::{self, Format, RefundWriter};
+use crate::sandbox::World;
+
+/// The registry, and the sandboxes behind it with `--sandbox`.
+struct Context {
+    registry: Registry,
+    world: Option<World>,
+}
+
+impl Context {
+    async fn open(cli: &Cli) -> Result<Context, Failure> {
+        let source = &cli.source;
+        if !source.sandbox && (!source.sandbox_fault.is_empty() || source.sandbox_state.is_some()) {
+            return Err(Failure::invalid("--sandbox-fault and --sandbox-state need --sandbox"));
+        }
+        if source.sandbox {
+            let (registry, world) = World::start(source.sandbox_state.clone(), &source.sandbox_fault).await?;
+            return Ok(Context {
+                registry,
+                world: Some(world),
+            });
+        }
+        let registry = match &source.config {
+            Some(path) => Registry::from_config_file(path)?,
+            None => Registry::from_env()?,
+        };
+        Ok(Context { registry, world: None })
+    }
+
+    fn provider(&self, id: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
+        Ok(self.registry.provider(id)?.clone())
+    }
+
+    fn note_create(&self, provider: &str, request: &CreateRefund) {
+        if let Some(world) = &self.world {
+            world.note_create(provider, request);
+        }
+    }
+
+    /// Saves the sandbox state (with `--sandbox-state`); the command's own outcome comes first.
+    fn close(self, outcome: Result<u8, Failure>) -> Result<u8, Failure> {
+        let saved = match self.world {
+            Some(world) => world.save(),
+            None => Ok(()),
+        };
+        let code = outcome?;
+        saved.map(|()| code)
+    }
+}
+
+/// Runs the command; `Ok` carries the exit code of an outcome that is not a failure of the command
+/// itself (a `recover` verdict, a `wait` that reached its deadline).
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    if let Command::Webhook(crate::args::WebhookCommand::Verify(args)) = &cli.command {
+        return crate::webhook::verify(args);
+    }
+    if let Command::Recover { file, .. } = &cli.command {
+        // Read before anything starts: a missing or malformed file is invalid input.
+        read_pending(file)?;
+    }
+    let context = Context::open(&cli).await?;
+    let outcome = dispatch(&context, cli.command).await;
+    context.close(outcome)
+}
+
+async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Providers { format } => providers(context, format),
+        Command::Create(args) => create(context, args).await,
+        Command::Get { provider, id, format } => {
+            let id = RefundId::new(id)?;
+            let provider = context.provider(&provider)?;
+            let refund = provider.get_refund(&id).await?;
+            print_one(&refund, format)?;
+            Ok(exit::SUCCESS)
+        }
+        Command::List(args) => list(context, args).await,
+        Command::Wait {
+            provider,
+            id,
+            timeout,
+            format,
+        } => {
+            let id = RefundId::new(id)?;
+            let provider = context.provider(&provider)?;
+            wait(provider.as_ref(), &id, timeout, format).await
+        }
+        Command::Export(args) => export(context, args).await,
+        Command::Recover { file, format } => recover(context, &file, format).await,
+        Command::Webhook(_) => unreachable!("handled before the registry is built"),
+    }
+}
+
+fn io_failure(what: &str) -> impl Fn(io::Error) -> Failure + '_ {
+    move |e| Failure::other(format!("{what}: {e}"))
+}
+
+fn print_one(refund: &Refund, format: Format) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = match format {
+        Format::Table => out.write_all(output::detail(refund).as_bytes()),
+        Format::Json | Format::Jsonl => writeln!(out, "{}", output::refund_json(refund)),
+        Format::Csv => RefundWriter::start(&mut out, Format::Csv)
+            .and_then(|mut w| w.write(refund).map(|()| w))
+            .and_then(|w| w.finish().map(|_| ())),
+    };
+    written.map_err(io_failure("stdout"))
+}
+
+fn capability_json(id: &str, name: &str, c: &Capabilities) -> serde_json::Value {
+    json!({
+        "id": id,
+        "name": name,
+        "partial_refunds": c.partial_refunds,
+        "retrieve": c.retrieve,
+        "retrieve_by_payment": c.retrieve_by_payment,
+        "list": c.list.map(|s| format!("{s:?}").to_lowercase()),
+        "list_filters": {"status": c.list_status_filter, "payment": c.list_payment_filter, "created": c.list_created_filter},
+        "cancel": c.cancel,
+        "idempotency": format!("{:?}", c.idempotency).to_lowercase(),
+        "payment_kinds": c.payment_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "carries": {
+            "reason": c.carries.reason,
+            "description": c.carries.description,
+            "metadata": c.carries.metadata,
+            "merchant_reference": c.carries.merchant_reference,
+        },
+    })
+}
+
+fn providers(context: &Context, format: Format) -> Result<u8, Failure> {
+    let mut out = io::stdout().lock();
+    let mut lines = Vec::new();
+    if format == Format::Table {
+        lines.push(format!(
+            "{:<10} {:<18} {:<12} {:<12} {:<8} {:<23} {}",
+            "provider", "name", "list", "idempotency", "partial", "payment kinds", "create carries"
+        ));
+    }
+    for provider in &context.registry {
+        let info = provider.info();
+        let c = &info.capabilities;
+        match format {
+            Format::Table => {
+                let carries = [
+                    ("reason", c.carries.reason),
+                    ("description", c.carries.description),
+                    ("metadata", c.carries.metadata),
+                    ("merchant_reference", c.carries.merchant_reference),
+                ]
+                .iter()
+                .filter(|(_, yes)| *yes)
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>();
+                lines.push(format!(
+                    "{:<10} {:<18} {:<12} {:<12} {:<8} {:<23} {}",
+                    info.id,
+                    info.name,
+                    c.list.map_or("none".to_owned(), |s| format!("{s:?}").to_lowercase()),
+                    format!("{:?}", c.idempotency).to_lowercase(),
+                    if c.partial_refunds { "yes" } else { "no" },
+                    c.payment_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(","),
+                    if carries.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        carries.join(",")
+                    },
+                ));
+            }
+            Format::Json | Format::Jsonl | Format::Csv => {
+                lines.push(capability_json(info.id, info.name, c).to_string());
+            }
+        }
+    }
+    let text = if format == Format::Json {
+        format!("[{}]", lines.join(",\n"))
+    } else {
+        lines.join("\n")
+    };
+    writeln!(out, "{text}").map_err(io_failure("stdout"))?;
+    Ok(exit::SUCCESS)
+}
+
+/// The payment reference: the kind given, or the provider's first.
+fn payment_ref(provider: &dyn RefundProvider, id: &str, kind: Option<KindArg>) -> Result<PaymentRef, Failure> {
+    let kinds = &provider.info().capabilities.payment_kinds;
+    let kind = match kind {
+        Some(kind) => kind.into(),
+        None => *kinds
+            .first()
+            .ok_or_else(|| Failure::invalid(format!("{}: accepts no payment kind", provider.info().id)))?,
+    };
+    Ok(PaymentRef::new(kind, id)?)
+}
+
+/// The create request, every argument checked; nothing is sent yet.
+fn create_request(args: &CreateArgs, provider: &dyn RefundProvider) -> Result<CreateRefund, Failure> {
+    let mut request = CreateRefund::new(payment_ref(provider, &args.payment, args.payment_kind)?);
+    if let (Some(amount), Some(currency)) = (&args.amount, &args.currency) {
+        let currency = Currency::from_code(&currency.to_ascii_uppercase())?;
+        let money = Money::from_major_str(amount, currency).map_err(refunds::Error::from)?;
+        if !money.is_positive() {
+            return Err(Failure::invalid(format!("--amount {amount}: must be more than zero")));
+        }
+        request = request.amount(money);
+    }
+    if let Some(reason) = &args.reason {
+        request = request.reason(RefundReason::from_name(reason));
+    }
+    if let Some(reference) = &args.merchant_reference {
+        request = request.merchant_reference(reference.clone());
+    }
+    if let Some(description) = &args.description {
+        request = request.description(description.clone());
+    }
+    for (k, v) in &args.metadata {
+        request = request.metadata(k.clone(), v.clone());
+    }
+    if let Some(key) = &args.idempotency_key {
+        request = request.idempotency_key(IdempotencyKey::new(key.clone())?);
+    }
+    request.validate()?;
+    let info = provider.info();
+    if let Some(field) = info.capabilities.carries.first_refused(&request) {
+        return Err(Failure::invalid(format!(
+            "{}: does not carry `{field}` on a create (see `refunds providers`)",
+            info.id
+        )));
+    }
+    Ok(request)
+}
+
+async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
+    let provider = context.provider(&args.provider)?;
+    let request = create_request(&args, provider.as_ref()).map_err(|f| f.with_provider(&args.provider))?;
+    let pending_path = args.pending_file.clone();
+    if let Some(path) = &pending_path {
+        if path.exists() {
+            return Err(Failure::invalid(format!(
+                "--pending-file {}: exists (a pending create is never overwritten)",
+                path.display()
+            )));
+        }
+    }
+    context.note_create(provider.info().id, &request);
+    match provider.create_refund(&request).await {
+        Ok(refund) if args.wait => wait(provider.as_ref(), &refund.id, args.wait_timeout, args.format).await,
+        Ok(refund) => {
+            print_one(&refund, args.format)?;
+            Ok(exit::SUCCESS)
+        }
+        Err(e) => match e.pending() {
+            Some(pending) => Err(save_pending(pending, pending_path, &e)),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// Saves an ambiguous create's pending create; the failure says where (exit 3), or prints it on stdout
+/// when it cannot be written.
+fn save_pending(pending: &PendingCreate, path: Option<PathBuf>, e: &refunds::Error) -> Failure {
+    let path = path.unwrap_or_else(|| {
+        let millis = refunds::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        PathBuf::from(format!("refunds-pending-{}-{millis}.json", pending.provider))
+    });
+    let text = match serde_json::to_string_pretty(pending) {
+        Ok(text) => text,
+        Err(err) => return Failure::other(format!("{e}; the pending create could not be written: {err}")),
+    };
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.write_all(b"\n")));
+    let base = Failure::from(e.clone()).message;
+    match written {
+        Ok(()) => Failure::new(
+            exit::AMBIGUOUS,
+            format!(
+                "{base}; the refund may exist: pending create saved to {} (resolve with `refunds recover {}`)",
+                path.display(),
+                path.display()
+            ),
+        ),
+        Err(err) => {
+            println!("{text}");
+            Failure::new(
+                exit::AMBIGUOUS,
+                format!(
+                    "{base}; the refund may exist: {} could not be written ({err}), the pending create is on stdout",
+                    path.display()
+                ),
+            )
+        }
+    }
+}
+
+async fn wait(provider: &dyn RefundProvider, id: &RefundId, timeout: Duration, format: Format) -> Result<u8, Failure> {
+    let refund = provider
+        .wait_until_final(
+            id,
+            WaitOptions::new()
+                .deadline(timeout)
+                .max_interval(Duration::from_secs(10)),
+        )
+        .await?;
+    print_one(&refund, format)?;
+    if refund.status.is_terminal() {
+        Ok(exit::SUCCESS)
+    } else {
+        eprintln!(
+            "refunds: {}: refund {} is still {} after {} s",
+            provider.info().id,
+            refund.id,
+            refund.status,
+            timeout.as_secs()
+        );
+        Ok(exit::UNAVAILABLE)
+    }
+}
+
+/// The filters as a list request.
+fn list_request(filters: &Filters, provider: &dyn RefundProvider) -> Result<ListRefunds, Failure> {
+    let mut request = ListRefunds::new();
+    if let Some(status) = &filters.status {
+        request = request.status(status.clone());
+    }
+    if let Some(payment) = &filters.payment {
+        request = request.payment(payment_ref(provider, payment, filters.payment_kind)?);
+    }
+    if let Some(at) = filters.created_after {
+        request = request.created_after(at);
+    }
+    if let Some(at) = filters.created_before {
+        request = request.created_before(at);
+    }
+    Ok(request)
+}
+
+async fn list(context: &Context, args: ListArgs) -> Result<u8, Failure> {
+    if args.limit == Some(0) {
+        return Err(Failure::invalid("--limit: must be at least 1"));
+    }
+    let provider = context.provider(&args.provider)?;
+    let caps = &provider.info().capabilities;
+    let mut wanted = list_request(&args.filters, provider.as_ref())?;
+    if let Some(limit) = args.limit {
+        wanted = wanted.limit(limit);
+    }
+    if let Some(cursor) = &args.cursor {
+        wanted = wanted.cursor(PageCursor::from_token(cursor.clone()));
+    }
+    // The provider applies the filters it has; the rest are applied to the page here.
+    let native = wanted.native_part(caps);
+    let page = provider.list_refunds(&native).await?;
+    let stdout = io::stdout();
+    let mut writer = RefundWriter::start(stdout.lock(), args.format).map_err(io_failure("stdout"))?;
+    for refund in &page.items {
+        if wanted.matches(refund)? {
+            writer.write(refund).map_err(io_failure("stdout"))?;
+        }
+    }
+    let _stdout = writer.finish().map_err(io_failure("stdout"))?;
+    if let Some(next) = &page.next {
+        eprintln!("refunds: more: --cursor {}", next.as_str());
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The progress bar: on stderr when it is a terminal, nothing otherwise.
+fn progress() -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos} refunds ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+async fn export(context: &Context, args: ExportArgs) -> Result<u8, Failure> {
+    // Every provider named must exist, and every filter must parse, before anything is sent.
+    let providers: Vec<Arc<dyn RefundProvider>> = if args.provider.is_empty() {
+        context.registry.providers().cloned().collect()
+    } else {
+        args.provider
+            .iter()
+            .map(|id| context.provider(id))
+            .collect::<Result<_, _>>()?
+    };
+    let requests = providers
+        .iter()
+        .map(|p| list_request(&args.filters, p.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let named = !args.provider.is_empty();
+    for provider in &providers {
+        let info = provider.info();
+        if info.capabilities.list.is_none() && context.world.is_none() && named {
+            return Err(info
+                .unsupported("listing refunds (no list endpoint): read them with `refunds get`")
+                .into());
+        }
+    }
+
+    let (sink, aside): (Box<dyn Write>, Option<(PathBuf, PathBuf)>) = match &args.output {
+        Some(path) => {
+            let partial = partial_path(path);
+            let file = File::create(&partial).map_err(io_failure(&partial.display().to_string()))?;
+            (Box::new(file), Some((partial, path.clone())))
+        }
+        None => (Box::new(io::stdout().lock()), None),
+    };
+    let bar = progress();
+    let result = export_into(context, &providers, &requests, BufWriter::new(sink), args.format, &bar).await;
+    bar.finish_and_clear();
+    match (result, aside) {
+        (Ok(count), Some((partial, path))) => {
+            std::fs::rename(&partial, &path).map_err(io_failure(&path.display().to_string()))?;
+            eprintln!("refunds: {count} refunds written to {}", path.display());
+            Ok(exit::SUCCESS)
+        }
+        (Ok(_), None) => Ok(exit::SUCCESS),
+        (Err(failure), aside) => {
+            if let Some((partial, _)) = aside {
+                let _ = std::fs::remove_file(partial);
+            }
+            Err(failure)
+        }
+    }
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+async fn export_into(
+    context: &Context,
+    providers: &[Arc<dyn RefundProvider>],
+    requests: &[ListRefunds],
+    out: impl Write,
+    format: Format,
+    bar: &ProgressBar,
+) -> Result<u64, Failure> {
+    let mut writer = RefundWriter::start(out, format).map_err(io_failure("output"))?;
+    for (provider, request) in providers.iter().zip(requests) {
+        let info = provider.info();
+        bar.set_message(info.id);
+        if info.capabilities.list.is_some() {
+            let mut stream = provider.refunds_stream(request.clone());
+            while let Some(refund) = stream.next().await {
+                writer.write(&refund?).map_err(io_failure("output"))?;
+                bar.inc(1);
+            }
+        } else if let Some(world) = &context.world {
+            // No list endpoint: on the sandbox, its ledger says which refunds exist, and each is read
+            // through the provider's own `get`.
+            for id in world.refund_ids(info.id) {
+                let refund = provider.get_refund(&RefundId::new(id)?).await?;
+                if request.matches(&refund)? {
+                    writer.write(&refund).map_err(io_failure("output"))?;
+                    bar.inc(1);
+                }
+            }
+        } else {
+            bar.suspend(|| {
+                eprintln!(
+                    "refunds: {}: skipped: no list endpoint (read its refunds one by one with `refunds get`)",
+                    info.id
+                );
+            });
+        }
+    }
+    let count = writer.count();
+    writer.finish().map_err(io_failure("output"))?;
+    Ok(count)
+}
+
+fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::invalid(format!("{}: cannot read the pending create: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: not a pending create: {e}", path.display())))
+}
+
+async fn recover(context: &Context, file: &Path, format: Format) -> Result<u8, Failure> {
+    let pending = read_pending(file)?;
+    let provider = context.provider(&pending.provider)?;
+    context.note_create(provider.info().id, &pending.request);
+    let verdict = provider.recover(&pending).await;
+    let (name, code) = match &verdict {
+        Recovery::Applied(_) => ("applied", exit::SUCCESS),
+        Recovery::NotApplied => ("not_applied", exit::SUCCESS),
+        Recovery::Candidates(_) => ("candidates", exit::AMBIGUOUS),
+        _ => ("unknown", exit::AMBIGUOUS),
+    };
+    let mut out = io::stdout().lock();
+    let text = match format {
+        Format::Table => match &verdict {
+            Recovery::Applied(refund) => format!("applied: the refund exists; book it\n{}", output::detail(refund)),
+            Recovery::NotApplied => {
+                "not_applied: the create was not applied; sending it again with its key is safe\n".to_owned()
+            }
+            Recovery::Candidates(refunds) => {
+                let mut text = format!(
+                    "candidates: {} refunds match and cannot be told apart; choose with your own records\n{}\n",
+                    refunds.len(),
+                    output::table_header()
+                );
+                for r in refunds {
+                    text.push_str(&output::table_row(r));
+                    text.push('\n');
+                }
+                text
+            }
+            Recovery::Unknown(reason) => format!("unknown: {reason}\n"),
+            _ => format!("{name}\n"),
+        },
+        Format::Json | Format::Jsonl | Format::Csv => {
+            let refunds = match &verdict {
+                Recovery::Applied(refund) => vec![output::refund_json(refund)],
+                Recovery::Candidates(refunds) => refunds.iter().map(output::refund_json).collect(),
+                _ => Vec::new(),
+            };
+            let reason = match &verdict {
+                Recovery::Unknown(reason) => serde_json::to_string(reason).unwrap_or_default(),
+                _ => "null".to_owned(),
+            };
+            format!(
+                "{{\"verdict\":\"{name}\",\"provider\":{},\"reason\":{reason},\"refunds\":[{}]}}\n",
+                serde_json::to_string(&pending.provider).unwrap_or_default(),
+                refunds.join(",")
+            )
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(io_failure("stdout"))?;
+    Ok(code)
+}

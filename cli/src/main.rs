@@ -1,0 +1,46 @@
+//! `refunds`: the command line over every refunds provider.
+//!
+//! Look a refund up, list and export refunds for reconciliation, create one and wait for it, resolve a
+//! create whose answer never arrived, verify a saved webhook: the same commands for every provider of
+//! the `refunds` SDK, configured from the environment (`REFUNDS_PROVIDERS=...`) or a TOML file
+//! (`--config FILE`), or offline on the embedded sandboxes (`--sandbox`).
+//!
+//! Exit codes: 0 success, 2 invalid input or rejected, 3 ambiguous (pending create saved), 4 provider
+//! unavailable or timed out, 1 anything else. Errors go to stderr, one line, with the provider and
+//! the request id.
+
+mod args;
+mod commands;
+mod exit;
+mod output;
+mod sandbox;
+mod webhook;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Usage errors exit 2 (invalid input); --help and --version exit 0.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::INVALID_OR_REJECTED));
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("refunds: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("refunds: {failure}");
+            ExitCode::from(failure.code)
+        }
+    }
+}

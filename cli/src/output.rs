@@ -1,0 +1,244 @@
+//! Refunds written as a table, JSON, JSON lines or CSV: money exactly in major units with the
+//! currency code, the provider's raw JSON kept byte for byte in JSON and JSON lines.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use clap::ValueEnum;
+use refunds::{Money, OffsetDateTime, Refund};
+use serde_json::{Map, Value, json};
+use time::format_description::well_known::Rfc3339;
+
+/// How refunds are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON array of refund objects, each with the provider's raw JSON under `raw`.
+    Json,
+    /// One refund object per line (JSON lines), each with `raw`.
+    Jsonl,
+    /// RFC 4180 CSV with a header line.
+    Csv,
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: &[&str] = &[
+    "provider",
+    "id",
+    "payment_kind",
+    "payment_id",
+    "amount",
+    "currency",
+    "status",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "reason",
+    "merchant_reference",
+    "description",
+    "failure_reason",
+    "fee",
+];
+
+/// RFC 3339, or empty.
+pub fn time_text(at: Option<OffsetDateTime>) -> String {
+    at.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
+/// A CSV field, quoted when it holds a comma, a quote, a line break or surrounding spaces (RFC 4180).
+pub fn csv_field(text: &str) -> Cow<'_, str> {
+    let needs = text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    if needs {
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// A refund's CSV fields, in [`CSV_HEADER`] order.
+pub fn csv_fields(r: &Refund) -> Vec<String> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    vec![
+        r.provider.to_string(),
+        r.id.as_str().to_owned(),
+        r.payment.kind().as_str().to_owned(),
+        r.payment.id().to_owned(),
+        r.amount.to_major_string(),
+        r.amount.currency().code().to_owned(),
+        r.status.as_str().to_owned(),
+        time_text(r.created_at),
+        time_text(r.updated_at),
+        time_text(r.completed_at),
+        r.reason.as_ref().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+        text(&r.merchant_reference),
+        text(&r.description),
+        text(&r.failure_reason),
+        r.fee.map(|f| f.to_string()).unwrap_or_default(),
+    ]
+}
+
+fn money_json(m: &Money) -> Value {
+    json!({"amount": m.to_major_string(), "currency": m.currency().code()})
+}
+
+/// A refund as one JSON object: the normalized fields, then `raw`, the provider's object byte for
+/// byte as received.
+pub fn refund_json(r: &Refund) -> String {
+    let opt = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
+    let time = |t: Option<OffsetDateTime>| t.map_or(Value::Null, |_| Value::String(time_text(t)));
+    let mut o = Map::new();
+    o.insert("provider".into(), r.provider.as_ref().into());
+    o.insert("id".into(), r.id.as_str().into());
+    o.insert(
+        "payment".into(),
+        json!({"kind": r.payment.kind().as_str(), "id": r.payment.id()}),
+    );
+    o.insert("amount".into(), r.amount.to_major_string().into());
+    o.insert("currency".into(), r.amount.currency().code().into());
+    o.insert("status".into(), r.status.as_str().into());
+    o.insert(
+        "reason".into(),
+        r.reason.as_ref().map_or(Value::Null, |x| x.as_str().into()),
+    );
+    o.insert("merchant_reference".into(), opt(&r.merchant_reference));
+    o.insert("description".into(), opt(&r.description));
+    o.insert("failure_reason".into(), opt(&r.failure_reason));
+    o.insert("fee".into(), r.fee.as_ref().map_or(Value::Null, money_json));
+    o.insert("created_at".into(), time(r.created_at));
+    o.insert("updated_at".into(), time(r.updated_at));
+    o.insert("completed_at".into(), time(r.completed_at));
+    o.insert("livemode".into(), r.livemode.map_or(Value::Null, Value::Bool));
+    o.insert("metadata".into(), json!(r.metadata));
+    let mut text = Value::Object(o).to_string();
+    text.pop(); // the closing brace: `raw` is appended as received, never re-serialized
+    text.push_str(",\"raw\":");
+    text.push_str(r.raw.get());
+    text.push('}');
+    text
+}
+
+/// The table's header line.
+pub fn table_header() -> String {
+    format!(
+        "{:<10} {:<28} {:<15} {:<26} {:>18} {:<10} created",
+        "provider", "id", "payment kind", "payment", "amount", "status"
+    )
+}
+
+/// One table line.
+pub fn table_row(r: &Refund) -> String {
+    let created = r.created_at.map_or_else(|| "-".to_owned(), |_| time_text(r.created_at));
+    format!(
+        "{:<10} {:<28} {:<15} {:<26} {:>18} {:<10} {}",
+        r.provider,
+        r.id.as_str(),
+        r.payment.kind().as_str(),
+        r.payment.id(),
+        r.amount.to_string(),
+        r.status.as_str(),
+        created
+    )
+}
+
+/// One refund for people: a field per line.
+pub fn detail(r: &Refund) -> String {
+    let mut lines = vec![
+        ("provider", r.provider.to_string()),
+        ("id", r.id.as_str().to_owned()),
+        ("payment", format!("{} {}", r.payment.kind().as_str(), r.payment.id())),
+        ("amount", r.amount.to_string()),
+        ("status", r.status.as_str().to_owned()),
+    ];
+    let mut add = |name: &'static str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            lines.push((name, v));
+        }
+    };
+    add("reason", r.reason.as_ref().map(|x| x.as_str().to_owned()));
+    add("reference", r.merchant_reference.clone());
+    add("description", r.description.clone());
+    add("failure", r.failure_reason.clone());
+    add("fee", r.fee.map(|f| f.to_string()));
+    add("created", Some(time_text(r.created_at)));
+    add("updated", Some(time_text(r.updated_at)));
+    add("completed", Some(time_text(r.completed_at)));
+    add("livemode", r.livemode.map(|l| l.to_string()));
+    for (k, v) in &r.metadata {
+        add("metadata", Some(format!("{k}={v}")));
+    }
+    lines.into_iter().map(|(k, v)| format!("{k:<12}{v}\n")).collect()
+}
+
+/// Writes refunds one at a time in a [`Format`]: nothing is held back but the JSON array's brackets.
+pub struct RefundWriter<W: Write> {
+    out: W,
+    format: Format,
+    count: u64,
+}
+
+impl<W: Write> RefundWriter<W> {
+    /// Writes the header (table, CSV) or the opening bracket (JSON).
+    pub fn start(mut out: W, format: Format) -> io::Result<RefundWriter<W>> {
+        match format {
+            Format::Table => writeln!(out, "{}", table_header())?,
+            Format::Csv => {
+                out.write_all(csv_line(&CSV_HEADER.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()).as_bytes())?
+            }
+            Format::Json => out.write_all(b"[")?,
+            Format::Jsonl => {}
+        }
+        Ok(RefundWriter { out, format, count: 0 })
+    }
+
+    /// Writes one refund.
+    pub fn write(&mut self, r: &Refund) -> io::Result<()> {
+        match self.format {
+            Format::Table => writeln!(self.out, "{}", table_row(r))?,
+            Format::Csv => self.out.write_all(csv_line(&csv_fields(r)).as_bytes())?,
+            Format::Jsonl => writeln!(self.out, "{}", refund_json(r))?,
+            Format::Json => {
+                let sep = if self.count == 0 { "\n" } else { ",\n" };
+                write!(self.out, "{sep}{}", refund_json(r))?;
+            }
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// How many refunds were written.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Closes the JSON array, flushes, and gives the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == Format::Json {
+            let end = if self.count == 0 { "]\n" } else { "\n]\n" };
+            self.out.write_all(end.as_bytes())?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting_is_rfc_4180() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field(" padded"), "\" padded\"");
+        assert_eq!(csv_field(""), "");
+    }
+}

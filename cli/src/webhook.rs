@@ -1,0 +1,159 @@
+//! `refunds webhook verify`: a saved delivery checked with its provider's verifier, then printed as
+//! the typed event. The secret is read from the variable named and never printed.
+
+use std::io::{self, Read, Write};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use refunds::webhook::{Clock, DEFAULT_TOLERANCE};
+use refunds::{Currency, WebhookEvent, WebhookVerifier};
+
+use crate::args::VerifyArgs;
+use crate::exit::{self, Failure};
+use crate::output::{self, Format};
+
+/// The providers that sign their webhooks.
+const SIGNING: &str = "wooshpay, xpay, syncgram";
+
+fn headers(lines: &[String]) -> Result<HeaderMap, Failure> {
+    let mut map = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| Failure::invalid(format!("--header {line:?}: expected \"Name: value\"")))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Failure::invalid(format!("--header: {:?} is not a header name", name.trim())))?;
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| Failure::invalid(format!("--header {name}: the value is not a valid header value")))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn body(args: &VerifyArgs) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    let read = if args.file.as_os_str() == "-" {
+        io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::read(&args.file).map(|b| bytes = b)
+    };
+    read.map_err(|e| Failure::invalid(format!("{}: cannot read the body: {e}", args.file.display())))?;
+    Ok(bytes)
+}
+
+fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier>, Failure> {
+    let tolerance = args.tolerance.unwrap_or(DEFAULT_TOLERANCE);
+    let clock = args.at.map_or_else(Clock::system, Clock::fixed);
+    let verifier: Box<dyn WebhookVerifier> = match args.provider.as_str() {
+        "wooshpay" => Box::new(
+            refunds_wooshpay::webhooks::builder(secret)
+                .tolerance(tolerance)
+                .clock(clock)
+                .build()?,
+        ),
+        "xpay" => Box::new(
+            refunds_xpay::webhooks::builder(secret)
+                .tolerance(tolerance)
+                .clock(clock)
+                .build()?,
+        ),
+        "syncgram" => {
+            let code = match &args.currency {
+                Some(code) => code.clone(),
+                None => std::env::var("SYNCGRAM_CURRENCY").map_err(|_| {
+                    Failure::invalid(
+                        "syncgram: --currency is required (or SYNCGRAM_CURRENCY): its refund objects carry no currency",
+                    )
+                })?,
+            };
+            let currency = Currency::from_code(code.trim())?;
+            Box::new(
+                refunds_syncgram::webhooks::builder(secret, currency)
+                    .tolerance(tolerance)
+                    .clock(clock)
+                    .build()?,
+            )
+        }
+        "fourgeeks" | "bias" => {
+            return Err(Failure::invalid(format!(
+                "{}: no signed webhooks to verify (providers that sign them: {SIGNING})",
+                args.provider
+            )));
+        }
+        other => {
+            return Err(Failure::invalid(format!(
+                "unknown provider {other:?} (webhooks: {SIGNING})"
+            )));
+        }
+    };
+    Ok(verifier)
+}
+
+fn event_text(event: &WebhookEvent, format: Format) -> String {
+    let time = output::time_text(event.created_at);
+    match format {
+        Format::Table => {
+            let mut text = format!(
+                "verified    yes\nprovider    {}\nevent       {}\ntype        {}\nkind        {}\n",
+                event.provider, event.id, event.event_type, event.kind
+            );
+            if !time.is_empty() {
+                text.push_str(&format!("created     {time}\n"));
+            }
+            if let Some(live) = event.livemode {
+                text.push_str(&format!("livemode    {live}\n"));
+            }
+            if let Some(payment) = &event.payment {
+                text.push_str(&format!("payment     {} {}\n", payment.kind().as_str(), payment.id()));
+            }
+            if let Some(refund) = &event.refund {
+                text.push_str("\nrefund\n");
+                text.push_str(&output::detail(refund));
+            }
+            text
+        }
+        Format::Json | Format::Jsonl | Format::Csv => {
+            let payment = event.payment.as_ref().map_or("null".to_owned(), |p| {
+                serde_json::json!({"kind": p.kind().as_str(), "id": p.id()}).to_string()
+            });
+            let refund = event.refund.as_ref().map_or("null".to_owned(), output::refund_json);
+            let created = if time.is_empty() {
+                "null".to_owned()
+            } else {
+                format!("\"{time}\"")
+            };
+            format!(
+                "{{\"verified\":true,\"provider\":{},\"id\":{},\"type\":{},\"kind\":{},\"created_at\":{created},\"livemode\":{},\"payment\":{payment},\"refund\":{refund},\"raw\":{}}}\n",
+                serde_json::Value::from(event.provider.as_ref()),
+                serde_json::Value::from(event.id.as_str()),
+                serde_json::Value::from(event.event_type.as_str()),
+                serde_json::Value::from(event.kind.as_str()),
+                event.livemode.map_or("null".to_owned(), |l| l.to_string()),
+                event.raw.get()
+            )
+        }
+    }
+}
+
+/// Verifies the delivery and prints its event; a delivery that does not verify exits 2.
+pub fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
+    let headers = headers(&args.header)?;
+    let body = body(args)?;
+    let secret = std::env::var(&args.secret_env)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| Failure::invalid(format!("--secret-env {}: the variable is not set", args.secret_env)))?;
+    let verifier = verifier(args, secret)?;
+    let event = verifier.verify_and_parse(&headers, &body).map_err(|e| {
+        let what = if e.is_unauthenticated() {
+            "rejected"
+        } else {
+            "unreadable"
+        };
+        Failure::invalid(format!("{}: webhook {what}: {e}", args.provider))
+    })?;
+    io::stdout()
+        .lock()
+        .write_all(event_text(&event, args.format).as_bytes())
+        .map_err(|e| Failure::other(format!("stdout: {e}")))?;
+    Ok(exit::SUCCESS)
+}

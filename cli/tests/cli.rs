@@ -1,0 +1,730 @@
+//! The `refunds` binary, run as a user runs it: every subcommand on the sandbox, exit codes, bad
+//! arguments (nothing sent), CSV and JSON lines checked field by field, an ambiguous create then
+//! `recover` in a second process, and a saved webhook verified.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const BIN: &str = env!("CARGO_BIN_EXE_refunds");
+
+/// Variables that would configure providers from the environment: removed so runs are hermetic.
+const PROVIDER_VARS: &[&str] = &[
+    "REFUNDS_PROVIDERS",
+    "FOURGEEKS_API_KEY",
+    "XPAY_API_KEY",
+    "BIAS_API_KEY",
+    "SYNCGRAM_API_KEY",
+    "WOOSHPAY_API_KEY",
+    "XPAY_BASE_URL",
+    "SYNCGRAM_CURRENCY",
+];
+
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).current_dir(dir);
+    for var in PROVIDER_VARS {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    command(dir, args).output().expect("the binary runs")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(&std::env::temp_dir(), args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+fn assert_code(o: &Output, expected: i32) {
+    assert_eq!(code(o), expected, "stdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("refunds-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// RFC 4180 lines of unquoted fields (the demo data needs no quoting; quoting has unit tests).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+const HEADER: &str = "provider,id,payment_kind,payment_id,amount,currency,status,created_at,updated_at,completed_at,reason,merchant_reference,description,failure_reason,fee";
+
+#[test]
+fn export_csv_has_a_header_and_the_demo_refunds_of_all_five_providers() {
+    let o = run(&["export", "--sandbox", "--format", "csv"]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).is_empty(),
+        "stderr is not a terminal: no progress bar: {}",
+        stderr(&o)
+    );
+    let text = stdout(&o);
+    assert!(text.ends_with("\r\n"));
+    let rows = csv_rows(&text);
+    assert_eq!(rows[0].join(","), HEADER);
+    let rows = &rows[1..];
+    assert_eq!(rows.len(), 10, "two demo refunds per provider:\n{text}");
+    for row in rows {
+        assert_eq!(row.len(), 15, "{row:?}");
+        assert_eq!(row[6], "succeeded");
+    }
+    let providers: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        providers,
+        [
+            "fourgeeks",
+            "fourgeeks",
+            "xpay",
+            "xpay",
+            "bias",
+            "bias",
+            "syncgram",
+            "syncgram",
+            "wooshpay",
+            "wooshpay"
+        ]
+    );
+    // Field by field: id, payment kind and id, exact major units with the currency's precision.
+    let expect = [
+        (
+            "fourgeeks",
+            "ref_000001",
+            "payment",
+            "pay_7g8h9i0j1k2l",
+            "25.00",
+            "USD",
+            "",
+        ),
+        (
+            "xpay",
+            "re_000001",
+            "charge",
+            "ch_xyz789",
+            "500.00",
+            "EGP",
+            "2024-01-01T00:00:00Z",
+        ),
+        (
+            "bias",
+            "re_000002",
+            "payment",
+            "pay_bias_1",
+            "0.500",
+            "KWD",
+            "2024-01-01T01:00:00Z",
+        ),
+        (
+            "syncgram",
+            "ref_000001",
+            "charge",
+            "ch_a1b2c3d4e5f6",
+            "5000",
+            "JPY",
+            "2024-01-01T00:00:00Z",
+        ),
+        (
+            "wooshpay",
+            "re_000001",
+            "payment_intent",
+            "pi_1787730829493927936",
+            "19.99",
+            "EUR",
+            "2024-01-01T00:00:00Z",
+        ),
+    ];
+    for (provider, id, kind, payment, amount, currency, created) in expect {
+        let row = rows
+            .iter()
+            .find(|r| r[0] == provider && r[1] == id)
+            .unwrap_or_else(|| panic!("{provider} {id} missing"));
+        assert_eq!(
+            (&row[2][..], &row[3][..], &row[4][..], &row[5][..], &row[7][..]),
+            (kind, payment, amount, currency, created),
+            "{provider} {id}"
+        );
+    }
+    let xpay = rows
+        .iter()
+        .find(|r| r[0] == "xpay" && r[1] == "re_000002")
+        .expect("xpay 2");
+    assert_eq!((&xpay[10][..], &xpay[11][..]), ("requested_by_customer", "demo-2"));
+    let syncgram = rows
+        .iter()
+        .find(|r| r[0] == "syncgram" && r[1] == "ref_000001")
+        .expect("syncgram 1");
+    assert_eq!(syncgram[14], "50 JPY", "the fee, exact with its currency");
+}
+
+#[test]
+fn export_jsonl_keeps_the_raw_json_and_exact_money() {
+    let o = run(&["export", "--sandbox", "--format", "jsonl"]);
+    assert_code(&o, 0);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect();
+    assert_eq!(lines.len(), 10);
+    let xpay = lines
+        .iter()
+        .find(|l| l["provider"] == "xpay" && l["id"] == "re_000001")
+        .expect("xpay re_000001");
+    assert_eq!(xpay["amount"], "500.00");
+    assert_eq!(xpay["currency"], "EGP");
+    assert_eq!(xpay["status"], "succeeded");
+    assert_eq!(xpay["payment"]["kind"], "charge");
+    assert_eq!(xpay["payment"]["id"], "ch_xyz789");
+    assert_eq!(xpay["merchant_reference"], "demo-1");
+    assert_eq!(xpay["created_at"], "2024-01-01T00:00:00Z");
+    // xpay's own object: minor units in a string, its own field names.
+    assert_eq!(xpay["raw"]["amount"], "50000");
+    assert_eq!(xpay["raw"]["chargeId"], "ch_xyz789");
+    let bias = lines
+        .iter()
+        .find(|l| l["provider"] == "bias" && l["id"] == "re_000001")
+        .expect("bias");
+    assert_eq!(
+        (bias["amount"].as_str(), bias["currency"].as_str()),
+        (Some("1.234"), Some("KWD"))
+    );
+    let wooshpay = lines
+        .iter()
+        .find(|l| l["provider"] == "wooshpay" && l["id"] == "re_000002")
+        .expect("wooshpay");
+    assert_eq!(wooshpay["amount"], "10.00");
+    assert_eq!(wooshpay["raw"]["amount"], 1000);
+    assert_eq!(wooshpay["raw"]["currency"], "eur");
+    // The raw object is the provider's bytes, not a re-serialization: it appears verbatim in the line.
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.contains("\"id\":\"re_000001\"") && l.contains("\"xpay\""))
+        .unwrap();
+    let raw_start = line.find(",\"raw\":").unwrap() + 7;
+    let raw = &line[raw_start..line.len() - 1];
+    assert_eq!(serde_json::from_str::<serde_json::Value>(raw).unwrap(), xpay["raw"]);
+}
+
+#[test]
+fn export_json_to_a_file_with_filters() {
+    let dir = scratch("export-file");
+    let o = run_in(
+        &dir,
+        &[
+            "export",
+            "--sandbox",
+            "--format",
+            "json",
+            "--output",
+            "out.json",
+            "--provider",
+            "xpay",
+            "--provider",
+            "syncgram",
+            "--created-after",
+            "2024-01-01T00:30:00Z",
+        ],
+    );
+    assert_code(&o, 0);
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("2 refunds written to out.json"), "{}", stderr(&o));
+    assert!(!dir.join("out.json.partial").exists());
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out.json")).unwrap()).unwrap();
+    let ids: Vec<(String, String)> = all
+        .iter()
+        .map(|r| {
+            (
+                r["provider"].as_str().unwrap().to_owned(),
+                r["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("xpay".to_owned(), "re_000002".to_owned()),
+            ("syncgram".to_owned(), "ref_000002".to_owned())
+        ]
+    );
+    // An unknown provider is refused before anything is written.
+    let o = run_in(
+        &dir,
+        &["export", "--sandbox", "--provider", "stripe", "--output", "x.csv"],
+    );
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("stripe"), "{}", stderr(&o));
+    assert!(!dir.join("x.csv").exists() && !dir.join("x.csv.partial").exists());
+}
+
+#[test]
+fn providers_lists_five_with_capabilities() {
+    let o = run(&["providers", "--sandbox"]);
+    assert_code(&o, 0);
+    let text = stdout(&o);
+    for id in ["fourgeeks", "xpay", "bias", "syncgram", "wooshpay"] {
+        assert!(text.lines().any(|l| l.starts_with(id)), "{id} missing:\n{text}");
+    }
+    let o = run(&["providers", "--sandbox", "--format", "json"]);
+    assert_code(&o, 0);
+    let all: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let wooshpay = all.iter().find(|p| p["id"] == "wooshpay").unwrap();
+    assert_eq!(wooshpay["list"], serde_json::Value::Null);
+    assert_eq!(wooshpay["idempotency"], "header");
+    assert_eq!(wooshpay["payment_kinds"][0], "payment_intent");
+}
+
+#[test]
+fn get_list_and_wait() {
+    let o = run(&["get", "--sandbox", "-p", "xpay", "re_000001"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("500.00 EGP"), "{}", stdout(&o));
+
+    let o = run(&["get", "--sandbox", "-p", "xpay", "re_999999"]);
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("xpay") && err.contains("request req_"),
+        "provider and request id: {err}"
+    );
+
+    let o = run(&[
+        "list",
+        "--sandbox",
+        "-p",
+        "fourgeeks",
+        "--limit",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    assert_code(&o, 0);
+    let rows = csv_rows(&stdout(&o));
+    assert_eq!(rows.len(), 2, "header and one refund");
+    assert_eq!(rows[1][1], "ref_000001");
+    assert!(stderr(&o).contains("--cursor"), "{}", stderr(&o));
+
+    let o = run(&[
+        "list",
+        "--sandbox",
+        "-p",
+        "syncgram",
+        "--status",
+        "failed",
+        "--format",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).is_empty());
+
+    // Polled through two 503s to the final status.
+    let o = run(&[
+        "wait",
+        "--sandbox",
+        "--sandbox-fault",
+        "unavailable:2",
+        "-p",
+        "fourgeeks",
+        "ref_000001",
+    ]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("succeeded"));
+
+    // A create, then polled until the sandbox settles it.
+    let o = run(&[
+        "create",
+        "--sandbox",
+        "-p",
+        "bias",
+        "--payment",
+        "pay_bias_1",
+        "--amount",
+        "0.011",
+        "--currency",
+        "KWD",
+        "--wait",
+        "--format",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let refund: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        (refund["amount"].as_str(), refund["status"].as_str()),
+        (Some("0.011"), Some("succeeded"))
+    );
+    assert_eq!(refund["id"], "re_000003");
+}
+
+#[test]
+fn unavailable_and_rejected_exit_codes() {
+    let o = run(&[
+        "get",
+        "--sandbox",
+        "--sandbox-fault",
+        "unavailable:10",
+        "-p",
+        "xpay",
+        "re_000001",
+    ]);
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("request req_"), "{}", stderr(&o));
+
+    // More than is left: the provider refuses (exit 2), nothing applied.
+    let o = run(&[
+        "create",
+        "--sandbox",
+        "-p",
+        "xpay",
+        "--payment",
+        "ch_xyz789",
+        "--amount",
+        "300.00",
+        "--currency",
+        "EGP",
+    ]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).starts_with("refunds: xpay: "), "{}", stderr(&o));
+
+    let o = run(&[
+        "create",
+        "--sandbox",
+        "-p",
+        "xpay",
+        "--payment",
+        "ch_xyz789",
+        "--amount",
+        "200.00",
+        "--currency",
+        "EGP",
+    ]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("200.00 EGP"));
+}
+
+#[test]
+fn an_ambiguous_create_then_recover_in_a_second_process() {
+    for (provider, payment, amount, currency, faults) in [
+        // No idempotency: never re-sent, so one lost answer is ambiguous; recover looks it up.
+        ("xpay", "ch_xyz789", "50.00", "EGP", "response-lost"),
+        // Idempotent: the SDK re-sends with its key; every answer lost; recover re-sends once more.
+        ("wooshpay", "pi_1787730829493927936", "5.00", "EUR", "response-lost:10"),
+    ] {
+        let dir = scratch(&format!("recover-{provider}"));
+        let o = run_in(
+            &dir,
+            &[
+                "create",
+                "--sandbox",
+                "--sandbox-state",
+                "state.json",
+                "--sandbox-fault",
+                faults,
+                "-p",
+                provider,
+                "--payment",
+                payment,
+                "--amount",
+                amount,
+                "--currency",
+                currency,
+                "--pending-file",
+                "pending.json",
+            ],
+        );
+        assert_code(&o, 3);
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("pending create saved to pending.json"), "{err}");
+        let pending: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("pending.json")).unwrap()).unwrap();
+        assert_eq!(pending["provider"], provider);
+        assert_eq!(pending["request"]["payment"]["id"], payment);
+
+        // A second process: the state file replays what the sandbox applied.
+        let o = run_in(
+            &dir,
+            &[
+                "recover",
+                "--sandbox",
+                "--sandbox-state",
+                "state.json",
+                "pending.json",
+                "--format",
+                "json",
+            ],
+        );
+        assert_code(&o, 0);
+        let verdict: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(verdict["verdict"], "applied", "{provider}: {verdict}");
+        assert_eq!(verdict["refunds"][0]["amount"], amount);
+        assert_eq!(verdict["refunds"][0]["id"], "re_000003");
+
+        // Never overwritten: a second ambiguous create needs another file.
+        let o = run_in(
+            &dir,
+            &[
+                "create",
+                "--sandbox",
+                "-p",
+                provider,
+                "--payment",
+                payment,
+                "--pending-file",
+                "pending.json",
+            ],
+        );
+        assert_code(&o, 2);
+    }
+    // Without the state, a fresh sandbox has no such refund, and xpay's one-page list cannot rule it
+    // out: the verdict says so (exit 3), it does not guess.
+    let dir = std::env::temp_dir().join(format!("refunds-cli-recover-xpay-{}", std::process::id()));
+    let o = run_in(&dir, &["recover", "--sandbox", "pending.json"]);
+    assert_code(&o, 3);
+    assert!(stdout(&o).starts_with("unknown: "), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_clear_message_and_send_nothing() {
+    // A real configuration pointing at a listener this test owns: any request would connect to it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let key = "sk_test_never_printed_4242";
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "create",
+                "-p",
+                "xpay",
+                "--payment",
+                "ch_1",
+                "--amount",
+                "1.001",
+                "--currency",
+                "EGP",
+            ],
+            "decimal places",
+        ),
+        (
+            &[
+                "create",
+                "-p",
+                "xpay",
+                "--payment",
+                "ch_1",
+                "--amount=-5",
+                "--currency",
+                "EGP",
+            ],
+            "amount",
+        ),
+        (
+            &[
+                "create",
+                "-p",
+                "xpay",
+                "--payment",
+                "ch_1",
+                "--amount",
+                "5",
+                "--currency",
+                "XYZ",
+            ],
+            "XYZ",
+        ),
+        (
+            &["create", "-p", "xpay", "--payment", "ch_1", "--amount", "5"],
+            "--currency",
+        ),
+        (
+            &[
+                "create",
+                "-p",
+                "xpay",
+                "--payment",
+                "",
+                "--amount",
+                "5",
+                "--currency",
+                "EGP",
+            ],
+            "payment",
+        ),
+        (
+            &["create", "-p", "xpay", "--payment", "ch_1", "--payment-kind", "card"],
+            "card",
+        ),
+        (&["create", "-p", "stripe", "--payment", "ch_1"], "stripe"),
+        (&["list", "-p", "xpay", "--status", "done"], "done"),
+        (&["list", "-p", "xpay", "--created-after", "yesterday"], "yesterday"),
+        (&["list", "-p", "xpay", "--limit", "0"], "--limit"),
+        (&["wait", "-p", "xpay", "re_1", "--timeout", "soon"], "soon"),
+        (&["get", "-p", "xpay", "--sandbox-fault", "reset", "re_1"], "--sandbox"),
+        (
+            &["get", "--sandbox", "--sandbox-fault", "explode", "-p", "xpay", "re_1"],
+            "explode",
+        ),
+        (&["recover", "missing-pending.json"], "missing-pending.json"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let o = command(&std::env::temp_dir(), args)
+            .env("REFUNDS_PROVIDERS", "xpay")
+            .env("XPAY_API_KEY", key)
+            .env("XPAY_BASE_URL", &url)
+            .output()
+            .unwrap();
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: the message names {needle:?}: {err}");
+        assert!(
+            !err.contains(key) && !stdout(&o).contains(key),
+            "{args:?}: a key was printed"
+        );
+        assert!(listener.accept().is_err(), "{args:?}: a request was sent");
+    }
+    // Missing configuration: exit 2, naming the variable.
+    let o = run(&["get", "-p", "xpay", "re_1"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("REFUNDS_PROVIDERS"), "{}", stderr(&o));
+}
+
+/// WooshPay's documented envelope, signed here with the documented recipe (not the SDK's signer).
+const EVENT: &str = r#"{
+  "id": "evt_3OaBcD2eZvKYlo2C1x2y3z4w",
+  "object": "event",
+  "created": 1704067195,
+  "data": {
+    "object": {"id": "re_3OaBcD2eZvKYlo2C0a1b2c3d", "object": "refund", "amount": 1999,
+               "currency": "eur", "payment_intent": "pi_1787730829493927936", "status": "succeeded",
+               "created": 1704067100, "metadata": {}, "reason": "requested_by_customer"}
+  },
+  "livemode": false,
+  "type": "charge.refund.updated"
+}"#;
+const SECRET: &str = "whsec_test_cli_secret_value";
+const SIGNED_AT: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
+
+fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+#[test]
+fn webhook_verify_prints_the_typed_event_or_rejects() {
+    let dir = scratch("webhook");
+    std::fs::write(dir.join("event.json"), EVENT).unwrap();
+    std::fs::write(dir.join("tampered.json"), EVENT.replace("1999", "9999")).unwrap();
+    let header = format!("Wooshpay-Signature: {}", signature(SECRET, SIGNED_AT, EVENT.as_bytes()));
+    let verify = |file: &str, extra: &[&str]| {
+        let mut args = vec![
+            "webhook",
+            "verify",
+            "--provider",
+            "wooshpay",
+            "--secret-env",
+            "CLI_TEST_WHSEC",
+            "--header",
+        ];
+        args.push(&header);
+        args.push(file);
+        args.extend_from_slice(extra);
+        command(&dir, &args).env("CLI_TEST_WHSEC", SECRET).output().unwrap()
+    };
+    let o = verify("event.json", &["--at", "2024-01-01T00:00:30Z"]);
+    assert_code(&o, 0);
+    let text = stdout(&o);
+    for needle in [
+        "evt_3OaBcD2eZvKYlo2C1x2y3z4w",
+        "charge.refund.updated",
+        "updated",
+        "19.99 EUR",
+        "succeeded",
+    ] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
+    assert!(!text.contains(SECRET));
+
+    let o = verify("event.json", &["--at", "2024-01-01T00:00:30Z", "--format", "json"]);
+    assert_code(&o, 0);
+    let event: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(event["kind"], "updated");
+    assert_eq!(event["refund"]["amount"], "19.99");
+    assert_eq!(event["refund"]["currency"], "EUR");
+    assert_eq!(event["raw"]["data"]["object"]["amount"], 1999);
+
+    // Altered body, stale timestamp (checked against now), wrong secret: rejected, exit 2.
+    let o = verify("tampered.json", &["--at", "2024-01-01T00:00:30Z"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("wooshpay: webhook rejected"), "{}", stderr(&o));
+    let o = verify("event.json", &[]);
+    assert_code(&o, 2);
+    let o = command(
+        &dir,
+        &[
+            "webhook",
+            "verify",
+            "--provider",
+            "wooshpay",
+            "--secret-env",
+            "CLI_TEST_WHSEC",
+            "--header",
+            &header,
+            "event.json",
+            "--at",
+            "2024-01-01T00:00:30Z",
+        ],
+    )
+    .env("CLI_TEST_WHSEC", "whsec_another_secret")
+    .output()
+    .unwrap();
+    assert_code(&o, 2);
+    assert!(!stderr(&o).contains("whsec_another_secret"));
+    // The variable is not set.
+    let o = command(
+        &dir,
+        &[
+            "webhook",
+            "verify",
+            "--provider",
+            "wooshpay",
+            "--secret-env",
+            "CLI_TEST_UNSET_VAR",
+            "--header",
+            &header,
+            "event.json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("CLI_TEST_UNSET_VAR"));
+}
