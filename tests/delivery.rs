@@ -423,3 +423,51 @@ async fn proxies_and_root_certificates_are_checked_and_never_used_for_loopback()
         .await
         .unwrap();
 }
+
+/// Finding 13: a read whose body stalls after the status line is retried like a reset one.
+#[tokio::test]
+async fn a_read_whose_body_stalls_after_200_is_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = refund_body().to_string();
+    let server = tokio::spawn(async move {
+        let mut connections = 0;
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            connections += 1;
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            if connections == 1 {
+                // The status line and half the body, then nothing (the connection stays open).
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.write_all(&body.as_bytes()[..body.len() / 2]).await.unwrap();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    drop(socket);
+                });
+            } else {
+                socket.write_all(format!("{head}{body}").as_bytes()).await.unwrap();
+                return connections;
+            }
+        }
+    });
+    let client = Client::<Reference>::builder()
+        .api_key(KEY)
+        .base_url(format!("http://{addr}"))
+        .retry(retry(2))
+        .attempt_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let refund = client
+        .get_refund(&refunds::RefundId::new("re_1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(refund.id.as_str(), "re_1");
+    assert_eq!(server.await.unwrap(), 2, "retried on a new connection");
+}
