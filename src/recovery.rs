@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 
-use crate::error::{Delivery, Error};
+use crate::error::{Delivery, Error, ErrorKind};
 use crate::model::{ListRefunds, Refund};
 use crate::pending::PendingCreate;
 use crate::provider::{PagingStyle, RefundProvider};
@@ -141,6 +141,15 @@ fn refused_resend(e: Error) -> Recovery {
     }
 }
 
+/// Smaller page sizes recovery's walk falls back to, in order, when the provider refuses its default.
+const RETRY_PAGE_SIZES: [u32; 3] = [10, 5, 1];
+
+/// The list request itself was refused (a validation error before any item, the provider's or the
+/// SDK's own range check): most likely its page size, whichever field name the error gives.
+fn refused_page_size(e: &Error) -> bool {
+    e.delivery() == Delivery::Rejected && matches!(e.kind(), ErrorKind::InvalidRequest { .. } | ErrorKind::Validation)
+}
+
 async fn lookup<P: RefundProvider + ?Sized>(
     provider: &P,
     pending: &PendingCreate,
@@ -156,12 +165,25 @@ async fn lookup<P: RefundProvider + ?Sized>(
     };
     let mut matches = Vec::new();
     let mut unlinkable = false;
+    // The walk's page size is the provider's documented default; a provider that refuses it with its
+    // own error (a 400/422 on `limit`, whatever field name it gives) is walked again with smaller
+    // pages, so that recovery never fails because of its page size.
+    let mut page_sizes = RETRY_PAGE_SIZES.iter().copied();
     let mut walk = provider.refunds_stream(ListRefunds::new());
+    let mut yielded = false;
     while let Some(item) = walk.next().await {
         let refund = match item {
             Ok(refund) => refund,
+            Err(e) if !yielded && refused_page_size(&e) => match page_sizes.next() {
+                Some(size) => {
+                    walk = provider.refunds_stream(ListRefunds::new().limit(size));
+                    continue;
+                }
+                None => return Recovery::Unknown(format!("the refund list could not be read: {e}")),
+            },
             Err(e) => return Recovery::Unknown(format!("the refund list could not be read: {e}")),
         };
+        yielded = true;
         // A create by payment intent may come back reporting a charge, and no provider here documents
         // the link: such refunds can be neither matched nor ruled out.
         if refund.payment.kind() != request.payment().kind() {

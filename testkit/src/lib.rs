@@ -22,6 +22,8 @@ pub mod conformance;
 mod harness;
 pub mod hostile;
 mod memory;
+pub mod property;
+pub mod recovery_suite;
 pub mod reliability;
 pub mod sandbox_suite;
 mod suite;

@@ -498,7 +498,9 @@ pub fn env_and_redaction<P: HttpProvider>() {
 ///
 /// Expands to the conformance scenarios on the provider's sandbox, the bad-input table, the sandbox
 /// suite, the fault storm and the key-never-logged check, the hostile bodies, the status table, and
-/// the `from_env`/`build`/`Debug` checks. Scenarios a provider's capabilities rule out print
+/// the `from_env`/`build`/`Debug` checks, the safety review's recovery and stream scenarios
+/// ([`recovery_suite`](crate::recovery_suite)) and the recovery property
+/// ([`property`](crate::property)). Scenarios a provider's capabilities rule out print
 /// `skipped: <scenario>: <why>`.
 #[macro_export]
 macro_rules! provider_suite {
@@ -511,6 +513,8 @@ macro_rules! provider_suite {
             &[<$under as $crate::ProviderUnderTest>::API_KEY, $crate::WRONG_KEY]
         );
         $crate::hostile_tests!($crate::SuiteHarness::<$under>::new());
+        $crate::recovery_tests!($under);
+        $crate::property_tests!($under);
 
         #[test]
         fn status_table_from_spec() {

@@ -205,6 +205,11 @@ impl Skin for WooshPaySkin {
             _ => invalid(status, "", "", message),
         }
     }
+
+    fn in_progress_response(&self) -> SandboxResponse {
+        let message = "A request with this idempotency key is in progress.";
+        error(409, "idempotency_error", "idempotency_key_in_use", "", message)
+    }
 }
 
 /// Makes `sandbox` send signed webhooks for every refund state change (created, settled, failed):
