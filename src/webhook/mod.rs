@@ -23,12 +23,14 @@
 //! [`crate::adapter::signature`] plus an [`EventParser`] (envelope shape, [`EventTable`], and their
 //! own refund parser).
 
+mod builder;
 mod envelope;
 mod error;
 mod event;
 mod signed;
 mod verify;
 
+pub use builder::{FromHmacSettings, HmacBuilder, HmacScheme, HmacSettings, SignedBytes};
 pub use envelope::{Envelope, EventParser, ObjectAt, RefundParser, TimeFormat};
 pub use error::{WebhookError, WebhookErrorKind};
 pub use event::{Carries, EventKind, EventTable, WebhookEvent};

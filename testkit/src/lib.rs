@@ -19,6 +19,7 @@ pub use refunds;
 
 pub mod bad_input;
 pub mod conformance;
+pub mod fixtures;
 mod harness;
 pub mod hostile;
 mod memory;
@@ -27,6 +28,7 @@ pub mod recovery_suite;
 pub mod reliability;
 pub mod sandbox_suite;
 mod suite;
+pub mod webhooks;
 pub mod wire;
 
 pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};

@@ -61,8 +61,8 @@ impl SyncgramOptions {
 /// SyncgramPay, as the engine runs it.
 #[derive(Debug, Clone)]
 pub struct Syncgram {
-    currency: Currency,
-    livemode: Option<bool>,
+    pub(crate) currency: Currency,
+    pub(crate) livemode: Option<bool>,
 }
 
 /// A SyncgramPay refunds client (the engine's [`Client`] over [`Syncgram`]). Cheap to clone.

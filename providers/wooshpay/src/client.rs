@@ -16,7 +16,7 @@ use crate::{ENV_PREFIX, LIVE_BASE_URL, PROVIDER_ID, TEST_BASE_URL};
 /// WooshPay, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
 pub struct WooshPay {
-    livemode: Option<bool>,
+    pub(crate) livemode: Option<bool>,
 }
 
 /// WooshPay refunds through [`refunds::RefundProvider`] (the engine's [`Client`] over [`WooshPay`]).

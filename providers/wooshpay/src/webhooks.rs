@@ -3,7 +3,7 @@
 //! WooshPay signs like Stripe: `Wooshpay-Signature: t=<unix s>,v1=<hex>`, the signature being hex
 //! HMAC-SHA256 over the `t` text, `"."` and the raw body, keyed with the endpoint's secret (`whsec_...`,
 //! from `webhook.secret`). Its docs give no timestamp tolerance: the SDK's default is 300 s
-//! ([`DEFAULT_TOLERANCE`]), configurable. The envelope is Stripe's (`{id:"evt_...", object:"event",
+//! ([`DEFAULT_TOLERANCE`](refunds::webhook::DEFAULT_TOLERANCE)), configurable. The envelope is Stripe's (`{id:"evt_...", object:"event",
 //! created, data:{object}, livemode, type}`), and the refund event is `charge.refund.updated` ([`EVENTS`]);
 //! its refund object is read by the same code as `get_refund` answers.
 //!
@@ -19,17 +19,12 @@
 //! # Ok(()) }
 //! ```
 
-use std::time::Duration;
-
+use refunds::Result;
 use refunds::adapter::signature::{SecretRule, TimestampedHmac};
-use refunds::adapter::{Secret, WithRaw};
-use refunds::webhook::{
-    Carries, Clock, DEFAULT_TOLERANCE, Envelope, EventKind, EventParser, EventTable, SignedWebhooks,
-};
-use refunds::{Error, Refund, Result};
+use refunds::adapter::{HttpProvider, Secret};
+use refunds::webhook::{Carries, Envelope, EventKind, EventParser, EventTable, HmacBuilder, SignedWebhooks};
 
-use crate::wire::WireRefund;
-use crate::{PROVIDER_ID, WooshPayClient};
+use crate::{PROVIDER_ID, WooshPay};
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "Wooshpay-Signature";
@@ -59,14 +54,10 @@ pub fn verifier(secret: impl Into<Secret>) -> Result<WooshPayWebhooks> {
     builder(secret).build()
 }
 
-/// A verifier builder for `secret`: add secrets (rotation), set the tolerance and the clock.
+/// A verifier builder for `secret`: add secrets (rotation), set the tolerance, the clock and the
+/// client that reads refunds.
 pub fn builder(secret: impl Into<Secret>) -> VerifierBuilder {
-    VerifierBuilder {
-        secrets: vec![secret.into()],
-        tolerance: DEFAULT_TOLERANCE,
-        clock: Clock::system(),
-        client: None,
-    }
+    VerifierBuilder::new(SIGNATURE_HEADER, SECRET_RULE, secret, parser())
 }
 
 /// The signature scheme alone for `secret` (header, recipe, default tolerance, system clock): what
@@ -78,68 +69,11 @@ pub fn scheme(secret: impl Into<Secret>) -> Result<TimestampedHmac> {
 /// The event reader alone (envelope, [`EVENTS`], this crate's refund reader). Call it only on a body
 /// whose signature was verified.
 pub fn parser() -> EventParser {
-    EventParser::new(PROVIDER_ID, ENVELOPE, EVENTS, read_refund)
+    EventParser::new(PROVIDER_ID, ENVELOPE, EVENTS, |body| {
+        WooshPay { livemode: None }.read_refund(body)
+    })
 }
 
-/// A WooshPay refund object, read as `get_refund` reads it (`livemode` left unset: the event's own
-/// `livemode` is in [`refunds::WebhookEvent::livemode`]).
-fn read_refund(body: &[u8]) -> Result<Refund> {
-    let wire: WithRaw<WireRefund> = refunds::adapter::parse_object(body)
-        .map_err(|e| Error::decode(format!("not a wooshpay refund object: {e}")))?;
-    wire.value.into_refund(wire.raw, None)
-}
-
-/// Builds a [`WooshPayWebhooks`]. `Debug` never shows a secret.
-#[derive(Debug, Clone)]
-pub struct VerifierBuilder {
-    secrets: Vec<Secret>,
-    tolerance: Duration,
-    clock: Clock,
-    client: Option<WooshPayClient>,
-}
-
-impl VerifierBuilder {
-    /// Also accepts signatures made with `secret` (the application's side of a secret rotation).
-    pub fn secret(mut self, secret: impl Into<Secret>) -> VerifierBuilder {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// The largest distance allowed between the signature's `t` and the clock, either way (default
-    /// 300 s; WooshPay documents none).
-    pub fn tolerance(mut self, tolerance: Duration) -> VerifierBuilder {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// The clock `t` is checked against (default the system clock).
-    pub fn clock(mut self, clock: Clock) -> VerifierBuilder {
-        self.clock = clock;
-        self
-    }
-
-    /// Reads refunds with `client` ([`refunds::adapter::Client::refund_from_json`]), so that they
-    /// carry the client key's live or test mode and decode errors are tagged like the client's.
-    pub fn client(mut self, client: &WooshPayClient) -> VerifierBuilder {
-        self.client = Some(client.clone());
-        self
-    }
-
-    /// The verifier. Errors are `Configuration` and never contain a secret.
-    pub fn build(self) -> Result<WooshPayWebhooks> {
-        let mut secrets = self.secrets.into_iter();
-        let first = secrets
-            .next()
-            .ok_or_else(|| Error::configuration("a webhook secret is required"))?;
-        let mut scheme = scheme(first)?;
-        for secret in secrets {
-            scheme = scheme.with_secret(secret)?;
-        }
-        let scheme = scheme.tolerance(self.tolerance).clock(self.clock);
-        let parser = match self.client {
-            None => parser(),
-            Some(client) => EventParser::new(PROVIDER_ID, ENVELOPE, EVENTS, move |body| client.refund_from_json(body)),
-        };
-        Ok(SignedWebhooks::new(scheme, parser))
-    }
-}
+/// Builds a [`WooshPayWebhooks`]: `secret`, `tolerance`, `clock`, `client`, `build`. `Debug` never
+/// shows a secret.
+pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;

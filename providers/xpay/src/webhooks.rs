@@ -2,7 +2,7 @@
 //!
 //! XPay signs `XPay-Signature: t=<unix s>,v1=<hex>`, the signature being hex HMAC-SHA256 over
 //! `${t}.${rawBody}` keyed with the endpoint's secret (`whsec_...`, shown in the dashboard), and rejects
-//! `abs(now - t) > 300` ([`DEFAULT_TOLERANCE`], configurable). The envelope is `{id:"evt_test_..."|
+//! `abs(now - t) > 300` ([`DEFAULT_TOLERANCE`](refunds::webhook::DEFAULT_TOLERANCE), configurable). The envelope is `{id:"evt_test_..."|
 //! "evt_live_...", object:"event", api_version, created:<ISO 8601>, type, livemode, data:{object}}`;
 //! `id` stays the same across retries (de-duplicate on it).
 //!
@@ -23,16 +23,12 @@
 //! # let _ = event; Ok(()) }
 //! ```
 
-use std::time::Duration;
-
 use refunds::adapter::signature::{SecretRule, TimestampedHmac};
 use refunds::adapter::{HttpProvider, Secret};
-use refunds::webhook::{
-    Carries, Clock, DEFAULT_TOLERANCE, Envelope, EventKind, EventParser, EventTable, SignedWebhooks,
-};
-use refunds::{Error, PaymentRefKind, Result};
+use refunds::webhook::{Carries, Envelope, EventKind, EventParser, EventTable, HmacBuilder, SignedWebhooks};
+use refunds::{PaymentRefKind, Result};
 
-use crate::{ID, XPay, XPayClient};
+use crate::{ID, XPay};
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "XPay-Signature";
@@ -65,14 +61,10 @@ pub fn verifier(secret: impl Into<Secret>) -> Result<XPayWebhooks> {
     builder(secret).build()
 }
 
-/// A verifier builder for `secret`: add secrets (rotation), set the tolerance and the clock.
+/// A verifier builder for `secret`: add secrets (rotation), set the tolerance, the clock and the
+/// client that reads refunds.
 pub fn builder(secret: impl Into<Secret>) -> VerifierBuilder {
-    VerifierBuilder {
-        secrets: vec![secret.into()],
-        tolerance: DEFAULT_TOLERANCE,
-        clock: Clock::system(),
-        client: None,
-    }
+    VerifierBuilder::new(SIGNATURE_HEADER, SECRET_RULE, secret, parser())
 }
 
 /// The signature scheme alone for `secret` (header, recipe, 300 s, system clock): what the sandbox
@@ -87,57 +79,6 @@ pub fn parser() -> EventParser {
     EventParser::new(ID, ENVELOPE, EVENTS, |body| XPay.read_refund(body))
 }
 
-/// Builds an [`XPayWebhooks`]. `Debug` never shows a secret.
-#[derive(Debug, Clone)]
-pub struct VerifierBuilder {
-    secrets: Vec<Secret>,
-    tolerance: Duration,
-    clock: Clock,
-    client: Option<XPayClient>,
-}
-
-impl VerifierBuilder {
-    /// Also accepts signatures made with `secret` (the application's side of a secret rotation).
-    pub fn secret(mut self, secret: impl Into<Secret>) -> VerifierBuilder {
-        self.secrets.push(secret.into());
-        self
-    }
-
-    /// The largest distance allowed between the signature's `t` and the clock, either way (default
-    /// and documented: 300 s).
-    pub fn tolerance(mut self, tolerance: Duration) -> VerifierBuilder {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// The clock `t` is checked against (default the system clock).
-    pub fn clock(mut self, clock: Clock) -> VerifierBuilder {
-        self.clock = clock;
-        self
-    }
-
-    /// Reads refunds with `client` ([`refunds::adapter::Client::refund_from_json`]), so that decode
-    /// errors are tagged like the client's.
-    pub fn client(mut self, client: &XPayClient) -> VerifierBuilder {
-        self.client = Some(client.clone());
-        self
-    }
-
-    /// The verifier. Errors are `Configuration` and never contain a secret.
-    pub fn build(self) -> Result<XPayWebhooks> {
-        let mut secrets = self.secrets.into_iter();
-        let first = secrets
-            .next()
-            .ok_or_else(|| Error::configuration("a webhook secret is required"))?;
-        let mut scheme = scheme(first)?;
-        for secret in secrets {
-            scheme = scheme.with_secret(secret)?;
-        }
-        let scheme = scheme.tolerance(self.tolerance).clock(self.clock);
-        let parser = match self.client {
-            None => parser(),
-            Some(client) => EventParser::new(ID, ENVELOPE, EVENTS, move |body| client.refund_from_json(body)),
-        };
-        Ok(SignedWebhooks::new(scheme, parser))
-    }
-}
+/// Builds a [`XPayWebhooks`]: `secret`, `tolerance`, `clock`, `client`, `build`. `Debug` never
+/// shows a secret.
+pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;
