@@ -19,16 +19,16 @@
 //! same key 409 `idempotency_error`; the event stream holds `refund.created` (and `refund.updated` once
 //! the status moved) per refund, with a keep-alive space before each line.
 
-use std::cell::Cell;
-
 use refunds::adapter::amount::MinorUnits;
-use refunds::sandbox::{Ledger, LedgerError, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin};
-use refunds::sandbox::{PaymentState, RefundDraft};
+use refunds::adapter::{HttpProvider, ProviderSpec};
+use refunds::sandbox::{Call, Ledger, LedgerError, Page, RefundRecord, Refusal, Sandbox, SandboxResponse};
+use refunds::sandbox::{PaymentState, RefundDraft, SandboxRequest, SpecSkin};
 use refunds::{Currency, RefundStatus};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::wire::{BiasPayment, STATUSES, WireCreate, WireList, WirePayment, WireRefund};
-use crate::{BiasClient, BiasClientBuilder, ID};
+use crate::{Bias, BiasClient, BiasClientBuilder};
 
 /// The test key the sandbox accepts, as `Authorization: Bearer <API_KEY>`.
 pub const API_KEY: &str = "sk_test_bias_sandbox_4f2a9c";
@@ -43,10 +43,8 @@ pub struct BiasSkin {
 }
 
 fn error(status: u16, kind: &str, code: Option<&str>, message: &str, param: Option<&str>) -> SandboxResponse {
-    let body = json!({"object": "error", "error": {
-        "type": kind, "live": false, "code": code, "message": message, "param": param, "issues": null,
-    }});
-    SandboxResponse::json(status, &body)
+    let error = json!({"type": kind, "live": false, "code": code, "message": message, "param": param, "issues": null});
+    SandboxResponse::json(status, &json!({"object": "error", "error": error}))
 }
 
 fn invalid(code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
@@ -56,11 +54,8 @@ fn invalid(code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
 fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: bool) -> WireRefund {
     let payment = match expand.then(|| ledger.payment(&record.payment_id)).flatten() {
         Some(p) => {
-            let state = if p.state == PaymentState::Succeeded {
-                "succeeded"
-            } else {
-                "pending"
-            };
+            let succeeded = p.state == PaymentState::Succeeded;
+            let state = if succeeded { "succeeded" } else { "pending" };
             WirePayment::Expanded(BiasPayment::new(&p.id, p.captured.minor(), p.refunded, state))
         }
         None => WirePayment::Id(record.payment_id.clone()),
@@ -71,9 +66,10 @@ fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: b
         live: Some(false),
         created_at: Some(record.created_at),
         amount: MinorUnits::from_money(&record.amount),
-        failed_reason: (*status == RefundStatus::Failed)
-            .then(|| record.failure_reason.clone())
-            .flatten(),
+        failed_reason: record
+            .failure_reason
+            .clone()
+            .filter(|_| *status == RefundStatus::Failed),
         payment,
         status: STATUSES.to_wire(status).unwrap_or(status.as_str()).to_owned(),
     }
@@ -84,208 +80,105 @@ impl BiasSkin {
     pub fn new(currency: Currency) -> BiasSkin {
         BiasSkin { currency }
     }
+}
 
-    fn create(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let body: WireCreate = match request.json() {
-            Ok(body) => body,
-            Err(e) => {
-                let issue = json!({"path": ["body"], "message": e.to_string()});
-                let body = json!({"object": "error", "error": {"type": "invalid_request_error", "live": false,
-                    "code": "parameter_invalid", "message": "Invalid request body", "param": null, "issues": [issue]}});
-                return SandboxResponse::json(400, &body);
-            }
-        };
+impl SpecSkin for BiasSkin {
+    const SPEC: ProviderSpec = Bias::SPEC;
+    const API_KEYS: &'static [&'static str] = &[API_KEY];
+
+    fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
+        let body: WireCreate = call.request.json().map_err(|e| {
+            let issue = json!({"path": ["body"], "message": e.to_string()});
+            let body = json!({"object": "error", "error": {"type": "invalid_request_error", "live": false,
+                "code": "parameter_invalid", "message": "Invalid request body", "param": null, "issues": [issue]}});
+            SandboxResponse::json(400, &body)
+        })?;
         let mut draft = RefundDraft::new(body.payment);
         draft.amount_minor = body.amount.map(|a| a.0);
         draft.currency = Some(self.currency);
-        draft.idempotency_key = request.header("idempotency-key").map(str::to_owned);
-        draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-        match ledger.create_refund(draft) {
-            Ok(outcome) => {
-                let record = outcome.record();
-                SandboxResponse::json(200, &wire(record, &record.status, ledger, false))
-            }
-            Err(LedgerError::PaymentNotFound(id)) => error(
-                404,
-                "invalid_request_error",
-                Some("resource_missing"),
-                &format!("No such payment: {id}"),
-                Some("payment"),
-            ),
-            Err(LedgerError::IdempotencyConflict) => error(
-                400,
-                "idempotency_error",
-                None,
-                "This idempotency key was used with a different request.",
-                None,
-            ),
-            Err(LedgerError::AmountExceedsRefundable { available }) => invalid(
-                "amount_too_large",
-                &format!(
-                    "amount must be at most {} (amount_received - amount_refunded)",
-                    available.minor()
-                ),
-                Some("amount"),
-            ),
-            Err(LedgerError::AlreadyRefunded(id)) => invalid(
-                "payment_already_refunded",
-                &format!("Payment {id} is fully refunded"),
-                Some("payment"),
-            ),
-            Err(LedgerError::PaymentNotRefundable(id)) => invalid(
-                "payment_not_succeeded",
-                &format!("Payment {id} does not have a status of succeeded"),
-                Some("payment"),
-            ),
-            Err(other) => invalid("parameter_invalid", &other.to_string(), Some("amount")),
-        }
+        Ok(draft)
     }
 
-    fn list(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let limit = match request.query_param("limit").map(str::parse::<usize>) {
-            None => 50,
-            Some(Ok(n)) if (1..=1000).contains(&n) => n,
-            Some(_) => return invalid("parameter_invalid", "limit must be from 1 to 1000", Some("limit")),
-        };
-        let cursor = |name| request.query_param(name).map(|id| (name, id));
-        let (window, has_more) = match cursor("starting_after").or(cursor("ending_before")) {
-            None => {
-                let (page, total) = ledger.refunds_page(0, limit, |_| true);
-                (page, total > limit)
-            }
-            Some((name, id)) => {
-                let seen = Cell::new(false);
-                let before = |r: &RefundRecord| {
-                    seen.set(seen.get() || r.id == id);
-                    !seen.get()
-                };
-                let (_, count) = ledger.refunds_page(0, 0, before);
-                if !seen.get() {
-                    return invalid("resource_missing", &format!("No such refund: {id}"), Some(name));
-                }
-                let all = ledger.refunds();
-                let (start, end) = match name {
-                    "starting_after" => (count + 1, (count + 1 + limit).min(all.len())),
-                    _ => (count.saturating_sub(limit), count),
-                };
-                let more = if name == "starting_after" {
-                    end < all.len()
-                } else {
-                    start > 0
-                };
-                (all[start..end].to_vec(), more)
-            }
-        };
-        let expand = request.query_param("expand[payment]") == Some("true");
-        let items = window.iter().map(|r| wire(r, &r.status, ledger, expand)).collect();
-        let list = WireList {
+    fn encode_refund(&self, record: &RefundRecord, call: &Call<'_>) -> impl Serialize {
+        let expand = call.request.query_param("expand[payment]") == Some("true");
+        wire(record, &record.status, call.ledger, expand)
+    }
+
+    fn encode_page(&self, page: &Page<RefundRecord>, call: &Call<'_>) -> impl Serialize {
+        let expand = call.request.query_param("expand[payment]") == Some("true");
+        let items = page.items.iter().map(|r| wire(r, &r.status, call.ledger, expand));
+        WireList {
             object: Some("list".to_owned()),
-            has_more: Some(has_more),
-            items,
-        };
-        SandboxResponse::json(200, &list)
+            has_more: Some(page.has_more),
+            items: items.collect(),
+        }
     }
 
-    fn events(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        if request.query_param("stream") != Some("true") {
-            return invalid(
-                "parameter_invalid",
-                "the sandbox streams events only (stream=true)",
-                Some("stream"),
-            );
-        }
-        let limit = request
-            .query_param("limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(usize::MAX);
-        let mut lines = Vec::new();
-        for r in ledger.refunds() {
-            let created = wire(&r, &RefundStatus::Pending, ledger, false);
-            let event = |kind: &str, state: &WireRefund, previous: Value| {
-                json!({"object": "event", "id": format!("event_{}_{kind}", r.id), "live": false,
-                    "created_at": r.created_at.unix_timestamp() * 1000, "type": kind, "state": state,
-                    "previous_state": previous, "request": null})
-            };
-            lines.push(event("refund.created", &created, Value::Null));
-            if r.status != RefundStatus::Pending {
-                let previous = serde_json::to_value(&created).unwrap_or_default();
-                lines.push(event("refund.updated", &wire(&r, &r.status, ledger, false), previous));
+    #[rustfmt::skip]
+    fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
+        const INVALID: &str = "invalid_request_error";
+        const MAX_LIMIT: u32 = Bias::SPEC.paging.unwrap().max_limit;
+        match refusal {
+            Refusal::Unauthorized { .. } => error(401, INVALID, Some("unauthorized"), "Invalid API key", None),
+            Refusal::NoSuchRefund { .. } => error(404, INVALID, Some("resource_missing"), "No such refund", Some("id")),
+            Refusal::BadParams(_) => invalid("parameter_invalid", &format!("limit must be from 1 to {MAX_LIMIT}"), Some("limit")),
+            Refusal::UnknownCursor { param, id } => invalid("resource_missing", &format!("No such refund: {id}"), Some(param)),
+            Refusal::Ledger { error, .. } => ledger_refusal(error),
+            Refusal::InProgress => error(409, "idempotency_error", None, "A request with this idempotency key is in progress.", None),
+            Refusal::Fault { status, message } => {
+                let kind = match status { 429 => "rate_limit_error", 500..=599 => "server_error", 409 => "idempotency_error", _ => INVALID };
+                error(status, kind, None, message, None)
             }
+            _ => error(404, INVALID, Some("not_found"), "Unrecognized request URL", None),
         }
-        let body: String = lines.iter().take(limit).map(|line| format!(" {line}\n")).collect();
-        SandboxResponse::raw(200, "application/x-ndjson", body)
+    }
+
+    fn extra_route(&self, call: &Call<'_>) -> Option<SandboxResponse> {
+        let is_events = call.request.is("GET", &["events"]);
+        is_events.then(|| events(call.request, call.ledger))
     }
 }
 
-impl Skin for BiasSkin {
-    fn provider(&self) -> &'static str {
-        ID
+/// Bias's answer to what the ledger refuses, one row each.
+#[rustfmt::skip]
+fn ledger_refusal(e: &LedgerError) -> SandboxResponse {
+    match e {
+        LedgerError::PaymentNotFound(id) => error(404, "invalid_request_error", Some("resource_missing"), &format!("No such payment: {id}"), Some("payment")),
+        LedgerError::IdempotencyConflict => error(400, "idempotency_error", None, "This idempotency key was used with a different request.", None),
+        LedgerError::AmountExceedsRefundable { available } => invalid("amount_too_large", &format!("amount must be at most {} (amount_received - amount_refunded)", available.minor()), Some("amount")),
+        LedgerError::AlreadyRefunded(id) => invalid("payment_already_refunded", &format!("Payment {id} is fully refunded"), Some("payment")),
+        LedgerError::PaymentNotRefundable(id) => invalid("payment_not_succeeded", &format!("Payment {id} does not have a status of succeeded"), Some("payment")),
+        other => invalid("parameter_invalid", &other.to_string(), Some("amount")),
     }
+}
 
-    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        if request.header("authorization") != Some(&format!("Bearer {API_KEY}")) {
-            return error(
-                401,
-                "invalid_request_error",
-                Some("unauthorized"),
-                "Invalid API key",
-                None,
-            );
-        }
-        if request.is("POST", &["refunds"]) {
-            return self.create(request, ledger);
-        }
-        if request.is("GET", &["refunds"]) {
-            return self.list(request, ledger);
-        }
-        if request.is("GET", &["refunds", "*"]) {
-            let expand = request.query_param("expand[payment]") == Some("true");
-            return match ledger.refund(&request.segments[1]) {
-                Some(r) => SandboxResponse::json(200, &wire(&r, &r.status, ledger, expand)),
-                None => error(
-                    404,
-                    "invalid_request_error",
-                    Some("resource_missing"),
-                    "No such refund",
-                    Some("id"),
-                ),
-            };
-        }
-        if request.is("GET", &["events"]) {
-            return self.events(request, ledger);
-        }
-        error(
-            404,
-            "invalid_request_error",
-            Some("not_found"),
-            "Unrecognized request URL",
-            None,
-        )
+/// `GET /events?stream=true`: the refund events as newline-delimited JSON.
+fn events(request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
+    if request.query_param("stream") != Some("true") {
+        let message = "the sandbox streams events only (stream=true)";
+        return invalid("parameter_invalid", message, Some("stream"));
     }
-
-    fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
-        let kind = match status {
-            429 => "rate_limit_error",
-            500..=599 => "server_error",
-            409 => "idempotency_error",
-            _ => "invalid_request_error",
+    let limit = request.query_param("limit").and_then(|l| l.parse().ok());
+    let mut lines = Vec::new();
+    for r in ledger.refunds() {
+        let created = wire(&r, &RefundStatus::Pending, ledger, false);
+        let event = |kind: &str, state: &WireRefund, previous: Value| {
+            json!({"object": "event", "id": format!("event_{}_{kind}", r.id), "live": false,
+                "created_at": r.created_at.unix_timestamp() * 1000, "type": kind, "state": state,
+                "previous_state": previous, "request": null})
         };
-        error(status, kind, None, message, None)
+        lines.push(event("refund.created", &created, Value::Null));
+        if r.status != RefundStatus::Pending {
+            let previous = serde_json::to_value(&created).unwrap_or_default();
+            lines.push(event("refund.updated", &wire(&r, &r.status, ledger, false), previous));
+        }
     }
-
-    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
-        request.header("idempotency-key").map(str::to_owned)
-    }
-
-    fn in_progress_response(&self) -> SandboxResponse {
-        error(
-            409,
-            "idempotency_error",
-            None,
-            "A request with this idempotency key is in progress.",
-            None,
-        )
-    }
+    let body: String = lines
+        .iter()
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|line| format!(" {line}\n"))
+        .collect();
+    SandboxResponse::raw(200, "application/x-ndjson", body)
 }
 
 /// Starts a sandbox for a USD account on an ephemeral port of 127.0.0.1.
@@ -300,8 +193,6 @@ pub async fn start_with_currency(currency: Currency) -> std::io::Result<Sandbox>
 
 /// A builder pointed at `sandbox` with [`API_KEY`] and USD (set `.currency(..)` for another account).
 pub fn builder_for(sandbox: &Sandbox) -> BiasClientBuilder {
-    BiasClient::builder()
-        .api_key(API_KEY)
-        .base_url(sandbox.base_url())
-        .currency(Currency::USD)
+    let builder = BiasClient::builder().api_key(API_KEY);
+    builder.base_url(sandbox.base_url()).currency(Currency::USD)
 }
