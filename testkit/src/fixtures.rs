@@ -26,8 +26,11 @@
 //!   (an error kind) expects that error instead, with the body kept.
 //! - `errors`: `status` and `body` answered to `op` (`get` by default, `create` with a `request`),
 //!   without retries: `kind` (the [`ErrorKind`] variant's name), and when given `code` (provider
-//!   code), `field`, `request_id`, `message`, `delivery` (`Rejected`...), `retryable`. The error
+//!   code), `field`, `request_id`, `message`, `delivery` (`Rejected`...), `retryable`, and `fields`
+//!   (each field error's `field`, `message`, `code`, as far as given). The error
 //!   keeps its HTTP status, names the provider, and keeps the body unless `body_kept` is `false`.
+//!
+//! Any case may name an `account_currency` the client is built with.
 //!
 //! Shorthands in `request` and `expect`: a money `{"minor": 2500, "currency": "USD"}` takes the ISO
 //! exponent; in `expect`, `"payment": "pay_1"` compares the payment's id, `"amount": 2500` the
@@ -35,7 +38,7 @@
 
 use std::future::Future;
 
-use refunds::adapter::{ClientBuilder, HttpProvider};
+use refunds::adapter::{Client, ClientBuilder, HttpProvider};
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, RefundId, RefundProvider};
 use serde_json::Value;
 use wiremock::matchers::any;
@@ -111,8 +114,20 @@ async fn server(status: u16, body: &str) -> MockServer {
     server
 }
 
+/// The client for a case: no retries, and the case's `account_currency` when it gives one.
+fn build<P: HttpProvider>(mut builder: ClientBuilder<P>, case: &Value) -> Result<Client<P>, String> {
+    if let Some(code) = case.get("account_currency").and_then(Value::as_str) {
+        builder = builder.currency(Currency::from_code(code).map_err(|e| e.to_string())?);
+    }
+    builder.max_retries(0).build().map_err(|e| format!("build: {e}"))
+}
+
 fn request(case: &Value) -> CreateRefund {
-    serde_json::from_value(case["request"].clone()).unwrap_or_else(|e| panic!("{}: request: {e}", name(case)))
+    let mut request = case["request"].clone();
+    if let Some(map) = request.as_object_mut() {
+        map.entry("metadata").or_insert_with(|| serde_json::json!({}));
+    }
+    serde_json::from_value(request).unwrap_or_else(|e| panic!("{}: request: {e}", name(case)))
 }
 
 /// Runs every case, then fails once naming all the failing cases.
@@ -146,10 +161,7 @@ pub async fn requests<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) ->
         async move {
             let answer = case.get("answer").map(body_text).unwrap_or(default_answer);
             let server = server(200, &answer).await;
-            let client = client(&server.uri())
-                .max_retries(0)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let client = build(client(&server.uri()), &case)?;
             let outcome = client.create_refund(&request(&case)).await;
             let received = server.received_requests().await.unwrap_or_default();
             if let Some(field) = case.get("refused") {
@@ -198,10 +210,7 @@ pub async fn responses<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -
             let body = body_text(&case["body"]);
             let status = case.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
             let server = server(status, &body).await;
-            let client = client(&server.uri())
-                .max_retries(0)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let client = build(client(&server.uri()), &case)?;
             let id = RefundId::new(case.get("id").and_then(Value::as_str).unwrap_or("re_fixture")).expect("id");
             let op = case.get("op").and_then(Value::as_str).unwrap_or("get");
             let outcome = match op {
@@ -263,10 +272,7 @@ pub async fn errors<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -> C
             let body = body_text(&case["body"]);
             let status = case["status"].as_u64().ok_or("no status")? as u16;
             let server = server(status, &body).await;
-            let client = client(&server.uri())
-                .max_retries(0)
-                .build()
-                .map_err(|e| e.to_string())?;
+            let client = build(client(&server.uri()), &case)?;
             let outcome = match case.get("op").and_then(Value::as_str).unwrap_or("get") {
                 "create" => client.create_refund(&request(&case)).await,
                 _ => client.get_refund(&RefundId::new("re_fixture").expect("id")).await,
@@ -290,6 +296,17 @@ pub async fn errors<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -> C
                     check(got == expected.as_str(), || {
                         format!("{key}: {got:?}, expected {expected}")
                     })?;
+                }
+            }
+            if let Some(fields) = case.get("fields").and_then(Value::as_array) {
+                let got: Vec<Value> = e
+                    .field_errors()
+                    .iter()
+                    .map(|f| serde_json::json!({"field": f.field, "message": f.message, "code": f.code}))
+                    .collect();
+                check(got.len() == fields.len(), || format!("field errors {got:?}"))?;
+                for (got, expected) in got.iter().zip(fields) {
+                    subset(got, expected).map_err(|why| format!("field error{why}"))?;
                 }
             }
             if let Some(delivery) = case.get("delivery").and_then(Value::as_str) {

@@ -1,18 +1,13 @@
-//! XPay's own behaviour, against the documented bodies in `fixtures/` (refund objects, error envelopes,
-//! create bodies) and the delivery rules of a provider without idempotency.
+//! XPay's own behaviour: the documented bodies in `fixtures/documented.json` (refund objects, error
+//! envelopes, create bodies; `refunds_testkit::fixtures`) and the delivery rules of a provider without
+//! idempotency.
 
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider};
 use refunds_xpay::{XPayClient, XPayClientBuilder};
-use serde_json::Value;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "sk_test_xpay_own_0001";
 const USD_REFUND: &str = r#"{"id":"re_1","chargeId":"ch_1","amount":"50000","currency":"USD","status":"succeeded"}"#;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// A client of an EGP account (the currency guard on).
 fn client(base_url: &str) -> XPayClient {
@@ -42,88 +37,9 @@ async fn sent(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
-fn text<'a>(case: &'a Value, key: &str) -> &'a str {
-    case[key].as_str().unwrap_or_default()
-}
-
-#[test]
-fn documented_refund_bodies_normalize_field_by_field() {
-    let client = client("https://api.xpay.app");
-    let cases = fixture("refunds.json");
-    for case in cases["parsed"].as_array().unwrap() {
-        let (name, body) = (text(case, "case"), text(case, "body"));
-        let refund = client.refund_from_json(body.as_bytes());
-        let refund = refund.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(refund.raw.get(), body, "{name}: raw is the object byte for byte");
-        let got = serde_json::to_value(&refund).unwrap();
-        for (field, expected) in case["expect"].as_object().unwrap() {
-            assert_eq!(&got[field], expected, "{name}: {field}");
-        }
-    }
-    for case in cases["refused"].as_array().unwrap() {
-        let (name, body) = (text(case, "case"), text(case, "body"));
-        let e = client.refund_from_json(body.as_bytes()).expect_err(name);
-        assert_eq!(e.kind(), &ErrorKind::Decode, "{name}: {e}");
-        assert_eq!(e.delivery(), Delivery::NotSent, "{name}");
-        assert_eq!(e.provider(), Some("xpay"), "{name}");
-        assert_eq!(e.body().unwrap_or_default(), body, "{name}: the text is kept");
-    }
-}
-
-#[tokio::test]
-async fn documented_error_bodies_keep_kind_code_field_and_request_id() {
-    for case in fixture("errors.json").as_array().unwrap() {
-        let (name, body) = (text(case, "case"), text(case, "body"));
-        let status = case["status"].as_u64().unwrap() as u16;
-        let server = answering(status, body, None).await;
-        let client = client(&server.uri());
-        let e = client.get_refund(&RefundId::new("re_1").unwrap()).await.unwrap_err();
-        assert_eq!(format!("{:?}", e.kind()), text(case, "kind"), "{name}: {e}");
-        assert_eq!(e.http_status(), Some(status), "{name}");
-        let delivery = case["delivery"].as_str().unwrap_or("Rejected");
-        assert_eq!(format!("{:?}", e.delivery()), delivery, "{name}");
-        assert_eq!(e.body().unwrap_or_default(), body, "{name}: body and doc_url kept");
-        for (key, got) in [
-            ("code", e.provider_code()),
-            ("field", e.field()),
-            ("request_id", e.request_id()),
-            ("message", Some(e.message())),
-        ] {
-            if case.get(key).is_some() {
-                assert_eq!(got, case[key].as_str(), "{name}: {key}");
-            }
-        }
-    }
-}
-
-#[tokio::test]
-async fn create_bodies_on_the_wire_and_refusals_before_sending() {
-    let creates = fixture("creates.json");
-    for case in creates["sent"].as_array().unwrap() {
-        let server = answering(200, &USD_REFUND.replace("USD", "EGP"), None).await;
-        let request: CreateRefund = serde_json::from_value(case["request"].clone()).unwrap();
-        let client = builder(&server.uri()).build().unwrap();
-        client.create_refund(&request).await.unwrap();
-        let received = &server.received_requests().await.unwrap()[0];
-        let name = text(case, "case");
-        let route = (received.method.as_str(), received.url.path(), received.url.query());
-        assert_eq!(route, ("POST", "/refunds", None), "{name}");
-        assert_eq!(received.headers["authorization"], format!("Bearer {KEY}").as_str());
-        assert!(!received.headers.contains_key("idempotency-key"), "{name}");
-        let body: Value = serde_json::from_slice(&received.body).unwrap();
-        assert_eq!(body, case["wire"], "{name}");
-    }
-    let server = answering(500, "", None).await;
-    let client = client(&server.uri());
-    for case in creates["refused"].as_array().unwrap() {
-        let request: CreateRefund = serde_json::from_value(case["request"].clone()).unwrap();
-        let e = client.create_refund(&request).await.unwrap_err();
-        assert_eq!(e.field(), case["field"].as_str(), "{}: {e}", text(case, "case"));
-        assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }), "{e}");
-        assert!(e.delivery() == Delivery::NotSent && e.pending().is_none());
-    }
-    assert_eq!(sent(&server).await, 0, "no refused create was sent");
-}
+// The documented bodies (create bodies and refusals, refund objects, error envelopes), run against
+// the client over wiremock.
+refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
 
 fn create() -> CreateRefund {
     CreateRefund::new(PaymentRef::charge("ch_1").unwrap()).amount(Money::from_minor(100, Currency::EGP))

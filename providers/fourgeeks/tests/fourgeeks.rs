@@ -1,0 +1,99 @@
+//! 4Geeks on the wire: the documented bodies of the seed (`../shared/seeds/000_*`) and the dossier
+//! (`../shared/providers.md` §1) in `fixtures/documented.json`, run against the real client over
+//! wiremock (`refunds_testkit::fixtures`); then what only 4Geeks does: its capabilities and the list
+//! inputs it refuses before sending.
+
+use refunds::adapter::paging::offset;
+use refunds::{Currency, Delivery, ErrorKind, ListRefunds, PageCursor, RefundProvider};
+use refunds_fourgeeks::{FourGeeksClient, FourGeeksClientBuilder};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "sk_test_fourgeeks_fixtures_01";
+
+fn builder(base_url: &str) -> FourGeeksClientBuilder {
+    FourGeeksClient::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .currency(Currency::USD)
+}
+
+refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
+
+#[test]
+fn capabilities_say_what_4geeks_does() {
+    let client = FourGeeksClient::builder()
+        .api_key(KEY)
+        .currency(Currency::USD)
+        .build()
+        .unwrap();
+    let info = client.info();
+    assert_eq!((info.id, info.name), ("fourgeeks", "4Geeks Payments"));
+    let caps = &info.capabilities;
+    assert!(caps.partial_refunds && caps.retrieve);
+    assert_eq!(caps.list, Some(refunds::PagingStyle::Offset));
+    assert!(!caps.list_status_filter && !caps.cancel && !caps.retrieve_by_payment);
+    assert_eq!(caps.idempotency, refunds::IdempotencySupport::None);
+    assert_eq!(caps.payment_kinds, [refunds::PaymentRefKind::Payment]);
+    let debug = format!("{client:?}");
+    assert!(
+        debug.contains("https://api.4geeks.io/") && !debug.contains(KEY),
+        "{debug}"
+    );
+}
+
+/// The list rows the shared bad-input table does not have: the assumed maximum page size and the
+/// offset cursors 4Geeks pages with. Nothing reaches the server, and each refusal names its field.
+/// (The create rows, and the currency guard's message, are in the fixtures.)
+#[tokio::test]
+async fn provider_specific_list_input_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let client = builder(&server.uri()).max_retries(0).build().unwrap();
+    let rows = [
+        (
+            "limit 101 (above the assumed maximum of 100)",
+            "limit",
+            ListRefunds::new().limit(101),
+        ),
+        (
+            "an id-cursor",
+            "cursor",
+            ListRefunds::new().cursor(PageCursor::from_token("fourgeeks:a:ref_1")),
+        ),
+        (
+            "a negative offset",
+            "cursor",
+            ListRefunds::new().cursor(PageCursor::from_token("fourgeeks:o:-3")),
+        ),
+        (
+            "an offset past i64::MAX",
+            "cursor",
+            ListRefunds::new().cursor(offset::cursor("fourgeeks", u64::MAX)),
+        ),
+    ];
+    for (case, field, request) in rows {
+        let e = client.list_refunds(&request).await.expect_err(case);
+        assert!(matches!(e.kind(), ErrorKind::InvalidRequest { .. }), "{case}: {e}");
+        assert_eq!(
+            (e.field(), e.delivery(), e.provider()),
+            (Some(field), Delivery::NotSent, Some("fourgeeks"))
+        );
+    }
+    let e = client
+        .create_refund(
+            &refunds::CreateRefund::new(refunds::PaymentRef::payment("pay_1").unwrap())
+                .amount(refunds::Money::from_minor(100, Currency::JPY)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.message(), "the fourgeeks account is in USD, the amount is in JPY");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        0,
+        "no bad request was sent"
+    );
+}
