@@ -9,23 +9,18 @@
 //! `refund.succeeded`, `refund.failed`, `refund.updated`) and signature defaults (see
 //! [`crate::webhooks`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use refunds::adapter::Secret;
-use refunds::adapter::amount::MajorDecimal;
-use refunds::adapter::errors::{ErrorBody, fastapi};
-use refunds::adapter::signature::SignatureScheme;
+use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
 use refunds::ledger::ChangeKind;
-use refunds::sandbox::WebhookSender;
-use refunds::sandbox::{Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse};
-use refunds::sandbox::{SimulatedOutcome as LedgerOutcome, Skin};
-use refunds::{Currency, EventKind, FieldError, Money, RefundStatus, Result};
+use refunds::sandbox::{BadParam, Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox};
+use refunds::sandbox::{SandboxResponse, SimulatedOutcome as LedgerOutcome, SpecSkin, WebhookSender};
+use refunds::sandbox::{event_kind, send_webhooks};
+use refunds::{Currency, FieldError, Money, RefundStatus, Result};
+use serde::Serialize;
 
 use crate::client::{MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN};
-use crate::webhooks::SyncgramScheme;
+use crate::webhooks::{EVENTS, SyncgramScheme};
 use crate::wire::{STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList};
-use crate::{ID, SyncgramClient, SyncgramClientBuilder};
+use crate::{Syncgram, SyncgramClient, SyncgramClientBuilder};
 
 /// A test-mode key the sandbox accepts.
 pub const API_KEY: &str = "sk_test_syncgram_sandbox_0000";
@@ -75,128 +70,88 @@ fn wire_refund(record: &RefundRecord) -> WireRefund {
     }
 }
 
-fn create(request: &SandboxRequest, ledger: &Ledger, live: bool) -> SandboxResponse {
-    let Ok(body) = request.json::<WireCreateRefund>() else {
-        return invalid("body", "Input should be a valid refund request");
-    };
-    let (reason, address, key) = (&body.reason, &body.refund_address, &body.idempotency_key);
-    let texts = [
-        ("reference", Some(&body.reference), 1, MAX_REFERENCE_LEN),
-        ("reason", reason.as_ref(), 0, MAX_REASON_LEN),
-        ("refund_address", address.as_ref(), 1, MAX_REFUND_ADDRESS_LEN),
-        ("idempotency_key", key.as_ref(), 1, MAX_IDEMPOTENCY_KEY_LEN),
-    ];
-    for (field, text, min, max) in texts {
-        if text.is_some_and(|t| !(min..=max).contains(&t.chars().count())) {
-            let message = format!("String should have between {min} and {max} characters");
-            return invalid(&format!("body.{field}"), &message);
+impl SpecSkin for SyncgramSkin {
+    const SPEC: ProviderSpec = Syncgram::SPEC;
+    const API_KEYS: &'static [&'static str] = &[API_KEY, LIVE_API_KEY];
+
+    fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
+        let body = call.request.json::<WireCreateRefund>();
+        let body = body.map_err(|_| invalid("body", "Input should be a valid refund request"))?;
+        let (reason, address, key) = (&body.reason, &body.refund_address, &body.idempotency_key);
+        let texts = [
+            ("reference", Some(&body.reference), 1, MAX_REFERENCE_LEN),
+            ("reason", reason.as_ref(), 0, MAX_REASON_LEN),
+            ("refund_address", address.as_ref(), 1, MAX_REFUND_ADDRESS_LEN),
+            ("idempotency_key", key.as_ref(), 1, MAX_IDEMPOTENCY_KEY_LEN),
+        ];
+        for (field, text, min, max) in texts {
+            if text.is_some_and(|t| !(min..=max).contains(&t.chars().count())) {
+                let message = format!("String should have between {min} and {max} characters");
+                return Err(invalid(&format!("body.{field}"), &message));
+            }
         }
-    }
-    if body.simulated_outcome.is_some() && live {
-        return detail(400, "simulated_outcome is only available in test mode");
-    }
-    let Some(payment) = ledger.payment(&body.charge_id) else {
-        return detail(404, "Charge not found");
-    };
-    let currency = payment.captured.currency();
-    let amount_minor = match body.amount.as_ref().map(|a| a.to_money(currency, "amount")) {
-        None => None,
-        Some(Ok(money)) if money.is_positive() => Some(money.minor()),
-        Some(Ok(_)) => return invalid("body.amount", "Input should be greater than 0"),
-        Some(Err(_)) => return invalid("body.amount", "Amount has more decimal places than the currency"),
-    };
-    let mut draft = RefundDraft::new(body.charge_id.clone());
-    draft.fee_minor = Some(amount_minor.unwrap_or(payment.refundable().minor()).max(0) * FEE_PERCENT / 100);
-    draft.amount_minor = amount_minor;
-    draft.reason = body.reason;
-    draft.reference = Some(body.reference);
-    draft.idempotency_key = body.idempotency_key;
-    draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-    if body.simulated_outcome == Some(SimulatedOutcome::Failed) {
-        draft.outcome = LedgerOutcome::Fail;
-    }
-    let bearer = body
-        .fee_bearer
-        .map(|b| ("fee_bearer".to_owned(), b.as_str().to_owned()));
-    draft.metadata.extend(bearer);
-    match ledger.create_refund(draft) {
-        Ok(outcome) => SandboxResponse::json(200, &wire_refund(outcome.record())),
-        Err(error) => ledger_error(&error),
-    }
-}
-
-fn list(request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-    let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match request.query_param(name) {
-        None => Some(default),
-        Some(text) => text.parse::<u64>().ok().filter(|n| range.contains(n)),
-    };
-    let Some(limit) = number("limit", 50, 1..=100) else {
-        return invalid("query.limit", "Input should be between 1 and 100");
-    };
-    let Some(offset) = number("offset", 0, 0..=u64::MAX) else {
-        return invalid("query.offset", "Input should be greater than or equal to 0");
-    };
-    let status = request.query_param("status");
-    let matches = |wire: &WireRefund| status.is_none_or(|s| wire.status.eq_ignore_ascii_case(s));
-    let matching: Vec<WireRefund> = ledger.refunds().iter().map(wire_refund).filter(matches).collect();
-    let total = matching.len() as u64;
-    let page = matching.into_iter().skip(offset as usize);
-    let items = page.take(limit as usize).collect();
-    SandboxResponse::json(200, &WireRefundList { total, items })
-}
-
-impl Skin for SyncgramSkin {
-    fn provider(&self) -> &'static str {
-        ID
+        if body.simulated_outcome.is_some() && call.key == LIVE_API_KEY {
+            return Err(detail(400, "simulated_outcome is only available in test mode"));
+        }
+        let payment = call.ledger.payment(&body.charge_id);
+        let payment = payment.ok_or_else(|| detail(404, "Charge not found"))?;
+        let currency = payment.captured.currency();
+        // A non-positive amount is refused by the generic skin, as the ledger's `InvalidAmount`.
+        let amount = body.amount.as_ref().map(|a| a.to_money(currency, "amount"));
+        let places = |_| invalid("body.amount", "Amount has more decimal places than the currency");
+        let amount_minor = amount.transpose().map_err(places)?.map(|money| money.minor());
+        let mut draft = RefundDraft::new(body.charge_id.clone());
+        draft.fee_minor = Some(amount_minor.unwrap_or(payment.refundable().minor()).max(0) * FEE_PERCENT / 100);
+        draft.amount_minor = amount_minor;
+        draft.reason = body.reason;
+        draft.reference = Some(body.reference);
+        if body.simulated_outcome == Some(SimulatedOutcome::Failed) {
+            draft.outcome = LedgerOutcome::Fail;
+        }
+        let bearer = body.fee_bearer.map(|b| b.as_str().to_owned());
+        draft.metadata.extend(bearer.map(|b| ("fee_bearer".to_owned(), b)));
+        Ok(draft)
     }
 
-    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        let live = match request.header("authorization").and_then(|h| h.strip_prefix("Bearer ")) {
-            Some(API_KEY) => false,
-            Some(LIVE_API_KEY) => true,
-            _ => return detail(401, "Invalid or missing API key"),
-        };
-        let answer = |record: Option<RefundRecord>| match record {
-            Some(record) => SandboxResponse::json(200, &wire_refund(&record)),
-            None => detail(404, "Not found"),
-        };
-        let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
-        let route = segments.strip_prefix(&["api", "v1", "payments"]);
-        match (request.method.as_str(), route) {
-            ("POST", Some(["refunds"])) => create(request, ledger, live),
-            ("GET", Some(["refunds"])) => list(request, ledger),
-            ("GET", Some(["refunds", id])) => answer(ledger.refund(id)),
-            // The latest refund of the charge; 404 for an unknown charge or one without refunds.
-            ("GET", Some(["payins", charge, "refund"])) => answer(ledger.refunds_for_payment(charge).pop()),
+    fn encode_refund(&self, record: &RefundRecord, _call: &Call<'_>) -> impl Serialize {
+        wire_refund(record)
+    }
+
+    fn encode_page(&self, page: &Page<RefundRecord>, _call: &Call<'_>) -> impl Serialize {
+        let (total, items) = (page.total, page.items.iter().map(wire_refund).collect());
+        WireRefundList { total, items }
+    }
+
+    #[rustfmt::skip]
+    fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
+        match refusal {
+            Refusal::Unauthorized { .. } => detail(401, "Invalid or missing API key"),
+            Refusal::NoSuchRefund { .. } => detail(404, "Not found"),
+            Refusal::BadParams([BadParam { name: "limit", .. }, ..]) => invalid("query.limit", "Input should be between 1 and 100"),
+            Refusal::BadParams(_) => invalid("query.offset", "Input should be greater than or equal to 0"),
+            Refusal::Ledger { error, .. } => match error {
+                LedgerError::PaymentNotFound(_) => detail(404, "Charge not found"),
+                LedgerError::PaymentNotRefundable(_) => detail(400, "Charge is not refundable"),
+                LedgerError::AmountExceedsRefundable { available } => detail(400, &format!("Refund amount exceeds the refundable {}", available.to_major_string())),
+                LedgerError::AlreadyRefunded(_) => detail(400, "Charge has already been fully refunded"),
+                LedgerError::IdempotencyConflict => detail(409, "Idempotency conflict: key reused with a different request"),
+                LedgerError::InvalidAmount => invalid("body.amount", "Input should be greater than 0"),
+                other => detail(400, &other.to_string()),
+            },
+            Refusal::InProgress => detail(409, "A request with this idempotency key is in progress"),
+            Refusal::Fault { status, message } => detail(status, message),
             _ => detail(404, "Not Found"),
         }
     }
 
-    fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
-        detail(status, message)
-    }
-
-    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
-        request.json::<WireCreateRefund>().ok()?.idempotency_key
-    }
-
-    fn in_progress_response(&self) -> SandboxResponse {
-        detail(409, "A request with this idempotency key is in progress")
-    }
-}
-
-fn ledger_error(error: &LedgerError) -> SandboxResponse {
-    match error {
-        LedgerError::PaymentNotFound(_) => detail(404, "Charge not found"),
-        LedgerError::PaymentNotRefundable(_) => detail(400, "Charge is not refundable"),
-        LedgerError::AmountExceedsRefundable { available } => detail(
-            400,
-            &format!("Refund amount exceeds the refundable {}", available.to_major_string()),
-        ),
-        LedgerError::AlreadyRefunded(_) => detail(400, "Charge has already been fully refunded"),
-        LedgerError::IdempotencyConflict => detail(409, "Idempotency conflict: key reused with a different request"),
-        LedgerError::InvalidAmount => invalid("body.amount", "Input should be greater than 0"),
-        other => detail(400, &other.to_string()),
+    /// `GET .../payins/{charge}/refund`: the charge's latest refund (404 for none or an unknown charge).
+    fn extra_route(&self, call: &Call<'_>) -> Option<SandboxResponse> {
+        let path = ["api", "v1", "payments", "payins", "*", "refund"];
+        call.request.is("GET", &path).then(|| {
+            let latest = call.ledger.refunds_for_payment(&call.request.segments[4]).pop();
+            let found = latest.map(|r| SandboxResponse::json(200, &wire_refund(&r)));
+            found.unwrap_or_else(|| detail(404, "Not found"))
+        })
     }
 }
 
@@ -226,47 +181,26 @@ pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<W
 /// [`enable_webhooks`] with a scheme (another header, signed bytes or encoding, built with
 /// [`crate::webhooks::builder`]) and a sender (other retries) of your own; returns the sender.
 pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: WebhookSender) -> WebhookSender {
-    let events = AtomicU64::new(0);
-    let out = sender.clone();
-    sandbox
-        .ledger()
-        .on_change(Arc::new(move |record: &RefundRecord, kind: ChangeKind| {
-            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
-            let Some(body) = webhook_body(record, kind, n) else {
-                return;
-            };
-            let scheme = scheme.clone();
-            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
-        }));
-    out
+    send_webhooks(sandbox, scheme, sender, webhook_body)
 }
 
 /// SyncgramPay's event envelope, fields in the documented order.
 #[derive(serde::Serialize)]
 struct WireEvent {
     id: String,
-    #[serde(rename = "type")]
-    event_type: &'static str,
+    r#type: &'static str,
     created_at: String,
     data: WireRefund,
 }
 
 /// The event for a refund's change: `{id, type, created_at, data}`, `data` the refund object.
 fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
-    let kind = match (change, &record.status) {
-        (ChangeKind::Created, _) => EventKind::Created,
-        (_, RefundStatus::Succeeded) => EventKind::Succeeded,
-        (_, RefundStatus::Failed) => EventKind::Failed,
-        _ => EventKind::Updated,
-    };
-    let event_type = crate::webhooks::EVENTS.wire_type(&kind)?;
-    let created_at = record
-        .updated_at
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()?;
+    let event_type = EVENTS.wire_type(&event_kind(record, change))?;
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let created_at = record.updated_at.format(rfc3339).ok()?;
     let event = WireEvent {
         id: format!("evt_sbx{n:010}"),
-        event_type,
+        r#type: event_type,
         created_at,
         data: wire_refund(record),
     };
