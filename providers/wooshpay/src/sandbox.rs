@@ -21,23 +21,20 @@
 //! [`WebhookSender`], retrying a non-2xx answer a bounded number of times.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use refunds::adapter::Secret;
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::base64_decode;
 use refunds::adapter::errors::{ErrorBody, stripe};
-use refunds::adapter::signature::{SignatureScheme, TimestampedHmac};
+use refunds::adapter::signature::TimestampedHmac;
+use refunds::adapter::{HttpProvider, ProviderSpec, Secret};
 use refunds::ledger::ChangeKind;
-use refunds::sandbox::{
-    Ledger, LedgerError, RefundDraft, RefundRecord, Sandbox, SandboxRequest, SandboxResponse, Skin, WebhookSender,
-};
+use refunds::sandbox::{Call, Ledger, LedgerError, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxResponse};
+use refunds::sandbox::{SpecSkin, WebhookSender, send_webhooks};
 use refunds::{RawJson, Result};
+use serde::Serialize;
 
 use crate::units;
 use crate::wire::{MetadataValue, STATUSES, WireCreateRefund, WireRefund};
-use crate::{PROVIDER_ID, WooshPayClient, WooshPayClientBuilder};
+use crate::{WooshPay, WooshPayClient, WooshPayClientBuilder};
 
 /// A test secret key the sandbox accepts (any other key gets WooshPay's 401).
 pub const API_KEY: &str = "sk_test_wooshpay_sandbox_4f9c2d";
@@ -97,17 +94,6 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
     }
 }
 
-/// Basic auth exactly as WooshPay takes it: `base64("<secret key>:")` (the scheme name is
-/// case-insensitive, as in every HTTP auth scheme).
-fn authorized(request: &SandboxRequest) -> bool {
-    request
-        .header("authorization")
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .and_then(|(_, credentials)| base64_decode(credentials))
-        .is_some_and(|credentials| credentials == format!("{API_KEY}:").as_bytes())
-}
-
 fn parse_minor(text: &str) -> Option<i64> {
     text.bytes()
         .all(|b| b.is_ascii_digit())
@@ -115,44 +101,9 @@ fn parse_minor(text: &str) -> Option<i64> {
         .flatten()
 }
 
-fn create(request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-    let content_type = request.header("content-type").unwrap_or_default();
-    if !content_type.starts_with("application/json") {
-        return invalid(400, "parameter_invalid", "", "requests must be json");
-    }
-    let body: WireCreateRefund = match request.json() {
-        Ok(body) => body,
-        Err(e) => return invalid(400, "parameter_invalid", "", &format!("invalid request body: {e}")),
-    };
-    let Some(payment) = body.payment_intent.filter(|p| !p.is_empty()) else {
-        return invalid(400, "parameter_missing", "payment_intent", "missing payment_intent");
-    };
-    // Amounts arrive in the same (assumed Stripe) units the client sends; the ledger keeps ISO units.
-    let currency = ledger.payment(&payment).map(|p| p.captured.currency());
-    let iso = |wire: i64| match currency {
-        Some(currency) => units::from_wire(wire, currency).ok().map(|m| m.minor()),
-        None => Some(wire),
-    };
-    let mut draft = RefundDraft::new(payment.clone());
-    if let Some(amount) = &body.amount {
-        match parse_minor(&amount.0).and_then(iso) {
-            Some(minor) => draft.amount_minor = Some(minor),
-            None => return invalid(400, "parameter_invalid_integer", "amount", "invalid integer"),
-        }
-    }
-    draft.reason = body.reason.map(|r| r.as_str().to_owned());
-    draft.metadata = body.metadata;
-    draft.idempotency_key = request.header("idempotency-key").map(str::to_owned);
-    draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
-    match ledger.create_refund(draft) {
-        Ok(outcome) => SandboxResponse::json(200, &refund_json(outcome.record())),
-        Err(e) => refusal(&e, &payment),
-    }
-}
-
 /// WooshPay's answer to what the ledger refuses (Stripe's codes), one row each.
 #[rustfmt::skip]
-fn refusal(e: &LedgerError, payment: &str) -> SandboxResponse {
+fn ledger_refusal(e: &LedgerError, payment: &str) -> SandboxResponse {
     let (status, code, param, message) = match e {
         LedgerError::PaymentNotFound(_) => (404, "resource_missing", "payment_intent", format!("no such payment_intent: '{payment}'")),
         LedgerError::PaymentNotRefundable(_) => (400, "payment_intent_unexpected_state", "payment_intent", "this payment_intent cannot be refunded".into()),
@@ -165,50 +116,83 @@ fn refusal(e: &LedgerError, payment: &str) -> SandboxResponse {
     invalid(status, code, param, &message)
 }
 
-impl Skin for WooshPaySkin {
-    fn provider(&self) -> &'static str {
-        PROVIDER_ID
+impl SpecSkin for WooshPaySkin {
+    const SPEC: ProviderSpec = WooshPay::SPEC;
+    const API_KEYS: &'static [&'static str] = &[API_KEY];
+
+    fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
+        let (request, ledger) = (call.request, call.ledger);
+        let content_type = request.header("content-type").unwrap_or_default();
+        if !content_type.starts_with("application/json") {
+            return Err(invalid(400, "parameter_invalid", "", "requests must be json"));
+        }
+        let body: WireCreateRefund = match request.json() {
+            Ok(body) => body,
+            Err(e) => {
+                return Err(invalid(
+                    400,
+                    "parameter_invalid",
+                    "",
+                    &format!("invalid request body: {e}"),
+                ));
+            }
+        };
+        let Some(payment) = body.payment_intent.filter(|p| !p.is_empty()) else {
+            return Err(invalid(
+                400,
+                "parameter_missing",
+                "payment_intent",
+                "missing payment_intent",
+            ));
+        };
+        // Amounts arrive in the same (assumed Stripe) units the client sends; the ledger keeps ISO units.
+        let currency = ledger.payment(&payment).map(|p| p.captured.currency());
+        let iso = |wire: i64| match currency {
+            Some(currency) => units::from_wire(wire, currency).ok().map(|m| m.minor()),
+            None => Some(wire),
+        };
+        let mut draft = RefundDraft::new(payment);
+        if let Some(amount) = &body.amount {
+            let minor = parse_minor(&amount.0).and_then(iso);
+            let invalid_integer = || invalid(400, "parameter_invalid_integer", "amount", "invalid integer");
+            draft.amount_minor = Some(minor.ok_or_else(invalid_integer)?);
+        }
+        draft.reason = body.reason.map(|r| r.as_str().to_owned());
+        draft.metadata = body.metadata;
+        Ok(draft)
     }
 
-    fn handle(&self, request: &SandboxRequest, ledger: &Ledger) -> SandboxResponse {
-        if !authorized(request) {
+    fn encode_refund(&self, record: &RefundRecord, _call: &Call<'_>) -> impl Serialize {
+        refund_json(record)
+    }
+
+    fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
+        match refusal {
             // WooshPay (like Stripe) gives no code on a 401, and never echoes the key.
-            return invalid(401, "", "", "invalid api key provided");
+            Refusal::Unauthorized { .. } => invalid(401, "", "", "invalid api key provided"),
+            Refusal::NoSuchRefund { id } => invalid(404, "resource_missing", "id", &format!("no such refund: '{id}'")),
+            Refusal::Ledger { error, payment, .. } => ledger_refusal(error, payment),
+            Refusal::InProgress => {
+                let message = "A request with this idempotency key is in progress.";
+                error(409, "idempotency_error", "idempotency_key_in_use", "", message)
+            }
+            Refusal::Fault { status: 429, message } => invalid(429, "rate_limit", "", message),
+            Refusal::Fault {
+                status: status @ 500..=599,
+                message,
+            } => error(status, "api_error", "", "", message),
+            Refusal::Fault { status, message } => invalid(status, "", "", message),
+            Refusal::NoRoute { request } => {
+                let path = format!("/{}", request.segments.join("/"));
+                invalid(
+                    404,
+                    "",
+                    "",
+                    &format!("unrecognized request url ({}: {path})", request.method),
+                )
+            }
+            _ => invalid(400, "parameter_invalid", "", "invalid request"),
         }
-        if request.is("POST", &["v1", "refunds"]) {
-            return create(request, ledger);
-        }
-        if request.is("GET", &["v1", "refunds", "*"]) {
-            let id = &request.segments[2];
-            return match ledger.refund(id) {
-                Some(record) => SandboxResponse::json(200, &refund_json(&record)),
-                None => invalid(404, "resource_missing", "id", &format!("no such refund: '{id}'")),
-            };
-        }
-        let path = format!("/{}", request.segments.join("/"));
-        invalid(
-            404,
-            "",
-            "",
-            &format!("unrecognized request url ({}: {path})", request.method),
-        )
-    }
-
-    fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
-        request.header("idempotency-key").map(str::to_owned)
-    }
-
-    fn error_response(&self, status: u16, message: &str) -> SandboxResponse {
-        match status {
-            429 => invalid(429, "rate_limit", "", message),
-            500..=599 => error(status, "api_error", "", "", message),
-            _ => invalid(status, "", "", message),
-        }
-    }
-
-    fn in_progress_response(&self) -> SandboxResponse {
-        let message = "A request with this idempotency key is in progress.";
-        error(409, "idempotency_error", "idempotency_key_in_use", "", message)
     }
 }
 
@@ -228,23 +212,11 @@ pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<W
 /// [`enable_webhooks`] with a scheme (several secrets, another clock) and a sender (other retries)
 /// of your own; returns the sender.
 pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: WebhookSender) -> WebhookSender {
-    let events = AtomicU64::new(0);
-    let out = sender.clone();
-    sandbox
-        .ledger()
-        .on_change(Arc::new(move |record: &RefundRecord, _kind: ChangeKind| {
-            let n = events.fetch_add(1, Ordering::Relaxed) + 1;
-            let Some(body) = webhook_body(record, n) else {
-                return;
-            };
-            let scheme = scheme.clone();
-            sender.deliver_in_background(body, move |b| scheme.sign_headers(b));
-        }));
-    out
+    send_webhooks(sandbox, scheme, sender, webhook_body)
 }
 
 /// The event for a refund's new state: `charge.refund.updated` carrying the refund.
-fn webhook_body(record: &RefundRecord, n: u64) -> Option<Vec<u8>> {
+fn webhook_body(record: &RefundRecord, _change: ChangeKind, n: u64) -> Option<Vec<u8>> {
     let refund = serde_json::to_string(&refund_json(record)).ok()?;
     let refund = RawJson::parse(&refund).ok()?;
     let id = format!("evt_sbx{n:010}");
