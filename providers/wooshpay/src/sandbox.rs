@@ -22,10 +22,8 @@
 
 use std::collections::BTreeMap;
 
-use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::errors::{ErrorBody, stripe};
 use refunds::adapter::signature::TimestampedHmac;
-use refunds::adapter::{HttpProvider, ProviderSpec, Secret};
+use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MinorUnits, errors::ErrorBody, errors::stripe};
 use refunds::ledger::ChangeKind;
 use refunds::sandbox::{Call, Ledger, LedgerError, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxResponse};
 use refunds::sandbox::{SpecSkin, WebhookSender, send_webhooks};
@@ -72,6 +70,7 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
     let failure = record.failure_reason.as_deref();
     let failure_reason = failure.map(|r| if FAILURE_REASONS.contains(&r) { r } else { "unknown" });
     let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
+    let entry = |(k, v): (&String, &String)| (k.clone(), MetadataValue(v.clone()));
     WireRefund {
         id: Some(record.id.clone()),
         object: Some("refund".to_owned()),
@@ -79,13 +78,7 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
         amount: units::to_wire(&record.amount).ok().map(MinorUnits),
         created: Some(record.created_at),
         currency: Some(record.amount.currency().code_lowercase()),
-        metadata: Some(
-            record
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), MetadataValue(v.clone())))
-                .collect::<BTreeMap<_, _>>(),
-        ),
+        metadata: Some(record.metadata.iter().map(entry).collect::<BTreeMap<_, _>>()),
         payment_intent: Some(record.payment_id.clone()),
         reason: record.reason.clone(),
         status: Some(status.to_owned()),
@@ -95,25 +88,8 @@ fn refund_json(record: &RefundRecord) -> WireRefund {
 }
 
 fn parse_minor(text: &str) -> Option<i64> {
-    text.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| text.parse().ok())
-        .flatten()
-}
-
-/// WooshPay's answer to what the ledger refuses (Stripe's codes), one row each.
-#[rustfmt::skip]
-fn ledger_refusal(e: &LedgerError, payment: &str) -> SandboxResponse {
-    let (status, code, param, message) = match e {
-        LedgerError::PaymentNotFound(_) => (404, "resource_missing", "payment_intent", format!("no such payment_intent: '{payment}'")),
-        LedgerError::PaymentNotRefundable(_) => (400, "payment_intent_unexpected_state", "payment_intent", "this payment_intent cannot be refunded".into()),
-        LedgerError::AmountExceedsRefundable { available } => (400, "amount_too_large", "amount", format!("refund amount is greater than the unrefunded amount ({})", available.minor())),
-        LedgerError::AlreadyRefunded(_) => (400, "charge_already_refunded", "", format!("payment_intent {payment} has already been refunded")),
-        LedgerError::InvalidAmount => (400, "parameter_invalid_integer", "amount", "amount must be at least 1".into()),
-        LedgerError::IdempotencyConflict => return error(409, "idempotency_error", "", "", "keys for idempotent requests can only be used with the same parameters they were first used with"),
-        other => (400, "parameter_invalid", "", other.to_string()),
-    };
-    invalid(status, code, param, &message)
+    let digits = text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
 impl SpecSkin for WooshPaySkin {
@@ -126,17 +102,9 @@ impl SpecSkin for WooshPaySkin {
         if !content_type.starts_with("application/json") {
             return Err(invalid(400, "parameter_invalid", "", "requests must be json"));
         }
-        let body: WireCreateRefund = match request.json() {
-            Ok(body) => body,
-            Err(e) => {
-                return Err(invalid(
-                    400,
-                    "parameter_invalid",
-                    "",
-                    &format!("invalid request body: {e}"),
-                ));
-            }
-        };
+        let parsed = request.json::<WireCreateRefund>();
+        let parsed = parsed.map_err(|e| format!("invalid request body: {e}"));
+        let body = parsed.map_err(|message| invalid(400, "parameter_invalid", "", &message))?;
         let Some(payment) = body.payment_intent.filter(|p| !p.is_empty()) else {
             return Err(invalid(
                 400,
@@ -147,10 +115,7 @@ impl SpecSkin for WooshPaySkin {
         };
         // Amounts arrive in the same (assumed Stripe) units the client sends; the ledger keeps ISO units.
         let currency = ledger.payment(&payment).map(|p| p.captured.currency());
-        let iso = |wire: i64| match currency {
-            Some(currency) => units::from_wire(wire, currency).ok().map(|m| m.minor()),
-            None => Some(wire),
-        };
+        let iso = |wire: i64| currency.map_or(Some(wire), |c| units::from_wire(wire, c).ok().map(|m| m.minor()));
         let mut draft = RefundDraft::new(payment);
         if let Some(amount) = &body.amount {
             let minor = parse_minor(&amount.0).and_then(iso);
@@ -166,33 +131,30 @@ impl SpecSkin for WooshPaySkin {
         refund_json(record)
     }
 
+    /// WooshPay's answer (Stripe's codes), one row each.
+    #[rustfmt::skip]
     fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {
-        match refusal {
+        let (status, code, param, message) = match refusal {
             // WooshPay (like Stripe) gives no code on a 401, and never echoes the key.
-            Refusal::Unauthorized { .. } => invalid(401, "", "", "invalid api key provided"),
-            Refusal::NoSuchRefund { id } => invalid(404, "resource_missing", "id", &format!("no such refund: '{id}'")),
-            Refusal::Ledger { error, payment, .. } => ledger_refusal(error, payment),
-            Refusal::InProgress => {
-                let message = "A request with this idempotency key is in progress.";
-                error(409, "idempotency_error", "idempotency_key_in_use", "", message)
-            }
-            Refusal::Fault { status: 429, message } => invalid(429, "rate_limit", "", message),
-            Refusal::Fault {
-                status: status @ 500..=599,
-                message,
-            } => error(status, "api_error", "", "", message),
-            Refusal::Fault { status, message } => invalid(status, "", "", message),
-            Refusal::NoRoute { request } => {
-                let path = format!("/{}", request.segments.join("/"));
-                invalid(
-                    404,
-                    "",
-                    "",
-                    &format!("unrecognized request url ({}: {path})", request.method),
-                )
-            }
-            _ => invalid(400, "parameter_invalid", "", "invalid request"),
-        }
+            Refusal::Unauthorized { .. } => (401, "", "", "invalid api key provided".into()),
+            Refusal::NoSuchRefund { id } => (404, "resource_missing", "id", format!("no such refund: '{id}'")),
+            Refusal::Ledger { error: refused, payment, .. } => match refused {
+                LedgerError::PaymentNotFound(_) => (404, "resource_missing", "payment_intent", format!("no such payment_intent: '{payment}'")),
+                LedgerError::PaymentNotRefundable(_) => (400, "payment_intent_unexpected_state", "payment_intent", "this payment_intent cannot be refunded".into()),
+                LedgerError::AmountExceedsRefundable { available } => (400, "amount_too_large", "amount", format!("refund amount is greater than the unrefunded amount ({})", available.minor())),
+                LedgerError::AlreadyRefunded(_) => (400, "charge_already_refunded", "", format!("payment_intent {payment} has already been refunded")),
+                LedgerError::InvalidAmount => (400, "parameter_invalid_integer", "amount", "amount must be at least 1".into()),
+                LedgerError::IdempotencyConflict => return error(409, "idempotency_error", "", "", "keys for idempotent requests can only be used with the same parameters they were first used with"),
+                other => (400, "parameter_invalid", "", other.to_string()),
+            },
+            Refusal::InProgress => return error(409, "idempotency_error", "idempotency_key_in_use", "", "A request with this idempotency key is in progress."),
+            Refusal::Fault { status: 429, message } => (429, "rate_limit", "", message.into()),
+            Refusal::Fault { status: status @ 500..=599, message } => return error(status, "api_error", "", "", message),
+            Refusal::Fault { status, message } => (status, "", "", message.into()),
+            Refusal::NoRoute { request } => (404, "", "", format!("unrecognized request url ({}: /{})", request.method, request.segments.join("/"))),
+            _ => (400, "parameter_invalid", "", "invalid request".into()),
+        };
+        invalid(status, code, param, &message)
     }
 }
 
