@@ -12,15 +12,13 @@
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
 use refunds::ledger::ChangeKind;
 use refunds::sandbox::{BadParam, Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox};
-use refunds::sandbox::{SandboxResponse, SimulatedOutcome as LedgerOutcome, SpecSkin, WebhookSender};
-use refunds::sandbox::{event_kind, send_webhooks};
+use refunds::sandbox::{SandboxResponse, SimulatedOutcome as LedgerOutcome, SpecSkin, WebhookSender, event_kind};
 use refunds::{Currency, FieldError, Money, RefundStatus, Result};
 use serde::Serialize;
 
 use crate::client::{MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN};
-use crate::webhooks::{EVENTS, SyncgramScheme};
 use crate::wire::{STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList};
-use crate::{Syncgram, SyncgramClient, SyncgramClientBuilder};
+use crate::{Syncgram, SyncgramClient, SyncgramClientBuilder, webhooks::EVENTS, webhooks::SyncgramScheme};
 
 /// A test-mode key the sandbox accepts.
 pub const API_KEY: &str = "sk_test_syncgram_sandbox_0000";
@@ -170,9 +168,7 @@ fn invalid(loc: &str, message: &str) -> SandboxResponse {
 /// HMAC-SHA256 of the raw body in `X-Syncgram-Signature` (assumed, see [`crate::webhooks`]). Verify
 /// them with `refunds_syncgram::webhooks::verifier(secret, CURRENCY)`. Register the receiving URLs
 /// (loopback only) on the returned sender; a non-2xx answer is retried 3 times (50 ms, doubling).
-///
-/// Deliveries are spawned on the tokio runtime the change happens in (the sandbox's requests run in
-/// one); a change made outside any runtime sends nothing. [`WebhookSender::wait_idle`] waits for them.
+/// Deliveries run as [`refunds::sandbox::send_webhooks`] says ([`WebhookSender::wait_idle`] waits for them).
 pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<WebhookSender> {
     let scheme = crate::webhooks::scheme(secret)?;
     Ok(enable_webhooks_with(sandbox, scheme, WebhookSender::new()?))
@@ -181,7 +177,7 @@ pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<W
 /// [`enable_webhooks`] with a scheme (another header, signed bytes or encoding, built with
 /// [`crate::webhooks::builder`]) and a sender (other retries) of your own; returns the sender.
 pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: WebhookSender) -> WebhookSender {
-    send_webhooks(sandbox, scheme, sender, webhook_body)
+    refunds::sandbox::send_webhooks(sandbox, scheme, sender, webhook_body)
 }
 
 /// SyncgramPay's event envelope, fields in the documented order.
