@@ -2,7 +2,7 @@
 //! value is on the wire) or refused before sending, naming it, with nothing sent.
 
 use refunds::adapter::{HttpProvider, Idempotency};
-use refunds::{CreateRefund, Currency, Delivery, IdempotencyKey, Money, PaymentRef, RefundProvider, RefundReason};
+use refunds::{CreateRefund, Currency, Delivery, IdempotencyKey, Money, PaymentRef, RefundReason};
 
 use crate::harness::HarnessOptions;
 use crate::sandbox_suite::SandboxHarness;
