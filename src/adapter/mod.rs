@@ -23,6 +23,7 @@ pub mod engine;
 pub mod errors;
 mod json;
 pub mod paging;
+pub mod read;
 mod secret;
 mod settings;
 pub mod signature;

@@ -108,6 +108,14 @@ impl<S: FromHmacSettings + SignatureScheme> WebhookCase<S> {
         self.headers(&(self.sign)(secret, t, body))
     }
 
+    /// A delivery's signature header is the provider's recipe, recomputed here from its own `t`.
+    pub fn assert_signed(&self, delivery: &Received) {
+        let value = delivery.headers[self.header].to_str().expect("a text header");
+        let t = value.strip_prefix("t=").and_then(|v| v.split(',').next()?.parse().ok());
+        assert!(t.is_some() || !self.timestamped, "{value}");
+        assert_eq!(value, (self.sign)(self.secret, t.unwrap_or_default(), &delivery.body));
+    }
+
     /// The documented event, signed 5 s ago, read by the fixed verifier: it names the provider, keeps
     /// the body byte for byte, and its refund's raw is the body's own bytes; the default verifier
     /// (system clock) accepts a signature made now. Returns the event for the provider's own checks.
@@ -388,8 +396,8 @@ fn read_request(stream: &mut TcpStream) -> Option<(HeaderMap, Vec<u8>)> {
 /// once; `enable` (the provider's `sandbox::enable_webhooks_with` over a sender retrying 3 times);
 /// a refund created and settled, another created and failed. Every delivery is checked (one 500
 /// then four 200s, the retry the same bytes, JSON) and verified with `verifier`; each event that
-/// carries a refund carries it as `get_refund` answers it, in the expected state; none is live. Returns the four
-/// events in order, for the provider to check its event names.
+/// carries a refund carries it as `get_refund` answers it, in the expected state; none is live; the
+/// event types are `types`. Returns the events and the deliveries (the failed one first). Returns the four
 pub async fn sandbox_round_trip<P: HttpProvider>(
     sandbox: &Sandbox,
     client: &Client<P>,
@@ -397,7 +405,8 @@ pub async fn sandbox_round_trip<P: HttpProvider>(
     verifier: &impl WebhookVerifier,
     payment: PaymentRef,
     currency: Currency,
-) -> Vec<WebhookEvent> {
+    types: [&str; 4],
+) -> RoundTrip {
     sandbox
         .ledger()
         .seed_payment(payment.id(), Money::from_minor(10_000, currency));
@@ -447,28 +456,18 @@ pub async fn sandbox_round_trip<P: HttpProvider>(
     }
     let fetched = client.get_refund(&failing.id).await.expect("get");
     assert_eq!(events[3].refund.as_ref().map(|r| &r.raw), Some(&fetched.raw));
-    events
+    assert_eq!(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), types);
+    RoundTrip {
+        events,
+        deliveries: log,
+    }
 }
 
-/// The first delivery of a sandbox sender (`enable_webhooks` with the provider's default scheme)
-/// after a full refund of `payment`: its headers and body. Also checks that only loopback
-/// endpoints register.
-pub async fn first_delivery<P: HttpProvider>(
-    sandbox: &Sandbox,
-    client: &Client<P>,
-    sender: WebhookSender,
-    payment: PaymentRef,
-    currency: Currency,
-) -> Received {
-    sandbox
-        .ledger()
-        .seed_payment(payment.id(), Money::from_minor(900, currency));
-    let receiver = Receiver::start(0);
-    sender.register(&receiver.url).expect("a loopback url");
-    assert!(sender.register("http://example.com/hook").is_err(), "loopback only");
-    client.create_refund(&CreateRefund::new(payment)).await.expect("create");
-    sender.wait_idle().await;
-    let mut log = receiver.take();
-    assert_eq!(log.len(), 1);
-    log.remove(0)
+/// What [`sandbox_round_trip`] saw.
+#[derive(Debug)]
+pub struct RoundTrip {
+    /// The four events, verified, in order.
+    pub events: Vec<WebhookEvent>,
+    /// The five deliveries (a 500, then four 200s).
+    pub deliveries: Vec<Received>,
 }

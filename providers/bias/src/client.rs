@@ -4,7 +4,7 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
+    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -68,12 +68,7 @@ impl HttpProvider for Bias {
         })
     }
 
-    fn create_body(
-        &self,
-        request: &CreateRefund,
-        _key: Option<&IdempotencyKey>,
-        _options: &Self::Options,
-    ) -> Result<CreateBody> {
+    fn create_body(&self, request: &CreateRefund, _: Option<&IdempotencyKey>, _: &()) -> Result<CreateBody> {
         let body = WireCreate {
             payment: request.payment().id().to_owned(),
             amount: request.amount_requested().map(MinorUnits::from_money),
@@ -82,22 +77,15 @@ impl HttpProvider for Bias {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> =
-            refunds::adapter::parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))?;
-        to_refund(wire, self.currency, self.livemode)
+        to_refund(read::object(body)?, self.currency, self.livemode)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireList<WithRaw<WireRefund>> =
-            serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))?;
+        let list: WireList<WithRaw<WireRefund>> = read::list(body)?;
         if let Some(object) = list.object.as_deref().filter(|o| *o != "list") {
             return Err(Error::decode(format!("expected a list, got `object`: {object:?}")));
         }
-        let items = list
-            .items
-            .into_iter()
-            .map(|wire| to_refund(wire, self.currency, self.livemode))
-            .collect::<Result<Vec<_>>>()?;
+        let items = read::items(list.items, |wire| to_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, None, list.has_more))
     }
 

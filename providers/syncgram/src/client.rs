@@ -4,7 +4,7 @@
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
     AccountCurrency, ApiRequest, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider,
-    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
+    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef,
@@ -168,19 +168,12 @@ impl HttpProvider for Syncgram {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> =
-            refunds::adapter::parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))?;
-        into_refund(wire, self.currency, self.livemode)
+        into_refund(read::object(body)?, self.currency, self.livemode)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireRefundList<WithRaw<WireRefund>> =
-            serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))?;
-        let items = list
-            .items
-            .into_iter()
-            .map(|wire| into_refund(wire, self.currency, self.livemode))
-            .collect::<Result<Vec<_>>>()?;
+        let list: WireRefundList<WithRaw<WireRefund>> = read::list(body)?;
+        let items = read::items(list.items, |wire| into_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, Some(list.total), None))
     }
 

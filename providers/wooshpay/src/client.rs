@@ -4,7 +4,7 @@
 use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ProviderSpec, Setup, WithRaw,
+    ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PaymentRefKind, Refund, Result,
@@ -74,12 +74,7 @@ impl HttpProvider for WooshPay {
         })
     }
 
-    fn create_body(
-        &self,
-        request: &CreateRefund,
-        _key: Option<&IdempotencyKey>,
-        _options: &Self::Options,
-    ) -> Result<CreateBody> {
+    fn create_body(&self, request: &CreateRefund, _: Option<&IdempotencyKey>, _: &()) -> Result<CreateBody> {
         let amount = match request.amount_requested() {
             Some(amount) => Some(MinorUnitsString(crate::units::to_wire(amount)?.to_string())),
             None => None,
@@ -96,28 +91,8 @@ impl HttpProvider for WooshPay {
             })?),
             None => None,
         };
-        let mut metadata = request.metadata_given().clone();
-        if let Some(reference) = request.merchant_reference_given() {
-            match metadata.get(MERCHANT_REFERENCE_KEY) {
-                Some(existing) if existing != reference => {
-                    return Err(Error::invalid_request(
-                        "metadata",
-                        format!(
-                            "metadata key {MERCHANT_REFERENCE_KEY:?} carries the merchant reference and differs from it"
-                        ),
-                    ));
-                }
-                _ => {
-                    metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), reference.to_owned());
-                }
-            }
-        }
-        if metadata.len() > MAX_METADATA_ENTRIES {
-            return Err(Error::invalid_request(
-                "metadata",
-                format!("at most {MAX_METADATA_ENTRIES} entries including the merchant reference"),
-            ));
-        }
+        let metadata =
+            read::metadata_with_reference(request, MERCHANT_REFERENCE_KEY, MAX_METADATA_ENTRIES, "metadata")?;
         let body = WireCreateRefund {
             payment_intent: Some(request.payment().id().to_owned()),
             amount,
@@ -131,8 +106,7 @@ impl HttpProvider for WooshPay {
     /// account currency is never substituted for a missing one) and the amount is read with the same
     /// units table as creates.
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> = refunds::adapter::parse_object(body)
-            .map_err(|e| Error::decode(format!("not a wooshpay refund object: {e}")))?;
+        let wire: WithRaw<WireRefund> = read::object(body)?;
         wire.value.into_refund(wire.raw, self.livemode)
     }
 

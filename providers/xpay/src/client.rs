@@ -4,14 +4,14 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw,
+    ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PagingStyle, PaymentRefKind, Refund,
     Result,
 };
 
-use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireList, WireRefund, to_refund};
+use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireList, to_refund};
 
 /// XPay, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -71,12 +71,7 @@ impl HttpProvider for XPay {
         Ok(XPay)
     }
 
-    fn create_body(
-        &self,
-        request: &CreateRefund,
-        _key: Option<&IdempotencyKey>,
-        _options: &Self::Options,
-    ) -> Result<CreateBody> {
+    fn create_body(&self, request: &CreateRefund, _: Option<&IdempotencyKey>, _: &()) -> Result<CreateBody> {
         let payment = request.payment();
         let id = Some(payment.id().to_owned());
         // The engine let through a charge or a payment intent only.
@@ -84,22 +79,13 @@ impl HttpProvider for XPay {
             PaymentRefKind::Charge => (id, None),
             _ => (None, id),
         };
-        let mut metadata = request.metadata_given().clone();
-        if let Some(reference) = request.merchant_reference_given() {
-            if metadata.contains_key(MERCHANT_REFERENCE_KEY) {
-                return Err(Error::invalid_request(
-                    "merchant_reference",
-                    format!("xpay sends it as metadata {MERCHANT_REFERENCE_KEY:?}, which the metadata already has"),
-                ));
-            }
-            metadata.insert(MERCHANT_REFERENCE_KEY.to_owned(), reference.to_owned());
-        }
-        if metadata.len() > MAX_METADATA_ENTRIES {
-            return Err(Error::invalid_request(
-                "metadata",
-                format!("at most {MAX_METADATA_ENTRIES} entries including the merchant reference"),
-            ));
-        }
+        // Sent as metadata `merchant_reference`; a different value there is refused.
+        let metadata = read::metadata_with_reference(
+            request,
+            MERCHANT_REFERENCE_KEY,
+            MAX_METADATA_ENTRIES,
+            "merchant_reference",
+        )?;
         let body = WireCreate {
             charge_id,
             payment_intent_id,
@@ -112,14 +98,12 @@ impl HttpProvider for XPay {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        let wire: WithRaw<WireRefund> =
-            refunds::adapter::parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))?;
-        to_refund(wire)
+        to_refund(read::object(body)?)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireList = serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))?;
-        let items = list.0.into_iter().map(to_refund).collect::<Result<Vec<_>>>()?;
+        let list: WireList = read::list(body)?;
+        let items = read::items(list.0, to_refund)?;
         Ok(ListBody::new(items, None, None))
     }
 

@@ -1,0 +1,51 @@
+//! The reading and create-body pieces every translator would otherwise write again: one refund
+//! object with its raw text, a list body, its items converted, and the merchant reference carried
+//! in metadata.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+
+use super::json::{WithRaw, parse_object};
+use crate::error::Error;
+use crate::model::{CreateRefund, Refund};
+
+/// One refund object read into `W`, its text kept byte for byte; a failure is a `Decode` error
+/// (`refund object: ...`) that the engine tags and keeps the body of.
+pub fn object<W: DeserializeOwned>(body: &[u8]) -> Result<WithRaw<W>, Error> {
+    parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))
+}
+
+/// A list body read into `L` (a `Decode` error `refund list: ...` otherwise).
+pub fn list<L: DeserializeOwned>(body: &[u8]) -> Result<L, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))
+}
+
+/// Each item of a page through `convert`, in order; the first failure is the page's.
+pub fn items<W>(items: Vec<W>, convert: impl FnMut(W) -> Result<Refund, Error>) -> Result<Vec<Refund>, Error> {
+    items.into_iter().map(convert).collect()
+}
+
+/// The request's metadata with its merchant reference added under `key`, for providers that carry
+/// the reference in metadata: an existing `key` with another value is refused naming `field` (the
+/// same value is accepted), and more than `max` entries in all naming `metadata`.
+pub fn metadata_with_reference(
+    request: &CreateRefund,
+    key: &str,
+    max: usize,
+    field: &str,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut metadata = request.metadata_given().clone();
+    if let Some(reference) = request.merchant_reference_given() {
+        if metadata.get(key).is_some_and(|existing| existing != reference) {
+            let message = format!("metadata key {key:?} carries the merchant reference and differs from it");
+            return Err(Error::invalid_request(field, message));
+        }
+        metadata.insert(key.to_owned(), reference.to_owned());
+    }
+    if metadata.len() > max {
+        let message = format!("at most {max} entries including the merchant reference");
+        return Err(Error::invalid_request("metadata", message));
+    }
+    Ok(metadata)
+}
