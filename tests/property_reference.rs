@@ -7,7 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::property::{ATTEMPT_TIMEOUT, DEFAULT_SEQUENCES, IN_FLIGHT, fault_kinds, run, sequence_count};
+use common::property::{
+    ATTEMPT_TIMEOUT, DEFAULT_SEQUENCES, IN_FLIGHT, fault_kinds, run, sequence_count, sequence_seed,
+};
 use common::reference::ReferenceOnce;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::adapter::{Client, RetryPolicy};
@@ -29,7 +31,15 @@ async fn once() -> (Sandbox, Arc<dyn RefundProvider>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovery_never_guesses_without_idempotency() {
     let count = sequence_count(DEFAULT_SEQUENCES);
-    let report = run(once, Currency::USD, fault_kinds(false), count, 0x5eed_0002, IN_FLIGHT).await;
+    let report = run(
+        once,
+        Currency::USD,
+        fault_kinds(false),
+        count,
+        sequence_seed(0x5eed_0002),
+        IN_FLIGHT,
+    )
+    .await;
     println!("{report}");
     report.assert_held();
 }

@@ -256,6 +256,21 @@ pub fn sequence_count(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The seed of the sequence generator: `REFUNDS_PROPERTY_SEED` (decimal, or hex with `0x`), else
+/// `default`. A soak split over several runs gives each run its own seed, so no sequence repeats.
+pub fn sequence_seed(default: u64) -> u64 {
+    std::env::var("REFUNDS_PROPERTY_SEED")
+        .ok()
+        .and_then(|v| {
+            let v = v.trim();
+            match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                None => v.parse().ok(),
+            }
+        })
+        .unwrap_or(default)
+}
+
 /// The first of USD, EUR, EGP the provider takes.
 fn currency_for<T: ProviderUnderTest>() -> Currency {
     [Currency::USD, Currency::EUR, Currency::EGP]
@@ -265,8 +280,8 @@ fn currency_for<T: ProviderUnderTest>() -> Currency {
 }
 
 /// The property on a [`ProviderUnderTest`]'s sandbox: [`sequence_count`]`(DEFAULT_SEQUENCES)`
-/// sequences, faults by [`fault_kinds`] of its idempotency, a client with the default retry policy
-/// and a [`ATTEMPT_TIMEOUT`] per attempt.
+/// sequences from [`sequence_seed`]`(seed)`, faults by [`fault_kinds`] of its idempotency, a client
+/// with the default retry policy and a [`ATTEMPT_TIMEOUT`] per attempt.
 pub async fn run_provider<T: ProviderUnderTest>(seed: u64) -> PropertyReport {
     let keyed = T::Provider::SPEC.idempotency != refunds::adapter::Idempotency::None;
     let currency = currency_for::<T>();
@@ -288,7 +303,7 @@ pub async fn run_provider<T: ProviderUnderTest>(seed: u64) -> PropertyReport {
         currency,
         fault_kinds(keyed),
         sequence_count(DEFAULT_SEQUENCES),
-        seed,
+        sequence_seed(seed),
         IN_FLIGHT,
     )
     .await
