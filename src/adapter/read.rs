@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
+use super::engine::CreateBody;
 use super::json::{WithRaw, parse_object};
 use crate::error::Error;
 use crate::model::{CreateRefund, Refund};
@@ -48,4 +51,16 @@ pub fn metadata_with_reference(
         return Err(Error::invalid_request("metadata", message));
     }
     Ok(metadata)
+}
+
+/// A create body from a wire struct whose absent fields are `None`: the top-level `null`s are left
+/// out, so the struct needs no `skip_serializing_if` on each field. For integer and text values only
+/// (a number kept as raw text, like a major-unit decimal, would pass through a float here).
+pub fn body_without_nulls<T: Serialize>(body: &T) -> Result<CreateBody, Error> {
+    let mut value =
+        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))?;
+    if let Value::Object(fields) = &mut value {
+        fields.retain(|_, field| !field.is_null());
+    }
+    CreateBody::json(&value)
 }

@@ -69,6 +69,35 @@ pub struct WebhookCase<S> {
     pub builder: fn(&str) -> HmacBuilder<S>,
 }
 
+/// The fixed "now" of [`WebhookCase::new`]: 2024-01-01T00:00:00Z.
+pub const NOW: i64 = 1_704_067_200;
+
+impl<S> WebhookCase<S> {
+    /// A timestamped case at [`NOW`], with `whsec_` rotation and unprintable secrets (8 to 64
+    /// characters); set `unknown` and `broken` (and `timestamped: false` for a raw-body scheme).
+    pub fn new(
+        (provider, header): (&'static str, &'static str),
+        (secret, event): (&'static str, &'static str),
+        sign: fn(&str, i64, &[u8]) -> String,
+        builder: fn(&str) -> HmacBuilder<S>,
+    ) -> WebhookCase<S> {
+        WebhookCase {
+            provider,
+            header,
+            secret,
+            other_secret: "whsec_next_secret_after_rotation",
+            unprintable_secret: "whsec_do_not_print_me_0123456789",
+            now: NOW,
+            event,
+            unknown: b"",
+            broken: b"",
+            timestamped: true,
+            sign,
+            builder,
+        }
+    }
+}
+
 fn kind(result: Result<WebhookEvent, WebhookError>) -> WebhookErrorKind {
     match result {
         Ok(event) => panic!("accepted: {event:?}"),

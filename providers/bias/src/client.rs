@@ -73,7 +73,7 @@ impl HttpProvider for Bias {
             payment: request.payment().id().to_owned(),
             amount: request.amount_requested().map(MinorUnits::from_money),
         };
-        CreateBody::json(&body)
+        read::body_without_nulls(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {

@@ -58,21 +58,16 @@ pub(crate) enum WirePayment {
 #[non_exhaustive]
 pub struct BiasPayment {
     /// `"payment"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// `pay_...`.
     pub id: String,
     /// The payment's amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
     /// What was received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_received: Option<MinorUnits>,
     /// What has been refunded so far.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_refunded: Option<MinorUnits>,
     /// `succeeded` when refundable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
@@ -95,7 +90,6 @@ impl BiasPayment {
 #[serde(deny_unknown_fields)]
 pub(crate) struct WireCreate {
     pub payment: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
 }
 

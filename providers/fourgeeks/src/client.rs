@@ -71,7 +71,7 @@ impl HttpProvider for FourGeeks {
             amount: request.amount_requested().map(MinorUnits::from_money),
             reason: request.reason_given().map(|r| r.as_str().to_owned()),
         };
-        CreateBody::json(&body)
+        read::body_without_nulls(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {

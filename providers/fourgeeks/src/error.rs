@@ -148,26 +148,35 @@ mod tests {
 
     #[test]
     fn refinements_only_apply_to_refusals() {
-        assert_eq!(
-            refine(ErrorKind::ProviderUnavailable, 503, "refund amount exceeds"),
-            ErrorKind::ProviderUnavailable
-        );
-        assert_eq!(
-            refine(ErrorKind::Validation, 400, "Refund amount exceeds the payment"),
-            ErrorKind::AmountExceedsRefundable
-        );
-        assert_eq!(
-            refine(ErrorKind::Validation, 400, "Payment was already refunded"),
-            ErrorKind::AlreadyRefunded
-        );
-        assert_eq!(
-            refine(ErrorKind::Validation, 400, "Payment not found"),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            refine(ErrorKind::Validation, 400, "Insufficient refundable balance"),
-            ErrorKind::AmountExceedsRefundable
-        );
+        for (kind, status, sentence, refined) in [
+            (
+                ErrorKind::ProviderUnavailable,
+                503,
+                "refund amount exceeds",
+                ErrorKind::ProviderUnavailable,
+            ),
+            (
+                ErrorKind::Validation,
+                400,
+                "Refund amount exceeds the payment",
+                ErrorKind::AmountExceedsRefundable,
+            ),
+            (
+                ErrorKind::Validation,
+                400,
+                "Payment was already refunded",
+                ErrorKind::AlreadyRefunded,
+            ),
+            (ErrorKind::Validation, 400, "Payment not found", ErrorKind::NotFound),
+            (
+                ErrorKind::Validation,
+                400,
+                "Insufficient refundable balance",
+                ErrorKind::AmountExceedsRefundable,
+            ),
+        ] {
+            assert_eq!(refine(kind, status, sentence), refined, "{sentence}");
+        }
         for sentence in [
             "reason is too long",
             "Payment is not refundable",

@@ -6,7 +6,7 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 
 /// 4Geeks refund status strings and what they mean.
@@ -35,10 +35,8 @@ pub(crate) struct WireCreateRefund {
     /// The internal payment id (`pay_...`).
     pub payment_id: String,
     /// Minor units ("cents"); omitted for a full refund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
     /// Free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -106,7 +104,7 @@ pub(crate) enum WireDetail {
 pub(crate) struct WireDetailItem {
     /// Where: `["body", "payment_id"]`, `["query", "limit"]`, list indices as integers.
     #[serde(default)]
-    pub loc: Vec<WireLocPart>,
+    pub loc: Vec<WireCode>,
     /// What is wrong.
     #[serde(default)]
     pub msg: String,
@@ -120,7 +118,7 @@ impl WireDetailItem {
     #[cfg(feature = "sandbox")]
     pub fn new(loc: &[&str], msg: &str, kind: &str) -> WireDetailItem {
         WireDetailItem {
-            loc: loc.iter().map(|p| WireLocPart::Name((*p).to_owned())).collect(),
+            loc: loc.iter().map(|p| WireCode::Text((*p).to_owned())).collect(),
             msg: msg.to_owned(),
             kind: Some(kind.to_owned()),
         }
@@ -128,27 +126,8 @@ impl WireDetailItem {
 
     /// The location joined with `.`: `body.amount`.
     pub fn path(&self) -> String {
-        let parts: Vec<String> = self.loc.iter().map(WireLocPart::to_string).collect();
+        let parts: Vec<String> = self.loc.iter().map(WireCode::to_string).collect();
         parts.join(".")
-    }
-}
-
-/// One step of a `loc`: a field name or a list index.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum WireLocPart {
-    /// A list index.
-    Index(u64),
-    /// A field name.
-    Name(String),
-}
-
-impl std::fmt::Display for WireLocPart {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WireLocPart::Index(i) => write!(f, "{i}"),
-            WireLocPart::Name(name) => f.write_str(name),
-        }
     }
 }
 
@@ -166,20 +145,18 @@ pub(crate) enum WireMessage {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct WireMessageObject {
     /// A number (`400`) in the documented example; a string is read too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<WireCode>,
     /// A short title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The explanation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// A UI hint (`"danger"`).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 
-/// An error code spelled as a number or a string.
+/// A number or a string: an error code (`400`, `"refund_error"`), or one step of a `loc` (a list
+/// index or a field name).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum WireCode {
@@ -199,11 +176,7 @@ impl std::fmt::Display for WireCode {
 }
 
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
-pub(crate) fn to_refund(
-    wire: WithRaw<WireRefund>,
-    currency: Currency,
-    livemode: Option<bool>,
-) -> Result<Refund, Error> {
+pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment_id)

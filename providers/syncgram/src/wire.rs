@@ -6,7 +6,7 @@
 
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus};
+use refunds::{Currency, Error, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 
 /// SyncgramPay's refund statuses. The documentation lists `pending`, `processing`, `succeeded` and
@@ -112,11 +112,7 @@ pub(crate) struct WireRefundList<T> {
 ///
 /// `Refund::amount` is `refunded_amount` once SyncgramPay reports it (what actually went back) and
 /// `requested_amount` while it is `null` (before the refund is processed). `livemode` is the key's mode.
-pub(crate) fn into_refund(
-    wire: WithRaw<WireRefund>,
-    currency: Currency,
-    livemode: Option<bool>,
-) -> Result<Refund, Error> {
+pub(crate) fn into_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let amount = match &value.refunded_amount {
         Some(refunded) => refunded.to_money(currency, "refunded_amount")?,

@@ -13,10 +13,9 @@ use refunds::webhook::{HmacScheme, WebhookErrorKind};
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
 use refunds_syncgram::sandbox;
 use refunds_syncgram::webhooks::{self, DEFAULT_SIGNATURE_HEADER, EVENTS, SignedBytes};
-use refunds_testkit::webhooks::{WebhookCase, hex, sandbox_round_trip};
+use refunds_testkit::webhooks::{NOW, WebhookCase, hex, sandbox_round_trip};
 use sha2::Sha256;
 
-const NOW: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const SECRET: &str = "merchant-chosen-secret";
 
 /// The documented envelope around the documented refund object.
@@ -46,22 +45,16 @@ fn sign_at(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 fn case() -> WebhookCase<HmacScheme> {
+    let builder = |secret: &str| webhooks::builder(secret, Currency::USD);
     WebhookCase {
-        provider: "syncgram",
-        header: DEFAULT_SIGNATURE_HEADER,
-        secret: SECRET,
         other_secret: "the-next-secret",
-        unprintable_secret: "sync_do_not_print_me",
-        now: NOW,
-        event: EVENT,
         // SyncgramPay's test event.
         unknown:
             br#"{"id":"evt_9","type":"collection.succeeded","created_at":"2024-01-01T00:00:00Z","data":{"id":"col_1"}}"#,
         broken:
             br#"{"id":"evt_3","type":"refund.created","created_at":"2024-01-01T00:00:00Z","data":{"refund_id":"r"}}"#,
         timestamped: false,
-        sign,
-        builder: |secret| webhooks::builder(secret, Currency::USD),
+        ..WebhookCase::new(("syncgram", DEFAULT_SIGNATURE_HEADER), (SECRET, EVENT), sign, builder)
     }
 }
 

@@ -99,7 +99,7 @@ impl HttpProvider for WooshPay {
             reason,
             metadata,
         };
-        CreateBody::json(&body)
+        read::body_without_nulls(&body)
     }
 
     /// The currency is the object's own `currency` (WooshPay puts it on every refund; the configured

@@ -47,33 +47,31 @@ pub const EVENTS: EventTable = EventTable::new(&[("charge.refund.updated", Event
 /// The WooshPay webhook verifier.
 pub type WooshPayWebhooks = SignedWebhooks<TimestampedHmac>;
 
-/// A verifier for `secret` with the default tolerance (300 s) and the system clock.
-///
-/// Errors are `Configuration` (an empty or over-long secret) and never contain the secret.
-pub fn verifier(secret: impl Into<Secret>) -> Result<WooshPayWebhooks> {
-    builder(secret).build()
-}
-
-/// A verifier builder for `secret`: add secrets (rotation), set the tolerance, the clock and the
-/// client that reads refunds.
+/// A verifier builder for `secret` ([`VerifierBuilder`]: `secret` for rotation, `tolerance`, `clock`,
+/// `client`, `build`). `Debug` never shows a secret.
 pub fn builder(secret: impl Into<Secret>) -> VerifierBuilder {
     VerifierBuilder::new(SIGNATURE_HEADER, SECRET_RULE, secret, parser())
 }
 
-/// The signature scheme alone for `secret` (header, recipe, default tolerance, system clock): what
-/// the sandbox signs with.
-pub fn scheme(secret: impl Into<Secret>) -> Result<TimestampedHmac> {
-    TimestampedHmac::new(SIGNATURE_HEADER, secret, SECRET_RULE)
-}
+/// The builder of a [`WooshPayWebhooks`].
+pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;
 
-/// The event reader alone (envelope, [`EVENTS`], this crate's refund reader). Call it only on a body
-/// whose signature was verified.
+/// The event reader alone (envelope, [`EVENTS`], this crate's refund reader, `livemode` left to the
+/// event). Call it only on a body whose signature was verified.
 pub fn parser() -> EventParser {
     EventParser::new(PROVIDER_ID, ENVELOPE, EVENTS, |body| {
         WooshPay { livemode: None }.read_refund(body)
     })
 }
 
-/// Builds a [`WooshPayWebhooks`]: `secret`, `tolerance`, `clock`, `client`, `build`. `Debug` never
-/// shows a secret.
-pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;
+/// The signature scheme alone for `secret` (header, recipe, default tolerance, system clock): what
+/// the sandbox signs with.
+pub fn scheme(secret: impl Into<Secret>) -> Result<TimestampedHmac> {
+    builder(secret).scheme()
+}
+
+/// A verifier for `secret` with the default tolerance (300 s) and the system clock. Errors are
+/// `Configuration` (an empty or over-long secret) and never contain the secret.
+pub fn verifier(secret: impl Into<Secret>) -> Result<WooshPayWebhooks> {
+    builder(secret).build()
+}

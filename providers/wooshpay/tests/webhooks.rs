@@ -8,12 +8,11 @@ use hmac::{Hmac, Mac};
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::webhook::Clock;
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
-use refunds_testkit::webhooks::{WebhookCase, hex, sandbox_round_trip};
+use refunds_testkit::webhooks::{NOW, WebhookCase, hex, sandbox_round_trip};
 use refunds_wooshpay::sandbox;
 use refunds_wooshpay::webhooks::{self, EVENTS, SIGNATURE_HEADER};
 use sha2::Sha256;
 
-const NOW: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const SECRET: &str = "whsec_test_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH";
 
 /// The documented envelope (doc-2653815), pretty-printed with odd spacing on purpose: the signature
@@ -41,20 +40,13 @@ fn sign(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 fn case() -> WebhookCase<TimestampedHmac> {
-    WebhookCase {
-        provider: "wooshpay",
-        header: "wooshpay-signature",
-        secret: SECRET,
-        other_secret: "whsec_next_secret_after_rotation",
-        unprintable_secret: "whsec_do_not_print_me_0123456789",
-        now: NOW,
-        event: EVENT,
-        unknown: br#"{"id":"evt_2","object":"event","type":"payout.paid","created":1704067200,"data":{"object":{"id":"po_1"}}}"#,
-        broken: br#"{"id":"evt_3","type":"charge.refund.updated","created":1704067200,"data":{"object":{"id":"re_1"}}}"#,
-        timestamped: true,
-        sign,
-        builder: |secret| webhooks::builder(secret),
-    }
+    let builder = |secret: &str| webhooks::builder(secret);
+    let mut case = WebhookCase::new(("wooshpay", "wooshpay-signature"), (SECRET, EVENT), sign, builder);
+    case.unknown =
+        br#"{"id":"evt_2","object":"event","type":"payout.paid","created":1704067200,"data":{"object":{"id":"po_1"}}}"#;
+    case.broken =
+        br#"{"id":"evt_3","type":"charge.refund.updated","created":1704067200,"data":{"object":{"id":"re_1"}}}"#;
+    case
 }
 
 refunds_testkit::webhook_tests!(case());

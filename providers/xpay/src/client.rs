@@ -94,7 +94,7 @@ impl HttpProvider for XPay {
             description: request.description_given().map(str::to_owned),
             metadata,
         };
-        CreateBody::json(&body)
+        read::body_without_nulls(&body)
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {

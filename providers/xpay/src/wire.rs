@@ -36,19 +36,14 @@ pub const STATUSES: StatusMap = StatusMap::new(&[
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireCreate {
     /// `ch_...`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_id: Option<String>,
     /// `pi_...`: XPay resolves it to the intent's single succeeded charge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_intent_id: Option<String>,
     /// Integer minor units of the charge's currency; absent refunds everything left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
     /// Reason text (`requested_by_customer`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Metadata (also carries the merchant reference).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -9,12 +9,11 @@ use hmac::{Hmac, Mac};
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::webhook::Clock;
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
-use refunds_testkit::webhooks::{WebhookCase, hex, sandbox_round_trip};
+use refunds_testkit::webhooks::{NOW, WebhookCase, hex, sandbox_round_trip};
 use refunds_xpay::sandbox;
 use refunds_xpay::webhooks::{self, EVENTS, SIGNATURE_HEADER};
 use sha2::Sha256;
 
-const NOW: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const SECRET: &str = "whsec_test_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH";
 
 /// The documented envelope (event-reference) with the documented refund object (integrate/refunds).
@@ -31,19 +30,11 @@ fn sign(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 fn case() -> WebhookCase<TimestampedHmac> {
+    let builder = |secret: &str| webhooks::builder(secret);
     WebhookCase {
-        provider: "xpay",
-        header: "xpay-signature",
-        secret: SECRET,
-        other_secret: "whsec_next_secret_after_rotation",
-        unprintable_secret: "whsec_do_not_print_me_0123456789",
-        now: NOW,
-        event: EVENT,
         unknown: br#"{"id":"evt_test_2","object":"event","type":"payout.paid","created":"2024-01-01T00:00:00Z","data":{"object":{"id":"po_1"}}}"#,
         broken: br#"{"id":"evt_test_3","type":"refund.created","created":"2024-01-01T00:00:00Z","data":{"object":{"id":"re_1"}}}"#,
-        timestamped: true,
-        sign,
-        builder: |secret| webhooks::builder(secret),
+        ..WebhookCase::new(("xpay", "xpay-signature"), (SECRET, EVENT), sign, builder)
     }
 }
 
