@@ -11,7 +11,20 @@ use serde_json::Value;
 use super::engine::CreateBody;
 use super::json::{WithRaw, parse_object};
 use crate::error::Error;
-use crate::model::{CreateRefund, Refund};
+use crate::model::{CreateRefund, Refund, RefundStatus};
+
+/// The refund status names card providers share (Stripe's set, with `processing` and the British
+/// `cancelled`): `StatusMap::new(read::COMMON_STATUSES)` for a provider whose names are among these.
+/// Any other string stays `RefundStatus::Unknown(raw)`.
+pub const COMMON_STATUSES: &[(&str, RefundStatus)] = &[
+    ("pending", RefundStatus::Pending),
+    ("processing", RefundStatus::Processing),
+    ("requires_action", RefundStatus::RequiresAction),
+    ("succeeded", RefundStatus::Succeeded),
+    ("failed", RefundStatus::Failed),
+    ("canceled", RefundStatus::Canceled),
+    ("cancelled", RefundStatus::Canceled),
+];
 
 /// One refund object read into `W`, its text kept byte for byte; a failure is a `Decode` error
 /// (`refund object: ...`) that the engine tags and keeps the body of.

@@ -145,6 +145,19 @@ impl<S: FromHmacSettings + SignatureScheme> WebhookCase<S> {
         assert_eq!(value, (self.sign)(self.secret, t.unwrap_or_default(), &delivery.body));
     }
 
+    /// The documented event, signed now, read by the verifier `configure` makes of the provider's
+    /// builder at the fixed clock (`|b| b.client(&client)`, ...).
+    pub fn documented_with(&self, configure: impl FnOnce(HmacBuilder<S>) -> HmacBuilder<S>) -> WebhookEvent {
+        let verifier = configure((self.builder)(self.secret).clock(Clock::fixed_unix(self.now)));
+        let body = self.event.as_bytes();
+        let signed = self.signed(self.secret, self.now, body);
+        verifier
+            .build()
+            .expect("verifier")
+            .verify_and_parse(&signed, body)
+            .expect("verifies")
+    }
+
     /// The documented event, signed 5 s ago, read by the fixed verifier: it names the provider, keeps
     /// the body byte for byte, and its refund's raw is the body's own bytes; the default verifier
     /// (system clock) accepts a signature made now. Returns the event for the provider's own checks.

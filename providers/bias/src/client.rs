@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw, read,
+    AccountCurrency, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
+    ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -18,17 +18,6 @@ pub struct Bias {
     currency: Currency,
     livemode: Option<bool>,
 }
-
-/// A Bias refunds client (the engine's [`Client`] over [`Bias`]).
-///
-/// Creates carry an `idempotency-key` (the caller's, else one generated per create and reused by every
-/// retry), so they are re-sent safely. Amounts are minor units of the account currency (USD unless
-/// configured: Bias objects carry no currency). Provider-only calls: [`crate::BiasExpand`] (the payment
-/// expanded, per call) and [`crate::BiasEvents`] (the event stream).
-pub type BiasClient = Client<Bias>;
-
-/// The builder of a [`BiasClient`].
-pub type BiasClientBuilder = ClientBuilder<Bias>;
 
 impl HttpProvider for Bias {
     const SPEC: ProviderSpec = ProviderSpec {

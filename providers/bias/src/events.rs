@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::client::BiasClient;
+use crate::BiasClient;
 
 /// The longest event line read (a line longer than this is an error, not an allocation).
 const MAX_EVENT_LINE: usize = 1024 * 1024;

@@ -4,7 +4,8 @@ use refunds::adapter::paging::{check_limit, id_cursor};
 use refunds::adapter::{ApiRequest, HttpProvider};
 use refunds::{Error, ListRefunds, Page, Refund, RefundId, Result, async_trait};
 
-use crate::client::{Bias, BiasClient};
+use crate::BiasClient;
+use crate::client::Bias;
 use crate::wire::{BiasPayment, expanded_payment};
 
 /// A refund read with its payment expanded.

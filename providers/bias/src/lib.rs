@@ -47,7 +47,18 @@ mod wire;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use client::{Bias, BiasClient, BiasClientBuilder};
+pub use client::Bias;
+
+/// A Bias refunds client (the engine's [`Client`](refunds::adapter::Client) over [`Bias`]).
+///
+/// Creates carry an `idempotency-key` (the caller's, else one generated per create and reused by every
+/// retry), so they are re-sent safely. Amounts are minor units of the account currency (USD unless
+/// configured: Bias objects carry no currency). Provider-only calls: [`crate::BiasExpand`] (the payment
+/// expanded, per call) and [`crate::BiasEvents`] (the event stream).
+pub type BiasClient = refunds::adapter::Client<Bias>;
+
+/// The builder of a [`BiasClient`].
+pub type BiasClientBuilder = refunds::adapter::ClientBuilder<Bias>;
 pub use events::{BiasEvent, BiasEvents, EventLines, EventsRequest, RefundEvent};
 pub use expand::{BiasExpand, ExpandedRefund};
 pub use wire::{BiasPayment, STATUSES};

@@ -130,17 +130,11 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, key_live:
     };
     let payment =
         PaymentRef::payment(payment_id).map_err(|e| Error::decode(format!("refund `payment`: {}", e.message())))?;
-    Ok(Refund::new(
-        id,
-        crate::ID,
-        payment,
-        value.amount.to_money(currency),
-        STATUSES.to_status(&value.status),
-        raw,
-    )
-    .with_failure_reason(value.failed_reason)
-    .with_created_at(value.created_at)
-    .with_livemode(value.live.or(key_live)))
+    let (amount, status) = (value.amount.to_money(currency), STATUSES.to_status(&value.status));
+    Ok(Refund::new(id, crate::ID, payment, amount, status, raw)
+        .with_failure_reason(value.failed_reason)
+        .with_created_at(value.created_at)
+        .with_livemode(value.live.or(key_live)))
 }
 
 /// The expanded payment inside a refund's raw JSON; `None` when `payment` is only an id.

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, WithRaw, read,
+    AccountCurrency, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
+    ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -18,16 +18,6 @@ pub struct FourGeeks {
     currency: Currency,
     livemode: Option<bool>,
 }
-
-/// A 4Geeks Payments refunds client (the engine's [`Client`] over [`FourGeeks`]).
-///
-/// The account currency is required because 4Geeks refund objects carry none: it fills every
-/// [`refunds::Money`] the client returns, and a create in another currency is refused before
-/// anything is sent.
-pub type FourGeeksClient = Client<FourGeeks>;
-
-/// The builder of a [`FourGeeksClient`].
-pub type FourGeeksClientBuilder = ClientBuilder<FourGeeks>;
 
 impl HttpProvider for FourGeeks {
     const SPEC: ProviderSpec = ProviderSpec {

@@ -49,7 +49,17 @@ mod wire;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
-pub use client::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder};
+pub use client::FourGeeks;
+
+/// A 4Geeks Payments refunds client (the engine's [`Client`](refunds::adapter::Client) over [`FourGeeks`]).
+///
+/// The account currency is required because 4Geeks refund objects carry none: it fills every
+/// [`refunds::Money`] the client returns, and a create in another currency is refused before
+/// anything is sent.
+pub type FourGeeksClient = refunds::adapter::Client<FourGeeks>;
+
+/// The builder of a [`FourGeeksClient`].
+pub type FourGeeksClientBuilder = refunds::adapter::ClientBuilder<FourGeeks>;
 pub use wire::STATUSES;
 
 /// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.

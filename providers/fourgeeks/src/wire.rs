@@ -5,27 +5,21 @@
 //! writes with the same types, so the two cannot drift apart.
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus, Result};
+use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 
-/// 4Geeks refund status strings and what they mean.
+/// 4Geeks refund status strings and what they mean: the common names ([`read::COMMON_STATUSES`]).
 ///
-/// `pending` and `succeeded` are the values the documentation shows. `failed`, `canceled` and
-/// `cancelled` are assumed (not documented): they are mapped because reading them as anything but a
-/// terminal non-success would be wrong. Every other string becomes `RefundStatus::Unknown(raw)`.
-pub const STATUSES: StatusMap = StatusMap::new(&[
-    ("pending", RefundStatus::Pending),
-    ("succeeded", RefundStatus::Succeeded),
-    ("failed", RefundStatus::Failed),
-    ("canceled", RefundStatus::Canceled),
-    ("cancelled", RefundStatus::Canceled),
-]);
+/// `pending` and `succeeded` are the values the documentation shows. The others (`failed`, `canceled`,
+/// `cancelled`, ...) are assumed (not documented): they are mapped because reading them as anything but
+/// what they say would be wrong. Every other string becomes `RefundStatus::Unknown(raw)`.
+pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 
 /// The wire string for `status`, falling back to the SDK's own name for statuses 4Geeks has no
 /// string for (the sandbox writes those; the real API never sends them).
 #[cfg(feature = "sandbox")]
-pub(crate) fn status_to_wire(status: &RefundStatus) -> String {
+pub(crate) fn status_to_wire(status: &refunds::RefundStatus) -> String {
     STATUSES.to_wire(status).unwrap_or_else(|| status.as_str()).to_owned()
 }
 
@@ -141,16 +135,13 @@ pub(crate) enum WireMessage {
     Text(String),
 }
 
-/// The 4Geeks message object.
+/// The 4Geeks message object: `code` (a number, `400`, in the documented example; a string is read
+/// too), a short `title`, the explanation in `content`, and `type`, a UI hint (`"danger"`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct WireMessageObject {
-    /// A number (`400`) in the documented example; a string is read too.
     pub code: Option<WireCode>,
-    /// A short title.
     pub title: Option<String>,
-    /// The explanation.
     pub content: Option<String>,
-    /// A UI hint (`"danger"`).
     #[serde(rename = "type")]
     pub kind: Option<String>,
 }
@@ -181,13 +172,6 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode:
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment_id)
         .map_err(|e| Error::decode(format!("field `payment_id`: {}", e.message())))?;
-    Ok(Refund::new(
-        id,
-        crate::ID,
-        payment,
-        value.amount.to_money(currency),
-        STATUSES.to_status(&value.status),
-        raw,
-    )
-    .with_livemode(livemode))
+    let (amount, status) = (value.amount.to_money(currency), STATUSES.to_status(&value.status));
+    Ok(Refund::new(id, crate::ID, payment, amount, status, raw).with_livemode(livemode))
 }

@@ -3,14 +3,15 @@
 
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Hosts, HttpProvider,
-    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, WithRaw, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
+    PagingSpec, ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef,
     PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
 };
 
+use crate::SyncgramClient;
 use crate::wire::{FeeBearer, STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList, into_refund};
 
 /// Longest `reference` SyncgramPay accepts.
@@ -64,16 +65,6 @@ pub struct Syncgram {
     pub(crate) currency: Currency,
     pub(crate) livemode: Option<bool>,
 }
-
-/// A SyncgramPay refunds client (the engine's [`Client`] over [`Syncgram`]). Cheap to clone.
-///
-/// Amounts are in the account's settlement currency, which SyncgramPay never names in its answers:
-/// the client is built with it (`.currency(..)` or `SYNCGRAM_CURRENCY`) and refuses creates in any other.
-pub type SyncgramClient = Client<Syncgram>;
-
-/// The builder of a [`SyncgramClient`]: API key and settlement currency are required; `.options(..)`
-/// sets the [`SyncgramOptions`] every create sends.
-pub type SyncgramClientBuilder = ClientBuilder<Syncgram>;
 
 impl HttpProvider for Syncgram {
     const SPEC: ProviderSpec = ProviderSpec {

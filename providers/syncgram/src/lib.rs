@@ -47,16 +47,26 @@
 
 mod client;
 mod error;
-mod wire;
 pub mod webhooks;
+mod wire;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
 pub use client::{
-    MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN, Syncgram, SyncgramClient,
-    SyncgramClientBuilder, SyncgramExt, SyncgramOptions,
+    MAX_IDEMPOTENCY_KEY_LEN, MAX_REASON_LEN, MAX_REFERENCE_LEN, MAX_REFUND_ADDRESS_LEN, Syncgram, SyncgramExt,
+    SyncgramOptions,
 };
+
+/// A SyncgramPay refunds client (the engine's [`Client`](refunds::adapter::Client) over [`Syncgram`]). Cheap to clone.
+///
+/// Amounts are in the account's settlement currency, which SyncgramPay never names in its answers:
+/// the client is built with it (`.currency(..)` or `SYNCGRAM_CURRENCY`) and refuses creates in any other.
+pub type SyncgramClient = refunds::adapter::Client<Syncgram>;
+
+/// The builder of a [`SyncgramClient`]: API key and settlement currency are required; `.options(..)`
+/// sets the [`SyncgramOptions`] every create sends.
+pub type SyncgramClientBuilder = refunds::adapter::ClientBuilder<Syncgram>;
 pub use error::CODES;
 pub use wire::{FeeBearer, STATUSES, SimulatedOutcome};
 

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use refunds::adapter::StatusMap;
+use refunds::adapter::{StatusMap, read};
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
-use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, RefundStatus, Result};
+use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, Result};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -16,13 +16,8 @@ use crate::PROVIDER_ID;
 
 /// WooshPay's refund statuses. The seed shows only `succeeded`; the rest is Stripe's refund status set,
 /// which WooshPay's objects copy (assumed, see the README). Anything else stays `Unknown(raw)`.
-pub const STATUSES: StatusMap = StatusMap::new(&[
-    ("pending", RefundStatus::Pending),
-    ("requires_action", RefundStatus::RequiresAction),
-    ("succeeded", RefundStatus::Succeeded),
-    ("failed", RefundStatus::Failed),
-    ("canceled", RefundStatus::Canceled),
-]);
+/// ([`read::COMMON_STATUSES`].)
+pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 
 /// The metadata key a create's merchant reference travels under: WooshPay has no reference field, and
 /// metadata comes back on every refund, so the reference survives the round trip.

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
-use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
+use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -20,15 +20,8 @@ pub const MERCHANT_REFERENCE_KEY: &str = "merchant_reference";
 
 /// XPay's refund statuses. Only `succeeded` appears in the documentation; the others are the
 /// Stripe-style names the API is modelled on (assumed). Anything else stays `Unknown(raw)`.
-pub const STATUSES: StatusMap = StatusMap::new(&[
-    ("pending", RefundStatus::Pending),
-    ("processing", RefundStatus::Processing),
-    ("requires_action", RefundStatus::RequiresAction),
-    ("succeeded", RefundStatus::Succeeded),
-    ("failed", RefundStatus::Failed),
-    ("canceled", RefundStatus::Canceled),
-    ("cancelled", RefundStatus::Canceled),
-]);
+/// ([`read::COMMON_STATUSES`].)
+pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 
 /// The body of `POST /refunds`. The client fills exactly one of `chargeId` and `paymentIntentId`; the
 /// sandbox reads both as optional so that it can say which rule a body broke.

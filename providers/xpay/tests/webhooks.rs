@@ -7,7 +7,6 @@
 
 use hmac::{Hmac, Mac};
 use refunds::adapter::signature::TimestampedHmac;
-use refunds::webhook::Clock;
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
 use refunds_testkit::webhooks::{NOW, WebhookCase, hex, sandbox_round_trip};
 use refunds_xpay::sandbox;
@@ -80,16 +79,8 @@ fn secrets_are_whsec_and_a_client_reads_like_the_standalone_reader() {
         .api_key("sk_test_example_key")
         .build()
         .unwrap();
-    let verifier = webhooks::builder(SECRET)
-        .clock(Clock::fixed_unix(NOW))
-        .client(&client)
-        .build();
-    let (h, body) = (case().headers(&sign(SECRET, NOW, EVENT.as_bytes())), EVENT.as_bytes());
-    let via_client = verifier.unwrap().verify_and_parse(&h, body).unwrap();
-    assert_eq!(
-        via_client.refund,
-        case().verifier().verify_and_parse(&h, body).unwrap().refund
-    );
+    let via_client = case().documented_with(|builder| builder.client(&client));
+    assert_eq!(via_client.refund, case().documented_event().refund);
 }
 
 /// The sandbox signs with the documented recipe and sends `charge.refunded` (a charge, no refund)
