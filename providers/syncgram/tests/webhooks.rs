@@ -12,7 +12,7 @@ use refunds::adapter::signature::SignatureEncoding;
 use refunds::webhook::{HmacScheme, WebhookErrorKind};
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
 use refunds_syncgram::sandbox;
-use refunds_syncgram::webhooks::{self, DEFAULT_SIGNATURE_HEADER, EVENTS, SignedBytes};
+use refunds_syncgram::webhooks::{self, DEFAULT_SIGNATURE_HEADER, EVENTS, SignedBytes, VerifierBuilder};
 use refunds_testkit::webhooks::{NOW, WebhookCase, hex, sandbox_round_trip};
 use sha2::Sha256;
 
@@ -102,20 +102,16 @@ fn the_documented_event_signed_with_the_default_recipe_verifies() {
 fn header_encoding_and_secret_length_are_configuration() {
     let body = EVENT.as_bytes();
     let b64 = refunds::adapter::base64_encode(&hmac(SECRET, body));
-    let custom = webhooks::builder(SECRET, Currency::USD)
-        .header("X-Webhook-Signature")
-        .encoding(SignatureEncoding::Base64)
-        .build()
-        .unwrap();
-    let named = |value: &str| {
-        let mut h = http::HeaderMap::new();
-        h.insert("x-webhook-signature", value.parse().unwrap());
-        h
+    let configure = |b: VerifierBuilder| b.header("X-Webhook-Signature").encoding(SignatureEncoding::Base64);
+    let custom = WebhookCase {
+        header: "x-webhook-signature",
+        ..case()
     };
-    custom.verify_and_parse(&named(&b64), body).unwrap();
-    let hex_sig = custom.verify_and_parse(&named(&sign(SECRET, 0, body)), body);
+    let custom_verifier = configure(webhooks::builder(SECRET, Currency::USD)).build().unwrap();
+    custom_verifier.verify_and_parse(&custom.headers(&b64), body).unwrap();
+    let hex_sig = custom_verifier.verify_and_parse(&custom.headers(&sign(SECRET, 0, body)), body);
     assert_eq!(hex_sig.unwrap_err().kind(), WebhookErrorKind::MalformedHeader);
-    let default_header = custom.verify_and_parse(&case().headers(&b64), body);
+    let default_header = custom_verifier.verify_and_parse(&case().headers(&b64), body);
     assert_eq!(default_header.unwrap_err().kind(), WebhookErrorKind::MissingHeader);
     // An invalid header name is a configuration error.
     assert!(
