@@ -46,8 +46,8 @@
 mod client;
 mod error;
 mod units;
-mod wire;
 pub mod webhooks;
+mod wire;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

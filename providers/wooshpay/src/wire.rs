@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use refunds::adapter::{StatusMap, read};
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
+use refunds::adapter::{StatusMap, read};
 use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, Result};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};

@@ -50,8 +50,8 @@
 
 mod client;
 mod error;
-mod wire;
 pub mod webhooks;
+mod wire;
 
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
