@@ -22,6 +22,7 @@ mod auth;
 pub mod engine;
 pub mod errors;
 mod json;
+pub mod lines;
 pub mod paging;
 pub mod read;
 mod secret;

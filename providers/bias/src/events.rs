@@ -7,10 +7,10 @@
 //! proxy to loopback, errors tagged and scrubbed; one attempt, since a stream read halfway cannot be
 //! replayed) and bounds the idle time between chunks itself.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
+use refunds::adapter::lines::read_lines;
 use refunds::adapter::{ApiRequest, HttpProvider, StreamBody, WithRaw, parse_object};
 use refunds::{Delivery, Error, ErrorKind, RawJson, Refund, Result};
 use serde::Deserialize;
@@ -22,51 +22,8 @@ use crate::BiasClient;
 /// The longest event line read (a line longer than this is an error, not an allocation).
 const MAX_EVENT_LINE: usize = 1024 * 1024;
 
-/// Splits a byte stream into its non-blank lines, trimmed of whitespace: keep-alive spaces and empty
-/// lines vanish, and a line split across chunks comes out whole once its newline arrives.
-#[derive(Debug, Clone)]
-pub struct EventLines {
-    partial: Vec<u8>,
-    max_line: usize,
-}
-
-impl EventLines {
-    /// A splitter refusing lines longer than `max_line` bytes (a `Decode` error), so a server that never
-    /// sends a newline cannot grow memory without bound.
-    pub fn new(max_line: usize) -> EventLines {
-        EventLines {
-            partial: Vec::new(),
-            max_line,
-        }
-    }
-
-    /// Feeds one chunk; returns the lines it completed.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<Vec<u8>>> {
-        let mut lines = Vec::new();
-        let mut rest = chunk;
-        while let Some(end) = rest.iter().position(|b| *b == b'\n') {
-            self.partial.extend_from_slice(&rest[..end]);
-            rest = &rest[end + 1..];
-            lines.extend(self.take_line());
-        }
-        self.partial.extend_from_slice(rest);
-        if self.partial.trim_ascii().len() > self.max_line {
-            return Err(Error::decode(format!("event line longer than {} bytes", self.max_line)));
-        }
-        Ok(lines)
-    }
-
-    /// The stream closed: the last line if it had no newline (and is not blank).
-    pub fn finish(&mut self) -> Option<Vec<u8>> {
-        self.take_line()
-    }
-
-    fn take_line(&mut self) -> Option<Vec<u8>> {
-        let line = self.partial.trim_ascii().to_vec();
-        self.partial.clear();
-        (!line.is_empty()).then_some(line)
-    }
-}
+/// Splits a byte stream into its non-blank lines (the engine's [`refunds::adapter::lines::Lines`]).
+pub use refunds::adapter::lines::Lines as EventLines;
 
 /// One event from the stream.
 #[derive(Debug, Clone)]
@@ -217,54 +174,11 @@ async fn open(client: &BiasClient, request: &EventsRequest) -> Result<StreamBody
     client.open_stream(&call).await
 }
 
-struct Reader {
-    client: BiasClient,
-    response: StreamBody,
-    lines: EventLines,
-    ready: VecDeque<Vec<u8>>,
-    idle: Duration,
-    done: bool,
-}
-
 fn read(client: BiasClient, response: StreamBody, idle: Duration) -> BoxStream<'static, Result<BiasEvent>> {
-    let max_line = MAX_EVENT_LINE;
-    let reader = Reader {
-        client,
-        response,
-        lines: EventLines::new(max_line),
-        ready: VecDeque::new(),
-        idle,
-        done: false,
-    };
-    stream::unfold(reader, |mut r| async move {
-        loop {
-            if let Some(line) = r.ready.pop_front() {
-                let event = r.client.event_from_json(&line);
-                return Some((event, r));
-            }
-            if r.done {
-                return None;
-            }
-            let failed = match tokio::time::timeout(r.idle, r.response.chunk()).await {
-                Ok(Ok(Some(chunk))) => match r.lines.push(&chunk) {
-                    Ok(lines) => {
-                        r.ready.extend(lines);
-                        continue;
-                    }
-                    Err(e) => e,
-                },
-                Ok(Ok(None)) => {
-                    r.done = true;
-                    r.ready.extend(r.lines.finish());
-                    continue;
-                }
-                Ok(Err(e)) => e,
-                Err(_) => Error::new(ErrorKind::Timeout, Delivery::Ambiguous, "event stream: idle timeout"),
-            };
-            r.done = true;
-            let failed = r.client.finish(failed);
-            return Some((Err(failed), r));
-        }
-    })
-    .boxed()
+    read_lines(response, MAX_EVENT_LINE, idle)
+        .map(move |line| match line {
+            Ok(line) => client.event_from_json(&line),
+            Err(e) => Err(client.finish(e)),
+        })
+        .boxed()
 }
