@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use refunds::adapter::lines::read_lines;
-use refunds::adapter::{ApiRequest, HttpProvider, StreamBody, WithRaw, parse_object};
+use refunds::adapter::{ApiRequest, HttpProvider, WithRaw, parse_object};
 use refunds::{Delivery, Error, ErrorKind, RawJson, Refund, Result};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -153,32 +153,21 @@ impl BiasEvents for BiasClient {
     }
 
     fn refund_events(&self, request: EventsRequest) -> BoxStream<'static, Result<BiasEvent>> {
+        let mut call = ApiRequest::get(&["events"]).query("stream", "true");
+        if let Some(limit) = request.limit {
+            call = call.query("limit", limit);
+        }
         let client = self.clone();
-        stream::once(async move {
-            let opened = open(&client, &request).await;
-            (client, opened, request.idle_timeout)
-        })
-        .flat_map(|(client, opened, idle)| match opened {
-            Err(e) => stream::iter([Err(e)]).boxed(),
-            Ok(response) => read(client, response, idle),
-        })
-        .boxed()
+        stream::once(async move { (client.open_stream(&call).await, client) })
+            .flat_map(move |(opened, client)| match opened {
+                Err(e) => stream::iter([Err(e)]).boxed(),
+                Ok(body) => read_lines(body, MAX_EVENT_LINE, request.idle_timeout)
+                    .map(move |line| {
+                        line.map_err(|e| client.finish(e))
+                            .and_then(|l| client.event_from_json(&l))
+                    })
+                    .boxed(),
+            })
+            .boxed()
     }
-}
-
-async fn open(client: &BiasClient, request: &EventsRequest) -> Result<StreamBody> {
-    let mut call = ApiRequest::get(&["events"]).query("stream", "true");
-    if let Some(limit) = request.limit {
-        call = call.query("limit", limit);
-    }
-    client.open_stream(&call).await
-}
-
-fn read(client: BiasClient, response: StreamBody, idle: Duration) -> BoxStream<'static, Result<BiasEvent>> {
-    read_lines(response, MAX_EVENT_LINE, idle)
-        .map(move |line| match line {
-            Ok(line) => client.event_from_json(&line),
-            Err(e) => Err(client.finish(e)),
-        })
-        .boxed()
 }
