@@ -126,10 +126,8 @@ impl BiasEvents for BiasClient {
                 parse_object(line).map_err(|e| Error::decode(format!("event object: {e}")))?;
             let WithRaw { value, raw } = wire;
             if !value.event_type.starts_with("refund.") {
-                return Ok(BiasEvent::Other {
-                    event_type: value.event_type,
-                    raw,
-                });
+                let event_type = value.event_type;
+                return Ok(BiasEvent::Other { event_type, raw });
             }
             let refund = |state: &RawValue| self.provider().read_refund(state.get().as_bytes());
             let state = value

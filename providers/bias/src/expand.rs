@@ -68,21 +68,14 @@ impl BiasExpand for BiasClient {
         let response = self.send(&expand(call)).await?;
         let read = || -> Result<_> {
             let list = self.provider().read_list(&response.body)?;
-            let has_more = list.has_more;
-            let items = list
-                .items
-                .into_iter()
-                .map(ExpandedRefund::from_refund)
-                .collect::<Result<Vec<_>>>()?;
-            Ok((items, has_more))
+            let items: Result<Vec<_>> = list.items.into_iter().map(ExpandedRefund::from_refund).collect();
+            Ok((items?, list.has_more))
         };
         let (items, has_more) = read().map_err(|e| self.finish(response.decode_error(e.message())))?;
         if let Some(id_cursor::Position::Before(_)) = position {
             let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();
-            let next = items
-                .first()
-                .filter(|_| more)
-                .map(|first| id_cursor::before(id, first.refund.id.as_str()));
+            let first = items.first().filter(|_| more);
+            let next = first.map(|first| id_cursor::before(id, first.refund.id.as_str()));
             return Ok(Page::new(items, next, None));
         }
         Ok(id_cursor::page(id, items, |r| r.refund.id.as_str(), has_more, limit))

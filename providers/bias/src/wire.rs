@@ -5,20 +5,15 @@
 //! writes with the same types, so the two cannot drift apart.
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::{StatusMap, WithRaw};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus, Result};
+use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Bias refund statuses. Only `succeeded` is shown by the docs and `failed` is implied by
-/// `failed_reason`; `pending` and `canceled` are assumed. Any other string is kept as
-/// `RefundStatus::Unknown`.
-pub const STATUSES: StatusMap = StatusMap::new(&[
-    ("pending", RefundStatus::Pending),
-    ("succeeded", RefundStatus::Succeeded),
-    ("failed", RefundStatus::Failed),
-    ("canceled", RefundStatus::Canceled),
-]);
+/// Bias refund statuses: the common names ([`read::COMMON_STATUSES`]). Only `succeeded` is shown by
+/// the docs and `failed` is implied by `failed_reason`; the others (`pending`, `canceled`, ...) are
+/// assumed. Any other string is kept as `RefundStatus::Unknown`.
+pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 
 /// The refund object: `object`, `id`, `live`, `created_at` (unix ms), `amount`, `failed_reason`,
 /// `payment` (an id, or the payment when expanded), `status`.
