@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::engine::CreateBody;
 use super::json::{WithRaw, parse_object};
@@ -67,13 +66,36 @@ pub fn metadata_with_reference(
 }
 
 /// A create body from a wire struct whose absent fields are `None`: the top-level `null`s are left
-/// out, so the struct needs no `skip_serializing_if` on each field. For integer and text values only
-/// (a number kept as raw text, like a major-unit decimal, would pass through a float here).
+/// out, so the struct needs no `skip_serializing_if` on each field. Every other value keeps its exact
+/// text (the fields are re-joined as raw JSON, never through `serde_json::Value`, whose numbers would
+/// turn a decimal amount into a float).
 pub fn body_without_nulls<T: Serialize>(body: &T) -> Result<CreateBody, Error> {
-    let mut value =
-        serde_json::to_value(body).map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))?;
-    if let Value::Object(fields) = &mut value {
-        fields.retain(|_, field| !field.is_null());
+    let text =
+        serde_json::to_string(body).map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))?;
+    let fields: std::collections::BTreeMap<String, &serde_json::value::RawValue> = serde_json::from_str(&text)
+        .map_err(|_| Error::configuration("a create body must be a JSON object"))?;
+    let kept: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        fields.into_iter().filter(|(_, value)| value.get() != "null").collect();
+    CreateBody::json(&kept)
+}
+
+#[cfg(test)]
+mod null_tests {
+    use super::*;
+
+    #[test]
+    fn nulls_go_and_decimals_keep_their_text() {
+        #[derive(serde::Serialize)]
+        struct Body {
+            amount: Box<serde_json::value::RawValue>,
+            reason: Option<String>,
+            id: &'static str,
+        }
+        let body = Body {
+            amount: serde_json::value::RawValue::from_string("25.10".into()).unwrap(),
+            reason: None,
+            id: "ch_1",
+        };
+        assert_eq!(body_without_nulls(&body).unwrap().as_str(), r#"{"amount":25.10,"id":"ch_1"}"#);
     }
-    CreateBody::json(&value)
 }
