@@ -43,7 +43,9 @@ fn env(name: &str) -> Option<String> {
 
 async fn real_api() -> Result<Setup, Failure> {
     let client = FourGeeksClient::from_env()?;
-    let currency = client.currency().ok_or("a 4Geeks client always has an account currency")?;
+    let currency = client
+        .currency()
+        .ok_or("a 4Geeks client always has an account currency")?;
     let partial_payment = env("FOURGEEKS_PAYMENT_ID").ok_or("set FOURGEEKS_PAYMENT_ID to a payment to refund")?;
     let partial_amount =
         Money::from_major_str(&env("FOURGEEKS_PARTIAL_AMOUNT").unwrap_or_else(|| "1".into()), currency)?;

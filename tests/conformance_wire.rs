@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::reference::{Reference, STATUSES};
-use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness};
 use refunds::{CreateRefund, PaymentRef};
+use refunds_testkit::{HarnessOptions, RefundFixture, WireClient, WireDialect, WireError, WireHarness};
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 

@@ -10,12 +10,12 @@ use std::time::Duration;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Fault, Ledger, Sandbox};
-use refunds_testkit::HarnessOptions;
 use refunds::{
     Capabilities, CreateRefund, Currency, Delivery, ListRefunds, Money, Page, PagingStyle, PaymentRef, PaymentRefKind,
     PendingCreate, ProviderInfo, RawJson, RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider,
     RefundStatus, async_trait,
 };
+use refunds_testkit::HarnessOptions;
 use time::OffsetDateTime;
 use time::macros::datetime;
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Ledger, Sandbox};
+use refunds::{PaymentRef, RefundProvider};
 use refunds_testkit::HarnessOptions;
 use refunds_testkit::hostile::HostileTarget;
 use refunds_testkit::sandbox_suite::{SandboxHarness, SandboxRun};
-use refunds::{PaymentRef, RefundProvider};
 
 struct Harness;
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 use common::reference::{Reference, ReferenceClient};
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Ledger, Sandbox};
-use refunds_testkit::HarnessOptions;
 use refunds::{
     CreateRefund, Currency, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider, RefundProviderExt,
     RefundStatus, SettleExt, WaitOptions,
 };
+use refunds_testkit::HarnessOptions;
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)

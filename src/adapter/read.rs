@@ -72,8 +72,8 @@ pub fn metadata_with_reference(
 pub fn body_without_nulls<T: Serialize>(body: &T) -> Result<CreateBody, Error> {
     let text =
         serde_json::to_string(body).map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))?;
-    let fields: std::collections::BTreeMap<String, &serde_json::value::RawValue> = serde_json::from_str(&text)
-        .map_err(|_| Error::configuration("a create body must be a JSON object"))?;
+    let fields: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_str(&text).map_err(|_| Error::configuration("a create body must be a JSON object"))?;
     let kept: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
         fields.into_iter().filter(|(_, value)| value.get() != "null").collect();
     CreateBody::json(&kept)
@@ -96,6 +96,9 @@ mod null_tests {
             reason: None,
             id: "ch_1",
         };
-        assert_eq!(body_without_nulls(&body).unwrap().as_str(), r#"{"amount":25.10,"id":"ch_1"}"#);
+        assert_eq!(
+            body_without_nulls(&body).unwrap().as_str(),
+            r#"{"amount":25.10,"id":"ch_1"}"#
+        );
     }
 }

@@ -19,6 +19,7 @@ pub use refunds;
 
 pub mod bad_input;
 pub mod conformance;
+pub mod fields;
 pub mod fixtures;
 mod harness;
 pub mod hostile;

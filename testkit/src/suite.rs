@@ -516,6 +516,11 @@ macro_rules! provider_suite {
         $crate::recovery_tests!($under);
         $crate::property_tests!($under);
 
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn optional_fields_carried_or_refused() {
+            $crate::fields::optional_fields_carried_or_refused::<$under>().await;
+        }
+
         #[test]
         fn status_table_from_spec() {
             $crate::status_table::<<$under as $crate::ProviderUnderTest>::Provider>();
