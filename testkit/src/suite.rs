@@ -499,8 +499,8 @@ pub fn env_and_redaction<P: HttpProvider>() {
 /// Expands to the conformance scenarios on the provider's sandbox, the bad-input table, the sandbox
 /// suite, the fault storm and the key-never-logged check, the hostile bodies, the status table, and
 /// the `from_env`/`build`/`Debug` checks, the safety review's recovery and stream scenarios
-/// ([`recovery_suite`](crate::recovery_suite)) and the recovery property
-/// ([`property`](crate::property)). Scenarios a provider's capabilities rule out print
+/// ([`recovery_suite`](crate::recovery_suite)), the recovery property ([`property`](crate::property))
+/// and the optional-field table ([`fields`](crate::fields)). Scenarios a provider's capabilities rule out print
 /// `skipped: <scenario>: <why>`.
 #[macro_export]
 macro_rules! provider_suite {
