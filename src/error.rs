@@ -239,8 +239,8 @@ impl Error {
         self.0.replay_safe = replay_safe;
         self
     }
-    /// Attaches the create whose outcome is unknown, so that it can be looked up
-    /// ([`crate::RefundProvider::find_created`]).
+    /// Attaches the create whose outcome is unknown (started now), so that it can be resolved with
+    /// [`crate::RecoverExt::recover`].
     pub fn with_pending_create(mut self, request: CreateRefund) -> Error {
         let provider = self.0.provider.clone().unwrap_or_default();
         self.0.pending = Some(PendingCreate::new(request, provider, time::OffsetDateTime::now_utc()));

@@ -55,9 +55,7 @@ pub use model::{
 pub use money::{AmountError, Money};
 pub use options::CallOptions;
 pub use pending::PendingCreate;
-pub use provider::{
-    Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider, matches_create,
-};
+pub use provider::{Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
 pub use raw::RawJson;
 pub use recovery::{RecoverExt, Recovery, RecoveryOptions};
 pub use settle::{SettleExt, WaitOptions};

@@ -283,51 +283,6 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
         let _ = id;
         Err(self.info().unsupported("canceling refunds"))
     }
-
-    /// Finds refunds that an earlier create may have made, to resolve an `Ambiguous` error
-    /// ([`Error::pending_create`]): refunds of the same payment, with the same amount (when one was
-    /// given) and the same merchant reference (when one was given and the provider reports it).
-    ///
-    /// The default walks the list; providers with a better lookup override it. An empty result after
-    /// the provider has settled means the create was not applied.
-    async fn find_created(&self, request: &CreateRefund) -> Result<Vec<Refund>> {
-        if self.info().capabilities.list.is_none() {
-            if self.info().capabilities.retrieve_by_payment {
-                return match self.get_refund_by_payment(request.payment()).await {
-                    Ok(refund) => Ok(vec![refund]
-                        .into_iter()
-                        .filter(|r| matches_create(r, request))
-                        .collect()),
-                    Err(e) if e.is_not_found() => Ok(Vec::new()),
-                    Err(e) => Err(e),
-                };
-            }
-            return Err(self.info().unsupported("looking up refunds (no list endpoint)"));
-        }
-        // Large pages where the provider takes them (fewer round trips on big accounts), its default
-        // page size otherwise; offset-paged providers are walked concurrently by the stream.
-        let mut walk = ListRefunds::new().limit(100);
-        loop {
-            let mut found = Vec::new();
-            let mut stream = crate::stream::RefundProviderExt::refunds_stream(self, walk.clone());
-            let mut failed = None;
-            while let Some(item) = futures_util::StreamExt::next(&mut stream).await {
-                match item {
-                    Ok(refund) if matches_create(&refund, request) => found.push(refund),
-                    Ok(_) => {}
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
-            match failed {
-                None => return Ok(found),
-                Some(e) if e.field() == Some("limit") && walk.limit_requested().is_some() => walk = ListRefunds::new(),
-                Some(e) => return Err(e),
-            }
-        }
-    }
 }
 
 fn refuse_transport_overrides(info: &ProviderInfo, options: &CallOptions) -> Result<()> {
@@ -339,21 +294,4 @@ fn refuse_transport_overrides(info: &ProviderInfo, options: &CallOptions) -> Res
         return Ok(());
     };
     Err(Error::invalid_request(field, format!("{} cannot change `{field}` per call", info.id)).with_provider(info.id))
-}
-
-/// True when `refund` could be the result of `request` (same payment id, amount and reference where
-/// both sides have them).
-pub fn matches_create(refund: &Refund, request: &CreateRefund) -> bool {
-    if refund.payment.id() != request.payment().id() {
-        return false;
-    }
-    if let Some(amount) = request.amount_requested() {
-        if refund.amount.minor() != amount.minor() {
-            return false;
-        }
-    }
-    match (request.merchant_reference_given(), refund.merchant_reference.as_deref()) {
-        (Some(asked), Some(seen)) => asked == seen,
-        _ => true,
-    }
 }

@@ -45,8 +45,7 @@ pub use transport::{
     parse_retry_after, request_id_from_headers,
 };
 
-use crate::error::{Error, ErrorKind};
-use crate::model::CreateRefund;
+use crate::error::ErrorKind;
 
 /// The usual meaning of an HTTP status, for a provider's error table to start from.
 pub fn kind_for_status(status: u16) -> ErrorKind {
@@ -59,16 +58,6 @@ pub fn kind_for_status(status: u16) -> ErrorKind {
         429 => ErrorKind::RateLimited,
         500..=599 => ErrorKind::ProviderUnavailable,
         _ => ErrorKind::Other,
-    }
-}
-
-/// Attaches `request` to an error whose create may have been applied, so the caller can look it up
-/// with [`crate::RefundProvider::find_created`]. Other errors pass through.
-pub fn note_pending_create(error: Error, request: &CreateRefund) -> Error {
-    if error.is_ambiguous() {
-        error.with_pending_create(request.clone())
-    } else {
-        error
     }
 }
 

@@ -211,9 +211,15 @@ impl RefundProvider for MemoryProvider {
                 .map_err(|e| self.ledger_error(e))?;
             Self::to_refund(outcome.record())
         };
-        self.call(replay_safe, &op)
-            .await
-            .map_err(|e| refunds::adapter::note_pending_create(e, request))
+        self.call(replay_safe, &op).await.map_err(|e| {
+            if e.is_ambiguous() {
+                let pending =
+                    refunds::PendingCreate::new(request.clone(), "memory", refunds::OffsetDateTime::now_utc());
+                e.with_pending(pending)
+            } else {
+                e
+            }
+        })
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {

@@ -14,8 +14,8 @@
 //!   Stripe unit are refused before sending (see the README's "Units" table).
 //! - **Retrieve** (`GET /v1/refunds/{id}`).
 //! - **No list**: WooshPay documents none, so [`refunds::RefundProvider::list_refunds`] returns
-//!   `Unsupported` without sending anything, and so does `find_created`. Recover an ambiguous create
-//!   by re-sending the error's [`refunds::Error::pending_create`]: it carries the idempotency key the
+//!   `Unsupported` without sending anything. An ambiguous create is recovered by re-sending its
+//!   pending create ([`refunds::RecoverExt::recover`] does it): it carries the idempotency key the
 //!   first attempt used (yours, or the generated one), so WooshPay answers with the refund it made.
 //! - **Parse** a refund object as WooshPay sends it (a webhook payload):
 //!   [`WooshPayClient::refund_from_json`].
