@@ -1,13 +1,8 @@
-//! SyncgramPay's API simulated on 127.0.0.1 over the shared ledger: [`start`] it, seed payments, and
-//! point a client at it with [`builder_for`]. Its paths, fields, decimal strings, Bearer keys ([`API_KEY`],
-//! [`LIVE_API_KEY`]) and FastAPI errors; a [`FEE_PERCENT`] fee; replay by `idempotency_key` (409 for
-//! another body or a key in progress); the crate's README lists the assumptions. SyncgramPay refunds
-//! have no metadata: the ledger's keeps the `fee_bearer` sent.
-//!
-//! [`enable_webhooks`] makes it send signed webhooks on every refund change, in SyncgramPay's envelope
-//! `{id, type, created_at, data}` with the crate's assumed event names (`refund.created`,
-//! `refund.succeeded`, `refund.failed`, `refund.updated`) and signature defaults (see
-//! [`crate::webhooks`]).
+//! SyncgramPay simulated on 127.0.0.1 over the shared ledger ([`start`], [`builder_for`]): its paths,
+//! fields, decimal strings, Bearer keys ([`API_KEY`], [`LIVE_API_KEY`]), FastAPI errors, a [`FEE_PERCENT`]
+//! fee, replay by `idempotency_key` (409 for another body or a key in progress; the README lists the
+//! assumptions; the ledger's metadata keeps the `fee_bearer` sent). [`enable_webhooks`] sends signed
+//! webhooks on every refund change with the assumed event names and signature ([`crate::webhooks`]).
 
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
 use refunds::ledger::ChangeKind;
