@@ -9,6 +9,10 @@
 //! unavailable or timed out, 1 anything else. Errors go to stderr, one line, with the provider and
 //! the request id.
 
+// The argument docs are clap's help text, read in a terminal: `<PREFIX>_API_KEY` is written plainly
+// there, not as Markdown.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod args;
 mod commands;
 mod exit;

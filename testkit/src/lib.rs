@@ -11,7 +11,7 @@
 //!
 //! Each scenario becomes one named test. The conformance scenarios speak of situations
 //! ([`Situation`]), not stubs, so they run on stateful backends: the provider's own sandbox
-//! ([`SandboxHarness`]), the in-memory [`MemoryProvider`], or wiremock ([`WireHarness`], for a provider
+//! ([`SandboxHarness`](sandbox_suite::SandboxHarness)), the in-memory [`MemoryProvider`], or wiremock ([`WireHarness`], for a provider
 //! written by hand against its wire).
 
 /// The core crate, re-exported so the macros name the same version the provider uses.
