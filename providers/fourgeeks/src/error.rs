@@ -1,6 +1,8 @@
 //! 4Geeks error bodies into [`refunds::Error`]: the HTTP status decides the kind first, then the
-//! message text refines it for the refusals 4Geeks does not document.
+//! message text refines it (the shared `adapter::errors::refine_by_sentence` rules; the words are
+//! assumptions, see the README's error table) for the refusals 4Geeks does not document.
 
+use refunds::adapter::errors::refine_by_sentence;
 use refunds::adapter::{ApiResponse, kind_for_status};
 use refunds::{Delivery, Error, ErrorKind, FieldError};
 
@@ -68,39 +70,6 @@ fn read_body(body: &[u8]) -> Option<Decoded> {
     }
 }
 
-/// Refinements of a 400/404/409/422 by the provider's sentence. None of these answers is documented:
-/// the words are assumptions (see the README's error table).
-fn refine(kind: ErrorKind, status: u16, sentence: &str) -> ErrorKind {
-    if !matches!(status, 400 | 404 | 409 | 422) {
-        return kind;
-    }
-    let text = sentence.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    if has(&["already refunded", "fully refunded", "nothing left to refund"]) {
-        return ErrorKind::AlreadyRefunded;
-    }
-    // A payment that cannot be refunded at all is a state problem, not a balance one.
-    if has(&["not refundable", "non-refundable", "cannot be refunded"]) {
-        return kind;
-    }
-    let about_balance = has(&["amount", "balance", "refundable"]);
-    let over = has(&[
-        "exceed",
-        "refundable",
-        "insufficient",
-        "greater than",
-        "more than",
-        "larger than",
-    ]);
-    if about_balance && over {
-        return ErrorKind::AmountExceedsRefundable;
-    }
-    if has(&["not found", "does not exist", "no such"]) {
-        return ErrorKind::NotFound;
-    }
-    kind
-}
-
 /// The [`refunds::adapter::ErrorDecoder`] of the 4Geeks transport: kind, code, message and field
 /// errors from any documented body shape; an unreadable body keeps the status-table kind.
 pub(crate) fn decode_error(response: &ApiResponse) -> Error {
@@ -110,7 +79,7 @@ pub(crate) fn decode_error(response: &ApiResponse) -> Error {
         return Error::new(kind, Delivery::Rejected, format!("http {status}"));
     };
     let kind = match &decoded.sentence {
-        Some(sentence) => refine(kind, status, sentence),
+        Some(sentence) => refine_by_sentence(kind, status, sentence),
         None => kind,
     };
     let message = if decoded.message.is_empty() {
@@ -175,7 +144,7 @@ mod tests {
                 ErrorKind::AmountExceedsRefundable,
             ),
         ] {
-            assert_eq!(refine(kind, status, sentence), refined, "{sentence}");
+            assert_eq!(refine_by_sentence(kind, status, sentence), refined, "{sentence}");
         }
         for sentence in [
             "reason is too long",
@@ -184,7 +153,7 @@ mod tests {
             "Refund not allowed: the payment is more than 180 days old",
         ] {
             assert_eq!(
-                refine(ErrorKind::Validation, 400, sentence),
+                refine_by_sentence(ErrorKind::Validation, 400, sentence),
                 ErrorKind::Validation,
                 "{sentence}"
             );
