@@ -4,7 +4,7 @@
 
 use refunds::adapter::errors::refine_by_sentence;
 use refunds::adapter::{ApiResponse, kind_for_status};
-use refunds::{Delivery, Error, ErrorKind, FieldError};
+use refunds::{Delivery, Error, FieldError};
 
 use crate::wire::{WireDetail, WireErrorBody, WireMessage};
 
@@ -95,6 +95,7 @@ pub(crate) fn decode_error(response: &ApiResponse) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use refunds::ErrorKind;
 
     fn response(status: u16, body: &str) -> ApiResponse {
         ApiResponse {
