@@ -16,7 +16,10 @@ fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
     if id.len() > MAX_ID_LEN {
         return Err(Error::invalid_request(field, format!("longer than {MAX_ID_LEN} bytes")));
     }
-    if id.chars().any(char::is_control) {
+    // One byte scan: the C0 controls and DEL are single bytes, and the C1 controls (U+0080..U+009F)
+    // all start with 0xC2, so only an id holding that byte is decoded to tell.
+    let suspect = id.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2);
+    if suspect && id.chars().any(char::is_control) {
         return Err(Error::invalid_request(field, "contains a control character"));
     }
     if id == "." || id == ".." {
@@ -247,5 +250,16 @@ mod tests {
         assert!(PaymentRef::charge("").is_err());
         assert!(PaymentRef::charge("ch\n1").is_err());
         assert!(RefundId::new("x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_any_encoding_width() {
+        for bad in ["re\u{0}1", "re\t1", "re\u{7f}", "re\u{85}", "re\u{9f}", "\u{80}"] {
+            assert!(RefundId::new(bad).is_err(), "{bad:?}");
+        }
+        // U+00A0 and U+00E9 share or neighbour the C1 lead byte but are not controls.
+        for good in ["re_\u{a0}", "re_\u{e9}", "re_\u{2028}", "re_1"] {
+            assert!(RefundId::new(good).is_ok(), "{good:?}");
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`ClientSettings`] and [`client_settings_setters!`](crate::client_settings_setters): the builder
 //!   settings every client shares.
 //! - [`WithRaw`]: parse a wire object and keep its exact JSON for [`crate::Refund::raw`].
+//! - [`Expandable`]: a Stripe-style field that is an id or, expanded, the object.
 //!
 //! Application code does not need this module.
 
@@ -21,6 +22,7 @@ pub mod amount;
 mod auth;
 pub mod engine;
 pub mod errors;
+mod expandable;
 mod json;
 pub mod lines;
 pub mod paging;
@@ -35,7 +37,8 @@ mod transport;
 
 pub use auth::{Auth, base64_decode, base64_encode};
 pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
-pub use json::{WithRaw, parse_object};
+pub use expandable::Expandable;
+pub use json::{WithRaw, parse_list, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;
 pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::engine::CreateBody;
-use super::json::{WithRaw, parse_object};
+use super::json::{WithRaw, parse_list, parse_object};
 use crate::error::Error;
 use crate::model::{CreateRefund, Refund, RefundStatus};
 
@@ -26,14 +26,20 @@ pub const COMMON_STATUSES: &[(&str, RefundStatus)] = &[
 ];
 
 /// One refund object read into `W`, its text kept byte for byte; a failure is a `Decode` error
-/// (`refund object: ...`) that the engine tags and keeps the body of.
-pub fn object<W: DeserializeOwned>(body: &[u8]) -> Result<WithRaw<W>, Error> {
+/// (`refund object: ...`) that the engine tags and keeps the body of. `W` may borrow from the body
+/// (`#[serde(borrow)] status: Cow<'a, str>`), so strings the conversion only looks at cost no copy.
+pub fn object<'a, W: Deserialize<'a>>(body: &'a [u8]) -> Result<WithRaw<W>, Error> {
     parse_object(body).map_err(|e| Error::decode(format!("refund object: {e}")))
 }
 
-/// A list body read into `L` (a `Decode` error `refund list: ...` otherwise).
-pub fn list<L: DeserializeOwned>(body: &[u8]) -> Result<L, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::decode(format!("refund list: {e}")))
+/// A list body read in one pass ([`parse_list`]): the envelope `E` from the fields beside the items,
+/// and the items, each with its text, from the array under the first of `fields` present (or the
+/// whole body when it is an array). A `Decode` error `refund list: ...` otherwise.
+pub fn list<'a, E: DeserializeOwned, W: Deserialize<'a>>(
+    body: &'a [u8],
+    fields: &[&str],
+) -> Result<(E, Vec<WithRaw<W>>), Error> {
+    parse_list(body, fields).map_err(|e| Error::decode(format!("refund list: {e}")))
 }
 
 /// Each item of a page through `convert`, in order; the first failure is the page's.

@@ -17,9 +17,11 @@ impl StatusMap {
 
     /// The normalized status of `raw`.
     pub fn to_status(&self, raw: &str) -> RefundStatus {
+        // Providers send their own spelling almost always: an exact match first, then any case.
         self.table
             .iter()
-            .find(|(wire, _)| wire.eq_ignore_ascii_case(raw))
+            .find(|(wire, _)| *wire == raw)
+            .or_else(|| self.table.iter().find(|(wire, _)| wire.eq_ignore_ascii_case(raw)))
             .map(|(_, status)| status.clone())
             .unwrap_or_else(|| RefundStatus::Unknown(raw.to_owned()))
     }

@@ -4,13 +4,14 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
-    ProviderSpec, Setup, WithRaw, read,
+    ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
 };
+use serde::de::IgnoredAny;
 
-use crate::wire::{STATUSES, WireCreate, WireList, WireRefund, to_refund};
+use crate::wire::{STATUSES, WireCreate, WireList, to_refund};
 
 /// Bias, as the engine runs it.
 #[derive(Debug, Clone)]
@@ -70,11 +71,11 @@ impl HttpProvider for Bias {
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireList<WithRaw<WireRefund>> = read::list(body)?;
+        let (list, items): (WireList<IgnoredAny>, _) = read::list(body, &["items"])?;
         if let Some(object) = list.object.as_deref().filter(|o| *o != "list") {
             return Err(Error::decode(format!("expected a list, got `object`: {object:?}")));
         }
-        let items = read::items(list.items, |wire| to_refund(wire, self.currency, self.livemode))?;
+        let items = read::items(items, |wire| to_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, None, list.has_more))
     }
 

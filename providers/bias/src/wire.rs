@@ -5,7 +5,7 @@
 //! writes with the same types, so the two cannot drift apart.
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::adapter::{Expandable, StatusMap, WithRaw, read};
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -37,15 +37,8 @@ pub(crate) struct WireRefund {
     pub status: String,
 }
 
-/// `payment` is "string or Payment".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum WirePayment {
-    /// Not expanded.
-    Id(String),
-    /// Expanded with `expand[payment]=true`.
-    Expanded(BiasPayment),
-}
+/// `payment` is "string or Payment" (an id, or the payment with `expand[payment]=true`).
+pub(crate) type WirePayment = Expandable<BiasPayment>;
 
 /// The Bias Payment object as far as a refund needs it (the fields the docs name; unknown fields are
 /// ignored, every field but `id` is optional). Amounts are integer minor units ("cents").
@@ -119,9 +112,9 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, key_live:
         }
     }
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("refund `id`: {}", e.message())))?;
-    let payment_id = match &value.payment {
-        WirePayment::Id(id) => id.as_str(),
-        WirePayment::Expanded(payment) => payment.id.as_str(),
+    let payment_id = match value.payment {
+        WirePayment::Id(id) => id,
+        WirePayment::Expanded(payment) => payment.id,
     };
     let payment =
         PaymentRef::payment(payment_id).map_err(|e| Error::decode(format!("refund `payment`: {}", e.message())))?;

@@ -4,13 +4,14 @@
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
     AccountCurrency, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
-    ProviderSpec, Setup, WithRaw, read,
+    ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
 };
+use serde::de::IgnoredAny;
 
-use crate::wire::{STATUSES, WireCreateRefund, WireRefund, WireRefundList, to_refund};
+use crate::wire::{STATUSES, WireCreateRefund, WireRefundList, to_refund};
 
 /// 4Geeks Payments, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -69,8 +70,8 @@ impl HttpProvider for FourGeeks {
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireRefundList<WithRaw<WireRefund>> = read::list(body)?;
-        let items = read::items(list.items, |wire| to_refund(wire, self.currency, self.livemode))?;
+        let (list, items): (WireRefundList<IgnoredAny>, _) = read::list(body, &["items"])?;
+        let items = read::items(items, |wire| to_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, list.total_items, None))
     }
 

@@ -4,15 +4,16 @@
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
     AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, WithRaw, read,
+    PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef,
     PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
 };
+use serde::de::IgnoredAny;
 
 use crate::SyncgramClient;
-use crate::wire::{FeeBearer, STATUSES, SimulatedOutcome, WireCreateRefund, WireRefund, WireRefundList, into_refund};
+use crate::wire::{FeeBearer, STATUSES, SimulatedOutcome, WireCreateRefund, WireRefundList, into_refund};
 
 /// Longest `reference` SyncgramPay accepts.
 pub const MAX_REFERENCE_LEN: usize = 128;
@@ -163,8 +164,8 @@ impl HttpProvider for Syncgram {
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireRefundList<WithRaw<WireRefund>> = read::list(body)?;
-        let items = read::items(list.items, |wire| into_refund(wire, self.currency, self.livemode))?;
+        let (list, items): (WireRefundList<IgnoredAny>, _) = read::list(body, &["items"])?;
+        let items = read::items(items, |wire| into_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, Some(list.total), None))
     }
 

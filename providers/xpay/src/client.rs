@@ -10,8 +10,9 @@ use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PagingStyle, PaymentRefKind, Refund,
     Result,
 };
+use serde::de::IgnoredAny;
 
-use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, WireList, to_refund};
+use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, to_refund};
 
 /// XPay, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -102,8 +103,10 @@ impl HttpProvider for XPay {
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
-        let list: WireList = read::list(body)?;
-        let items = read::items(list.0, to_refund)?;
+        // A bare array, or an object with `data` or `items` (the real envelope is undocumented; the
+        // sandbox writes `{"data": [...]}`).
+        let (_, items): (IgnoredAny, _) = read::list(body, &["data", "items"])?;
+        let items = read::items(items, to_refund)?;
         Ok(ListBody::new(items, None, None))
     }
 

@@ -9,7 +9,6 @@ use refunds::adapter::{StatusMap, WithRaw, read};
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use crate::ID;
@@ -102,37 +101,6 @@ mod created_at {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
         refunds::adapter::timestamp::rfc3339::option::deserialize(d)
-    }
-}
-
-#[derive(Deserialize)]
-struct ListEnvelope {
-    #[serde(default)]
-    data: Option<Vec<WithRaw<WireRefund>>>,
-    #[serde(default)]
-    items: Option<Vec<WithRaw<WireRefund>>>,
-}
-
-/// `GET /refunds` as read: a bare array, or an object with `data` or `items` (the real envelope is
-/// undocumented; the sandbox writes `{"data": [...]}`). Hand-written because serde's untagged enums
-/// cannot keep each item's raw text.
-#[derive(Debug)]
-pub(crate) struct WireList(pub Vec<WithRaw<WireRefund>>);
-
-impl<'de> Deserialize<'de> for WireList {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let raw = Box::<RawValue>::deserialize(d)?;
-        let text = raw.get();
-        if text.starts_with('[') {
-            return serde_json::from_str(text).map(WireList).map_err(D::Error::custom);
-        }
-        let envelope: ListEnvelope = serde_json::from_str(text).map_err(D::Error::custom)?;
-        envelope
-            .data
-            .or(envelope.items)
-            .map(WireList)
-            .ok_or_else(|| D::Error::custom("list envelope has neither `data` nor `items`"))
     }
 }
 
