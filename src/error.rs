@@ -145,6 +145,7 @@ struct Inner {
 
 impl Error {
     /// An error of `kind` with `delivery` and a lower-case message.
+    #[cold]
     pub fn new(kind: ErrorKind, delivery: Delivery, message: impl Into<String>) -> Error {
         Error(Box::new(Inner {
             kind,
@@ -164,6 +165,7 @@ impl Error {
     }
 
     /// Bad caller input on `field`, refused before sending.
+    #[cold]
     pub fn invalid_request(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::new(
             ErrorKind::InvalidRequest { field: field.into() },
@@ -173,16 +175,19 @@ impl Error {
     }
 
     /// The operation is not offered.
+    #[cold]
     pub fn unsupported(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Unsupported, Delivery::NotSent, message)
     }
 
     /// The client is misconfigured.
+    #[cold]
     pub fn configuration(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Configuration, Delivery::NotSent, message)
     }
 
     /// A response that could not be read. The provider did answer, so the request may have been applied.
+    #[cold]
     pub fn decode(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Decode, Delivery::Ambiguous, message)
     }

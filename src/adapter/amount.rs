@@ -126,21 +126,20 @@ impl Serialize for MajorDecimal {
 
 impl<'de> Deserialize<'de> for MajorDecimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        // Read the value's own text: a JSON number is kept exactly as written.
+        // Read the value's own text: a JSON number is kept exactly as written. The raw text's buffer
+        // becomes the decimal's, so an amount costs one allocation.
         let raw = Box::<RawValue>::deserialize(d)?;
-        let text = raw.get();
-        if let Some(inner) = text.strip_prefix('"') {
-            let s: String = serde_json::from_str(text).map_err(de::Error::custom)?;
-            let _ = inner;
-            Ok(MajorDecimal {
-                text: s,
-                as_number: false,
-            })
+        let mut text = Box::<str>::from(raw).into_string();
+        if text.starts_with('"') {
+            if text.contains('\\') {
+                text = serde_json::from_str(&text).map_err(de::Error::custom)?;
+            } else {
+                text.pop();
+                text.remove(0);
+            }
+            Ok(MajorDecimal { text, as_number: false })
         } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            Ok(MajorDecimal {
-                text: text.to_owned(),
-                as_number: true,
-            })
+            Ok(MajorDecimal { text, as_number: true })
         } else {
             Err(de::Error::custom(format!("expected a decimal amount, got {text}")))
         }

@@ -15,6 +15,7 @@
 //!   settings every client shares.
 //! - [`WithRaw`]: parse a wire object and keep its exact JSON for [`crate::Refund::raw`].
 //! - [`Expandable`]: a Stripe-style field that is an id or, expanded, the object.
+//! - [`Text`]: a wire string the conversion only reads (a status, a currency), borrowed from the body.
 //!
 //! Application code does not need this module.
 
@@ -32,6 +33,7 @@ mod settings;
 pub mod signature;
 pub mod spec;
 mod status;
+mod text;
 pub mod timestamp;
 mod transport;
 
@@ -43,6 +45,7 @@ pub use secret::Secret;
 pub use settings::ClientSettings;
 pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
 pub use status::StatusMap;
+pub use text::Text;
 pub use transport::{
     ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, check_base_url,
     parse_retry_after, request_id_from_headers,

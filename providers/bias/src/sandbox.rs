@@ -51,7 +51,7 @@ fn invalid(code: &str, message: &str, param: Option<&str>) -> SandboxResponse {
     error(400, "invalid_request_error", Some(code), message, param)
 }
 
-fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: bool) -> WireRefund {
+fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: bool) -> WireRefund<'static> {
     let payment = match expand.then(|| ledger.payment(&record.payment_id)).flatten() {
         Some(p) => {
             let succeeded = p.state == PaymentState::Succeeded;
@@ -61,7 +61,7 @@ fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: b
         None => WirePayment::Id(record.payment_id.clone()),
     };
     WireRefund {
-        object: Some("refund".to_owned()),
+        object: Some("refund".into()),
         id: record.id.clone(),
         live: Some(false),
         created_at: Some(record.created_at),
@@ -71,7 +71,7 @@ fn wire(record: &RefundRecord, status: &RefundStatus, ledger: &Ledger, expand: b
             .clone()
             .filter(|_| *status == RefundStatus::Failed),
         payment,
-        status: STATUSES.to_wire(status).unwrap_or(status.as_str()).to_owned(),
+        status: STATUSES.to_wire(status).unwrap_or(status.as_str()).to_owned().into(),
     }
 }
 

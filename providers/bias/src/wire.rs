@@ -5,7 +5,7 @@
 //! writes with the same types, so the two cannot drift apart.
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::{Expandable, StatusMap, WithRaw, read};
+use refunds::adapter::{Expandable, StatusMap, Text, WithRaw, read};
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -18,9 +18,9 @@ pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 /// The refund object: `object`, `id`, `live`, `created_at` (unix ms), `amount`, `failed_reason`,
 /// `payment` (an id, or the payment when expanded), `status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct WireRefund {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
+pub(crate) struct WireRefund<'a> {
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Text<'a>>,
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<bool>,
@@ -34,7 +34,8 @@ pub(crate) struct WireRefund {
     #[serde(default)]
     pub failed_reason: Option<String>,
     pub payment: WirePayment,
-    pub status: String,
+    #[serde(borrow)]
+    pub status: Text<'a>,
 }
 
 /// `payment` is "string or Payment" (an id, or the payment with `expand[payment]=true`).
@@ -94,7 +95,7 @@ pub(crate) struct WireList<R> {
 /// The one conversion into the model. `key_live` is the mode of the client's key (`sk_live_` /
 /// `sk_test_`); a refund whose `live` says otherwise is a `Decode` error, since it cannot belong to
 /// this key's environment.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
+pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     if let Some(object) = value.object.as_deref().filter(|o| *o != "refund") {
         return Err(Error::decode(format!(

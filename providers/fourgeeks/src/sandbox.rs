@@ -86,13 +86,13 @@ fn refused(content: &str) -> SandboxResponse {
     error(400, None, Some(WireMessage::Object(message)))
 }
 
-fn wire(record: &RefundRecord) -> WireRefund {
+fn wire(record: &RefundRecord) -> WireRefund<'static> {
     WireRefund {
         id: record.id.clone(),
-        object: Some("refund".to_owned()),
+        object: Some("refund".into()),
         payment_id: record.payment_id.clone(),
         amount: MinorUnits::from_money(&record.amount),
-        status: status_to_wire(&record.status),
+        status: status_to_wire(&record.status).into(),
     }
 }
 

@@ -5,7 +5,7 @@
 //! writes with the same types, so the two cannot drift apart.
 
 use refunds::adapter::amount::MinorUnits;
-use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::adapter::{StatusMap, Text, WithRaw, read};
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 
@@ -36,18 +36,19 @@ pub(crate) struct WireCreateRefund {
 
 /// The refund object. It carries no currency and no timestamps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct WireRefund {
+pub(crate) struct WireRefund<'a> {
     /// `ref_...`.
     pub id: String,
     /// Always `"refund"`; tolerated when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Text<'a>>,
     /// The refunded payment.
     pub payment_id: String,
     /// Minor units of the account currency.
     pub amount: MinorUnits,
     /// See [`STATUSES`].
-    pub status: String,
+    #[serde(borrow)]
+    pub status: Text<'a>,
 }
 
 /// `GET /v1/refunds` envelope. Generic so the client reads `WithRaw<WireRefund>` items and the
@@ -167,7 +168,7 @@ impl std::fmt::Display for WireCode {
 }
 
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
+pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
     let payment = PaymentRef::payment(value.payment_id)

@@ -41,7 +41,7 @@ pub fn builder_for(sandbox: &Sandbox) -> SyncgramClientBuilder {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SyncgramSkin;
 
-fn wire_refund(record: &RefundRecord) -> WireRefund {
+fn wire_refund(record: &RefundRecord) -> WireRefund<'_> {
     let decimal = |money: &Money| Some(MajorDecimal::string(money));
     let fee = record.fee.unwrap_or(Money::zero(record.amount.currency()));
     let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
@@ -51,12 +51,12 @@ fn wire_refund(record: &RefundRecord) -> WireRefund {
         refund_id: record.id.clone(),
         charge_id: record.payment_id.clone(),
         reference: record.reference.clone(),
-        status: status.to_owned(),
+        status: status.into(),
         requested_amount: MajorDecimal::string(&record.amount),
         refunded_amount: decimal(&record.amount).filter(|_| record.status == RefundStatus::Succeeded),
         refund_fee_amount: decimal(&fee),
-        fee_bearer: Some(bearer.to_owned()),
-        reason: record.reason.clone(),
+        fee_bearer: Some(bearer.into()),
+        reason: record.reason.as_deref().map(Into::into),
         created_at: Some(record.created_at),
         updated_at: Some(record.updated_at),
         completed_at: record.completed_at,
@@ -177,11 +177,11 @@ pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: W
 
 /// SyncgramPay's event envelope, fields in the documented order.
 #[derive(serde::Serialize)]
-struct WireEvent {
+struct WireEvent<'a> {
     id: String,
     r#type: &'static str,
     created_at: String,
-    data: WireRefund,
+    data: WireRefund<'a>,
 }
 
 /// The event for a refund's change: `{id, type, created_at, data}`, `data` the refund object.

@@ -5,7 +5,7 @@
 //! responses, and the sandbox skin does the opposite with the same types, so the two cannot drift.
 
 use refunds::adapter::amount::MajorDecimal;
-use refunds::adapter::{StatusMap, WithRaw};
+use refunds::adapter::{StatusMap, Text, WithRaw};
 use refunds::{Currency, Error, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 
@@ -77,21 +77,22 @@ pub(crate) struct WireCreateRefund {
 /// represented (`None`), so that one absent field does not make a whole list unreadable; the amounts
 /// and ids the model cannot do without stay required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct WireRefund {
+pub(crate) struct WireRefund<'a> {
     pub(crate) refund_id: String,
     pub(crate) charge_id: String,
     #[serde(default)]
     pub(crate) reference: Option<String>,
-    pub(crate) status: String,
+    #[serde(borrow)]
+    pub(crate) status: Text<'a>,
     pub(crate) requested_amount: MajorDecimal,
     #[serde(default)]
     pub(crate) refunded_amount: Option<MajorDecimal>,
     #[serde(default)]
     pub(crate) refund_fee_amount: Option<MajorDecimal>,
-    #[serde(default)]
-    pub(crate) fee_bearer: Option<String>,
-    #[serde(default)]
-    pub(crate) reason: Option<String>,
+    #[serde(borrow, default)]
+    pub(crate) fee_bearer: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) reason: Option<Text<'a>>,
     #[serde(with = "refunds::adapter::timestamp::rfc3339::option", default)]
     pub(crate) created_at: Option<OffsetDateTime>,
     #[serde(with = "refunds::adapter::timestamp::rfc3339::option", default)]
@@ -112,7 +113,7 @@ pub(crate) struct WireRefundList<T> {
 ///
 /// `Refund::amount` is `refunded_amount` once SyncgramPay reports it (what actually went back) and
 /// `requested_amount` while it is `null` (before the refund is processed). `livemode` is the key's mode.
-pub(crate) fn into_refund(wire: WithRaw<WireRefund>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
+pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let amount = match &value.refunded_amount {
         Some(refunded) => refunded.to_money(currency, "refunded_amount")?,

@@ -66,22 +66,22 @@ fn invalid(status: u16, code: &str, param: &str, message: &str) -> SandboxRespon
     error(status, "invalid_request_error", code, param, message)
 }
 
-fn refund_json(record: &RefundRecord) -> WireRefund {
+fn refund_json(record: &RefundRecord) -> WireRefund<'_> {
     let failure = record.failure_reason.as_deref();
     let failure_reason = failure.map(|r| if FAILURE_REASONS.contains(&r) { r } else { "unknown" });
     let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
     let entry = |(k, v): (&String, &String)| (k.clone(), MetadataValue(v.clone()));
     WireRefund {
         id: Some(record.id.clone()),
-        object: Some("refund".to_owned()),
+        object: Some("refund".into()),
         // The sandbox speaks the same (assumed) units as the client: ledger amounts are ISO.
         amount: units::to_wire(&record.amount).ok().map(MinorUnits),
         created: Some(record.created_at),
-        currency: Some(record.amount.currency().code_lowercase()),
+        currency: Some(record.amount.currency().code_lowercase().into()),
         metadata: Some(record.metadata.iter().map(entry).collect::<BTreeMap<_, _>>()),
         payment_intent: Some(record.payment_id.clone()),
-        reason: record.reason.clone(),
-        status: Some(status.to_owned()),
+        reason: record.reason.as_deref().map(Into::into),
+        status: Some(status.into()),
         description: record.description.clone(),
         failure_reason: failure_reason.map(str::to_owned),
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
-use refunds::adapter::{StatusMap, read};
+use refunds::adapter::{StatusMap, Text, read};
 use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, Result};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
@@ -104,19 +104,23 @@ impl<'de> Deserialize<'de> for MetadataValue {
 /// `Option` here; the conversion names the essential ones that are missing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub(crate) struct WireRefund {
+pub(crate) struct WireRefund<'a> {
     pub id: Option<String>,
-    pub object: Option<String>,
+    #[serde(borrow)]
+    pub object: Option<Text<'a>>,
     /// Minor units as a JSON integer (responses differ from requests here).
     pub amount: Option<MinorUnits>,
     #[serde(with = "refunds::adapter::timestamp::unix_seconds::option")]
     pub created: Option<OffsetDateTime>,
     /// Lower-case ISO 4217 (`"usd"`).
-    pub currency: Option<String>,
+    #[serde(borrow)]
+    pub currency: Option<Text<'a>>,
     pub metadata: Option<BTreeMap<String, MetadataValue>>,
     pub payment_intent: Option<String>,
-    pub reason: Option<String>,
-    pub status: Option<String>,
+    #[serde(borrow)]
+    pub reason: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub status: Option<Text<'a>>,
     pub description: Option<String>,
     /// `lost_or_stolen_card`, `expired_or_canceled_card` or `unknown`.
     pub failure_reason: Option<String>,
@@ -130,7 +134,7 @@ fn invalid(field: &str, problem: &Error) -> Error {
     Error::decode(format!("refund field `{field}`: {}", problem.message()))
 }
 
-impl WireRefund {
+impl WireRefund<'_> {
     /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
     /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
     pub(crate) fn into_refund(self, raw: RawJson, livemode: Option<bool>) -> Result<Refund> {
@@ -146,12 +150,10 @@ impl WireRefund {
         let payment = self.payment_intent.ok_or_else(|| missing("payment_intent"))?;
         let payment = PaymentRef::payment_intent(payment).map_err(|e| invalid("payment_intent", &e))?;
         let status = self.status.ok_or_else(|| missing("status"))?;
-        let metadata: BTreeMap<String, String> = self
-            .metadata
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(key, value)| (key, value.0))
-            .collect();
+        let metadata: BTreeMap<String, String> = match self.metadata {
+            Some(map) if !map.is_empty() => map.into_iter().map(|(key, value)| (key, value.0)).collect(),
+            _ => BTreeMap::new(),
+        };
         let merchant_reference = metadata.get(MERCHANT_REFERENCE_KEY).cloned();
         Ok(Refund::new(
             id,

@@ -139,7 +139,7 @@ fn ledger_refusal(error: &LedgerError, payment: &str, request: &SandboxRequest) 
 }
 
 /// A ledger record as XPay's refund object.
-fn refund_wire(record: &RefundRecord) -> WireRefund {
+fn refund_wire(record: &RefundRecord) -> WireRefund<'_> {
     let by_intent = record.payment_id.starts_with("pi_");
     let reference = record.reference.iter().map(|r| (MERCHANT_REFERENCE_KEY, r));
     let entries = record.metadata.iter().map(|(k, v)| (k.as_str(), v)).chain(reference);
@@ -149,12 +149,12 @@ fn refund_wire(record: &RefundRecord) -> WireRefund {
         charge_id: (!by_intent).then(|| record.payment_id.clone()),
         payment_intent_id: by_intent.then(|| record.payment_id.clone()),
         amount: MinorUnitsString::from_money(&record.amount),
-        currency: record.amount.currency().code().to_owned(),
+        currency: record.amount.currency().code().to_owned().into(),
         status: STATUSES
             .to_wire(&record.status)
             .unwrap_or(record.status.as_str())
-            .to_owned(),
-        reason: record.reason.clone(),
+            .into(),
+        reason: record.reason.as_deref().map(Into::into),
         description: record.description.clone(),
         metadata: Some(metadata.collect()),
         balance_transaction_id: Some(format!("bt_{}", record.id.trim_start_matches(REFUND_ID_PREFIX))),

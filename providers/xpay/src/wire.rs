@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
-use refunds::adapter::{StatusMap, WithRaw, read};
+use refunds::adapter::{StatusMap, Text, WithRaw, read};
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -45,7 +45,7 @@ pub(crate) struct WireCreate {
 /// XPay's refund object. Fields not named here stay in [`refunds::Refund::raw`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct WireRefund {
+pub(crate) struct WireRefund<'a> {
     /// `re_...`.
     pub id: String,
     /// The refunded charge, `ch_...`.
@@ -57,12 +57,14 @@ pub(crate) struct WireRefund {
     /// Minor units in a string (`"50000"` EGP = 500.00); an integer is read too.
     pub amount: MinorUnitsString,
     /// Upper-case ISO 4217 code.
-    pub currency: String,
+    #[serde(borrow)]
+    pub currency: Text<'a>,
     /// See [`STATUSES`].
-    pub status: String,
+    #[serde(borrow)]
+    pub status: Text<'a>,
     /// `requested_by_customer`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text<'a>>,
     /// Description, when the object carries it (assumed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -118,7 +120,7 @@ fn metadata_text(value: Value) -> String {
 /// The one conversion from XPay's refund object into the SDK's model. The currency is always the
 /// object's own `currency`, never the configured one (see the README: a configured currency only
 /// guards creates).
-pub(crate) fn to_refund(wire: WithRaw<WireRefund>) -> Result<Refund> {
+pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| bad_field("id", e.message()))?;
     // A refund by payment intent is resolved to a charge by the server, so the charge names the
@@ -132,13 +134,13 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund>) -> Result<Refund> {
     };
     let currency = Currency::from_code(&value.currency).map_err(|e| bad_field("currency", e.message()))?;
     let amount = value.amount.to_money(currency, "amount")?;
-    let mut metadata: BTreeMap<String, String> = value
-        .metadata
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, metadata_text(v)))
-        .collect();
-    let merchant_reference = metadata.remove(MERCHANT_REFERENCE_KEY);
+    let mut metadata: BTreeMap<String, String> = match value.metadata {
+        Some(map) if !map.is_empty() => map.into_iter().map(|(k, v)| (k, metadata_text(v))).collect(),
+        _ => BTreeMap::new(),
+    };
+    let merchant_reference = (!metadata.is_empty())
+        .then(|| metadata.remove(MERCHANT_REFERENCE_KEY))
+        .flatten();
     Ok(
         Refund::new(id, ID, payment, amount, STATUSES.to_status(&value.status), raw)
             .with_reason(value.reason.as_deref().map(RefundReason::from_name))
