@@ -8,8 +8,9 @@ use crate::raw::RawJson;
 
 /// A wire value parsed as `T` together with its exact JSON text, for [`crate::Refund::raw`].
 ///
-/// Use it wherever a provider object appears, also inside envelopes: `items: Vec<WithRaw<WireRefund>>`.
-/// The text is captured first (a validating scan, no allocation per field) and then parsed into `T`.
+/// A whole body is read in one pass by [`parse_object`], a list page by [`parse_list`]. As a field
+/// inside another wire struct (`data: WithRaw<WireRefund>` in an event), its `Deserialize` captures
+/// the text first (a validating scan) and then parses it into `T`.
 #[derive(Debug, Clone)]
 pub struct WithRaw<T> {
     /// The parsed wire struct.

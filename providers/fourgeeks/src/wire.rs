@@ -51,8 +51,8 @@ pub(crate) struct WireRefund<'a> {
     pub status: Text<'a>,
 }
 
-/// `GET /v1/refunds` envelope. Generic so the client reads `WithRaw<WireRefund>` items and the
-/// sandbox writes `WireRefund` items.
+/// `GET /v1/refunds` envelope. Generic so the client reads it with the items emptied
+/// (`IgnoredAny`, the items come from `read::list`) and the sandbox writes `WireRefund` items.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct WireRefundList<R> {
     /// The page.

@@ -138,9 +138,7 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
         Some(map) if !map.is_empty() => map.into_iter().map(|(k, v)| (k, metadata_text(v))).collect(),
         _ => BTreeMap::new(),
     };
-    let merchant_reference = (!metadata.is_empty())
-        .then(|| metadata.remove(MERCHANT_REFERENCE_KEY))
-        .flatten();
+    let merchant_reference = metadata.remove(MERCHANT_REFERENCE_KEY);
     Ok(
         Refund::new(id, ID, payment, amount, STATUSES.to_status(&value.status), raw)
             .with_reason(value.reason.as_deref().map(RefundReason::from_name))
