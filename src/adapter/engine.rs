@@ -44,51 +44,7 @@ pub struct Setup<'a, O> {
     pub options: &'a O,
 }
 
-/// A create body: one JSON object as exact text.
-#[derive(Debug)]
-pub struct CreateBody(Box<serde_json::value::RawValue>);
-
-impl CreateBody {
-    /// Serializes a wire struct straight to JSON text.
-    pub fn json<T: serde::Serialize + ?Sized>(body: &T) -> Result<CreateBody> {
-        serde_json::value::to_raw_value(body)
-            .map(CreateBody)
-            .map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The body with `"field": key` added, written into the object's text (no re-serialization, so
-    /// every other value stays exactly as the provider wrote it). The provider must not set it too.
-    fn with_field(self, field: &str, key: &str) -> Result<CreateBody> {
-        let text = self.0.get();
-        let present: std::collections::HashMap<&str, &serde_json::value::RawValue> =
-            serde_json::from_str(text).map_err(|_| Error::configuration("a create body must be a JSON object"))?;
-        if present.contains_key(field) {
-            return Err(Error::configuration(format!(
-                "the create body sets `{field}`, which the engine writes"
-            )));
-        }
-        let inner = text.trim();
-        let inner = &inner[1..inner.len() - 1];
-        let entry = format!(
-            "{}:{}",
-            serde_json::to_string(field).map_err(|e| Error::configuration(e.to_string()))?,
-            serde_json::to_string(key).map_err(|e| Error::configuration(e.to_string()))?
-        );
-        let joined = if inner.trim().is_empty() {
-            format!("{{{entry}}}")
-        } else {
-            format!("{{{entry},{inner}}}")
-        };
-        serde_json::value::RawValue::from_string(joined)
-            .map(CreateBody)
-            .map_err(|e| Error::configuration(format!("create body: {e}")))
-    }
-}
+pub use super::body::CreateBody;
 
 /// One list page as the provider's body says it: the refunds, and the paging hints it carries. The
 /// engine turns it into a [`Page`] with the cursor style of the spec.
@@ -259,7 +215,10 @@ impl<P: HttpProvider> Client<P> {
         self.shared
             .provider
             .read_refund(json)
-            .map(|r| tagged::<P>(r, self.shared.livemode))
+            .map(|mut r| {
+                tag::<P>(&mut r, self.shared.livemode);
+                r
+            })
             .map_err(|e| {
                 self.finish(
                     Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
@@ -298,7 +257,10 @@ impl<P: HttpProvider> Client<P> {
         self.shared
             .provider
             .read_refund(&response.body)
-            .map(|r| tagged::<P>(r, self.shared.livemode))
+            .map(|mut r| {
+                tag::<P>(&mut r, self.shared.livemode);
+                r
+            })
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))
     }
 
@@ -329,7 +291,7 @@ impl<P: HttpProvider> Client<P> {
             }
             None => request,
         };
-        let (call, sent) = self
+        let (call, generated) = self
             .prepare_create(request, provider_options)
             .map_err(|e| self.finish(e))?;
         let outcome = match self
@@ -348,6 +310,11 @@ impl<P: HttpProvider> Client<P> {
         outcome.map_err(|e| {
             let e = self.finish(e);
             if e.is_ambiguous() || (key_honoured && e.delivery() == crate::error::Delivery::Rejected) {
+                // The request as sent: with the key the engine generated, if it did.
+                let sent = match generated {
+                    Some(key) => request.clone().idempotency_key(key),
+                    None => request.clone(),
+                };
                 e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
             } else {
                 e
@@ -355,8 +322,13 @@ impl<P: HttpProvider> Client<P> {
         })
     }
 
-    /// Every check that needs no provider, the key, and the call; returns the request as sent.
-    fn prepare_create(&self, request: &CreateRefund, options: &P::Options) -> Result<(ApiRequest, CreateRefund)> {
+    /// Every check that needs no provider, the key, and the call; returns the call and the key the
+    /// engine generated (`None` when the caller gave one or the provider takes none).
+    fn prepare_create(
+        &self,
+        request: &CreateRefund,
+        options: &P::Options,
+    ) -> Result<(ApiRequest, Option<IdempotencyKey>)> {
         let spec = &P::SPEC;
         request.validate()?;
         request.payment().expect_kind(spec.id, spec.payment_kinds)?;
@@ -403,11 +375,7 @@ impl<P: HttpProvider> Client<P> {
                 None => IdempotencyKey::random()?,
             }),
         };
-        let sent = match &key {
-            Some(key) if request.idempotency_key_given().is_none() => request.clone().idempotency_key(key.clone()),
-            _ => request.clone(),
-        };
-        let mut body = self.shared.provider.create_body(&sent, key.as_ref(), options)?;
+        let mut body = self.shared.provider.create_body(request, key.as_ref(), options)?;
         let mut call = ApiRequest::post(spec.refunds_path);
         match (spec.idempotency, &key) {
             (Idempotency::Header(name), Some(key)) => {
@@ -419,15 +387,25 @@ impl<P: HttpProvider> Client<P> {
             _ => {}
         }
         let call = call
-            .json_text(body.as_str())
+            .json_string(body.into_string())
             .replay_safe(spec.idempotency != Idempotency::None);
-        Ok((call, sent))
+        let generated = key.filter(|_| request.idempotency_key_given().is_none());
+        Ok((call, generated))
     }
 
+    /// A GET of one refund. The transport's future is awaited here, not through [`Client::send_with`]:
+    /// an `async fn` copies the whole future below it into its own when it starts it, and the
+    /// transport's is most of a call's state, so each layer in between is a copy per call.
     async fn fetch_refund(&self, call: ApiRequest, options: &CallOptions) -> Result<Refund> {
         let call = self.shared.provider.decorate(call);
-        let response = self.send_with(&call, options).await?;
-        self.refund_from_response(&response)
+        let sent = self
+            .shared
+            .transport
+            .send_with(&call, options.timeout, options.retry.as_ref());
+        match sent.await {
+            Ok(response) => self.refund_from_response(&response),
+            Err(e) => Err(self.finish(e)),
+        }
     }
 
     fn list_call(&self, request: &ListRefunds) -> Result<(ApiRequest, Position, u32)> {
@@ -485,15 +463,16 @@ enum Position {
     Single,
 }
 
-/// Every refund names the provider that answered it, whatever the translator wrote, and, where the refund does not say, the mode the key says.
-fn tagged<P: HttpProvider>(mut refund: Refund, livemode: Option<bool>) -> Refund {
+/// Every refund names the provider that answered it, whatever the translator wrote, and, where the
+/// refund does not say, the mode the key says. In place: a `Refund` is a few hundred bytes, and a page
+/// of them moved through a `map` is a copy of each.
+fn tag<P: HttpProvider>(refund: &mut Refund, livemode: Option<bool>) {
     if refund.provider != P::SPEC.id {
         refund.provider = std::borrow::Cow::Borrowed(P::SPEC.id);
     }
     if refund.livemode.is_none() {
         refund.livemode = livemode;
     }
-    refund
 }
 
 fn decode_message(e: &Error) -> String {
@@ -504,52 +483,48 @@ fn decode_message(e: &Error) -> String {
     }
 }
 
-#[async_trait]
-impl<P: HttpProvider> RefundProvider for Client<P> {
-    fn info(&self) -> &ProviderInfo {
-        &self.shared.info
-    }
-
-    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
-        self.create_refund_with(request, &CallOptions::new()).await
-    }
-
-    async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
-        self.create_refund_with_provider_options(request, options, &self.shared.options)
-            .await
-    }
-
-    async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
-        self.get_refund_with(id, &CallOptions::new()).await
-    }
-
-    async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
+// The trait's methods call these directly, so a call boxes one future (the trait method's) instead of
+// a plain `get_refund` boxing its own and then `get_refund_with`'s; and these await the transport
+// directly (see `fetch_refund`).
+impl<P: HttpProvider> Client<P> {
+    async fn get_one(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
         if !P::SPEC.retrieve {
             return Err(self.shared.info.unsupported("retrieving a refund by id"));
         }
         let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
         path.push(id.as_str());
-        self.fetch_refund(ApiRequest::get(&path), options).await
+        let call = self.shared.provider.decorate(ApiRequest::get(&path));
+        let sent = self
+            .shared
+            .transport
+            .send_with(&call, options.timeout, options.retry.as_ref());
+        match sent.await {
+            Ok(response) => self.refund_from_response(&response),
+            Err(e) => Err(self.finish(e)),
+        }
     }
 
-    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
-        self.list_refunds_with(request, &CallOptions::new()).await
-    }
-
-    async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
+    async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
         let id = P::SPEC.id;
         let (call, position, limit) = self.list_call(request).map_err(|e| self.finish(e))?;
-        let response = self.send_with(&call, options).await?;
+        let sent = self
+            .shared
+            .transport
+            .send_with(&call, options.timeout, options.retry.as_ref());
+        let response = sent.await.map_err(|e| self.finish(e))?;
         let list = self
             .shared
             .provider
             .read_list(&response.body)
             .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
-        let ListBody { items, total, has_more } = list;
-        let items: Vec<Refund> = items
-            .into_iter()
-            .map(|r| tagged::<P>(r, self.shared.livemode))
-            .collect();
+        let ListBody {
+            mut items,
+            total,
+            has_more,
+        } = list;
+        for refund in &mut items {
+            tag::<P>(refund, self.shared.livemode);
+        }
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
@@ -576,6 +551,39 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
             page.items = kept;
         }
         Ok(page)
+    }
+}
+
+#[async_trait]
+impl<P: HttpProvider> RefundProvider for Client<P> {
+    fn info(&self) -> &ProviderInfo {
+        &self.shared.info
+    }
+
+    async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
+        self.create_refund_with_provider_options(request, &CallOptions::new(), &self.shared.options)
+            .await
+    }
+
+    async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
+        self.create_refund_with_provider_options(request, options, &self.shared.options)
+            .await
+    }
+
+    async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
+        self.get_one(id, &CallOptions::new()).await
+    }
+
+    async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
+        self.get_one(id, options).await
+    }
+
+    async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
+        self.list_page(request, &CallOptions::new()).await
+    }
+
+    async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
+        self.list_page(request, options).await
     }
 
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
@@ -734,26 +742,5 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 livemode,
             }),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_body_field_key_is_written_into_the_text_and_decimals_stay_exact() {
-        let body = CreateBody(serde_json::value::RawValue::from_string(r#"{"amount":25.00,"n":1e2}"#.into()).unwrap());
-        let keyed = body.with_field("idempotency_key", "k\"1").unwrap();
-        assert_eq!(keyed.as_str(), r#"{"idempotency_key":"k\"1","amount":25.00,"n":1e2}"#);
-        let empty = CreateBody(serde_json::value::RawValue::from_string("{ }".into()).unwrap());
-        assert_eq!(empty.with_field("k", "v").unwrap().as_str(), r#"{"k":"v"}"#);
-        let twice = CreateBody(serde_json::value::RawValue::from_string(r#"{"k":"x"}"#.into()).unwrap());
-        assert!(
-            twice.with_field("k", "v").is_err(),
-            "the provider must not set the key itself"
-        );
-        let array = CreateBody(serde_json::value::RawValue::from_string("[1]".into()).unwrap());
-        assert!(array.with_field("k", "v").is_err());
     }
 }

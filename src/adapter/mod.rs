@@ -21,6 +21,7 @@
 
 pub mod amount;
 mod auth;
+mod body;
 pub mod engine;
 pub mod errors;
 mod expandable;

@@ -43,8 +43,14 @@ pub fn list<'a, E: DeserializeOwned, W: Deserialize<'a>>(
 }
 
 /// Each item of a page through `convert`, in order; the first failure is the page's.
-pub fn items<W>(items: Vec<W>, convert: impl FnMut(W) -> Result<Refund, Error>) -> Result<Vec<Refund>, Error> {
-    items.into_iter().map(convert).collect()
+pub fn items<W>(items: Vec<W>, mut convert: impl FnMut(W) -> Result<Refund, Error>) -> Result<Vec<Refund>, Error> {
+    // A plain loop: collecting an iterator of `Result`s moved each refund through the adapter's
+    // fold several times.
+    let mut refunds = Vec::with_capacity(items.len());
+    for item in items {
+        refunds.push(convert(item)?);
+    }
+    Ok(refunds)
 }
 
 /// The request's metadata with its merchant reference added under `key`, for providers that carry
@@ -72,17 +78,11 @@ pub fn metadata_with_reference(
 }
 
 /// A create body from a wire struct whose absent fields are `None`: the top-level `null`s are left
-/// out, so the struct needs no `skip_serializing_if` on each field. Every other value keeps its exact
-/// text (the fields are re-joined as raw JSON, never through `serde_json::Value`, whose numbers would
-/// turn a decimal amount into a float).
+/// out, so the struct needs no `skip_serializing_if` on each field. The rest keeps its order and its
+/// exact text: the nulls are cut from the serialized text, never through `serde_json::Value`, whose
+/// numbers would turn a decimal amount into a float.
 pub fn body_without_nulls<T: Serialize>(body: &T) -> Result<CreateBody, Error> {
-    let text =
-        serde_json::to_string(body).map_err(|e| Error::configuration(format!("create body did not serialize: {e}")))?;
-    let fields: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
-        serde_json::from_str(&text).map_err(|_| Error::configuration("a create body must be a JSON object"))?;
-    let kept: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
-        fields.into_iter().filter(|(_, value)| value.get() != "null").collect();
-    CreateBody::json(&kept)
+    CreateBody::json_without_nulls(body)
 }
 
 #[cfg(test)]

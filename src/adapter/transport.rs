@@ -291,6 +291,11 @@ impl ApiRequest {
         self.body = Some(bytes::Bytes::copy_from_slice(text.as_bytes()));
         self
     }
+    /// Sets a body that is already JSON text, taking the text without a copy.
+    pub(crate) fn json_string(mut self, text: String) -> ApiRequest {
+        self.body = Some(bytes::Bytes::from(text));
+        self
+    }
     /// Declares whether sending this request twice is harmless (a GET, or a create whose idempotency key
     /// the provider honours). Only replay-safe requests are retried after they may have been received.
     pub fn replay_safe(mut self, yes: bool) -> ApiRequest {
