@@ -31,8 +31,12 @@ pub struct CallOptions {
 
 impl CallOptions {
     /// No overrides.
-    pub fn new() -> CallOptions {
-        CallOptions::default()
+    pub const fn new() -> CallOptions {
+        CallOptions {
+            timeout: None,
+            retry: None,
+            idempotency_key: None,
+        }
     }
     /// Sets the deadline of the whole call.
     pub fn timeout(mut self, timeout: Duration) -> Self {
