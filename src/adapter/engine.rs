@@ -283,16 +283,11 @@ impl<P: HttpProvider> Client<P> {
         provider_options: &P::Options,
     ) -> Result<Refund> {
         let started_at = OffsetDateTime::now_utc();
-        let keyed;
-        let request = match &options.idempotency_key {
-            Some(key) => {
-                keyed = request.clone().idempotency_key(key.clone());
-                &keyed
-            }
-            None => request,
-        };
-        let (call, generated) = self
-            .prepare_create(request, provider_options)
+        // The call's key wins over the request's; neither is copied into a new request here, so the
+        // call's state stays small (it is boxed on every call).
+        let given = options.idempotency_key.as_ref().or(request.idempotency_key_given());
+        let (call, key) = self
+            .prepare_create(request, given, provider_options)
             .map_err(|e| self.finish(e))?;
         let outcome = match self
             .shared
@@ -310,8 +305,8 @@ impl<P: HttpProvider> Client<P> {
         outcome.map_err(|e| {
             let e = self.finish(e);
             if e.is_ambiguous() || (key_honoured && e.delivery() == crate::error::Delivery::Rejected) {
-                // The request as sent: with the key the engine generated, if it did.
-                let sent = match generated {
+                // The request as sent: with the key it went with.
+                let sent = match key {
                     Some(key) => request.clone().idempotency_key(key),
                     None => request.clone(),
                 };
@@ -322,11 +317,12 @@ impl<P: HttpProvider> Client<P> {
         })
     }
 
-    /// Every check that needs no provider, the key, and the call; returns the call and the key the
-    /// engine generated (`None` when the caller gave one or the provider takes none).
+    /// Every check that needs no provider, the key, and the call; returns the call and the key it
+    /// carries (`given`, or a generated one; `None` where the provider takes no key).
     fn prepare_create(
         &self,
         request: &CreateRefund,
+        given: Option<&IdempotencyKey>,
         options: &P::Options,
     ) -> Result<(ApiRequest, Option<IdempotencyKey>)> {
         let spec = &P::SPEC;
@@ -359,7 +355,7 @@ impl<P: HttpProvider> Client<P> {
         }
         let key = match spec.idempotency {
             Idempotency::None => {
-                if request.idempotency_key_given().is_some() {
+                if given.is_some() {
                     return Err(Error::invalid_request(
                         "idempotency_key",
                         format!(
@@ -370,7 +366,7 @@ impl<P: HttpProvider> Client<P> {
                 }
                 None
             }
-            _ => Some(match request.idempotency_key_given() {
+            _ => Some(match given {
                 Some(key) => key.clone(),
                 None => IdempotencyKey::random()?,
             }),
@@ -389,8 +385,7 @@ impl<P: HttpProvider> Client<P> {
         let call = call
             .json_string(body.into_string())
             .replay_safe(spec.idempotency != Idempotency::None);
-        let generated = key.filter(|_| request.idempotency_key_given().is_none());
-        Ok((call, generated))
+        Ok((call, key))
     }
 
     /// A GET of one refund. The transport's future is awaited here, not through [`Client::send_with`]:
@@ -496,9 +491,11 @@ impl<P: HttpProvider> Client<P> {
         if !P::SPEC.retrieve {
             return Err(self.shared.info.unsupported("retrieving a refund by id"));
         }
-        let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
-        path.push(id.as_str());
-        let call = self.shared.provider.decorate(ApiRequest::get(&path));
+        let call = {
+            let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
+            path.push(id.as_str());
+            self.shared.provider.decorate(ApiRequest::get(&path))
+        };
         let sent = self
             .shared
             .transport
