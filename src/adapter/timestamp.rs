@@ -184,9 +184,17 @@ macro_rules! unix_codec {
 
             /// Reads the timestamp; out-of-range values are an error.
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
-                let n = i64::deserialize(d)?;
-                OffsetDateTime::from_unix_timestamp_nanos(i128::from(n) * (1_000_000_000 / PER_SECOND))
-                    .map_err(serde::de::Error::custom)
+                from_units(i64::deserialize(d)?).map_err(serde::de::Error::custom)
+            }
+
+            /// Whole seconds and the rest in `i64` (divisions by a constant), where going through
+            /// `from_unix_timestamp_nanos` costs a 128-bit division per timestamp.
+            fn from_units(n: i64) -> Result<OffsetDateTime, time::error::ComponentRange> {
+                const UNITS: i64 = PER_SECOND as i64;
+                const NANOS_PER_UNIT: i64 = 1_000_000_000 / UNITS;
+                let nanos = n.rem_euclid(UNITS) * NANOS_PER_UNIT;
+                OffsetDateTime::from_unix_timestamp(n.div_euclid(UNITS))?
+                    .replace_nanosecond(u32::try_from(nanos).unwrap_or(0))
             }
 
             /// The same for `Option` fields (`null` and absence read as `None`; add `#[serde(default)]`).
@@ -205,11 +213,7 @@ macro_rules! unix_codec {
                 /// Reads the timestamp or `null`.
                 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
                     match Option::<i64>::deserialize(d)? {
-                        Some(n) => OffsetDateTime::from_unix_timestamp_nanos(
-                            i128::from(n) * (1_000_000_000 / super::PER_SECOND),
-                        )
-                        .map(Some)
-                        .map_err(serde::de::Error::custom),
+                        Some(n) => super::from_units(n).map(Some).map_err(serde::de::Error::custom),
                         None => Ok(None),
                     }
                 }
@@ -242,6 +246,32 @@ mod tests {
         ms: Option<OffsetDateTime>,
         #[serde(with = "super::rfc3339::option", default)]
         iso: Option<OffsetDateTime>,
+    }
+
+    #[test]
+    fn unix_units_read_as_the_nanosecond_formula_does() {
+        for n in [
+            0,
+            1,
+            -1,
+            999,
+            -999,
+            1000,
+            -1001,
+            1_700_000_000_123,
+            -62_135_596_800_000,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let text = format!(r#"{{"s":0,"ms":{n}}}"#);
+            let read = serde_json::from_str::<Wire>(&text).ok().and_then(|w| w.ms);
+            let expected = OffsetDateTime::from_unix_timestamp_nanos(i128::from(n) * 1_000_000).ok();
+            assert_eq!(read, expected, "{n} ms");
+            let text = format!(r#"{{"s":{n}}}"#);
+            let read = serde_json::from_str::<Wire>(&text).ok().map(|w| w.s);
+            let expected = OffsetDateTime::from_unix_timestamp_nanos(i128::from(n) * 1_000_000_000).ok();
+            assert_eq!(read, expected, "{n} s");
+        }
     }
 
     #[test]
