@@ -9,6 +9,7 @@ use crate::error::Error;
 /// Longest id the SDK accepts from a caller; providers' own ids are far shorter.
 pub const MAX_ID_LEN: usize = 255;
 
+#[inline]
 fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
         return Err(Error::invalid_request(field, "must not be empty"));

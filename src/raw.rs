@@ -24,8 +24,9 @@ impl RawJson {
 
     /// Wraps text that serde_json has just parsed successfully as a whole (for example a response
     /// body a wire struct was read from), without scanning it a second time.
+    #[inline]
     pub(crate) fn from_parsed(text: &str) -> RawJson {
-        RawJson(text.trim_matches(|c: char| c.is_ascii_whitespace()).into())
+        RawJson(text.trim_ascii().into())
     }
 
     /// Checks and wraps JSON text.

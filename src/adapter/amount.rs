@@ -29,6 +29,7 @@ impl MinorUnits {
         MinorUnits(money.minor())
     }
     /// The amount in `currency`.
+    #[inline]
     pub fn to_money(self, currency: Currency) -> Money {
         Money::from_minor(self.0, currency)
     }

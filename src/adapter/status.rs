@@ -16,6 +16,7 @@ impl StatusMap {
     }
 
     /// The normalized status of `raw`.
+    #[inline]
     pub fn to_status(&self, raw: &str) -> RefundStatus {
         // Providers send their own spelling almost always: an exact match first, then any case.
         self.table
