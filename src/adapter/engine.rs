@@ -132,6 +132,8 @@ struct Shared<P: HttpProvider> {
     info: ProviderInfo,
     currency: Option<Currency>,
     livemode: Option<bool>,
+    /// The spec's idempotency header, checked and built once.
+    idempotency_header: Option<http::HeaderName>,
 }
 
 /// The client of any [`HttpProvider`]: implements [`RefundProvider`]. Cheap to clone; share one per key.
@@ -373,13 +375,9 @@ impl<P: HttpProvider> Client<P> {
         };
         let mut body = self.shared.provider.create_body(request, key.as_ref(), options)?;
         let mut call = ApiRequest::post(spec.refunds_path);
-        match (spec.idempotency, &key) {
-            (Idempotency::Header(name), Some(key)) => {
-                let name = http::HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| Error::configuration(format!("invalid idempotency header name {name:?}")))?;
-                call = call.header(name, key.as_str())?;
-            }
-            (Idempotency::BodyField(field), Some(key)) => body = body.with_field(field, key.as_str())?,
+        match (&self.shared.idempotency_header, spec.idempotency, &key) {
+            (Some(name), _, Some(key)) => call = call.header(name.clone(), key.as_str())?,
+            (_, Idempotency::BodyField(field), Some(key)) => body = body.with_field(field, key.as_str())?,
             _ => {}
         }
         let call = call
@@ -770,6 +768,14 @@ impl<P: HttpProvider> ClientBuilder<P> {
         } else {
             spec.hosts.test
         };
+        let idempotency_header = match spec.idempotency {
+            Idempotency::Header(name) => Some(http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                tag(Error::configuration(format!(
+                    "invalid idempotency header name {name:?}"
+                )))
+            })?),
+            _ => None,
+        };
         let config = self.settings.transport_config(default_url).map_err(tag)?;
         let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
         let provider = P::new(Setup {
@@ -787,6 +793,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 info: ProviderInfo::new(spec.id, spec.name, capabilities_of::<P>()),
                 currency,
                 livemode,
+                idempotency_header,
             }),
         })
     }
