@@ -214,18 +214,13 @@ impl<P: HttpProvider> Client<P> {
     /// the text is kept byte for byte in [`Refund::raw`]. A failure is a `Decode` error with delivery
     /// `NotSent` (nothing was sent) that keeps the body.
     pub fn refund_from_json(&self, json: &[u8]) -> Result<Refund> {
-        self.shared
-            .provider
-            .read_refund(json)
-            .map(|mut r| {
-                tag::<P>(&mut r, self.shared.livemode);
-                r
-            })
-            .map_err(|e| {
-                self.finish(
-                    Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
-                )
-            })
+        let mut refund = self.shared.provider.read_refund(json).map_err(|e| {
+            self.finish(
+                Error::new(ErrorKind::Decode, crate::error::Delivery::NotSent, decode_message(&e)).with_body(json),
+            )
+        })?;
+        self.tag_refund(&mut refund);
+        Ok(refund)
     }
 
     /// Sends a provider-only call through the same pipeline (retries, verdict, tagging, redaction).
@@ -256,14 +251,13 @@ impl<P: HttpProvider> Client<P> {
     /// The refund a 2xx answer carries; a failure is a `Decode` error keeping status, request id and
     /// body (delivery `Ambiguous`: the provider did answer).
     pub fn refund_from_response(&self, response: &ApiResponse) -> Result<Refund> {
-        self.shared
+        let mut refund = self
+            .shared
             .provider
             .read_refund(&response.body)
-            .map(|mut r| {
-                tag::<P>(&mut r, self.shared.livemode);
-                r
-            })
-            .map_err(|e| self.finish(response.decode_error(decode_message(&e))))
+            .map_err(|e| self.finish(response.decode_error(decode_message(&e))))?;
+        self.tag_refund(&mut refund);
+        Ok(refund)
     }
 
     /// Tags an error with the provider and scrubs every spelling of the key from it.
@@ -466,15 +460,17 @@ enum Position {
     Single,
 }
 
-/// Every refund names the provider that answered it, whatever the translator wrote, and, where the
-/// refund does not say, the mode the key says. In place: a `Refund` is a few hundred bytes, and a page
-/// of them moved through a `map` is a copy of each.
-fn tag<P: HttpProvider>(refund: &mut Refund, livemode: Option<bool>) {
-    if refund.provider != P::SPEC.id {
-        refund.provider = std::borrow::Cow::Borrowed(P::SPEC.id);
-    }
-    if refund.livemode.is_none() {
-        refund.livemode = livemode;
+impl<P: HttpProvider> Client<P> {
+    /// Every refund names the provider that answered it, whatever the translator wrote, and, where
+    /// the refund does not say, the mode the key says. In place: a `Refund` is a few hundred bytes, and
+    /// a page of them moved through a `map` is a copy of each.
+    fn tag_refund(&self, refund: &mut Refund) {
+        if refund.provider != P::SPEC.id {
+            refund.provider = std::borrow::Cow::Borrowed(P::SPEC.id);
+        }
+        if refund.livemode.is_none() {
+            refund.livemode = self.shared.livemode;
+        }
     }
 }
 
@@ -524,7 +520,7 @@ impl<P: HttpProvider> Client<P> {
             has_more,
         } = list;
         for refund in &mut items {
-            tag::<P>(refund, self.shared.livemode);
+            self.tag_refund(refund);
         }
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total),
