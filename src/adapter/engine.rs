@@ -14,6 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use http::Method;
 use time::OffsetDateTime;
 
 use crate::adapter::auth::Auth;
@@ -134,6 +135,9 @@ struct Shared<P: HttpProvider> {
     livemode: Option<bool>,
     /// The spec's idempotency header, checked and built once.
     idempotency_header: Option<http::HeaderName>,
+    /// The refunds collection's URL, built once: a call starts from it instead of encoding the
+    /// spec's path segment by segment again.
+    refunds_url: url::Url,
 }
 
 /// The client of any [`HttpProvider`]: implements [`RefundProvider`]. Cheap to clone; share one per key.
@@ -368,7 +372,7 @@ impl<P: HttpProvider> Client<P> {
             }),
         };
         let mut body = self.shared.provider.create_body(request, key.as_ref(), options)?;
-        let mut call = ApiRequest::post(spec.refunds_path);
+        let mut call = ApiRequest::under(Method::POST, self.shared.refunds_url.clone(), &[]);
         match (&self.shared.idempotency_header, spec.idempotency, &key) {
             (Some(name), _, Some(key)) => call = call.header(name.clone(), key.as_str())?,
             (_, Idempotency::BodyField(field), Some(key)) => body = body.with_field(field, key.as_str())?,
@@ -410,7 +414,7 @@ impl<P: HttpProvider> Client<P> {
         let paging = spec
             .paging
             .ok_or_else(|| self.shared.info.unsupported("listing refunds"))?;
-        let mut call = ApiRequest::get(spec.refunds_path);
+        let mut call = ApiRequest::under(Method::GET, self.shared.refunds_url.clone(), &[]);
         if let (Some(status), Some(param)) = (request.status_filter(), paging.status_param) {
             let wire = spec.statuses.to_wire(status).ok_or_else(|| {
                 Error::invalid_request("status", format!("{} has no status string for {status}", spec.id))
@@ -496,9 +500,8 @@ impl<P: HttpProvider> Client<P> {
         if !P::SPEC.retrieve {
             return Err(self.shared.info.unsupported("retrieving a refund by id"));
         }
-        let mut path: Vec<&str> = P::SPEC.refunds_path.to_vec();
-        path.push(id.as_str());
-        Ok(self.shared.provider.decorate(ApiRequest::get(&path)))
+        let call = ApiRequest::under(Method::GET, self.shared.refunds_url.clone(), &[id.as_str()]);
+        Ok(self.shared.provider.decorate(call))
     }
 
     async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
@@ -774,6 +777,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
         };
         let config = self.settings.transport_config(default_url).map_err(tag)?;
         let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
+        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(tag)?;
         let provider = P::new(Setup {
             settings: &self.settings,
             currency,
@@ -790,6 +794,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 currency,
                 livemode,
                 idempotency_header,
+                refunds_url,
             }),
         })
     }

@@ -238,6 +238,8 @@ pub fn is_loopback(url: &Url) -> bool {
 #[derive(Clone)]
 pub struct ApiRequest {
     method: Method,
+    /// Where the segments go: the transport's base URL when `None`.
+    base: Option<Url>,
     segments: Vec<String>,
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -252,11 +254,20 @@ impl ApiRequest {
         let replay_safe = method == Method::GET || method == Method::HEAD;
         ApiRequest {
             method,
+            base: None,
             segments: segments.iter().map(|s| s.as_ref().to_owned()).collect(),
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
             replay_safe,
+        }
+    }
+    /// A request with `method` to `base` (a URL the transport built, see [`Transport::url`]) plus
+    /// `segments`.
+    pub(crate) fn under(method: Method, base: Url, segments: &[&str]) -> ApiRequest {
+        ApiRequest {
+            base: Some(base),
+            ..ApiRequest::new(method, segments)
         }
     }
     /// A GET (replay-safe).
@@ -320,6 +331,7 @@ impl fmt::Debug for ApiRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiRequest")
             .field("method", &self.method)
+            .field("base", &self.base.as_ref().map(Url::path))
             .field("segments", &self.segments)
             .field("query", &self.query)
             .field("replay_safe", &self.replay_safe)
@@ -334,8 +346,9 @@ pub struct ApiResponse {
     pub status: u16,
     /// Response headers.
     pub headers: HeaderMap,
-    /// Body bytes (at most the configured cap).
-    pub body: Vec<u8>,
+    /// Body bytes (at most the configured cap). `Bytes`: a body that arrives in one piece, as most
+    /// answers do, is kept as it came off the connection instead of copied.
+    pub body: bytes::Bytes,
     /// Request id from the usual headers (`request-id`, `x-request-id`, ...).
     pub request_id: Option<String>,
 }
@@ -394,13 +407,20 @@ impl ApiResponse {
     }
 }
 
-const REQUEST_ID_HEADERS: [&str; 5] = ["request-id", "x-request-id", "x-correlation-id", "x-trace-id", "cf-ray"];
+// Names, not strings: a lookup by `&str` parses the name again on every call.
+const REQUEST_ID_HEADERS: [HeaderName; 5] = [
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-correlation-id"),
+    HeaderName::from_static("x-trace-id"),
+    HeaderName::from_static("cf-ray"),
+];
 
 /// Reads a request id from the usual headers.
 pub fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
         .iter()
-        .find_map(|name| headers.get(*name))
+        .find_map(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
@@ -515,8 +535,8 @@ impl Transport {
     /// The URL a request goes to: every segment percent-encoded into exactly one path segment, so an
     /// id like `../../admin?x=1` cannot change the path or add a query.
     pub fn url(&self, request: &ApiRequest) -> Result<Url> {
-        let mut url = self.config.base_url.clone();
-        {
+        let mut url = request.base.as_ref().unwrap_or(&self.config.base_url).clone();
+        if !request.segments.is_empty() {
             let mut path = url
                 .path_segments_mut()
                 .map_err(|_| Error::configuration("base url cannot take a path"))?;
@@ -629,7 +649,7 @@ impl Transport {
         let answer = ApiResponse {
             status,
             headers,
-            body,
+            body: body.into(),
             request_id,
         };
         Err(self.response_error(&answer, request))
@@ -657,18 +677,28 @@ impl Transport {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(self.oversized(status, request_id, request));
         }
-        let declared = response
-            .content_length()
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(0);
-        let mut body = Vec::with_capacity(declared);
+        // Most answers arrive in one chunk, kept as it came; only a body in several is joined, into a
+        // buffer of the declared length (checked against the cap above).
+        let declared = response.content_length().map_or(0, |n| n as usize);
+        let mut body = bytes::Bytes::new();
+        let mut joined: Option<Vec<u8>> = None;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > cap {
+                    let held = joined.as_ref().map_or(body.len(), Vec::len);
+                    if held + chunk.len() > cap {
                         return Err(self.oversized(status, request_id, request));
                     }
-                    body.extend_from_slice(&chunk);
+                    match &mut joined {
+                        Some(all) => all.extend_from_slice(&chunk),
+                        None if body.is_empty() => body = chunk,
+                        None => {
+                            let mut all = Vec::with_capacity(declared.max(held + chunk.len()));
+                            all.extend_from_slice(&body);
+                            all.extend_from_slice(&chunk);
+                            joined = Some(all);
+                        }
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -679,6 +709,7 @@ impl Transport {
                 }
             }
         }
+        let body = joined.map_or(body, bytes::Bytes::from);
         Ok(ApiResponse {
             status,
             headers,

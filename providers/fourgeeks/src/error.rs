@@ -101,7 +101,7 @@ mod tests {
         ApiResponse {
             status,
             headers: http::HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             request_id: None,
         }
     }
