@@ -78,9 +78,10 @@ pub fn metadata_with_reference(
 }
 
 /// A create body from a wire struct whose absent fields are `None`: the top-level `null`s are left
-/// out, so the struct needs no `skip_serializing_if` on each field. The rest keeps its order and its
-/// exact text: the nulls are cut from the serialized text, never through `serde_json::Value`, whose
-/// numbers would turn a decimal amount into a float.
+/// out, whether or not the struct marks its fields `skip_serializing_if` (one that does spares the
+/// scan that cuts them). The rest keeps its order and its exact text: the nulls are cut from the
+/// serialized text, never through `serde_json::Value`, whose numbers would turn a decimal amount
+/// into a float.
 pub fn body_without_nulls<T: Serialize>(body: &T) -> Result<CreateBody, Error> {
     CreateBody::json_without_nulls(body)
 }

@@ -79,6 +79,7 @@ impl BiasPayment {
 #[serde(deny_unknown_fields)]
 pub(crate) struct WireCreate {
     pub payment: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
 }
 

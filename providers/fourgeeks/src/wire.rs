@@ -29,8 +29,10 @@ pub(crate) struct WireCreateRefund {
     /// The internal payment id (`pay_...`).
     pub payment_id: String,
     /// Minor units ("cents"); omitted for a full refund.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
     /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -62,9 +62,12 @@ impl WireCreateReason {
 /// payment, so the client always sends it; the skin answers `parameter_missing` without it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WireCreateRefund {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<String>,
     /// Minor units as a JSON string (`"2500"`), as the seed types it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnitsString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<WireCreateReason>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,

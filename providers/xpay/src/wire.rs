@@ -28,14 +28,19 @@ pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
 #[serde(rename_all = "camelCase")]
 pub(crate) struct WireCreate {
     /// `ch_...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_id: Option<String>,
     /// `pi_...`: XPay resolves it to the intent's single succeeded charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent_id: Option<String>,
     /// Integer minor units of the charge's currency; absent refunds everything left.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
     /// Reason text (`requested_by_customer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Metadata (also carries the merchant reference).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
