@@ -201,3 +201,67 @@ fn plain_http_is_refused_off_loopback() {
     let e = TransportConfig::new("http://api.example.com").unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Configuration);
 }
+
+/// A one-connection HTTP/1.1 server that writes `head`, then each of `pieces` after a pause, so the
+/// client reads the body in several chunks.
+async fn piecewise_server(head: String, pieces: Vec<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        socket.write_all(head.as_bytes()).await.unwrap();
+        for piece in pieces {
+            socket.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if socket.write_all(&piece).await.is_err() {
+                return;
+            }
+        }
+        let _ = socket.flush().await;
+    });
+    base
+}
+
+fn plain_transport(base: &str) -> Transport {
+    let config = TransportConfig::new(base)
+        .unwrap()
+        .retry(RetryPolicy::none())
+        .max_response_bytes(64 * 1024);
+    Transport::new("test", config, Auth::api_key_header("X-Api-Key", KEY).unwrap(), decode).unwrap()
+}
+
+fn chunked(pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut framed: Vec<Vec<u8>> = pieces
+        .iter()
+        .map(|p| [format!("{:x}\r\n", p.len()).into_bytes(), p.to_vec(), b"\r\n".to_vec()].concat())
+        .collect();
+    framed.push(b"0\r\n\r\n".to_vec());
+    framed
+}
+
+#[tokio::test]
+async fn a_body_in_several_chunks_is_read_whole_and_in_order() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    let base = piecewise_server(head.into(), chunked(&[b"{\"id\":", b"\"re_1\",", b"\"n\":2}"])).await;
+    let response = plain_transport(&base).send(&ApiRequest::get(&["r"])).await.unwrap();
+    assert_eq!(&response.body[..], b"{\"id\":\"re_1\",\"n\":2}");
+
+    let body = b"{\"id\":\"re_2\"}";
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+    let base = piecewise_server(head, vec![body[..5].to_vec(), body[5..].to_vec()]).await;
+    let response = plain_transport(&base).send(&ApiRequest::get(&["r"])).await.unwrap();
+    assert_eq!(&response.body[..], body, "a declared length arriving in two pieces");
+}
+
+#[tokio::test]
+async fn a_chunked_body_without_a_length_is_cut_off_at_the_cap() {
+    let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    let piece = vec![b'x'; 40 * 1024];
+    let base = piecewise_server(head.into(), chunked(&[&piece, &piece])).await;
+    let e = plain_transport(&base).send(&ApiRequest::get(&["r"])).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Decode);
+    assert!(e.message().contains("larger than"), "{e}");
+}

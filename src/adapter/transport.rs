@@ -677,28 +677,30 @@ impl Transport {
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(self.oversized(status, request_id, request));
         }
-        // Most answers arrive in one chunk, kept as it came; only a body in several is joined, into a
-        // buffer of the declared length (checked against the cap above).
+        // An answer that arrives whole in one chunk, as most do, is kept as it came. Any other is
+        // copied chunk by chunk, so that no chunk holds the connection's read buffer while the next
+        // one is read (which would make the connection allocate another).
         let declared = response.content_length().map_or(0, |n| n as usize);
-        let mut body = bytes::Bytes::new();
-        let mut joined: Option<Vec<u8>> = None;
+        let mut whole: Option<bytes::Bytes> = None;
+        let mut copied: Vec<u8> = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let held = joined.as_ref().map_or(body.len(), Vec::len);
+                    let held = whole.as_ref().map_or(copied.len(), |first| first.len());
                     if held + chunk.len() > cap {
                         return Err(self.oversized(status, request_id, request));
                     }
-                    match &mut joined {
-                        Some(all) => all.extend_from_slice(&chunk),
-                        None if body.is_empty() => body = chunk,
-                        None => {
-                            let mut all = Vec::with_capacity(declared.max(held + chunk.len()));
-                            all.extend_from_slice(&body);
-                            all.extend_from_slice(&chunk);
-                            joined = Some(all);
-                        }
+                    if whole.is_none() && copied.is_empty() && chunk.len() == declared {
+                        whole = Some(chunk);
+                        continue;
                     }
+                    if copied.is_empty() {
+                        copied.reserve_exact(declared.max(chunk.len()));
+                    }
+                    if let Some(first) = whole.take() {
+                        copied.extend_from_slice(&first);
+                    }
+                    copied.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -709,7 +711,7 @@ impl Transport {
                 }
             }
         }
-        let body = joined.map_or(body, bytes::Bytes::from);
+        let body = whole.unwrap_or_else(|| copied.into());
         Ok(ApiResponse {
             status,
             headers,
