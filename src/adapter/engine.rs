@@ -777,7 +777,12 @@ impl<P: HttpProvider> ClientBuilder<P> {
         };
         let config = self.settings.transport_config(default_url).map_err(tag)?;
         let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
-        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(tag)?;
+        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(|e| {
+            tag(Error::configuration(format!(
+                "the spec's refunds path: {}",
+                e.message()
+            )))
+        })?;
         let provider = P::new(Setup {
             settings: &self.settings,
             currency,
