@@ -19,7 +19,7 @@
 //! Walk a whole list with [`RefundProviderExt::refunds_stream`]; wait for a final status with
 //! [`SettleExt::wait_until_final`]; override a call's deadline, retries or key with [`CallOptions`];
 //! verify webhooks with [`webhook`]. Provider authors build on
-//! [`adapter`]; with the `sandbox` feature, [`sandbox`] is the stateful offline simulator. The suite
+//! [`adapter`]; with the `sandbox` feature, the `sandbox` module is the stateful offline simulator. The suite
 //! every provider crate runs lives in its own crate, `refunds-testkit` (a dev-dependency).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
