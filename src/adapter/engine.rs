@@ -540,11 +540,10 @@ impl<P: HttpProvider> Client<P> {
         };
         // Filters the provider does not apply are applied here, after the next cursor was taken from
         // the whole page.
-        let local = request.clone();
-        if local != local.native_part(&self.shared.info.capabilities) {
+        if *request != request.native_part(&self.shared.info.capabilities) {
             let mut kept = Vec::with_capacity(page.items.len());
             for refund in page.items {
-                if local.matches(&refund).map_err(|e| self.finish(e))? {
+                if request.matches(&refund).map_err(|e| self.finish(e))? {
                     kept.push(refund);
                 }
             }
