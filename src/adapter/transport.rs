@@ -536,7 +536,8 @@ impl Transport {
     /// id like `../../admin?x=1` cannot change the path or add a query.
     pub fn url(&self, request: &ApiRequest) -> Result<Url> {
         let mut url = request.base.as_ref().unwrap_or(&self.config.base_url).clone();
-        if !request.segments.is_empty() {
+        // A base the transport built is already a finished path; the configured one may end in `/`.
+        if request.base.is_none() || !request.segments.is_empty() {
             let mut path = url
                 .path_segments_mut()
                 .map_err(|_| Error::configuration("base url cannot take a path"))?;
@@ -888,6 +889,15 @@ mod tests {
             .url(&ApiRequest::get(&["refunds"]).query("starting_after", "a&b=c"))
             .unwrap();
         assert_eq!(url.query(), Some("starting_after=a%26b%3Dc"));
+        // Under a URL the transport built once, a call adds only its own segments, encoded the same.
+        let refunds = t.url(&ApiRequest::get(&["refunds"])).unwrap();
+        let under = |segments: &[&str]| t.url(&ApiRequest::under(Method::GET, refunds.clone(), segments));
+        assert_eq!(under(&[]).unwrap().as_str(), "https://api.example.com/v1/refunds");
+        assert_eq!(
+            under(&["../x?y"]).unwrap().as_str(),
+            "https://api.example.com/v1/refunds/..%2Fx%3Fy"
+        );
+        assert!(under(&[".."]).is_err());
     }
 
     #[test]
