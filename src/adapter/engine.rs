@@ -137,7 +137,7 @@ struct Shared<P: HttpProvider> {
     idempotency_header: Option<http::HeaderName>,
     /// The refunds collection's URL, built once: a call starts from it instead of encoding the
     /// spec's path segment by segment again.
-    refunds_url: url::Url,
+    refunds_url: Arc<url::Url>,
 }
 
 /// The client of any [`HttpProvider`]: implements [`RefundProvider`]. Cheap to clone; share one per key.
@@ -798,7 +798,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 currency,
                 livemode,
                 idempotency_header,
-                refunds_url,
+                refunds_url: Arc::new(refunds_url),
             }),
         })
     }

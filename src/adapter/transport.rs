@@ -2,6 +2,7 @@
 //! size cap, request ids, and retries that never re-send a create the provider cannot de-duplicate.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
@@ -238,8 +239,9 @@ pub fn is_loopback(url: &Url) -> bool {
 #[derive(Clone)]
 pub struct ApiRequest {
     method: Method,
-    /// Where the segments go: the transport's base URL when `None`.
-    base: Option<Url>,
+    /// Where the segments go: the transport's base URL when `None`. Shared: every call of a client
+    /// starts from the same one.
+    base: Option<Arc<Url>>,
     segments: Vec<String>,
     query: Vec<(String, String)>,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -264,7 +266,7 @@ impl ApiRequest {
     }
     /// A request with `method` to `base` (a URL the transport built, see [`Transport::url`]) plus
     /// `segments`.
-    pub(crate) fn under(method: Method, base: Url, segments: &[&str]) -> ApiRequest {
+    pub(crate) fn under(method: Method, base: Arc<Url>, segments: &[&str]) -> ApiRequest {
         ApiRequest {
             base: Some(base),
             ..ApiRequest::new(method, segments)
@@ -331,7 +333,7 @@ impl fmt::Debug for ApiRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiRequest")
             .field("method", &self.method)
-            .field("base", &self.base.as_ref().map(Url::path))
+            .field("base", &self.base.as_ref().map(|base| base.path()))
             .field("segments", &self.segments)
             .field("query", &self.query)
             .field("replay_safe", &self.replay_safe)
@@ -535,7 +537,7 @@ impl Transport {
     /// The URL a request goes to: every segment percent-encoded into exactly one path segment, so an
     /// id like `../../admin?x=1` cannot change the path or add a query.
     pub fn url(&self, request: &ApiRequest) -> Result<Url> {
-        let mut url = request.base.as_ref().unwrap_or(&self.config.base_url).clone();
+        let mut url = request.base.as_deref().unwrap_or(&self.config.base_url).clone();
         // A base the transport built is already a finished path; the configured one may end in `/`.
         if request.base.is_none() || !request.segments.is_empty() {
             let mut path = url
@@ -891,6 +893,7 @@ mod tests {
         assert_eq!(url.query(), Some("starting_after=a%26b%3Dc"));
         // Under a URL the transport built once, a call adds only its own segments, encoded the same.
         let refunds = t.url(&ApiRequest::get(&["refunds"])).unwrap();
+        let refunds = Arc::new(refunds);
         let under = |segments: &[&str]| t.url(&ApiRequest::under(Method::GET, refunds.clone(), segments));
         assert_eq!(under(&[]).unwrap().as_str(), "https://api.example.com/v1/refunds");
         assert_eq!(
