@@ -25,6 +25,22 @@ pub const COMMON_STATUSES: &[(&str, RefundStatus)] = &[
     ("cancelled", RefundStatus::Canceled),
 ];
 
+/// A `Decode` error for a refund field that is present but does not hold, naming the field and
+/// why. Cold and out of line: a conversion calls it only when it fails, and formatting code inlined
+/// there would sit between the instructions every successful decode runs.
+#[cold]
+#[inline(never)]
+pub fn bad_field(field: &str, problem: &Error) -> Error {
+    Error::decode(format!("refund field `{field}`: {}", problem.message()))
+}
+
+/// A `Decode` error for a required refund field that is missing or null (cold, as [`bad_field`]).
+#[cold]
+#[inline(never)]
+pub fn missing_field(field: &str) -> Error {
+    Error::decode(format!("refund field `{field}` is missing or null"))
+}
+
 /// One refund object read into `W`, its text kept byte for byte; a failure is a `Decode` error
 /// (`refund object: ...`) that the engine tags and keeps the body of. `W` may borrow from the body
 /// (`#[serde(borrow)] status: Cow<'a, str>`), so strings the conversion only looks at cost no copy.

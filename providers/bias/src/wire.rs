@@ -99,32 +99,39 @@ pub(crate) struct WireList<R> {
 pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     if let Some(object) = value.object.as_deref().filter(|o| *o != "refund") {
-        return Err(Error::decode(format!(
-            "expected a refund object, got `object`: {object:?}"
-        )));
+        return Err(not_a_refund(object));
     }
-    if let (Some(key), Some(live)) = (key_live, value.live) {
-        if key != live {
-            let mode = |live: bool| if live { "live" } else { "test" };
-            return Err(Error::decode(format!(
-                "refund `live` is {live} but the key is a {} key: the object is from the {} environment",
-                mode(key),
-                mode(live)
-            )));
-        }
+    if let (Some(key), Some(live)) = (key_live, value.live)
+        && key != live
+    {
+        return Err(other_environment(key, live));
     }
-    let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("refund `id`: {}", e.message())))?;
+    let id = RefundId::new(value.id).map_err(|e| read::bad_field("id", &e))?;
     let payment_id = match value.payment {
         WirePayment::Id(id) => id,
         WirePayment::Expanded(payment) => payment.id,
     };
-    let payment =
-        PaymentRef::payment(payment_id).map_err(|e| Error::decode(format!("refund `payment`: {}", e.message())))?;
+    let payment = PaymentRef::payment(payment_id).map_err(|e| read::bad_field("payment", &e))?;
     let (amount, status) = (value.amount.to_money(currency), STATUSES.to_status(&value.status));
     Ok(Refund::new(id, crate::ID, payment, amount, status, raw)
         .with_failure_reason(value.failed_reason)
         .with_created_at(value.created_at)
         .with_livemode(value.live.or(key_live)))
+}
+
+#[cold]
+fn not_a_refund(object: &str) -> Error {
+    Error::decode(format!("expected a refund object, got `object`: {object:?}"))
+}
+
+#[cold]
+fn other_environment(key: bool, live: bool) -> Error {
+    let mode = |live: bool| if live { "live" } else { "test" };
+    Error::decode(format!(
+        "refund `live` is {live} but the key is a {} key: the object is from the {} environment",
+        mode(key),
+        mode(live)
+    ))
 }
 
 /// The expanded payment inside a refund's raw JSON; `None` when `payment` is only an id.

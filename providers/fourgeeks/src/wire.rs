@@ -6,7 +6,7 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{StatusMap, Text, WithRaw, read};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
+use refunds::{Currency, PaymentRef, Refund, RefundId, Result};
 use serde::{Deserialize, Serialize};
 
 /// 4Geeks refund status strings and what they mean: the common names ([`read::COMMON_STATUSES`]).
@@ -172,9 +172,8 @@ impl std::fmt::Display for WireCode {
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
 pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
-    let id = RefundId::new(value.id).map_err(|e| Error::decode(format!("field `id`: {}", e.message())))?;
-    let payment = PaymentRef::payment(value.payment_id)
-        .map_err(|e| Error::decode(format!("field `payment_id`: {}", e.message())))?;
+    let id = RefundId::new(value.id).map_err(|e| read::bad_field("id", &e))?;
+    let payment = PaymentRef::payment(value.payment_id).map_err(|e| read::bad_field("payment_id", &e))?;
     let (amount, status) = (value.amount.to_money(currency), STATUSES.to_status(&value.status));
     Ok(Refund::new(id, crate::ID, payment, amount, status, raw).with_livemode(livemode))
 }

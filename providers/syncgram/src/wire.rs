@@ -5,8 +5,8 @@
 //! responses, and the sandbox skin does the opposite with the same types, so the two cannot drift.
 
 use refunds::adapter::amount::MajorDecimal;
-use refunds::adapter::{StatusMap, Text, WithRaw};
-use refunds::{Currency, Error, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
+use refunds::adapter::{StatusMap, Text, WithRaw, read};
+use refunds::{Currency, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 
 /// SyncgramPay's refund statuses. The documentation lists `pending`, `processing`, `succeeded` and
@@ -124,10 +124,8 @@ pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, liv
         .as_ref()
         .map(|fee| fee.to_money(currency, "refund_fee_amount"))
         .transpose()?;
-    let id =
-        RefundId::new(value.refund_id).map_err(|e| Error::decode(format!("field `refund_id`: {}", e.message())))?;
-    let payment = PaymentRef::charge(value.charge_id)
-        .map_err(|e| Error::decode(format!("field `charge_id`: {}", e.message())))?;
+    let id = RefundId::new(value.refund_id).map_err(|e| read::bad_field("refund_id", &e))?;
+    let payment = PaymentRef::charge(value.charge_id).map_err(|e| read::bad_field("charge_id", &e))?;
     let reason = value
         .reason
         .filter(|text| !text.is_empty())

@@ -129,14 +129,6 @@ pub(crate) struct WireRefund<'a> {
     pub failure_reason: Option<String>,
 }
 
-fn missing(field: &str) -> Error {
-    Error::decode(format!("refund field `{field}` is missing or null"))
-}
-
-fn invalid(field: &str, problem: &Error) -> Error {
-    Error::decode(format!("refund field `{field}`: {}", problem.message()))
-}
-
 impl WireRefund<'_> {
     /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
     /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
@@ -145,14 +137,16 @@ impl WireRefund<'_> {
         if !raw.get().trim_start().starts_with('{') {
             return Err(Error::decode("a wooshpay refund is a json object"));
         }
-        let id = self.id.ok_or_else(|| missing("id"))?;
-        let id = RefundId::new(id).map_err(|e| invalid("id", &e))?;
-        let amount = self.amount.ok_or_else(|| missing("amount"))?;
-        let currency = self.currency.ok_or_else(|| missing("currency"))?;
-        let currency = Currency::from_code(&currency).map_err(|e| invalid("currency", &e))?;
-        let payment = self.payment_intent.ok_or_else(|| missing("payment_intent"))?;
-        let payment = PaymentRef::payment_intent(payment).map_err(|e| invalid("payment_intent", &e))?;
-        let status = self.status.ok_or_else(|| missing("status"))?;
+        let id = self.id.ok_or_else(|| read::missing_field("id"))?;
+        let id = RefundId::new(id).map_err(|e| read::bad_field("id", &e))?;
+        let amount = self.amount.ok_or_else(|| read::missing_field("amount"))?;
+        let currency = self.currency.ok_or_else(|| read::missing_field("currency"))?;
+        let currency = Currency::from_code(&currency).map_err(|e| read::bad_field("currency", &e))?;
+        let payment = self
+            .payment_intent
+            .ok_or_else(|| read::missing_field("payment_intent"))?;
+        let payment = PaymentRef::payment_intent(payment).map_err(|e| read::bad_field("payment_intent", &e))?;
+        let status = self.status.ok_or_else(|| read::missing_field("status"))?;
         let metadata: BTreeMap<String, String> = match self.metadata {
             Some(map) if !map.is_empty() => map.into_iter().map(|(key, value)| (key, value.0)).collect(),
             _ => BTreeMap::new(),

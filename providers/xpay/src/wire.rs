@@ -111,10 +111,6 @@ mod created_at {
     }
 }
 
-fn bad_field(field: &str, e: impl std::fmt::Display) -> Error {
-    Error::decode(format!("field `{field}`: {e}"))
-}
-
 fn metadata_text(value: Value) -> String {
     match value {
         Value::String(s) => s,
@@ -127,17 +123,17 @@ fn metadata_text(value: Value) -> String {
 /// guards creates).
 pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
-    let id = RefundId::new(value.id).map_err(|e| bad_field("id", e.message()))?;
+    let id = RefundId::new(value.id).map_err(|e| read::bad_field("id", &e))?;
     // A refund by payment intent is resolved to a charge by the server, so the charge names the
     // refunded object whenever the answer has one.
     let payment = match (value.charge_id, value.payment_intent_id) {
-        (Some(charge), _) => PaymentRef::charge(charge).map_err(|e| bad_field("chargeId", e.message()))?,
+        (Some(charge), _) => PaymentRef::charge(charge).map_err(|e| read::bad_field("chargeId", &e))?,
         (None, Some(intent)) => {
-            PaymentRef::payment_intent(intent).map_err(|e| bad_field("paymentIntentId", e.message()))?
+            PaymentRef::payment_intent(intent).map_err(|e| read::bad_field("paymentIntentId", &e))?
         }
         (None, None) => return Err(Error::decode("refund names neither `chargeId` nor `paymentIntentId`")),
     };
-    let currency = Currency::from_code(&value.currency).map_err(|e| bad_field("currency", e.message()))?;
+    let currency = Currency::from_code(&value.currency).map_err(|e| read::bad_field("currency", &e))?;
     let amount = value.amount.to_money(currency, "amount")?;
     let mut metadata: BTreeMap<String, String> = match value.metadata {
         Some(map) if !map.is_empty() => map.into_iter().map(|(k, v)| (k, metadata_text(v))).collect(),
