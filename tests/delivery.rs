@@ -7,8 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::reference::{Reference, ReferenceClient, ReferenceOnce};
-use refunds::adapter::{ApiResponse, Client, CreateBody, HttpProvider, Idempotency, ProviderSpec, RetryPolicy, Setup};
+use common::reference::{Reference, ReferenceClient, ReferenceOnce, reference_variant};
+use refunds::adapter::{Client, HttpProvider, Idempotency, RetryPolicy};
 use refunds::{CreateRefund, Currency, Delivery, Error, ErrorKind, IdempotencyKey, Money, PaymentRef, RefundProvider};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -424,67 +424,32 @@ async fn proxies_and_root_certificates_are_checked_and_never_used_for_loopback()
         .unwrap();
 }
 
-/// A provider whose spec only a mistake could write, otherwise the reference provider.
-macro_rules! misdescribed {
-    ($name:ident, $($field:ident: $value:expr),*) => {
-        #[derive(Debug)]
-        struct $name(Reference);
-        impl HttpProvider for $name {
-            const SPEC: ProviderSpec = ProviderSpec {
-                id: "misdescribed",
-                $($field: $value,)*
-                ..Reference::SPEC
-            };
-            type Options = ();
-            fn new(setup: Setup<'_, ()>) -> Result<Self, Error> {
-                Reference::new(setup).map($name)
-            }
-            fn create_body(
-                &self,
-                request: &CreateRefund,
-                key: Option<&IdempotencyKey>,
-                options: &(),
-            ) -> Result<CreateBody, Error> {
-                self.0.create_body(request, key, options)
-            }
-            fn read_refund(&self, body: &[u8]) -> Result<refunds::Refund, Error> {
-                self.0.read_refund(body)
-            }
-            fn read_error(response: &ApiResponse) -> Error {
-                Reference::read_error(response)
-            }
-        }
-    };
-}
+// Providers whose spec only a mistake could write, otherwise the reference provider.
+reference_variant!(BadHeaderName, "misdescribed", idempotency: Idempotency::Header("idempotency key"));
+reference_variant!(BadRefundsPath, "misdescribed", refunds_path: &["v1", ".."]);
 
-misdescribed!(BadHeaderName, idempotency: Idempotency::Header("idempotency key"));
-misdescribed!(BadRefundsPath, refunds_path: &["v1", ".."]);
+fn build<P: HttpProvider>() -> Result<Client<P>, Error> {
+    Client::<P>::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .build()
+}
 
 /// The idempotency header and the refunds path are checked once, when the client is built: a spec
 /// that gets either wrong fails `build()`, never a create halfway through a call.
 #[test]
 fn a_spec_with_a_bad_header_name_or_path_fails_when_the_client_is_built() {
-    let e = Client::<BadHeaderName>::builder()
-        .api_key(KEY)
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
-    assert_eq!(e.provider(), Some("misdescribed"));
-    assert!(e.message().contains("idempotency header"), "{e}");
-    let e = Client::<BadRefundsPath>::builder()
-        .api_key(KEY)
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
-    assert_eq!(e.provider(), Some("misdescribed"));
-    assert!(e.message().contains("refunds path"), "{e}");
-    Client::<Reference>::builder()
-        .api_key(KEY)
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .expect("the same builder with the reference spec");
+    let refusals = [
+        (build::<BadHeaderName>().err(), "idempotency header"),
+        (build::<BadRefundsPath>().err(), "refunds path"),
+    ];
+    for (refusal, what) in refusals {
+        let e = refusal.unwrap_or_else(|| panic!("a bad {what} is refused"));
+        assert_eq!(e.kind(), &ErrorKind::Configuration, "{e}");
+        assert_eq!(e.provider(), Some("misdescribed"));
+        assert!(e.message().contains(what), "{e}");
+    }
+    build::<Reference>().expect("the same builder with the reference spec");
 }
 
 /// Finding 13: a read whose body stalls after the status line is retried like a reset one.

@@ -139,35 +139,50 @@ impl Reference {
     }
 }
 
-/// The reference wire without idempotency: a create is sent once.
-#[derive(Debug)]
-pub struct ReferenceOnce(Reference);
+/// A provider that is the reference provider with some fields of its spec changed:
+/// `reference_variant!(pub Name, "id", field: value, ...)`.
+macro_rules! reference_variant {
+    ($(#[$meta:meta])* $vis:vis $name:ident, $id:literal, $($field:ident: $value:expr),*) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis struct $name($crate::common::reference::Reference);
 
-impl HttpProvider for ReferenceOnce {
-    const SPEC: ProviderSpec = ProviderSpec {
-        id: "reference-once",
-        idempotency: Idempotency::None,
-        ..Reference::SPEC
+        impl refunds::adapter::HttpProvider for $name {
+            const SPEC: refunds::adapter::ProviderSpec = refunds::adapter::ProviderSpec {
+                id: $id,
+                $($field: $value,)*
+                ..$crate::common::reference::Reference::SPEC
+            };
+            type Options = ();
+            fn new(setup: refunds::adapter::Setup<'_, ()>) -> Result<Self, refunds::Error> {
+                $crate::common::reference::Reference::new(setup).map($name)
+            }
+            fn create_body(
+                &self,
+                request: &refunds::CreateRefund,
+                key: Option<&refunds::IdempotencyKey>,
+                options: &(),
+            ) -> Result<refunds::adapter::CreateBody, refunds::Error> {
+                self.0.create_body(request, key, options)
+            }
+            fn read_refund(&self, body: &[u8]) -> Result<refunds::Refund, refunds::Error> {
+                self.0.read_refund(body)
+            }
+            fn read_list(&self, body: &[u8]) -> Result<refunds::adapter::ListBody, refunds::Error> {
+                self.0.read_list(body)
+            }
+            fn read_error(response: &refunds::adapter::ApiResponse) -> refunds::Error {
+                $crate::common::reference::Reference::read_error(response)
+            }
+        }
     };
-    type Options = ();
-    fn new(setup: Setup<'_, ()>) -> Result<Self, Error> {
-        Reference::new(setup).map(ReferenceOnce)
-    }
-    fn create_body(
-        &self,
-        request: &CreateRefund,
-        key: Option<&IdempotencyKey>,
-        options: &(),
-    ) -> Result<CreateBody, Error> {
-        self.0.create_body(request, key, options)
-    }
-    fn read_refund(&self, body: &[u8]) -> Result<Refund, Error> {
-        self.0.read_refund(body)
-    }
-    fn read_list(&self, body: &[u8]) -> Result<ListBody, Error> {
-        self.0.read_list(body)
-    }
-    fn read_error(response: &ApiResponse) -> Error {
-        Reference::read_error(response)
-    }
 }
+#[allow(unused_imports)] // used by some of the test crates that include `common`
+pub(crate) use reference_variant;
+
+reference_variant!(
+    /// The reference wire without idempotency: a create is sent once.
+    pub ReferenceOnce,
+    "reference-once",
+    idempotency: Idempotency::None
+);
