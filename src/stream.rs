@@ -183,14 +183,20 @@ impl<T: Hash + Eq> Recent<T> {
     }
 
     fn contains(&self, value: &T) -> bool {
-        self.hashes.contains(&self.hasher.hash_one(value)) && self.order.contains(value)
+        self.holds(self.hasher.hash_one(value), value)
     }
 
-    fn insert(&mut self, value: T) {
-        if self.contains(&value) {
-            return;
+    fn holds(&self, hash: u64, value: &T) -> bool {
+        self.hashes.contains(&hash) && self.order.contains(value)
+    }
+
+    /// Adds `value`; false (and nothing added) when it is already held.
+    fn insert(&mut self, value: T) -> bool {
+        let hash = self.hasher.hash_one(&value);
+        if self.holds(hash, &value) {
+            return false;
         }
-        self.hashes.insert(self.hasher.hash_one(&value));
+        self.hashes.insert(hash);
         self.order.push_back(value);
         if self.order.len() > self.cap {
             if let Some(old) = self.order.pop_front() {
@@ -199,6 +205,7 @@ impl<T: Hash + Eq> Recent<T> {
                 self.hashes.remove(&self.hasher.hash_one(&old));
             }
         }
+        true
     }
 }
 
@@ -369,7 +376,7 @@ impl<'a, P: RefundProvider + ?Sized> Walker<'a, P> {
             return Ok(());
         }
         for item in &page.items {
-            if self.ids.contains(&item.id) {
+            if !self.ids.insert(item.id.clone()) {
                 return Err(lie(
                     self.id,
                     format!(
@@ -378,7 +385,6 @@ impl<'a, P: RefundProvider + ?Sized> Walker<'a, P> {
                     ),
                 ));
             }
-            self.ids.insert(item.id.clone());
         }
         let Some(next) = page.next.clone() else {
             self.finish();
@@ -515,11 +521,12 @@ mod tests {
     #[test]
     fn recent_keeps_the_last_values_once_each() {
         let mut recent = Recent::new(3);
-        for value in ["a", "b", "c", "b"] {
-            recent.insert(value.to_owned());
+        for value in ["a", "b", "c"] {
+            assert!(recent.insert(value.to_owned()), "{value} is new");
         }
+        assert!(!recent.insert("b".to_owned()), "b is held already");
         assert_eq!(recent.order.len(), 3, "a value already held is not queued again");
-        recent.insert("d".to_owned());
+        assert!(recent.insert("d".to_owned()));
         assert!(!recent.contains(&"a".to_owned()), "the oldest value leaves first");
         for value in ["b", "c", "d"] {
             assert!(recent.contains(&value.to_owned()), "{value}");
