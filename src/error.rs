@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::CreateRefund;
+use crate::model::{CreateRefund, Refund};
 use crate::pending::PendingCreate;
 
 /// The SDK's result type.
@@ -47,6 +47,12 @@ pub enum ErrorKind {
     Decode,
     /// The client is misconfigured (missing key, bad base URL).
     Configuration,
+    /// The provider answered a create with a refund that differs from the request (`field` names
+    /// what differs: `payment`, `amount` or `currency`). The refund exists: see [`Error::refund`].
+    AnswerMismatch {
+        /// What differs.
+        field: String,
+    },
     /// Anything else the provider said no to.
     Other,
 }
@@ -69,6 +75,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Decode => "undecodable response",
             ErrorKind::Configuration => "configuration error",
+            ErrorKind::AnswerMismatch { .. } => "answer differs from the request",
             ErrorKind::Other => "provider error",
         }
     }
@@ -92,8 +99,14 @@ pub enum Delivery {
     NotSent,
     /// The provider answered and did not apply the request.
     Rejected,
-    /// The request may have been applied: the answer was lost, late, a 5xx, or unreadable.
+    /// The request may have been applied: the answer was lost, late, a 5xx, or unreadable. A create
+    /// with this delivery carries its [`PendingCreate`]: resolve it with
+    /// [`crate::RecoverExt::recover`], never by sending the original request again.
     Ambiguous,
+    /// The provider applied the request and answered with a refund that differs from what was asked
+    /// ([`ErrorKind::AnswerMismatch`]): the refund exists ([`Error::refund`]); book it as answered and
+    /// have a person look, never create again.
+    Applied,
 }
 
 /// One field-level complaint from a provider's validation error.
@@ -122,6 +135,10 @@ impl FieldError {
 /// Most bytes of a response body kept on an error.
 pub const MAX_ERROR_BODY: usize = 2048;
 
+/// How far past [`MAX_ERROR_BODY`] a body is held until it has been scrubbed of secrets, so that a key
+/// echoed across the cut is still seen whole by [`Error::redact_all`].
+const BODY_SLACK: usize = 1024;
+
 /// The SDK's error: small (one pointer), `Send + Sync + 'static`, cheap to clone.
 #[derive(Clone)]
 pub struct Error(Box<Inner>);
@@ -140,6 +157,7 @@ struct Inner {
     body: Option<String>,
     replay_safe: bool,
     pending: Option<PendingCreate>,
+    refund: Option<Box<Refund>>,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -160,6 +178,7 @@ impl Error {
             body: None,
             replay_safe: false,
             pending: None,
+            refund: None,
             source: None,
         }))
     }
@@ -224,14 +243,12 @@ impl Error {
         self.0.field_errors = errors;
         self
     }
-    /// Keeps (the start of) the response body, cut at [`MAX_ERROR_BODY`] bytes on a char boundary.
+    /// Keeps (the start of) the response body; [`Error::body`] shows at most [`MAX_ERROR_BODY`] bytes,
+    /// cut on a char boundary. A little more is held until [`Error::redact_all`] has scrubbed it, so
+    /// that a secret across the cut is removed whole rather than shown minus its last characters.
     pub fn with_body(mut self, body: &[u8]) -> Error {
         let text = String::from_utf8_lossy(body);
-        let mut end = text.len().min(MAX_ERROR_BODY);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.0.body = Some(text[..end].to_owned());
+        self.0.body = Some(text[..char_floor(&text, MAX_ERROR_BODY + BODY_SLACK)].to_owned());
         self
     }
     /// Changes the delivery.
@@ -256,6 +273,11 @@ impl Error {
         self.0.pending = Some(pending);
         self
     }
+    /// Attaches the refund the provider answered with ([`ErrorKind::AnswerMismatch`]).
+    pub fn with_refund(mut self, refund: Refund) -> Error {
+        self.0.refund = Some(Box::new(refund));
+        self
+    }
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.0.source = Some(Arc::new(source));
@@ -271,14 +293,26 @@ impl Error {
     /// Like [`Error::redact`] for several spellings of a secret (a key, its Basic-auth base64): every
     /// text the error carries is scrubbed (message, body, provider code, request id, field errors).
     pub fn redact_all<S: AsRef<str>>(mut self, secrets: &[S]) -> Error {
-        let secrets: Vec<&str> = secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4).collect();
-        if secrets.is_empty() {
+        // Each secret also in its JSON-escaped spelling (`/` as `\/`, quotes and backslashes escaped),
+        // as a server that echoes it inside a JSON string writes it.
+        let mut forms: Vec<String> = Vec::new();
+        for secret in secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= 4) {
+            forms.push(secret.to_owned());
+            let escaped = json_escaped(secret);
+            if escaped != secret {
+                forms.push(escaped.replace('/', "\\/"));
+                forms.push(escaped);
+            } else if secret.contains('/') {
+                forms.push(secret.replace('/', "\\/"));
+            }
+        }
+        if forms.is_empty() {
             return self;
         }
         let scrub = |s: &mut String| {
-            for secret in &secrets {
-                if s.contains(secret) {
-                    *s = s.replace(secret, "[redacted]");
+            for secret in &forms {
+                if s.contains(secret.as_str()) {
+                    *s = s.replace(secret.as_str(), "[redacted]");
                 }
             }
         };
@@ -308,7 +342,7 @@ impl Error {
         if inner
             .source
             .as_ref()
-            .is_some_and(|s| secrets.iter().any(|secret| s.to_string().contains(secret)))
+            .is_some_and(|s| forms.iter().any(|secret| s.to_string().contains(secret.as_str())))
         {
             inner.source = None;
         }
@@ -351,14 +385,15 @@ impl Error {
     pub fn field_errors(&self) -> &[FieldError] {
         &self.0.field_errors
     }
-    /// The start of the response body, for decode and unexpected errors.
+    /// The start of the response body (at most [`MAX_ERROR_BODY`] bytes), for decode and unexpected
+    /// errors.
     pub fn body(&self) -> Option<&str> {
-        self.0.body.as_deref()
+        self.0.body.as_deref().map(|b| &b[..char_floor(b, MAX_ERROR_BODY)])
     }
     /// The field at fault: the `InvalidRequest` field, else the first provider field error.
     pub fn field(&self) -> Option<&str> {
         match &self.0.kind {
-            ErrorKind::InvalidRequest { field } => Some(field),
+            ErrorKind::InvalidRequest { field } | ErrorKind::AnswerMismatch { field } => Some(field),
             _ => self.0.field_errors.first().map(|e| e.field.as_str()),
         }
     }
@@ -373,10 +408,18 @@ impl Error {
     /// True when trying the same request again may succeed and cannot apply it twice: a transient
     /// failure that was not sent, was rejected, or was replay-safe.
     pub fn is_retryable(&self) -> bool {
-        // An ambiguous create is never "retryable" as such: re-sending the caller's original request
-        // would carry a fresh generated key. It is resolved with its pending create instead.
-        self.0.kind.is_transient()
-            && (self.0.delivery != Delivery::Ambiguous || (self.0.replay_safe && self.0.pending.is_none()))
+        // An error that carries a pending create is never "retryable", whatever its delivery: sending
+        // the caller's original request again would carry a fresh generated key. The only safe next
+        // step is `recover` with the pending create. An applied create is never retried either.
+        if self.0.pending.is_some() || self.0.delivery == Delivery::Applied {
+            return false;
+        }
+        self.0.kind.is_transient() && (self.0.delivery != Delivery::Ambiguous || self.0.replay_safe)
+    }
+    /// The refund the provider answered with, where it differs from the request
+    /// ([`ErrorKind::AnswerMismatch`], delivery [`Delivery::Applied`]).
+    pub fn refund(&self) -> Option<&Refund> {
+        self.0.refund.as_deref()
     }
     /// True when the request may have been applied.
     pub fn is_ambiguous(&self) -> bool {
@@ -443,14 +486,33 @@ impl fmt::Debug for Error {
         if !inner.field_errors.is_empty() {
             d.field("field_errors", &inner.field_errors);
         }
-        if let Some(b) = &inner.body {
-            d.field("body", b);
+        if let Some(b) = self.body() {
+            d.field("body", &b);
         }
         if let Some(s) = &inner.source {
             d.field("source", &s.to_string());
         }
         d.finish()
     }
+}
+
+/// The largest char boundary of `text` at or below `max`.
+fn char_floor(text: &str, max: usize) -> usize {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// `text` as it reads inside a JSON string (without the quotes).
+fn json_escaped(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(text)
+        .to_owned()
 }
 
 impl std::error::Error for Error {
@@ -519,6 +581,39 @@ mod tests {
             .with_body(b"{\"echo\":\"sk_test_abcdef\"}")
             .redact("sk_test_abcdef");
         assert!(!format!("{e} {e:?}").contains("sk_test_abcdef"));
+    }
+
+    #[test]
+    fn a_key_across_the_body_cut_is_scrubbed_whole() {
+        // Safety review 3, finding 15: the cut came before the scrub, so 39 of 40 characters survived.
+        let key = "sk_live_0123456789abcdefghijklmnopqrstuv";
+        let mut body = "x".repeat(MAX_ERROR_BODY - 20);
+        body.push_str(key);
+        let e = Error::decode("x").with_body(body.as_bytes()).redact(key);
+        let shown = e.body().unwrap();
+        assert!(shown.len() <= MAX_ERROR_BODY);
+        assert!(!shown.contains("sk_live_0123"), "{shown}");
+        assert!(!format!("{e:?}").contains("sk_live_0123"));
+    }
+
+    #[test]
+    fn a_json_escaped_key_is_scrubbed() {
+        let key = "sk_test_ab/cd+ef";
+        let e = Error::new(ErrorKind::Authentication, Delivery::Rejected, "no")
+            .with_body(br#"{"echo":"sk_test_ab\/cd+ef"}"#)
+            .redact(key);
+        assert!(!e.body().unwrap().contains("ab\\/cd"), "{:?}", e.body());
+    }
+
+    #[test]
+    fn an_error_with_a_pending_create_is_never_retryable() {
+        // Safety review 3, finding 8: a 429 on a keyed create carries a pending create and was retryable.
+        let pending = CreateRefund::new(crate::PaymentRef::payment("pay_1").unwrap());
+        for delivery in [Delivery::Rejected, Delivery::Ambiguous, Delivery::NotSent] {
+            let e = Error::new(ErrorKind::RateLimited, delivery, "429").with_pending_create(pending.clone());
+            assert!(!e.is_retryable(), "{delivery:?}");
+        }
+        assert!(!Error::new(ErrorKind::RateLimited, Delivery::Applied, "").is_retryable());
     }
 
     #[test]

@@ -34,8 +34,22 @@ fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
 
 /// A provider's refund id (`re_...`, `ref_...`). Opaque: never parsed, always path-encoded when sent.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct RefundId(String);
+
+// Read back (a stored pending create or refund) with the same checks as when it was made.
+impl TryFrom<String> for RefundId {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self, Error> {
+        RefundId::new(value)
+    }
+}
+
+impl From<RefundId> for String {
+    fn from(value: RefundId) -> String {
+        value.0
+    }
+}
 
 impl RefundId {
     /// Wraps a provider refund id; empty, over-long or control-character ids are refused.
@@ -90,9 +104,24 @@ impl PaymentRefKind {
 
 /// The thing a refund gives money back for, by kind and id.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PaymentRefWire")]
 pub struct PaymentRef {
     kind: PaymentRefKind,
     id: String,
+}
+
+/// A payment reference as stored, checked like a new one when read back.
+#[derive(Deserialize)]
+struct PaymentRefWire {
+    kind: PaymentRefKind,
+    id: String,
+}
+
+impl TryFrom<PaymentRefWire> for PaymentRef {
+    type Error = Error;
+    fn try_from(value: PaymentRefWire) -> Result<Self, Error> {
+        PaymentRef::new(value.kind, value.id)
+    }
 }
 
 impl PaymentRef {
@@ -254,6 +283,16 @@ mod tests {
         assert!(PaymentRef::charge("").is_err());
         assert!(PaymentRef::charge("ch\n1").is_err());
         assert!(RefundId::new("x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn stored_ids_are_checked_when_read_back() {
+        // Safety review 3, finding 17: a stored payment id was read back without its checks.
+        assert!(serde_json::from_str::<PaymentRef>(r#"{"kind":"charge","id":""}"#).is_err());
+        assert!(serde_json::from_str::<PaymentRef>(r#"{"kind":"charge","id":"a\u0007b"}"#).is_err());
+        assert!(serde_json::from_str::<PaymentRef>(r#"{"kind":"charge","id":"ch_1"}"#).is_ok());
+        assert!(serde_json::from_str::<RefundId>(r#""..""#).is_err());
+        assert_eq!(serde_json::from_str::<RefundId>(r#""re_1""#).unwrap().as_str(), "re_1");
     }
 
     #[test]

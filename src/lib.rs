@@ -37,6 +37,7 @@ mod raw;
 mod recovery;
 mod settle;
 mod stream;
+mod verdict;
 pub mod webhook;
 
 #[cfg(feature = "sandbox")]
@@ -55,11 +56,15 @@ pub use model::{
 pub use money::{AmountError, Money};
 pub use options::CallOptions;
 pub use pending::PendingCreate;
-pub use provider::{Capabilities, CreateFields, IdempotencySupport, PagingStyle, ProviderInfo, RefundProvider};
+pub use provider::{
+    Capabilities, CreateFields, IdempotencySupport, KEY_RETENTION_UNKNOWN, MarkerField, PagingStyle, ProviderInfo,
+    RefundProvider, Resent,
+};
 pub use raw::RawJson;
-pub use recovery::{RecoverExt, Recovery, RecoveryOptions};
+pub use recovery::{RecoverExt, RecoveryOptions};
 pub use settle::{SettleExt, WaitOptions};
 pub use stream::{BoxStream, RefundProviderExt, StreamOptions};
+pub use verdict::{Doubt, Evidence, Recovery};
 pub use webhook::{EventKind, WebhookError, WebhookEvent, WebhookVerifier};
 
 /// Re-exported so provider crates and applications name the same versions.

@@ -1,6 +1,7 @@
 //! The `RefundProvider` trait every provider implements, and what a provider says it can do.
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -8,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
 use crate::options::CallOptions;
+use crate::pending::PendingCreate;
 
 /// How a provider pages its list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +39,49 @@ impl IdempotencySupport {
     /// True when a create carrying a key may be retried safely.
     pub fn is_native(&self) -> bool {
         !matches!(self, IdempotencySupport::None)
+    }
+}
+
+/// Where a provider echoes a caller's field on the refund it creates, so that the SDK can write a
+/// marker of its own there on every create: a refund found carrying a create's marker is that
+/// create's refund (proof), and one carrying another marker is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MarkerField {
+    /// A metadata entry under this key.
+    Metadata(&'static str),
+    /// The merchant reference (written only when the caller gives none).
+    MerchantReference,
+}
+
+impl MarkerField {
+    /// The marker `refund` carries in this field, if any.
+    pub fn read<'a>(&self, refund: &'a Refund) -> Option<&'a str> {
+        match self {
+            MarkerField::Metadata(key) => refund.metadata.get(*key).map(String::as_str),
+            MarkerField::MerchantReference => refund.merchant_reference.as_deref(),
+        }
+    }
+}
+
+/// How long a provider keeps an idempotency key when it does not say: a day, as Stripe documents.
+pub const KEY_RETENTION_UNKNOWN: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The answer to a pending create sent again under its key ([`RefundProvider::resend_pending`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Resent {
+    /// The refund the provider answered with.
+    pub refund: Refund,
+    /// Whether the provider said the answer was replayed from an earlier request with the key
+    /// (`None` where it does not say).
+    pub replayed: Option<bool>,
+}
+
+impl Resent {
+    /// An answer to a re-send.
+    pub fn new(refund: Refund, replayed: Option<bool>) -> Resent {
+        Resent { refund, replayed }
     }
 }
 
@@ -130,6 +175,11 @@ pub struct Capabilities {
     /// The optional create fields carried (an idempotency key is carried where `idempotency` is not
     /// `None`).
     pub carries: CreateFields,
+    /// How long the provider keeps an idempotency key (where it honours keys): a pending create older
+    /// than this is never sent again, because the re-send could be a new refund.
+    pub key_retention: Option<Duration>,
+    /// Where the SDK writes a marker the provider echoes, if anywhere.
+    pub marker: Option<MarkerField>,
 }
 
 impl Capabilities {
@@ -152,7 +202,19 @@ impl Capabilities {
                 metadata: true,
                 merchant_reference: true,
             },
+            key_retention: None,
+            marker: None,
         }
+    }
+    /// Sets how long idempotency keys are kept.
+    pub fn key_retention(mut self, retention: Option<Duration>) -> Self {
+        self.key_retention = retention;
+        self
+    }
+    /// Sets where a create marker is written.
+    pub fn marker(mut self, marker: Option<MarkerField>) -> Self {
+        self.marker = marker;
+        self
     }
     /// Sets the optional create fields carried.
     pub fn carries(mut self, fields: CreateFields) -> Self {
@@ -276,6 +338,18 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
         let _ = payment;
         Err(self.info().unsupported("retrieving a refund by payment"))
+    }
+
+    /// Sends a pending create again, identically (its key, its marker, its provider options), as the
+    /// continuation of the call that left it. Only [`crate::RecoverExt::recover`] should call it: it
+    /// decides whether a re-send is safe (the key honoured and not yet forgotten) and what the answer
+    /// proves. The default sends [`PendingCreate::request`] with [`RefundProvider::create_refund`] and
+    /// refuses a pending create that carries provider options it cannot send.
+    async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
+        if pending.provider_options.is_some() {
+            return Err(self.info().unsupported("re-sending a create with provider options"));
+        }
+        self.create_refund(&pending.request).await.map(|r| Resent::new(r, None))
     }
 
     /// Cancels a refund that has not completed.

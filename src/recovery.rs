@@ -1,5 +1,6 @@
-//! Resolving an `Ambiguous` create: did the refund happen? One call for every provider, answering
-//! only what the provider's data can tell.
+//! Resolving an `Ambiguous` create: did the refund happen? One call for every provider. This module
+//! only gathers what the provider says (a re-send under the create's key, or a bounded walk of the
+//! payment's refunds); the verdict comes from [`crate::verdict::rules`], with its evidence.
 
 use std::time::Duration;
 
@@ -8,61 +9,53 @@ use futures_util::StreamExt;
 use time::OffsetDateTime;
 
 use crate::error::{Delivery, Error, ErrorKind};
+use crate::ids::RefundId;
 use crate::model::{ListRefunds, Refund};
 use crate::pending::PendingCreate;
-use crate::provider::{PagingStyle, RefundProvider};
-use crate::stream::RefundProviderExt;
+use crate::provider::{KEY_RETENTION_UNKNOWN, PagingStyle, RefundProvider};
+use crate::stream::{RefundProviderExt, StreamOptions};
+use crate::verdict::rules::{self, Judge, Seen, WalkEnd};
+use crate::verdict::{Doubt, Evidence, Recovery};
 
-/// What recovery found out about a pending create.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Recovery {
-    /// The refund exists (exactly this one): book it.
-    Applied(Box<Refund>),
-    /// The create was not applied: sending it again (with its pending key) is safe.
-    NotApplied,
-    /// Several refunds, or refunds that cannot be told apart from earlier ones, match: a person or the
-    /// application's own records must choose. Nothing is assumed.
-    Candidates(Vec<Refund>),
-    /// The provider's data cannot tell (yet); the reason says why. Never guessed.
-    Unknown(String),
-}
-
-impl Recovery {
-    /// True for [`Recovery::Applied`].
-    pub fn is_applied(&self) -> bool {
-        matches!(self, Recovery::Applied(_))
-    }
-    /// True for [`Recovery::Unknown`].
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Recovery::Unknown(_))
-    }
-}
-
-/// How recovery judges time.
+/// What recovery may assume, and how far it may go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecoveryOptions {
-    /// How long after the call started the provider is given to finish applying it before "not
-    /// applied" may be answered (default 60 s). Before that, an empty lookup is `Unknown`.
+    /// How long after the call's **last attempt ended** the provider is given to finish applying it
+    /// (default 60 s). Until then, finding nothing is `Unknown`, never "not applied".
     pub settle: Duration,
-    /// How far the provider's clock may be from this machine's (default 5 min): a refund reported
-    /// as created more than this before the call started existed before it.
+    /// How far the provider's clock may be from this machine's (default 5 min).
     pub clock_skew: Duration,
-    /// The clock (default: now). Tests and the command line set it.
+    /// The clock (default: now).
     pub now: Option<OffsetDateTime>,
-    /// Refunds the application has already booked for other calls: never this create's refund.
-    pub booked: Vec<crate::RefundId>,
+    /// Refunds of the payment the application has already booked for other calls: never this create's.
+    pub booked: Vec<RefundId>,
+    /// The caller's declaration that every refund of this payment other than this create's is in
+    /// `booked` and that no other create of it is unresolved (nobody else refunds this payment). Only
+    /// then can a look-up answer "applied" without a marker. Default `false`.
+    pub exclusive: bool,
+    /// The most list requests a look-up sends (default 200); past it the answer is `Unknown`.
+    pub max_pages: u64,
+    /// The longest a look-up walks (default 60 s); past it the answer is `Unknown`.
+    pub walk_timeout: Duration,
+    /// How long the provider keeps idempotency keys, where the application knows better than the
+    /// provider's documentation (default: the provider's [`crate::Capabilities::key_retention`]).
+    pub key_retention: Option<Duration>,
 }
 
 impl RecoveryOptions {
-    /// The defaults: 60 s to settle, 5 min of clock skew.
+    /// The defaults: 60 s to settle, 5 min of clock skew, nothing booked, not exclusive, walks of at
+    /// most 200 pages and 60 s.
     pub fn new() -> RecoveryOptions {
         RecoveryOptions {
             settle: Duration::from_secs(60),
             clock_skew: Duration::from_secs(300),
             now: None,
             booked: Vec::new(),
+            exclusive: false,
+            max_pages: 200,
+            walk_timeout: Duration::from_secs(60),
+            key_retention: None,
         }
     }
     /// Sets the settle window.
@@ -80,10 +73,25 @@ impl RecoveryOptions {
         self.now = Some(now);
         self
     }
-    /// Refunds already booked for other calls (a concurrent create of the same payment and amount
-    /// made one of them): they are never taken for this create's refund.
-    pub fn booked(mut self, ids: impl IntoIterator<Item = crate::RefundId>) -> Self {
+    /// Refunds already booked for other calls: they are never taken for this create's refund.
+    pub fn booked(mut self, ids: impl IntoIterator<Item = RefundId>) -> Self {
         self.booked.extend(ids);
+        self
+    }
+    /// Declares the payment exclusive (see the `exclusive` field).
+    pub fn exclusive(mut self, yes: bool) -> Self {
+        self.exclusive = yes;
+        self
+    }
+    /// Bounds a look-up's walk.
+    pub fn walk_bounds(mut self, max_pages: u64, timeout: Duration) -> Self {
+        self.max_pages = max_pages.max(1);
+        self.walk_timeout = timeout;
+        self
+    }
+    /// Sets how long the provider keeps idempotency keys.
+    pub fn key_retention(mut self, retention: Duration) -> Self {
+        self.key_retention = Some(retention);
         self
     }
 }
@@ -102,132 +110,177 @@ pub trait RecoverExt: RefundProvider {
         self.recover_with(pending, RecoveryOptions::new()).await
     }
 
-    /// Resolves `pending`. Where the provider de-duplicates creates, the pending create is sent again
-    /// with its key: the provider answers with the refund (applied, now or before) or refuses it (not
-    /// applied). Elsewhere the refunds of the payment are looked up: refunds reported as created before
-    /// the call (less the clock-skew margin) are excluded, a merchant reference the SDK sent must match
-    /// where the provider echoes one, and whatever cannot be told apart is a candidate, not a verdict.
+    /// Resolves `pending`. Where the provider de-duplicates creates and still keeps the create's key,
+    /// the identical request is sent again under that key: the provider answers with the refund
+    /// (applied, now or before) or with a refusal, and only a refusal of the request's form proves it
+    /// never applied. Elsewhere, and once the key may be forgotten, the payment's refunds are walked
+    /// (bounded): a refund carrying the create's marker is proof; without one, matches are candidates
+    /// unless the caller declared the payment exclusive; "not applied" needs a complete walk after the
+    /// settle window. See RELIABILITY.md, "Verdict rules".
     async fn recover_with(&self, pending: &PendingCreate, options: RecoveryOptions) -> Recovery {
         let info = self.info();
         if pending.provider != info.id {
-            return Recovery::Unknown(format!(
-                "the pending create was sent to {}, not {}",
-                pending.provider, info.id
-            ));
+            let detail = format!("the pending create was sent to {}, not {}", pending.provider, info.id);
+            return Recovery::unknown(Doubt::NotThisProvider, detail, None);
         }
-        let request = &pending.request;
-        if info.capabilities.idempotency.is_native() && request.idempotency_key_given().is_some() {
-            return match self.create_refund(request).await {
-                Ok(refund) => Recovery::Applied(Box::new(refund)),
-                Err(e) if e.delivery() == Delivery::Ambiguous => {
-                    Recovery::Unknown(format!("the re-send was ambiguous too: {e}"))
-                }
-                // Under the same key an applied create is answered with its refund; a refusal (or nothing
-                // sent) means it was not applied.
-                Err(e) => refused_resend(e),
-            };
+        if let Err(e) = pending.validate() {
+            return Recovery::unknown(
+                Doubt::NotThisProvider,
+                format!("the pending create is not valid: {e}"),
+                None,
+            );
         }
-        lookup(self, pending, options).await
+        let caps = &info.capabilities;
+        let now = options.now.unwrap_or_else(OffsetDateTime::now_utc);
+        let mut ended = pending.ended_at;
+        if caps.idempotency.is_native() && pending.request.idempotency_key_given().is_some() {
+            let retention = options
+                .key_retention
+                .or(caps.key_retention)
+                .unwrap_or(KEY_RETENTION_UNKNOWN);
+            if rules::key_still_kept(pending, retention, options.clock_skew, now) {
+                return rules::resend_verdict(pending, caps.marker, self.resend_pending(pending).await);
+            }
+            if let Some(cutoff) = rules::resend_cutoff(pending, retention, options.clock_skew) {
+                ended = ended.max(cutoff);
+            }
+            if caps.list.is_none() {
+                let detail = format!(
+                    "the create is older than {} keeps keys ({} h), so re-sending it could be a new refund, and it \
+                     has no list to look it up in",
+                    info.id,
+                    retention.as_secs() / 3600
+                );
+                return Recovery::unknown(Doubt::KeyExpired, detail, None);
+            }
+        }
+        lookup(self, pending, &options, now, ended).await
     }
 }
 
 impl<P: RefundProvider + ?Sized> RecoverExt for P {}
 
-fn refused_resend(e: Error) -> Recovery {
-    if e.delivery() == Delivery::NotSent {
-        Recovery::Unknown(format!("the re-send could not be sent: {e}"))
-    } else {
-        Recovery::NotApplied
-    }
+/// The page sizes a look-up walks with, in order: the largest most providers take, then smaller ones
+/// when the provider (or the SDK for it) refuses one before any item.
+const PAGE_SIZES: [u32; 4] = [100, 10, 5, 1];
+
+/// The list request itself was refused (a validation error before any item): most likely its page size.
+fn refused_page_size(e: &Error) -> bool {
+    e.delivery() != Delivery::Ambiguous && matches!(e.kind(), ErrorKind::InvalidRequest { .. } | ErrorKind::Validation)
 }
 
-/// Smaller page sizes recovery's walk falls back to, in order, when the provider refuses its default.
-const RETRY_PAGE_SIZES: [u32; 3] = [10, 5, 1];
+/// The stream stopped at its page cap (see `StreamOptions::max_pages`).
+fn hit_page_cap(e: &Error) -> bool {
+    e.kind() == &ErrorKind::Other && e.delivery() == Delivery::NotSent && e.http_status().is_none()
+}
 
-/// The list request itself was refused (a validation error before any item, the provider's or the
-/// SDK's own range check): most likely its page size, whichever field name the error gives.
-fn refused_page_size(e: &Error) -> bool {
-    e.delivery() == Delivery::Rejected && matches!(e.kind(), ErrorKind::InvalidRequest { .. } | ErrorKind::Validation)
+/// What a walk saw.
+#[derive(Default)]
+struct Sorted {
+    plausible: Vec<Refund>,
+    differs: Vec<Refund>,
+    unlinkable: usize,
 }
 
 async fn lookup<P: RefundProvider + ?Sized>(
     provider: &P,
     pending: &PendingCreate,
-    options: RecoveryOptions,
+    options: &RecoveryOptions,
+    now: OffsetDateTime,
+    ended: OffsetDateTime,
 ) -> Recovery {
     let info = provider.info();
-    let request = &pending.request;
-    let now = options.now.unwrap_or_else(OffsetDateTime::now_utc);
-    let settled = now - pending.started_at >= options.settle;
-    let earliest = pending.started_at - options.clock_skew;
-    let Some(style) = info.capabilities.list else {
-        return Recovery::Unknown(format!("{} has no list to look the refund up in", info.id));
+    let caps = &info.capabilities;
+    let Some(style) = caps.list else {
+        return Recovery::unknown(
+            Doubt::NoList,
+            format!("{} has no list to look the refund up in", info.id),
+            None,
+        );
     };
-    let mut matches = Vec::new();
-    let mut unlinkable = false;
-    // The walk's page size is the provider's documented default; a provider that refuses it with its
-    // own error (a 400/422 on `limit`, whatever field name it gives) is walked again with smaller
-    // pages, so that recovery never fails because of its page size.
-    let mut page_sizes = RETRY_PAGE_SIZES.iter().copied();
-    let mut walk = provider.refunds_stream(ListRefunds::new());
+    let judge = Judge {
+        pending,
+        ended,
+        marker: caps.marker,
+        now,
+        settle: options.settle,
+        skew: options.clock_skew,
+        booked: &options.booked,
+        exclusive: options.exclusive,
+    };
+    // The payment filter (native or applied by the stream) drops refunds reported by another kind of
+    // reference, which a provider taking several kinds may report a create by (an intent answered by
+    // its charge): those must be seen, as unlinkable, so such a provider's list is walked unfiltered.
+    let mut request = ListRefunds::new();
+    if caps.payment_kinds.len() <= 1 {
+        request = request.payment(pending.request.payment().clone());
+    }
+    if caps.list_created_filter {
+        if let Some(from) = rules::shift(pending.started_at, options.clock_skew, false) {
+            request = request.created_after(from);
+        }
+    }
+    let mut seen = Sorted::default();
+    let walked = tokio::time::timeout(
+        options.walk_timeout,
+        walk(provider, &judge, request, options, &mut seen),
+    )
+    .await;
+    let end = match walked {
+        Ok(Ok(end)) => end,
+        Ok(Err(proof)) => {
+            return Recovery::Applied {
+                refund: Box::new(proof),
+                evidence: Evidence::Marker,
+            };
+        }
+        Err(_) => WalkEnd::Bounded(format!(
+            "the walk of {}'s refunds took longer than {} s",
+            info.id,
+            options.walk_timeout.as_secs()
+        )),
+    };
+    let end = match (end, style) {
+        (WalkEnd::Complete, PagingStyle::SinglePage) => WalkEnd::SinglePage,
+        (end, _) => end,
+    };
+    judge.decide(seen.plausible, seen.differs, seen.unlinkable, end)
+}
+
+/// Walks the payment's refunds, sorting each into `seen`; `Err(refund)` as soon as one is proven to be
+/// the create's.
+async fn walk<P: RefundProvider + ?Sized>(
+    provider: &P,
+    judge: &Judge<'_>,
+    request: ListRefunds,
+    options: &RecoveryOptions,
+    seen: &mut Sorted,
+) -> Result<WalkEnd, Refund> {
+    let stream_options = StreamOptions::new().max_pages(options.max_pages);
+    let mut sizes = PAGE_SIZES.iter().copied();
+    let mut walk = provider.refunds_stream_with(request.clone().limit(sizes.next().unwrap_or(10)), stream_options);
     let mut yielded = false;
     while let Some(item) = walk.next().await {
         let refund = match item {
             Ok(refund) => refund,
-            Err(e) if !yielded && refused_page_size(&e) => match page_sizes.next() {
+            Err(e) if !yielded && refused_page_size(&e) => match sizes.next() {
                 Some(size) => {
-                    walk = provider.refunds_stream(ListRefunds::new().limit(size));
+                    walk = provider.refunds_stream_with(request.clone().limit(size), stream_options);
                     continue;
                 }
-                None => return Recovery::Unknown(format!("the refund list could not be read: {e}")),
+                None => return Ok(WalkEnd::Unreadable(format!("the refund list could not be read: {e}"))),
             },
-            Err(e) => return Recovery::Unknown(format!("the refund list could not be read: {e}")),
+            Err(e) if hit_page_cap(&e) => return Ok(WalkEnd::Bounded(e.to_string())),
+            Err(e) => return Ok(WalkEnd::Unreadable(format!("the refund list could not be read: {e}"))),
         };
         yielded = true;
-        // A create by payment intent may come back reporting a charge, and no provider here documents
-        // the link: such refunds can be neither matched nor ruled out.
-        if refund.payment.kind() != request.payment().kind() {
-            unlinkable = true;
-            continue;
+        match judge.classify(&refund) {
+            Seen::Proof => return Err(refund),
+            Seen::Differs => seen.differs.push(refund),
+            Seen::Plausible => seen.plausible.push(refund),
+            Seen::Unlinkable => seen.unlinkable += 1,
+            Seen::Excluded => {}
         }
-        if refund.payment.id() != request.payment().id() || options.booked.contains(&refund.id) {
-            continue;
-        }
-        if request
-            .amount_requested()
-            .is_some_and(|amount| refund.amount != *amount)
-        {
-            continue;
-        }
-        if let (Some(sent), Some(seen)) = (request.merchant_reference_given(), refund.merchant_reference.as_deref()) {
-            if sent != seen {
-                continue;
-            }
-        }
-        if refund.created_at.is_some_and(|at| at < earliest) {
-            continue;
-        }
-        matches.push(refund);
     }
-    let exclusive = |r: &Refund| {
-        r.created_at.is_some() || (request.merchant_reference_given().is_some() && r.merchant_reference.is_some())
-    };
-    match matches.len() {
-        0 if style == PagingStyle::SinglePage => Recovery::Unknown(format!(
-            "{} lists one page only: a refund not on it cannot be ruled out",
-            info.id
-        )),
-        0 if unlinkable => Recovery::Unknown(format!(
-            "{} reports some refunds by another kind of payment reference than the create's {}: they cannot be linked",
-            info.id,
-            request.payment().kind().as_str()
-        )),
-        0 if !settled => Recovery::Unknown(format!(
-            "not found yet, and the provider may still be applying it (settle window {} s)",
-            options.settle.as_secs()
-        )),
-        0 => Recovery::NotApplied,
-        1 if exclusive(&matches[0]) => Recovery::Applied(Box::new(matches.remove(0))),
-        _ => Recovery::Candidates(matches),
-    }
+    Ok(WalkEnd::Complete)
 }

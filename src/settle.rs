@@ -65,7 +65,7 @@ pub trait SettleExt: RefundProvider {
     /// permanent one (not found, unauthorized) is returned at once. If the deadline passes before any
     /// refund was read, the last failure is returned (a `Timeout` if there was none).
     async fn wait_until_final(&self, id: &RefundId, options: WaitOptions) -> Result<Refund> {
-        let deadline = Instant::now() + options.deadline;
+        let deadline = Instant::from_std(crate::adapter::instant_after(options.deadline));
         let mut interval = options.first_interval;
         let mut last: Option<Refund> = None;
         let mut failure: Option<Error> = None;
@@ -75,15 +75,17 @@ pub trait SettleExt: RefundProvider {
                 Ok(refund) if refund.status.is_terminal() => return Ok(refund),
                 Ok(refund) => last = Some(refund),
                 Err(e) if e.kind().is_transient() => {
+                    // A `Retry-After` is honoured, but never past the longest pause asked for: no
+                    // wait is driven by a number the server sends.
                     if let Some(wait) = e.retry_after() {
-                        pause = pause.max(wait);
+                        pause = pause.max(wait.min(options.max_interval));
                     }
                     failure = Some(e);
                 }
                 Err(e) => return Err(e),
             }
             let now = Instant::now();
-            if now + pause >= deadline {
+            if now.checked_add(pause).is_none_or(|end| end >= deadline) {
                 if now < deadline {
                     tokio::time::sleep_until(deadline).await;
                     if let Ok(refund) = self.get_refund(id).await {

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::adapter::auth::Auth;
@@ -28,7 +30,8 @@ use crate::ids::{IdempotencyKey, PaymentRef, RefundId};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
 use crate::options::CallOptions;
 use crate::pending::PendingCreate;
-use crate::provider::{Capabilities, PagingStyle, ProviderInfo, RefundProvider};
+use crate::provider::{Capabilities, MarkerField, PagingStyle, ProviderInfo, RefundProvider, Resent};
+use crate::verdict::rules;
 
 /// What a provider gets when a client is built: the settings, the currency, the key's mode and the
 /// provider's own options.
@@ -76,8 +79,9 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
     /// The provider, described.
     const SPEC: ProviderSpec;
 
-    /// Builder options of this provider alone (`()` when it has none).
-    type Options: Clone + Default + fmt::Debug + Send + Sync + 'static;
+    /// Builder options of this provider alone (`()` when it has none). They serialize, so that a
+    /// pending create keeps the options it was sent with and recovery sends the identical request.
+    type Options: Clone + Default + fmt::Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
 
     /// The provider's per-client state (the account currency, the key's mode, its options).
     fn new(setup: Setup<'_, Self::Options>) -> Result<Self>;
@@ -179,7 +183,12 @@ fn capabilities_of<P: HttpProvider>() -> Capabilities {
             .list_status_filter(paging.is_some_and(|p| p.status_param.is_some()))
             .idempotency(spec.idempotency.support())
             .payment_kinds(spec.payment_kinds)
-            .carries(spec.carries),
+            .carries(spec.carries)
+            .key_retention((spec.idempotency != Idempotency::None).then_some(spec.key_retention))
+            .marker(spec.marker.filter(|m| match m {
+                MarkerField::Metadata(_) => spec.carries.metadata,
+                MarkerField::MerchantReference => spec.carries.merchant_reference,
+            })),
     )
 }
 
@@ -276,6 +285,10 @@ impl<P: HttpProvider> Client<P> {
 
     /// A create with this call's overrides and the provider's own options for this call (instead of
     /// the builder's): the provider-only operations of a crate build on it.
+    ///
+    /// The verdict of a failed create is [`rules::failed_create`]'s; the answer of a successful one is
+    /// checked against the request by [`rules::answer_mismatch`] (a difference is an error carrying
+    /// the refund, never `Ok`).
     pub async fn create_refund_with_provider_options(
         &self,
         request: &CreateRefund,
@@ -283,38 +296,119 @@ impl<P: HttpProvider> Client<P> {
         provider_options: &P::Options,
     ) -> Result<Refund> {
         let started_at = OffsetDateTime::now_utc();
-        // The call's key wins over the request's; neither is copied into a new request here, so the
-        // call's state stays small (it is boxed on every call).
-        let given = options.idempotency_key.as_ref().or(request.idempotency_key_given());
+        let given = match (&options.idempotency_key, request.idempotency_key_given()) {
+            (Some(call), Some(own)) if call != own => {
+                return Err(self.finish(Error::invalid_request(
+                    "idempotency_key",
+                    "the request and the call options carry different idempotency keys",
+                )));
+            }
+            (call, own) => call.as_ref().or(own),
+        };
+        // Where the provider echoes a field, the request goes out with a marker of this create in it
+        // (a copy of the request only then: a create's state is boxed on every call). A keyed create's
+        // marker is derived from its key, so that the same key always sends the same body.
+        let key = self.key_for(given).map_err(|e| self.finish(e))?;
+        let marked = self.mark(request, key.as_ref()).map_err(|e| self.finish(e))?;
+        let (sent, marker) = match &marked {
+            Some((request, marker)) => (request, Some(marker.as_str())),
+            None => (request, None),
+        };
         let (call, key) = self
-            .prepare_create(request, given, provider_options)
+            .prepare_create(sent, key.as_ref(), provider_options)
             .map_err(|e| self.finish(e))?;
-        let outcome = match self
+        let outcome = self.exchange_create(&call, sent, marker, options).await;
+        outcome.map(|(refund, _)| refund).map_err(|e| {
+            let (e, pending) = rules::failed_create(self.finish(e), P::SPEC.idempotency != Idempotency::None);
+            if !pending {
+                return e;
+            }
+            let sent = match key {
+                Some(key) => sent.clone().idempotency_key(key),
+                None => sent.clone(),
+            };
+            let stored_options = serde_json::to_value(provider_options).ok().filter(|v| !v.is_null());
+            e.with_pending(
+                PendingCreate::new(sent, P::SPEC.id, started_at)
+                    .ended_at(OffsetDateTime::now_utc())
+                    .provider_options(stored_options)
+                    .marker(marker.map(str::to_owned)),
+            )
+        })
+    }
+
+    /// Sends a create and reads its answer: the refund, checked against `sent` (and its `marker`), and
+    /// whether the provider said the answer was a replay. Errors are not tagged yet.
+    async fn exchange_create(
+        &self,
+        call: &ApiRequest,
+        sent: &CreateRefund,
+        marker: Option<&str>,
+        options: &CallOptions,
+    ) -> Result<(Refund, Option<bool>)> {
+        let response = self
             .shared
             .transport
-            .send_with(&call, options.timeout, options.retry.as_ref())
-            .await
-        {
-            Ok(response) => self.refund_from_response(&response),
-            Err(e) => Err(e),
-        };
-        // An ambiguous create carries its pending create. So does any refusal of a keyed create: a
-        // provider that applied it and then answered 429 or 409 is resolved by re-sending it with its
-        // key, where re-sending the caller's original request would carry a fresh key.
-        let key_honoured = P::SPEC.idempotency != Idempotency::None;
-        outcome.map_err(|e| {
-            let e = self.finish(e);
-            if e.is_ambiguous() || (key_honoured && e.delivery() == crate::error::Delivery::Rejected) {
-                // The request as sent: with the key it went with.
-                let sent = match key {
-                    Some(key) => request.clone().idempotency_key(key),
-                    None => request.clone(),
-                };
-                e.with_pending(PendingCreate::new(sent, P::SPEC.id, started_at))
-            } else {
-                e
+            .send_with(call, options.timeout, options.retry.as_ref())
+            .await?;
+        let replayed = P::SPEC.replay_header.and_then(|name| {
+            let value = response.headers.get(name)?.to_str().ok()?;
+            Some(value.trim().eq_ignore_ascii_case("true"))
+        });
+        let refund = self.refund_from_response(&response)?;
+        let written = P::SPEC.marker.zip(marker);
+        match rules::answer_mismatch(sent, self.shared.currency, written, &refund) {
+            None => Ok((refund, replayed)),
+            Some((field, message)) => Err(rules::mismatch_error(field, message, refund)
+                .with_http_status(response.status)
+                .with_request_id(response.request_id.clone())),
+        }
+    }
+
+    /// The request with this create's marker written where the spec says the provider echoes one, and
+    /// the marker; `None` where there is no such place or the caller's request leaves no room for it.
+    /// A request that already carries a marker (a pending create sent again) keeps it.
+    fn mark(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<Option<(CreateRefund, String)>> {
+        let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
+        let spec = &P::SPEC;
+        match spec.marker {
+            Some(MarkerField::Metadata(entry)) if spec.carries.metadata => {
+                let metadata = request.metadata_given();
+                if let Some(existing) = metadata.get(entry) {
+                    return Ok(Some((request.clone(), existing.clone())));
+                }
+                if metadata.len() >= crate::model::MAX_METADATA_ENTRIES {
+                    return Ok(None);
+                }
+                let marker = marker()?;
+                Ok(Some((request.clone().metadata(entry, marker.clone()), marker)))
             }
-        })
+            Some(MarkerField::MerchantReference)
+                if spec.carries.merchant_reference && request.merchant_reference_given().is_none() =>
+            {
+                let marker = marker()?;
+                Ok(Some((request.clone().merchant_reference(marker.clone()), marker)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends `pending` again, identically: its request as sent (key and marker included) and its
+    /// provider options; the answer is checked against it as any create's is.
+    async fn resend(&self, pending: &PendingCreate) -> Result<Resent> {
+        let options: P::Options = match &pending.provider_options {
+            None => P::Options::default(),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+                Error::invalid_request("provider_options", format!("not {}'s options: {e}", P::SPEC.id))
+            })?,
+        };
+        let request = &pending.request;
+        let (call, _) = self.prepare_create(request, request.idempotency_key_given(), &options)?;
+        let marker = pending.marker.as_deref();
+        let (refund, replayed) = self
+            .exchange_create(&call, request, marker, &CallOptions::new())
+            .await?;
+        Ok(Resent::new(refund, replayed))
     }
 
     /// Every check that needs no provider, the key, and the call; returns the call and the key it
@@ -353,24 +447,7 @@ impl<P: HttpProvider> Client<P> {
                 ));
             }
         }
-        let key = match spec.idempotency {
-            Idempotency::None => {
-                if given.is_some() {
-                    return Err(Error::invalid_request(
-                        "idempotency_key",
-                        format!(
-                            "{} documents no idempotency: a key would make a re-sent create look safe",
-                            spec.id
-                        ),
-                    ));
-                }
-                None
-            }
-            _ => Some(match given {
-                Some(key) => key.clone(),
-                None => IdempotencyKey::random()?,
-            }),
-        };
+        let key = self.key_for(given)?;
         let mut body = self.shared.provider.create_body(request, key.as_ref(), options)?;
         let mut call = ApiRequest::under(Method::POST, self.shared.refunds_url.clone(), &[]);
         match (&self.shared.idempotency_header, spec.idempotency, &key) {
@@ -382,6 +459,24 @@ impl<P: HttpProvider> Client<P> {
             .json_string(body.into_string())
             .replay_safe(spec.idempotency != Idempotency::None);
         Ok((call, key))
+    }
+
+    /// The key a create carries: `given`, or one generated where the spec places a key; a key given to
+    /// a provider that documents no idempotency is refused.
+    fn key_for(&self, given: Option<&IdempotencyKey>) -> Result<Option<IdempotencyKey>> {
+        let spec = &P::SPEC;
+        match (spec.idempotency, given) {
+            (Idempotency::None, Some(_)) => Err(Error::invalid_request(
+                "idempotency_key",
+                format!(
+                    "{} documents no idempotency: a key would make a re-sent create look safe",
+                    spec.id
+                ),
+            )),
+            (Idempotency::None, None) => Ok(None),
+            (_, Some(key)) => Ok(Some(key.clone())),
+            (_, None) => IdempotencyKey::random().map(Some),
+        }
     }
 
     /// A GET of one refund, `call` already decorated.
@@ -476,6 +571,29 @@ impl<P: HttpProvider> Client<P> {
             refund.livemode = self.shared.livemode;
         }
     }
+}
+
+/// The marker of a keyed create: the key itself where it is short (every create sent with one key
+/// then carries one marker, so the provider sees the identical body, and no two keys share one), else
+/// the first 128 bits of its SHA-256 (a field that echoes may be shorter than a key).
+fn marker_of_key(key: &IdempotencyKey) -> String {
+    use sha2::Digest;
+    if key.as_str().len() <= MAX_PLAIN_MARKER {
+        return key.as_str().to_owned();
+    }
+    let digest = sha2::Sha256::digest(key.as_str().as_bytes());
+    let bits = u128::from_be_bytes(digest[..16].try_into().unwrap_or([0; 16]));
+    format!("rfm_{bits:032x}")
+}
+
+/// The longest key used as its own marker.
+const MAX_PLAIN_MARKER: usize = 64;
+
+/// A fresh marker of an unkeyed create: 128 bits from the operating system, never from a clock.
+fn new_marker() -> Result<String> {
+    crate::adapter::try_random_u128()
+        .map(|bits| format!("rfm_{bits:032x}"))
+        .ok_or_else(|| Error::configuration("the operating system gave no random bytes for a create marker"))
 }
 
 fn decode_message(e: &Error) -> String {
@@ -627,6 +745,10 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
         Self: 'f,
     {
         Box::pin(self.list_page(request, options))
+    }
+
+    async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
+        self.resend(pending).await.map_err(|e| self.finish(e))
     }
 
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {

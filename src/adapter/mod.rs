@@ -44,9 +44,10 @@ pub use expandable::Expandable;
 pub use json::{WithRaw, parse_list, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;
-pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, PagingSpec, ProviderSpec};
+pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, MARKER_KEY, PagingSpec, ProviderSpec};
 pub use status::StatusMap;
 pub use text::Text;
+pub(crate) use transport::instant_after;
 pub use transport::{
     ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, check_base_url,
     parse_retry_after, request_id_from_headers,

@@ -3,10 +3,15 @@
 //! Nothing here decides per call: the engine derives key placement, replay safety, routes, paging
 //! parameters and the field rule from the spec, the same way for every provider.
 
+use std::time::Duration;
+
 use crate::adapter::status::StatusMap;
 use crate::currency::Currency;
 use crate::ids::PaymentRefKind;
-use crate::provider::{CreateFields, IdempotencySupport, PagingStyle};
+use crate::provider::{CreateFields, IdempotencySupport, MarkerField, PagingStyle};
+
+/// The metadata key under which the engine writes its create marker where a provider echoes metadata.
+pub const MARKER_KEY: &str = "refunds_marker";
 
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +126,15 @@ pub struct ProviderSpec {
     pub carries: CreateFields,
     /// Where refund currencies come from.
     pub currency: AccountCurrency,
+    /// How long the provider keeps an idempotency key ([`crate::provider::KEY_RETENTION_UNKNOWN`] where
+    /// it does not say): recovery never re-sends a pending create older than this.
+    pub key_retention: Duration,
+    /// Where the provider echoes a caller's field, so the engine writes a marker there on every create
+    /// (`None`: nowhere). A refund carrying a create's marker is proof it is that create's.
+    pub marker: Option<MarkerField>,
+    /// The response header by which the provider says a keyed answer was replayed
+    /// (`idempotency-replay: true`), where it has one.
+    pub replay_header: Option<&'static str>,
 }
 
 impl ProviderSpec {

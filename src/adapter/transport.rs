@@ -579,7 +579,7 @@ impl Transport {
     ) -> Result<ApiResponse> {
         let url = self.url(request)?;
         let policy = retry.unwrap_or(&self.config.retry);
-        let deadline = Instant::now() + timeout.unwrap_or(self.config.timeout);
+        let deadline = instant_after(timeout.unwrap_or(self.config.timeout));
         let mut retry = 0u32;
         let mut may_be_applied = false;
         loop {
@@ -598,14 +598,25 @@ impl Transport {
             };
             tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
                 status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
-            may_be_applied |= error.delivery() == Delivery::Ambiguous;
+            may_be_applied |= crate::verdict::rules::attempt_may_have_applied(
+                &error,
+                request.method == Method::POST && request.replay_safe,
+            );
             let in_progress_elsewhere = may_be_applied && request.replay_safe && error.http_status() == Some(409);
+            // A server's `Retry-After` is capped by the policy here too: no wait is driven by a number
+            // the server sends.
             let wait = if in_progress_elsewhere && retry < policy.max_retries {
-                Some(error.retry_after().unwrap_or_else(|| policy.backoff(retry)))
+                Some(
+                    error
+                        .retry_after()
+                        .unwrap_or_else(|| policy.backoff(retry))
+                        .min(policy.max_retry_after),
+                )
             } else {
                 policy.next_retry(retry, &error, request.replay_safe)
             };
-            let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
+            let fits = |w: &Duration| Instant::now().checked_add(*w).is_some_and(|end| end < deadline);
+            let Some(wait) = wait.filter(fits) else {
                 return Err(whole_call_verdict(error, may_be_applied));
             };
             tokio::time::sleep(wait).await;
@@ -812,6 +823,16 @@ impl StreamBody {
             .await
             .map_err(|e| self.transport.transport_error(&e, &self.request))
     }
+}
+
+/// The instant `after` from now; a duration past what the clock can hold (a configured timeout of
+/// `u64::MAX` seconds, say) is as good as a century.
+pub(crate) fn instant_after(after: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let now = Instant::now();
+    now.checked_add(after)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }
 
 /// What an HTTP status says about whether the request was applied: a 4xx refusal (but 408) was not;

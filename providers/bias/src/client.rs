@@ -47,6 +47,10 @@ impl HttpProvider for Bias {
         carries: CreateFields::NONE,
         // No currency on the wire; the vendor's own code formats amounts as USD.
         currency: AccountCurrency::Default(Currency::USD),
+        // Key retention is not documented; the vendor SDK reads `idempotency-replay: true` on replays.
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: None,
+        replay_header: Some("idempotency-replay"),
     };
 
     type Options = ();

@@ -45,6 +45,10 @@ impl HttpProvider for FourGeeks {
         retrieve: true,
         carries: CreateFields::NONE.reason(true),
         currency: AccountCurrency::Required,
+        // 4Geeks echoes none of the caller's fields on a refund.
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: None,
+        replay_header: None,
     };
 
     type Options = ();

@@ -7,8 +7,8 @@ use refunds::adapter::{
     PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
-    CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef,
-    PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
+    CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, MarkerField, PagingStyle,
+    PaymentRef, PaymentRefKind, Refund, RefundProvider, Result, async_trait, check_text,
 };
 use serde::de::IgnoredAny;
 
@@ -26,7 +26,7 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// SyncgramPay's own create options, beyond the shared [`CreateRefund`]: for every create with the
 /// builder's `.options(..)`, or per call with [`SyncgramExt::create_refund_with_options`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SyncgramOptions {
     /// Who bears the refund fee; omitted, the organisation's configured setting applies.
@@ -96,6 +96,10 @@ impl HttpProvider for Syncgram {
             .description(true)
             .merchant_reference(true),
         currency: AccountCurrency::Required,
+        // `reference` is echoed on the refund; key retention is not documented.
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: Some(MarkerField::MerchantReference),
+        replay_header: None,
     };
 
     type Options = SyncgramOptions;

@@ -7,7 +7,8 @@ use refunds::adapter::{
     ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
-    CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PaymentRefKind, Refund, Result,
+    CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, MarkerField, PaymentRefKind, Refund,
+    Result,
 };
 
 use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreateReason, WireCreateRefund, WireRefund};
@@ -58,6 +59,10 @@ impl HttpProvider for WooshPay {
         // No description field; the merchant reference travels in metadata.
         carries: CreateFields::NONE.reason(true).metadata(true).merchant_reference(true),
         currency: AccountCurrency::OnTheWire,
+        // Stripe-style: metadata is echoed; keys are kept at least a day (Stripe documents 24 hours).
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: Some(MarkerField::Metadata(refunds::adapter::MARKER_KEY)),
+        replay_header: None,
     };
 
     type Options = ();

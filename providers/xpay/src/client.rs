@@ -7,8 +7,8 @@ use refunds::adapter::{
     ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
-    CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, PagingStyle, PaymentRefKind, Refund,
-    Result,
+    CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, MarkerField, PagingStyle, PaymentRefKind,
+    Refund, Result,
 };
 use serde::de::IgnoredAny;
 
@@ -64,6 +64,10 @@ impl HttpProvider for XPay {
             .metadata(true)
             .merchant_reference(true),
         currency: AccountCurrency::OnTheWire,
+        // Metadata is read back from refund objects, so the engine writes its marker there.
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: Some(MarkerField::Metadata(refunds::adapter::MARKER_KEY)),
+        replay_header: None,
     };
 
     type Options = ();
