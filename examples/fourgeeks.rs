@@ -108,9 +108,9 @@ async fn lost_answer_recovery(
             // The provider had its chance to settle (a sandbox answers at once).
             let options = RecoveryOptions::new().settle(std::time::Duration::ZERO);
             match client.recover_with(pending, options).await {
-                Recovery::Applied(refund) => println!("  it was applied: {} {}", refund.id, refund.amount),
-                Recovery::NotApplied => println!("  it was not applied; safe to send again"),
-                Recovery::Candidates(found) => {
+                Recovery::Applied { refund, .. } => println!("  it was applied: {} {}", refund.id, refund.amount),
+                Recovery::NotApplied { .. } => println!("  it was not applied; safe to send again"),
+                Recovery::Candidates { refunds: found, .. } => {
                     for refund in &found {
                         println!("  candidate: {} {} {}", refund.id, refund.amount, refund.status);
                     }

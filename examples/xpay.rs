@@ -92,8 +92,8 @@ async fn create(provider: &dyn RefundProvider, request: &CreateRefund) -> Result
                 // XPay's list is one page: a refund missing from it may still exist, so recovery
                 // answers "unknown" unless it finds the refund.
                 match provider.recover(pending).await {
-                    Recovery::Applied(refund) => show("  applied: ", &refund),
-                    Recovery::Candidates(found) => found.iter().for_each(|r| show("  candidate: ", r)),
+                    Recovery::Applied { refund, .. } => show("  applied: ", &refund),
+                    Recovery::Candidates { refunds: found, .. } => found.iter().for_each(|r| show("  candidate: ", r)),
                     other => println!("  {other:?}"),
                 }
             }

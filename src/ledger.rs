@@ -86,6 +86,9 @@ pub struct RefundRecord {
     pub fee: Option<Money>,
     /// The idempotency key it was created with.
     pub idempotency_key: Option<String>,
+    /// The create request it was made from, as the skin fingerprinted it (its body): what recovery
+    /// tests compare with what the first attempt sent, to see a re-send was the identical request.
+    pub fingerprint: String,
     /// How it will settle.
     pub outcome: SimulatedOutcome,
     /// Creation time (ledger clock).
@@ -112,6 +115,7 @@ impl RefundRecord {
             failure_reason: None,
             fee: None,
             idempotency_key: None,
+            fingerprint: String::new(),
             outcome: SimulatedOutcome::Succeed,
             created_at: epoch,
             updated_at: epoch,
@@ -224,6 +228,8 @@ struct State {
     settle_after: Option<Duration>,
     /// Seconds added to every time a record is reported with ([`Ledger::set_clock_skew_secs`]).
     clock_skew_secs: i64,
+    /// The clock follows this machine's ([`Ledger::follow_system_clock`]).
+    follow_system_clock: bool,
 }
 
 impl State {
@@ -293,6 +299,7 @@ impl Ledger {
                 now: time::macros::datetime!(2024-01-01 00:00:00 UTC),
                 settle_after: None,
                 clock_skew_secs: 0,
+                follow_system_clock: false,
             })),
             observers: Arc::default(),
         }
@@ -338,7 +345,35 @@ impl Ledger {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves consistent data (every update is one step).
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut s = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if s.follow_system_clock {
+            s.now = s.now.max(OffsetDateTime::now_utc());
+        }
+        s
+    }
+
+    /// From now on the clock follows this machine's (never moving back; [`Ledger::advance`] still moves
+    /// it ahead), so that refunds carry real times and a test can compare them with the times an SDK
+    /// call records (a pending create's start and end).
+    pub fn follow_system_clock(&self) {
+        self.lock().follow_system_clock = true;
+    }
+
+    /// Forgets the idempotency key `key` (a provider's key retention ran out): a create sent again with
+    /// it is a new create. Returns whether the key was known.
+    pub fn forget_idempotency_key(&self, key: &str) -> bool {
+        self.lock().idempotency.remove(key).is_some()
+    }
+
+    /// Inserts an existing refund as is, created (and updated) at `at` rather than at the clock: another
+    /// actor's refund made long ago, or just before a call.
+    pub fn insert_refund_at(&self, mut record: RefundRecord, at: OffsetDateTime) {
+        let mut s = self.lock();
+        record.created_at = at;
+        record.updated_at = at;
+        let i = s.refunds.len();
+        s.index.insert(record.id.clone(), i);
+        s.refunds.push(record);
     }
 
     /// Adds a captured, refundable payment.
@@ -365,13 +400,9 @@ impl Ledger {
     }
 
     /// Inserts an existing refund as is (for seeding lists); its times are set to the clock.
-    pub fn insert_refund(&self, mut record: RefundRecord) {
-        let mut s = self.lock();
-        record.created_at = s.now;
-        record.updated_at = s.now;
-        let i = s.refunds.len();
-        s.index.insert(record.id.clone(), i);
-        s.refunds.push(record);
+    pub fn insert_refund(&self, record: RefundRecord) {
+        let now = self.now();
+        self.insert_refund_at(record, now);
     }
 
     /// Applies a create: idempotency first, then the payment's state and balance.
@@ -428,6 +459,7 @@ impl Ledger {
             failure_reason: None,
             fee: draft.fee_minor.map(|f| Money::from_minor(f, currency)),
             idempotency_key: draft.idempotency_key.clone(),
+            fingerprint: draft.fingerprint.clone(),
             outcome: draft.outcome,
             created_at: now,
             updated_at: now,

@@ -169,17 +169,24 @@ async fn a_same_key_409_after_a_lost_attempt_is_retried_then_ambiguous() {
     assert_eq!(refund.id.as_str(), "re_1");
 }
 
+/// The verdict rules: a 409 to a keyed create says the key is in use (another request with it may be
+/// running, or applied): it does not prove nothing was applied. It is waited out within the retry
+/// budget like any "in progress" answer, and a call that ends on it is ambiguous and carries its
+/// pending create.
 #[tokio::test]
-async fn a_409_on_a_first_attempt_is_a_plain_conflict() {
+async fn a_409_on_a_first_attempt_may_hide_an_apply() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(409).set_body_json(error_body("idempotency_conflict")))
         .mount(&server)
         .await;
     let e = keyed(&server).create_refund(&create()).await.unwrap_err();
-    assert_eq!(e.delivery(), Delivery::Rejected);
+    assert_eq!(e.delivery(), Delivery::Ambiguous);
     assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict);
-    assert_eq!(keys_sent(&server).await.len(), 1);
+    assert!(e.pending().is_some() && !e.is_retryable());
+    let keys = keys_sent(&server).await;
+    assert_eq!(keys.len(), 4, "the first attempt and three retries");
+    assert!(keys.iter().all(|k| *k == keys[0]), "under one key: {keys:?}");
 }
 
 #[tokio::test]

@@ -5,18 +5,16 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::property::{
-    ATTEMPT_TIMEOUT, DEFAULT_SEQUENCES, IN_FLIGHT, fault_kinds, run, sequence_count, sequence_seed,
+    ATTEMPT_TIMEOUT, DEFAULT_SEQUENCES, Mode, Subject, fault_kinds, run, sequence_count, sequence_seed,
 };
 use common::reference::ReferenceOnce;
 use common::reference_skin::{KEY, ReferenceSkin};
+use refunds::Currency;
 use refunds::adapter::{Client, RetryPolicy};
 use refunds::sandbox::{Ledger, Sandbox};
-use refunds::{Currency, RefundProvider};
 
-async fn once() -> (Sandbox, Arc<dyn RefundProvider>) {
+async fn once() -> (Sandbox, Subject) {
     let sandbox = Sandbox::start(ReferenceSkin, Ledger::new("re_")).await.unwrap();
     let client = Client::<ReferenceOnce>::builder()
         .api_key(KEY)
@@ -25,7 +23,7 @@ async fn once() -> (Sandbox, Arc<dyn RefundProvider>) {
         .attempt_timeout(ATTEMPT_TIMEOUT)
         .build()
         .unwrap();
-    (sandbox, Arc::new(client))
+    (sandbox, Subject::of(client, None))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,7 +35,7 @@ async fn recovery_never_guesses_without_idempotency() {
         fault_kinds(false),
         count,
         sequence_seed(0x5eed_0002),
-        IN_FLIGHT,
+        Mode::Busy,
     )
     .await;
     println!("{report}");

@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::listed::Listed;
 use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Fault, Ledger, Sandbox};
@@ -39,45 +40,12 @@ async fn a_lost_keyed_create_is_resolved_by_re_sending_it() {
         // Stored and read back, as an application (or the command line) does.
         let pending: PendingCreate = serde_json::from_str(&serde_json::to_string(&pending).unwrap()).unwrap();
         match client.recover(&pending).await {
-            Recovery::Applied(refund) => {
+            Recovery::Applied { refund, .. } => {
                 assert_eq!(sandbox.ledger().refund_count(), 1, "{fault:?}: exactly one refund");
                 assert_eq!(refund.id.as_str(), sandbox.ledger().refunds()[0].id);
             }
             other => panic!("{fault:?}: {other:?}"),
         }
-    }
-}
-
-/// A list provider that answers from a fixed list and reports what the case needs.
-#[derive(Debug)]
-struct Listed {
-    info: ProviderInfo,
-    refunds: Vec<Refund>,
-}
-
-impl Listed {
-    fn new(style: PagingStyle, refunds: Vec<Refund>) -> Listed {
-        let caps = Capabilities::new().list(Some(style));
-        Listed {
-            info: ProviderInfo::new("listed", "Listed", caps),
-            refunds,
-        }
-    }
-}
-
-#[async_trait]
-impl RefundProvider for Listed {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-    async fn create_refund(&self, _request: &CreateRefund) -> refunds::Result<Refund> {
-        panic!("recovery by look-up never creates")
-    }
-    async fn get_refund(&self, _id: &RefundId) -> refunds::Result<Refund> {
-        unreachable!()
-    }
-    async fn list_refunds(&self, _request: &ListRefunds) -> refunds::Result<Page<Refund>> {
-        Ok(Page::new(self.refunds.clone(), None, None))
     }
 }
 
@@ -115,25 +83,37 @@ async fn yesterdays_refund_is_never_taken_for_todays() {
     let listed = Listed::new(PagingStyle::Offset, vec![yesterday]);
     assert!(matches!(
         listed.recover_with(&today, settled()).await,
-        Recovery::NotApplied
+        Recovery::NotApplied { .. }
     ));
     // Without creation times (4Geeks) it cannot be excluded: a candidate, never "applied".
     let undated = refund("re_old", pay(), 1_000, None);
     let listed = Listed::new(PagingStyle::Offset, vec![undated]);
     match listed.recover_with(&today, settled()).await {
-        Recovery::Candidates(found) => assert_eq!(found.len(), 1),
+        Recovery::Candidates { refunds: found, .. } => assert_eq!(found.len(), 1),
         other => panic!("{other:?}"),
     }
 }
 
 #[tokio::test]
-async fn a_dated_refund_after_the_call_started_is_the_one() {
+async fn a_dated_refund_after_the_call_started_is_the_one_only_when_declared_exclusive() {
     let today = pending(CreateRefund::new(pay()).amount(usd(1_000)));
     let skewed = refund("re_new", pay(), 1_000, Some(STARTED - Duration::from_secs(30)));
     let other_amount = refund("re_other", pay(), 999, Some(STARTED + Duration::from_secs(1)));
     let listed = Listed::new(PagingStyle::Cursor, vec![other_amount, skewed]);
+    // Safety review 3, finding 3: another actor may have made it; without a marker or the caller's
+    // word that nobody else refunds this payment, it is a candidate, never "applied".
     match listed.recover_with(&today, settled()).await {
-        Recovery::Applied(found) => assert_eq!(found.id.as_str(), "re_new", "within the clock-skew margin"),
+        Recovery::Candidates { refunds: found, .. } => assert_eq!(found[0].id.as_str(), "re_new"),
+        other => panic!("{other:?}"),
+    }
+    match listed.recover_with(&today, settled().exclusive(true)).await {
+        Recovery::Applied {
+            refund: found,
+            evidence,
+        } => {
+            assert_eq!(found.id.as_str(), "re_new", "within the clock-skew margin");
+            assert_eq!(evidence, refunds::Evidence::Exclusive);
+        }
         other => panic!("{other:?}"),
     }
     // A concurrent create of the same payment and amount made a refund the application booked.
@@ -143,7 +123,7 @@ async fn a_dated_refund_after_the_call_started_is_the_one() {
     let listed = Listed::new(PagingStyle::Cursor, vec![refund("re_new", pay(), 1_000, Some(STARTED))]);
     assert!(matches!(
         listed.recover_with(&today, booked).await,
-        Recovery::NotApplied
+        Recovery::NotApplied { .. }
     ));
     // Two that fit are candidates.
     let two = vec![
@@ -151,7 +131,9 @@ async fn a_dated_refund_after_the_call_started_is_the_one() {
         refund("re_b", pay(), 1_000, Some(STARTED)),
     ];
     let listed = Listed::new(PagingStyle::Cursor, two);
-    assert!(matches!(listed.recover_with(&today, settled()).await, Recovery::Candidates(c) if c.len() == 2));
+    assert!(
+        matches!(listed.recover_with(&today, settled()).await, Recovery::Candidates { refunds: c, .. } if c.len() == 2)
+    );
 }
 
 #[tokio::test]
@@ -163,7 +145,7 @@ async fn not_applied_only_when_the_provider_could_tell() {
     assert!(listed.recover_with(&today, early).await.is_unknown());
     assert!(matches!(
         listed.recover_with(&today, settled()).await,
-        Recovery::NotApplied
+        Recovery::NotApplied { .. }
     ));
     // Finding 3: a one-page list (xpay) cannot rule anything out.
     let one_page = Listed::new(PagingStyle::SinglePage, vec![]);
@@ -176,7 +158,12 @@ async fn not_applied_only_when_the_provider_could_tell() {
         1_000,
         Some(STARTED),
     );
-    let listed = Listed::new(PagingStyle::Offset, vec![by_charge]);
+    let mut listed = Listed::new(PagingStyle::Offset, vec![by_charge]);
+    listed.info.capabilities = listed
+        .info
+        .capabilities
+        .clone()
+        .payment_kinds(&[PaymentRefKind::Charge, PaymentRefKind::PaymentIntent]);
     assert!(listed.recover_with(&intent, settled()).await.is_unknown());
     // A pending create of another provider is not judged here.
     let foreign = PendingCreate::new(CreateRefund::new(pay()), "xpay", STARTED);

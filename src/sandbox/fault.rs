@@ -43,6 +43,14 @@ pub enum Fault {
     /// shape ([`Skin::error_response`](super::Skin::error_response)); a 429 carries `Retry-After: 1`.
     /// `AppliedThen(429)` and `AppliedThen(409)` are the provider refusing what it has just done.
     AppliedThen(u16),
+    /// Nothing is applied, and the answer is this HTTP status in the provider's error shape
+    /// ([`Skin::error_response`](super::Skin::error_response)): a 401 or 403 after a key rotation, a
+    /// 404 from another account, any refusal that says nothing about the request itself.
+    Refuse(u16),
+    /// Nothing is applied, and the answer is the provider's "in progress" answer
+    /// ([`Skin::in_progress_response`](super::Skin::in_progress_response)), as if another request with
+    /// the same idempotency key were still running.
+    InProgress,
     /// List lie: the list's numeric total field (`total`, `total_items`, `total_count`, `count`, and
     /// their camel-case forms) is reported this much higher, and a boolean `has_more`/`hasMore` is
     /// reported `true`.
@@ -91,6 +99,10 @@ pub struct FaultCounts {
     pub applied_then_409: u64,
     /// Requests applied then answered another status.
     pub applied_then_other: u64,
+    /// Requests refused with a status ([`Fault::Refuse`]), nothing applied.
+    pub refused: u64,
+    /// Requests answered "in progress" by the fault plan ([`Fault::InProgress`]), nothing applied.
+    pub in_progress: u64,
     /// List answers whose total (or `has_more`) was overstated.
     pub list_total_overstated: u64,
     /// List answers replaced by the previous page (a cursor that does not advance).
@@ -116,6 +128,8 @@ impl FaultCounts {
             + self.applied_then_429
             + self.applied_then_409
             + self.applied_then_other
+            + self.refused
+            + self.in_progress
             + self.list_lies()
     }
 
@@ -135,6 +149,8 @@ impl FaultCounts {
             Fault::AppliedThen(429) => self.applied_then_429 += 1,
             Fault::AppliedThen(409) => self.applied_then_409 += 1,
             Fault::AppliedThen(_) => self.applied_then_other += 1,
+            Fault::Refuse(_) => self.refused += 1,
+            Fault::InProgress => self.in_progress += 1,
             Fault::ListTotalOverstated(_) => self.list_total_overstated += 1,
             Fault::ListRepeatCursor => self.list_repeat_cursor += 1,
             Fault::ListShortPage => self.list_short_page += 1,

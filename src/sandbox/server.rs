@@ -28,6 +28,10 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 /// forgets them all and starts again.
 const MAX_REMEMBERED_LISTS: usize = 64;
 
+/// How many idempotency keys the server remembers the first create body of (to count re-sends that
+/// differ from it); beyond, new keys are not remembered.
+const MAX_REMEMBERED_KEYS: usize = 65_536;
+
 /// How many of the latest requests [`Sandbox::recent_requests`] keeps.
 pub const RECENT_REQUESTS: usize = 256;
 
@@ -42,7 +46,33 @@ pub struct Sandbox {
     recent: Recent,
     latency_nanos: Arc<AtomicU64>,
     provider: &'static str,
+    resends: Arc<Resends>,
     accept: JoinHandle<()>,
+}
+
+/// The first create body sent under each idempotency key, and how many later creates under the same
+/// key had another body: a client that re-sends "the same" create differently (options dropped, a
+/// field changed) is caught here whatever the provider would have done with it.
+#[derive(Default)]
+struct Resends {
+    first: Mutex<HashMap<String, Vec<u8>>>,
+    changed: AtomicU64,
+}
+
+impl Resends {
+    fn note(&self, key: &str, body: &[u8]) {
+        let mut first = lock(&self.first);
+        match first.get(key) {
+            Some(seen) if seen != body => {
+                self.changed.fetch_add(1, Ordering::SeqCst);
+            }
+            Some(_) => {}
+            None if first.len() < MAX_REMEMBERED_KEYS => {
+                first.insert(key.to_owned(), body.to_vec());
+            }
+            None => {}
+        }
+    }
 }
 
 impl fmt::Debug for Sandbox {
@@ -63,6 +93,7 @@ struct Shared {
     latency_nanos: Arc<AtomicU64>,
     /// Idempotency keys of the slow commits not applied yet.
     in_flight: Mutex<HashSet<String>>,
+    resends: Arc<Resends>,
     /// The last true 2xx JSON answer to a `GET`, by path (without the query).
     last_list: Mutex<HashMap<String, Vec<u8>>>,
 }
@@ -93,6 +124,7 @@ impl Sandbox {
         let recent: Recent = Arc::default();
         let latency_nanos = Arc::new(AtomicU64::new(0));
         let provider = skin.provider();
+        let resends = Arc::new(Resends::default());
         let shared = Arc::new(Shared {
             skin: Box::new(skin),
             ledger: ledger.clone(),
@@ -101,6 +133,7 @@ impl Sandbox {
             recent: recent.clone(),
             latency_nanos: latency_nanos.clone(),
             in_flight: Mutex::new(HashSet::new()),
+            resends: resends.clone(),
             last_list: Mutex::new(HashMap::new()),
         });
         let accept = tokio::spawn(async move {
@@ -129,6 +162,7 @@ impl Sandbox {
             recent,
             latency_nanos,
             provider,
+            resends,
             accept,
         })
     }
@@ -168,6 +202,12 @@ impl Sandbox {
     /// application's code put on the wire, for its tests to check.
     pub fn recent_requests(&self) -> Vec<SandboxRequest> {
         lock(&self.recent).iter().cloned().collect()
+    }
+
+    /// How many creates arrived under an idempotency key already seen with a different body: a
+    /// re-send that is not the identical request (0 for a client that keeps its promise).
+    pub fn changed_resends(&self) -> u64 {
+        self.resends.changed.load(Ordering::SeqCst)
     }
 
     /// Clock skew on reported creation times: every refund answered from now on carries times shifted
@@ -212,6 +252,9 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
         tokio::time::sleep(Duration::from_nanos(latency)).await;
     }
     let key = shared.skin.idempotency_key(&request);
+    if let (Some(k), true) = (&key, request.method == http::Method::POST) {
+        shared.resends.note(k, &request.body);
+    }
     let taken = {
         // One lock for "is the key in flight" and "this request starts a slow commit", so that two
         // requests with one key cannot both start one.
@@ -244,6 +287,10 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
             .error_response(429, "too many requests (sandbox fault)")
             .with_header("retry-after", &retry_after.as_secs().to_string()),
         Fault::ConnectionReset => return Err(Dropped),
+        Fault::Refuse(status) => shared
+            .skin
+            .error_response(status, &format!("refused with {status} (sandbox fault)")),
+        Fault::InProgress => shared.skin.in_progress_response(),
         Fault::Delay(delay) => {
             let (answer, _) = handle(&shared, &request);
             tokio::time::sleep(delay).await;

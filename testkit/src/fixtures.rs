@@ -30,7 +30,9 @@
 //!   (each field error's `field`, `message`, `code`, as far as given). The error
 //!   keeps its HTTP status, names the provider, and keeps the body unless `body_kept` is `false`.
 //!
-//! Any case may name an `account_currency` the client is built with.
+//! Any case may name an `account_currency` the client is built with. The marker the engine writes
+//! into a create's metadata (where the provider echoes metadata) is checked to be there and left out
+//! of the comparison: it is fresh per create.
 //!
 //! Shorthands in `request` and `expect`: a money `{"minor": 2500, "currency": "USD"}` takes the ISO
 //! exponent; in `expect`, `"payment": "pay_1"` compares the payment's id, `"amount": 2500` the
@@ -38,8 +40,8 @@
 
 use std::future::Future;
 
-use refunds::adapter::{Client, ClientBuilder, HttpProvider};
-use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, RefundId, RefundProvider};
+use refunds::adapter::{Client, ClientBuilder, HttpProvider, MARKER_KEY};
+use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, MarkerField, RefundId, RefundProvider};
 use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -151,6 +153,23 @@ fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(what()) }
 }
 
+/// Removes the engine's marker from a create body's metadata (an emptied `metadata` goes too): a
+/// fresh value per create, which a documented body cannot hold. Whether there was one.
+fn take_marker(body: &mut Value) -> bool {
+    let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let taken = metadata
+        .remove(MARKER_KEY)
+        .is_some_and(|v| v.as_str().is_some_and(|m| !m.is_empty()));
+    if metadata.is_empty() {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("metadata");
+        }
+    }
+    taken
+}
+
 /// The `requests` list: create bodies on the wire, and refusals before sending.
 pub async fn requests<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -> ClientBuilder<P>) {
     let fixtures = parse(fixtures);
@@ -185,7 +204,12 @@ pub async fn requests<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) ->
             if let Some(path) = case.get("path").and_then(Value::as_str) {
                 check(sent.url.path() == path, || format!("path {}", sent.url.path()))?;
             }
-            let body: Value = serde_json::from_slice(&sent.body).map_err(|e| format!("body is not JSON: {e}"))?;
+            let mut body: Value = serde_json::from_slice(&sent.body).map_err(|e| format!("body is not JSON: {e}"))?;
+            let marked = take_marker(&mut body);
+            let wants_marker = matches!(P::SPEC.marker, Some(MarkerField::Metadata(_))) && P::SPEC.carries.metadata;
+            check(marked == wants_marker, || {
+                format!("marker written: {marked}, expected {wants_marker}")
+            })?;
             check(body == case["wire"], || {
                 format!("body on the wire:\n  {body}\nexpected\n  {}", case["wire"])
             })?;

@@ -228,11 +228,11 @@ pub async fn fault_soak(h: &dyn SandboxHarness, calls: usize, per_mille: u32) ->
                     pending.started_at = now;
                     let options = RecoveryOptions::new().now(now + RecoveryOptions::new().settle);
                     match client.recover_with(&pending, options).await {
-                        Recovery::Applied(refund) => {
+                        Recovery::Applied { refund, .. } => {
                             report.ambiguous_resolved += 1;
                             Final::Applied(refund.id)
                         }
-                        Recovery::NotApplied => {
+                        Recovery::NotApplied { .. } => {
                             report.ambiguous_resolved += 1;
                             Final::NotApplied
                         }

@@ -58,6 +58,13 @@ pub trait ProviderUnderTest: Send + Sync + 'static {
         let _ = currency;
         true
     }
+
+    /// The provider's own create options the recovery property sends with some creates (SyncgramPay's
+    /// fee bearer and refund address), so that a re-send is seen to carry them; `None` where the
+    /// provider has none.
+    fn sample_options() -> Option<<Self::Provider as HttpProvider>::Options> {
+        None
+    }
 }
 
 /// Prints that a scenario is skipped for this provider, and why.

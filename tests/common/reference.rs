@@ -37,6 +37,9 @@ pub struct WireCreate<'a> {
     pub payment: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<MinorUnits>,
+    /// Free text, kept by the provider (the recovery property tags its creates with it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,8 +79,11 @@ impl HttpProvider for Reference {
         payment_kinds: &[PaymentRefKind::Payment],
         partial_refunds: true,
         retrieve: true,
-        carries: CreateFields::NONE,
+        carries: CreateFields::NONE.reason(true),
         currency: AccountCurrency::OnTheWire,
+        key_retention: refunds::KEY_RETENTION_UNKNOWN,
+        marker: None,
+        replay_header: None,
     };
     type Options = ();
 
@@ -94,6 +100,7 @@ impl HttpProvider for Reference {
         CreateBody::json(&WireCreate {
             payment: request.payment().id(),
             amount: request.amount_requested().map(MinorUnits::from_money),
+            reason: request.reason_given().map(|r| r.as_str().to_owned()),
         })
     }
 

@@ -45,6 +45,7 @@ impl Skin for ReferenceSkin {
             };
             let mut draft = RefundDraft::new(body.payment);
             draft.amount_minor = body.amount.map(|a| a.0);
+            draft.reason = body.reason;
             draft.idempotency_key = request.header("idempotency-key").map(str::to_owned);
             draft.fingerprint = String::from_utf8_lossy(&request.body).into_owned();
             return match ledger.create_refund(draft) {

@@ -72,7 +72,7 @@ async fn lost_create_is_ambiguous_and_found_again() {
     assert_eq!(ledger.refund_count(), 3, "applied although the answer was lost");
 
     let options = RecoveryOptions::new().settle(std::time::Duration::ZERO);
-    let Recovery::Candidates(found) = client.recover_with(e.pending().unwrap(), options).await else {
+    let Recovery::Candidates { refunds: found, .. } = client.recover_with(e.pending().unwrap(), options).await else {
         panic!("without creation times one match is a candidate, not a verdict");
     };
     assert_eq!(found.len(), 1, "{found:?}");

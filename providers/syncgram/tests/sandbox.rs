@@ -29,8 +29,12 @@ async fn applied_then_429_is_ambiguous_and_the_pending_create_replays_the_same_r
     let request = CreateRefund::new(charge).amount(usd(700));
     let e = client.create_refund(&request).await.unwrap_err();
     assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+    let marker = e
+        .pending()
+        .and_then(|p| p.marker.clone())
+        .expect("the marker written as the reference");
     let pending = e.pending_create().expect("the create travels with the error").clone();
-    let key = pending.idempotency_key_given().expect("with the generated key").clone();
+    assert!(pending.idempotency_key_given().is_some(), "with the generated key");
     assert_eq!(sandbox.ledger().refund_count(), 1);
 
     let refund = client.create_refund(&pending).await.expect("the re-send answers");
@@ -41,8 +45,8 @@ async fn applied_then_429_is_ambiguous_and_the_pending_create_replays_the_same_r
     );
     assert_eq!(
         refund.merchant_reference.as_deref(),
-        Some(key.as_str()),
-        "reference = key"
+        Some(marker.as_str()),
+        "reference = the create's marker"
     );
     assert_eq!(refund.amount, usd(700));
 }

@@ -2,8 +2,8 @@
 
 use refunds::Currency;
 use refunds::sandbox::{Ledger, Skin};
-use refunds_syncgram::Syncgram;
 use refunds_syncgram::sandbox::{API_KEY, REFUND_ID_PREFIX, SyncgramSkin};
+use refunds_syncgram::{FeeBearer, Syncgram, SyncgramOptions};
 use serde_json::Value;
 
 struct Under;
@@ -33,6 +33,15 @@ impl refunds_testkit::ProviderUnderTest for Under {
             include_str!("fixtures/list_response.json"),
         ];
         documented.into_iter().map(str::to_owned).chain(errors).collect()
+    }
+
+    /// A crypto refund's wallet and fee bearer: a re-send must carry them again.
+    fn sample_options() -> Option<SyncgramOptions> {
+        Some(
+            SyncgramOptions::new()
+                .fee_bearer(FeeBearer::Customer)
+                .refund_address("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+        )
     }
 }
 

@@ -60,14 +60,24 @@ async fn a_create_is_re_sent_after_a_429_only() {
         assert_eq!((e.kind(), e.delivery()), (&kind, Delivery::Ambiguous), "{status}: {e}");
         assert_eq!(sent(&server).await, 1, "{status}: a create is never re-sent");
         assert!(!e.is_retryable(), "{status}");
-        let pending = &e.pending().expect("the request travels with the error").request;
-        assert_eq!(pending, &create(), "{status}: as sent, no key made up");
+        let pending = e.pending().expect("the request travels with the error");
+        let marker = pending
+            .marker
+            .clone()
+            .expect("xpay echoes metadata: a marker was written");
+        let as_sent = create().metadata(refunds::adapter::MARKER_KEY, marker);
+        assert_eq!(
+            pending.request, as_sent,
+            "{status}: as sent (with its marker), no key made up"
+        );
     }
     let limited = r#"{"error":{"type":"invalid_request_error","code":"rate_limit","message":"slow down"}}"#;
     let server = answering(429, limited, Some(1)).await;
-    let refund = client(&server.uri()).create_refund(&create()).await.unwrap();
-    assert_eq!(refund.amount, Money::from_minor(50_000, Currency::EGP));
+    let e = client(&server.uri()).create_refund(&create()).await.unwrap_err();
     assert_eq!(sent(&server).await, 2, "refused for the rate, then made once");
+    // The documented answer is for 500.00 EGP, not the 1.00 asked: applied, never `Ok`.
+    assert_eq!(e.delivery(), Delivery::Applied, "{e}");
+    assert_eq!(e.refund().unwrap().amount, Money::from_minor(50_000, Currency::EGP));
 }
 
 /// Safety finding 8: the configured currency guards creates; what XPay reports is never relabelled.

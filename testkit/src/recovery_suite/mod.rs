@@ -75,6 +75,7 @@ impl Run {
     async fn recover(&self, pending: &PendingCreate, after: Duration) -> Recovery {
         let mut pending = pending.clone();
         pending.started_at = self.ledger().now();
+        pending.ended_at = pending.started_at;
         let options = RecoveryOptions::new().now(self.ledger().now() + after);
         self.client.recover_with(&pending, options).await
     }
@@ -177,7 +178,7 @@ pub async fn finding_1_lost_then_refusal_is_ambiguous<T: ProviderUnderTest>() {
             "the pending create carries the key of the applied attempt"
         );
         match run.recover(pending, SETTLED).await {
-            Recovery::Applied(refund) => assert_eq!(refund.id.as_str(), records[0].id),
+            Recovery::Applied { refund, .. } => assert_eq!(refund.id.as_str(), records[0].id),
             other => panic!("lost, then {name}: recovery {other:?}"),
         }
         assert_eq!(run.ledger().refund_count(), 1, "recovery applied nothing twice");
@@ -216,7 +217,7 @@ pub async fn finding_2_in_progress_409_is_retried<T: ProviderUnderTest>() {
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(run.ledger().refund_count(), 1, "the slow commit landed");
     match run.recover(&pending, SETTLED).await {
-        Recovery::Applied(refund) => assert_eq!(refund.id.as_str(), run.ledger().refunds()[0].id),
+        Recovery::Applied { refund, .. } => assert_eq!(refund.id.as_str(), run.ledger().refunds()[0].id),
         other => panic!("recovery after a slow commit: {other:?}"),
     }
     assert_eq!(run.ledger().refund_count(), 1);
@@ -268,7 +269,7 @@ pub async fn finding_3_lookup_never_guesses_not_applied<T: ProviderUnderTest>() 
     if single_page {
         assert!(late.is_unknown(), "a one-page list cannot rule it out: {late:?}");
     } else {
-        assert!(matches!(late, Recovery::NotApplied), "after settling: {late:?}");
+        assert!(matches!(late, Recovery::NotApplied { .. }), "after settling: {late:?}");
     }
 
     // A one-page list whose page does not reach the refund: applied, and unknown, never "not applied".
@@ -291,8 +292,8 @@ pub async fn finding_3_lookup_never_guesses_not_applied<T: ProviderUnderTest>() 
             .expect_err("lost");
         let verdict = run.recover(e.pending().expect("pending"), SETTLED).await;
         match verdict {
-            Recovery::Applied(r) => assert_eq!(r.payment.id(), "pay_f3"),
-            Recovery::NotApplied => panic!("applied, yet 'not applied' from a one-page list"),
+            Recovery::Applied { refund: r, .. } => assert_eq!(r.payment.id(), "pay_f3"),
+            Recovery::NotApplied { .. } => panic!("applied, yet 'not applied' from a one-page list"),
             _ => {}
         }
     }
@@ -348,7 +349,7 @@ pub async fn finding_4_earlier_refund_is_never_the_pending_one<T: ProviderUnderT
         let pending = e.pending().expect("pending").clone();
         let verdict = run.recover(&pending, SETTLED).await;
         match &verdict {
-            Recovery::Applied(r) => {
+            Recovery::Applied { refund: r, .. } => {
                 assert_ne!(
                     r.id.as_str(),
                     "re_yesterday",
@@ -356,7 +357,7 @@ pub async fn finding_4_earlier_refund_is_never_the_pending_one<T: ProviderUnderT
                 );
                 assert!(ledger.refund(r.id.as_str()).is_some(), "{r:?}");
             }
-            Recovery::NotApplied => assert!(!applied, "applied, yet 'not applied'"),
+            Recovery::NotApplied { .. } => assert!(!applied, "applied, yet 'not applied'"),
             _ => {}
         }
         let held = ledger.refunds_for_payment("pay_f4").len();
@@ -457,8 +458,10 @@ pub async fn finding_20_provider_limit_error_during_recovery<T: ProviderUnderTes
         run.refused.load(Ordering::SeqCst) >= 1,
         "the provider refused the walk's page size"
     );
-    assert!(matches!(verdict, Recovery::NotApplied), "{verdict:?}");
+    assert!(matches!(verdict, Recovery::NotApplied { .. }), "{verdict:?}");
 }
+
+pub mod review3;
 
 /// The safety review's scenarios as named tests for a [`ProviderUnderTest`].
 #[macro_export]
@@ -487,6 +490,22 @@ macro_rules! recovery_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn safety_finding_20_provider_limit_error_during_recovery() {
             $crate::recovery_suite::finding_20_provider_limit_error_during_recovery::<$under>().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn review3_refused_resends_prove_nothing() {
+            $crate::recovery_suite::review3::refused_resends_prove_nothing::<$under>().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn review3_options_travel_with_the_pending_create() {
+            $crate::recovery_suite::review3::options_travel_with_the_pending_create::<$under>().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn review3_definite_refusals_carry_no_pending_create() {
+            $crate::recovery_suite::review3::definite_refusals_carry_no_pending_create::<$under>().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn review3_another_currency_is_never_ok() {
+            $crate::recovery_suite::review3::another_currency_is_never_ok::<$under>().await;
         }
     };
 }
