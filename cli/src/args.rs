@@ -16,8 +16,9 @@ use crate::sandbox::FaultSpec;
 /// <PREFIX>_API_KEY), from a TOML file (--config), or from the embedded sandboxes (--sandbox: all five
 /// providers offline, seeded with demo payments and refunds).
 ///
-/// Exit codes: 0 success; 2 invalid input or rejected; 3 ambiguous (a pending create was saved, or
-/// recover could not tell); 4 provider unavailable or timed out; 1 anything else.
+/// Exit codes: 0 success; 2 invalid input or rejected (nothing applied); 3 ambiguous (a pending create
+/// was saved, or recover could not tell); 4 provider unavailable or timed out; 5 created, not confirmed
+/// (the refund exists and is printed: not yet final, or not as asked); 1 anything else.
 #[derive(Debug, Parser)]
 #[command(name = "refunds", version, propagate_version = true)]
 pub struct Cli {
@@ -95,16 +96,33 @@ pub enum Command {
     Export(ExportArgs),
     /// Resolve an ambiguous create from the pending create `create` saved: applied, not applied,
     /// candidates, or unknown.
-    Recover {
-        /// The pending create (JSON) that `create` wrote.
-        file: PathBuf,
-        /// table or json.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
+    Recover(RecoverArgs),
     /// Webhooks.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+}
+
+/// `refunds recover`.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The pending create (JSON) that `create` wrote.
+    pub file: PathBuf,
+    /// A refund of the same payment you have already booked for another create (repeatable): never
+    /// taken for this one.
+    #[arg(long, value_name = "REFUND_ID")]
+    pub booked: Vec<String>,
+    /// Declares that nobody else refunds this payment: every other refund of it is given with
+    /// --booked, and no other create of it is unresolved. Only then can a provider that echoes no
+    /// marker answer `applied` by looking the refund up.
+    #[arg(long)]
+    pub exclusive: bool,
+    /// How long after the create's last attempt the provider is given to apply it before "not
+    /// applied" may be answered.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub settle: Duration,
+    /// table or json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `refunds create`.
@@ -145,7 +163,9 @@ pub struct CreateArgs {
     /// refunds-pending-<provider>-<unix ms>.json in the current directory. Never overwritten.
     #[arg(long, value_name = "FILE")]
     pub pending_file: Option<PathBuf>,
-    /// Then poll the refund until it is final (exit 4 if not final within --wait-timeout).
+    /// Then poll the refund until it is final. The created refund's id is printed on stderr at once;
+    /// if it is not seen final within --wait-timeout (or a poll fails), the last refund seen is
+    /// printed and the exit code is 5: created, not yet final.
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits.

@@ -11,12 +11,13 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use refunds::{
     Capabilities, CreateRefund, Currency, IdempotencyKey, ListRefunds, Money, PageCursor, PaymentRef, PendingCreate,
-    RecoverExt, Recovery, Refund, RefundId, RefundProvider, RefundProviderExt, RefundReason, SettleExt, WaitOptions,
+    RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider, RefundProviderExt, RefundReason,
+    SettleExt, WaitOptions,
 };
 use refunds_registry::Registry;
 use serde_json::json;
 
-use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs};
+use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs, RecoverArgs};
 use crate::exit::{self, Failure};
 use crate::output::{self, Format, RefundWriter};
 use crate::sandbox::World;
@@ -74,9 +75,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Webhook(crate::args::WebhookCommand::Verify(args)) = &cli.command {
         return crate::webhook::verify(args);
     }
-    if let Command::Recover { file, .. } = &cli.command {
+    if let Command::Recover(args) = &cli.command {
         // Read before anything starts: a missing or malformed file is invalid input.
-        read_pending(file)?;
+        read_pending(&args.file)?;
     }
     let context = Context::open(&cli).await?;
     let outcome = dispatch(&context, cli.command).await;
@@ -106,7 +107,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
             wait(provider.as_ref(), &id, timeout, format).await
         }
         Command::Export(args) => export(context, args).await,
-        Command::Recover { file, format } => recover(context, &file, format).await,
+        Command::Recover(args) => recover(context, args).await,
         Command::Webhook(_) => unreachable!("handled before the registry is built"),
     }
 }
@@ -263,18 +264,76 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
             )));
         }
     }
-    context.note_create(provider.info().id, &request);
-    match provider.create_refund(&request).await {
-        Ok(refund) if args.wait => wait(provider.as_ref(), &refund.id, args.wait_timeout, args.format).await,
+    let outcome = provider.create_refund(&request).await;
+    // The sandbox state replays the request as sent: a pending create's carries its key and marker.
+    let sent = outcome
+        .as_ref()
+        .err()
+        .and_then(|e| e.pending())
+        .map_or(&request, |p| &p.request);
+    context.note_create(provider.info().id, sent);
+    match outcome {
+        Ok(refund) if args.wait => {
+            // Said at once: whatever the polls meet, the refund's id is never lost.
+            eprintln!(
+                "refunds: {}: created {} ({}); waiting up to {} s for a final status",
+                provider.info().id,
+                refund.id,
+                refund.status,
+                args.wait_timeout.as_secs()
+            );
+            wait_after_create(provider.as_ref(), refund, args.wait_timeout, args.format).await
+        }
         Ok(refund) => {
             print_one(&refund, args.format)?;
             Ok(exit::SUCCESS)
         }
-        Err(e) => match e.pending() {
-            Some(pending) => Err(save_pending(pending, pending_path, &e)),
-            None => Err(e.into()),
+        Err(e) => match (e.refund(), e.pending()) {
+            // Applied, but not as asked: the refund is printed; the failure says what differs.
+            (Some(refund), _) => {
+                print_one(refund, args.format)?;
+                Err(e.into())
+            }
+            (None, Some(pending)) => Err(save_pending(pending, pending_path, &e)),
+            (None, None) => Err(e.into()),
         },
     }
+}
+
+/// `create --wait` after the create succeeded: the final refund (exit 0), or the last one seen and
+/// exit 5 (created, not yet final) when a poll fails or the deadline passes. Never the exit code of a
+/// failed poll: that would read as "nothing was applied".
+async fn wait_after_create(
+    provider: &dyn RefundProvider,
+    created: Refund,
+    timeout: Duration,
+    format: Format,
+) -> Result<u8, Failure> {
+    let options = WaitOptions::new()
+        .deadline(timeout)
+        .max_interval(Duration::from_secs(10));
+    let (last, problem) = match provider.wait_until_final(&created.id, options).await {
+        Ok(refund) if refund.status.is_terminal() => {
+            print_one(&refund, format)?;
+            return Ok(exit::SUCCESS);
+        }
+        Ok(refund) => {
+            let problem = format!("still {} after {} s", refund.status, timeout.as_secs());
+            (refund, problem)
+        }
+        Err(e) => (created, format!("polling it failed: {e}")),
+    };
+    print_one(&last, format)?;
+    Err(Failure::new(
+        exit::CREATED,
+        format!(
+            "{}: refund {} was created and is not final ({problem}); never create it again: check it with `refunds get -p {} {}`",
+            provider.info().id,
+            last.id,
+            provider.info().id,
+            last.id
+        ),
+    ))
 }
 
 /// Saves an ambiguous create's pending create; the failure says where (exit 3), or prints it on stdout
@@ -288,9 +347,12 @@ fn save_pending(pending: &PendingCreate, path: Option<PathBuf>, e: &refunds::Err
         Ok(text) => text,
         Err(err) => return Failure::other(format!("{e}; the pending create could not be written: {err}")),
     };
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    // It names a payment, an amount and the create's idempotency key: readable by its owner only.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
         .open(&path)
         .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.write_all(b"\n")));
     let base = Failure::from(e.clone()).message;
@@ -506,56 +568,103 @@ fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
     serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: not a pending create: {e}", path.display())))
 }
 
-async fn recover(context: &Context, file: &Path, format: Format) -> Result<u8, Failure> {
-    let pending = read_pending(file)?;
+async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
+    let pending = read_pending(&args.file)?;
     let provider = context.provider(&pending.provider)?;
     context.note_create(provider.info().id, &pending.request);
-    let verdict = provider.recover(&pending).await;
-    let (name, code) = match &verdict {
-        Recovery::Applied(_) => ("applied", exit::SUCCESS),
-        Recovery::NotApplied => ("not_applied", exit::SUCCESS),
-        Recovery::Candidates(_) => ("candidates", exit::AMBIGUOUS),
-        _ => ("unknown", exit::AMBIGUOUS),
+    let booked = args
+        .booked
+        .iter()
+        .map(|id| RefundId::new(id.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::invalid(format!("--booked: {e}")))?;
+    let options = RecoveryOptions::new()
+        .settle(args.settle)
+        .booked(booked)
+        .exclusive(args.exclusive);
+    let verdict = provider.recover_with(&pending, options).await;
+    let code = match &verdict {
+        Recovery::Applied { .. } | Recovery::NotApplied { .. } => exit::SUCCESS,
+        _ => exit::AMBIGUOUS,
     };
-    let mut out = io::stdout().lock();
-    let text = match format {
-        Format::Table => match &verdict {
-            Recovery::Applied(refund) => format!("applied: the refund exists; book it\n{}", output::detail(refund)),
-            Recovery::NotApplied => {
-                "not_applied: the create was not applied; sending it again with its key is safe\n".to_owned()
-            }
-            Recovery::Candidates(refunds) => {
-                let mut text = format!(
-                    "candidates: {} refunds match and cannot be told apart; choose with your own records\n{}\n",
-                    refunds.len(),
-                    output::table_header()
-                );
-                for r in refunds {
-                    text.push_str(&output::table_row(r));
-                    text.push('\n');
-                }
-                text
-            }
-            Recovery::Unknown(reason) => format!("unknown: {reason}\n"),
-            _ => format!("{name}\n"),
-        },
-        Format::Json | Format::Jsonl | Format::Csv => {
-            let refunds = match &verdict {
-                Recovery::Applied(refund) => vec![output::refund_json(refund)],
-                Recovery::Candidates(refunds) => refunds.iter().map(output::refund_json).collect(),
-                _ => Vec::new(),
-            };
-            let reason = match &verdict {
-                Recovery::Unknown(reason) => serde_json::to_string(reason).unwrap_or_default(),
-                _ => "null".to_owned(),
-            };
+    let text = match args.format {
+        Format::Table => verdict_text(&verdict),
+        Format::Json | Format::Jsonl | Format::Csv => format!("{}\n", verdict_json(&verdict, &pending.provider)),
+    };
+    io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(io_failure("stdout"))?;
+    Ok(code)
+}
+
+/// A verdict for a person: what it is, what it rests on, what to do.
+fn verdict_text(verdict: &Recovery) -> String {
+    match verdict {
+        Recovery::Applied { refund, evidence } => {
             format!(
-                "{{\"verdict\":\"{name}\",\"provider\":{},\"reason\":{reason},\"refunds\":[{}]}}\n",
-                serde_json::to_string(&pending.provider).unwrap_or_default(),
-                refunds.join(",")
+                "applied: the refund exists; book it\nevidence: {evidence}\n{}",
+                output::detail(refund)
             )
         }
+        Recovery::NotApplied { evidence } => {
+            format!(
+                "not_applied: the create was not applied and never will be; create it again\nevidence: {evidence}\n"
+            )
+        }
+        Recovery::Candidates { refunds, reason } => {
+            let mut text = format!(
+                "candidates: {} refunds may be this create's: {reason}; choose with your own records, never create again\n{}\n",
+                refunds.len(),
+                output::table_header()
+            );
+            for r in refunds {
+                text.push_str(&output::table_row(r));
+                text.push('\n');
+            }
+            text
+        }
+        Recovery::Unknown {
+            doubt,
+            detail,
+            retry_after,
+        } => {
+            let when = match retry_after {
+                Some(wait) => format!("recover again in {} s", wait.as_secs().max(1)),
+                None => "recover again later".to_owned(),
+            };
+            format!("unknown ({doubt}): {detail}\n{when}; never create again on an unknown\n")
+        }
+        other => format!("{}\n", other.name()),
+    }
+}
+
+/// A verdict as one JSON object; each refund keeps the provider's object byte for byte under `raw`.
+fn verdict_json(verdict: &Recovery, provider: &str) -> String {
+    let (refunds, reason, doubt, retry_after) = match verdict {
+        Recovery::Applied { refund, .. } => (vec![refund.as_ref()], None, None, None),
+        Recovery::Candidates { refunds, reason } => (refunds.iter().collect(), Some(reason.clone()), None, None),
+        Recovery::Unknown {
+            doubt,
+            detail,
+            retry_after,
+        } => (
+            Vec::new(),
+            Some(detail.clone()),
+            Some(doubt.as_str()),
+            retry_after.map(|d| d.as_secs()),
+        ),
+        _ => (Vec::new(), None, None, None),
     };
-    out.write_all(text.as_bytes()).map_err(io_failure("stdout"))?;
-    Ok(code)
+    let head = json!({
+        "verdict": verdict.name(),
+        "provider": provider,
+        "evidence": verdict.evidence().map(ToString::to_string),
+        "doubt": doubt,
+        "reason": reason,
+        "retry_after_secs": retry_after,
+    })
+    .to_string();
+    let refunds: Vec<String> = refunds.into_iter().map(output::refund_json).collect();
+    format!("{},\"refunds\":[{}]}}", head.trim_end_matches('}'), refunds.join(","))
 }

@@ -17,6 +17,10 @@ pub const AMBIGUOUS: u8 = 3;
 /// The provider was unavailable, rate limited, unreachable, or did not answer in time; or `wait`
 /// reached its deadline before the refund was final.
 pub const UNAVAILABLE: u8 = 4;
+/// Created, not confirmed: the refund exists and is printed, but `create --wait` did not see it final
+/// (a poll failed or the deadline passed), or the provider's answer differs from the request (its
+/// amount, currency or payment). Never create it again; check it.
+pub const CREATED: u8 = 5;
 
 /// Why a command failed: an exit code and one line for stderr.
 #[derive(Debug)]
@@ -72,6 +76,9 @@ impl fmt::Display for Failure {
 pub fn code_for(e: &Error) -> u8 {
     if e.pending().is_some() {
         return AMBIGUOUS;
+    }
+    if e.delivery() == refunds::Delivery::Applied {
+        return CREATED;
     }
     match e.kind() {
         ErrorKind::InvalidRequest { .. }

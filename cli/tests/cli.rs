@@ -505,7 +505,7 @@ fn an_ambiguous_create_then_recover_in_a_second_process() {
     let dir = std::env::temp_dir().join(format!("refunds-cli-recover-xpay-{}", std::process::id()));
     let o = run_in(&dir, &["recover", "--sandbox", "pending.json"]);
     assert_code(&o, 3);
-    assert!(stdout(&o).starts_with("unknown: "), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("unknown (single_page): "), "{}", stdout(&o));
 }
 
 #[test]
@@ -727,4 +727,218 @@ fn webhook_verify_prints_the_typed_event_or_rejects() {
     .unwrap();
     assert_code(&o, 2);
     assert!(stderr(&o).contains("CLI_TEST_UNSET_VAR"));
+}
+
+/// A one-file HTTP server on loopback that answers xpay's create with a refund and every other request
+/// with `then` (status, body), for as long as the test runs. Returns its base URL.
+fn xpay_that_creates_then(then: (u16, &'static str)) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let (status, answer) = if line.starts_with("POST") {
+                (
+                    200,
+                    r#"{"id":"re_created_1","chargeId":"ch_1","amount":"5000","currency":"EGP","status":"pending","createdAt":"2026-12-07T10:00:00Z"}"#,
+                )
+            } else {
+                then
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+/// Safety review 3, finding 4: `create --wait` whose polls fail after the refund was created prints
+/// the refund and exits 5 ("created, not yet final"), never the exit code of the failed poll (4 read as
+/// "unavailable", 2 as "nothing was applied").
+#[test]
+fn create_wait_never_hides_the_created_refund() {
+    let failing = [
+        (
+            503,
+            r#"{"error":{"type":"api_error","code":"unavailable","message":"down"}}"#,
+        ),
+        (
+            404,
+            r#"{"error":{"type":"invalid_request_error","code":"resource_missing","message":"no such refund"}}"#,
+        ),
+    ];
+    for then in failing {
+        let url = xpay_that_creates_then(then);
+        let dir = scratch(&format!("wait-{}", then.0));
+        let o = command(
+            &dir,
+            &[
+                "create",
+                "-p",
+                "xpay",
+                "--payment",
+                "ch_1",
+                "--amount",
+                "50.00",
+                "--currency",
+                "EGP",
+                "--wait",
+                "--wait-timeout",
+                "2s",
+                "--format",
+                "json",
+            ],
+        )
+        .env("REFUNDS_PROVIDERS", "xpay")
+        .env("XPAY_API_KEY", "sk_test_cli_0123456789")
+        .env("XPAY_BASE_URL", &url)
+        .output()
+        .expect("runs");
+        assert_code(&o, 5);
+        assert!(
+            stdout(&o).contains("\"re_created_1\""),
+            "the refund is printed: {}",
+            stdout(&o)
+        );
+        assert!(
+            stderr(&o).contains("re_created_1"),
+            "and named on stderr: {}",
+            stderr(&o)
+        );
+        assert!(
+            std::fs::read_dir(&dir).unwrap().next().is_none(),
+            "no pending file: the refund exists"
+        );
+    }
+}
+
+/// The ecosystem review's problem 1: a definite refusal (over-refund, unknown payment) on a provider
+/// that de-duplicates is exit 2 with no pending file, not "the refund may exist" (exit 3).
+#[test]
+fn a_definite_refusal_writes_no_pending_file() {
+    let dir = scratch("definite");
+    let over = run_in(
+        &dir,
+        &[
+            "create",
+            "--sandbox",
+            "-p",
+            "wooshpay",
+            "--payment",
+            "pi_1787730829493927936",
+            "--amount",
+            "500.00",
+            "--currency",
+            "EUR",
+        ],
+    );
+    assert_code(&over, 2);
+    assert!(!stderr(&over).contains("may exist"), "{}", stderr(&over));
+    let unknown = run_in(
+        &dir,
+        &[
+            "create",
+            "--sandbox",
+            "-p",
+            "syncgram",
+            "--payment",
+            "ch_nope",
+            "--amount",
+            "10",
+            "--currency",
+            "JPY",
+        ],
+    );
+    assert_code(&unknown, 2);
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "no pending file was written"
+    );
+}
+
+/// An ambiguous create's pending file is readable by its owner only, and `recover` says what its verdict
+/// rests on, takes the booked refunds and exclusivity, and says when to try again for an unknown.
+#[test]
+fn pending_files_are_private_and_recover_states_its_evidence() {
+    let dir = scratch("private");
+    let state = dir.join("st.json");
+    let state = state.to_str().unwrap();
+    let o = run_in(
+        &dir,
+        &[
+            "create",
+            "--sandbox",
+            "--sandbox-state",
+            state,
+            "--sandbox-fault",
+            "response-lost:10",
+            "-p",
+            "wooshpay",
+            "--payment",
+            "pi_1787730829493927936",
+            "--amount",
+            "5.00",
+            "--currency",
+            "EUR",
+            "--pending-file",
+            "p.json",
+        ],
+    );
+    assert_code(&o, 3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("p.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+    let o = run_in(&dir, &["recover", "--sandbox", "--sandbox-state", state, "p.json"]);
+    assert_code(&o, 0);
+    assert!(
+        stdout(&o).contains("evidence: the provider answered a re-send"),
+        "{}",
+        stdout(&o)
+    );
+    // A tampered file is refused before anything is sent.
+    let text = std::fs::read_to_string(dir.join("p.json")).unwrap();
+    std::fs::write(dir.join("bad.json"), text.replace("pi_1787730829493927936", "")).unwrap();
+    let o = run_in(&dir, &["recover", "--sandbox", "bad.json"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("not a pending create"), "{}", stderr(&o));
+    // Booked and exclusive are taken; JSON says the verdict and, for an unknown, when to try again.
+    let o = run_in(
+        &dir,
+        &[
+            "recover",
+            "--sandbox",
+            "--booked",
+            "re_000001",
+            "--exclusive",
+            "--format",
+            "json",
+            "p.json",
+        ],
+    );
+    let verdict: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("json");
+    assert!(verdict["verdict"].is_string(), "{verdict}");
 }
