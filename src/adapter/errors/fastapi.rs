@@ -182,7 +182,10 @@ mod tests {
         assert_eq!(body.fields, vec![FieldError::new("amount", "too large", None)]);
         let written = ErrorBody::new("Charge not found").with_code("charge_not_found");
         let json = write(&written);
-        assert_eq!(json, serde_json::json!({"error_code": "charge_not_found", "detail": "Charge not found"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"error_code": "charge_not_found", "detail": "Charge not found"})
+        );
         assert_eq!(parse(json.to_string().as_bytes()).unwrap(), written);
     }
 

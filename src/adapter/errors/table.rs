@@ -549,18 +549,35 @@ mod tests {
             body.param = param.map(str::to_owned);
             TABLE.kind(status, &body)
         };
-        let over = kind(400, "parameter_out_of_range", Some("amount"), "Amount exceeds the maximum");
+        let over = kind(
+            400,
+            "parameter_out_of_range",
+            Some("amount"),
+            "Amount exceeds the maximum",
+        );
         assert_eq!(over, ErrorKind::AmountExceedsRefundable);
         let nested = kind(400, "parameter_out_of_range", Some("metadata[amount]"), "too long");
         assert_eq!(nested, ErrorKind::Validation);
         assert_eq!(kind(400, "parameter_out_of_range", None, "x"), ErrorKind::Validation);
         let state = |message| kind(400, "resource_invalid_state", None, message);
-        assert_eq!(state("Charge ch_1 has already been fully refunded"), ErrorKind::AlreadyRefunded);
-        assert_eq!(state("Refund amount exceeds the refundable amount"), ErrorKind::AmountExceedsRefundable);
+        assert_eq!(
+            state("Charge ch_1 has already been fully refunded"),
+            ErrorKind::AlreadyRefunded
+        );
+        assert_eq!(
+            state("Refund amount exceeds the refundable amount"),
+            ErrorKind::AmountExceedsRefundable
+        );
         assert_eq!(state("Charge ch_1 has not succeeded"), ErrorKind::Validation);
         // The status still decides first.
-        assert_eq!(kind(429, "parameter_out_of_range", Some("amount"), "x"), ErrorKind::RateLimited);
-        assert_eq!(kind(404, "resource_invalid_state", None, "already refunded"), ErrorKind::NotFound);
+        assert_eq!(
+            kind(429, "parameter_out_of_range", Some("amount"), "x"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            kind(404, "resource_invalid_state", None, "already refunded"),
+            ErrorKind::NotFound
+        );
     }
 
     #[test]
