@@ -750,7 +750,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
             None
         } else if key.starts_with("sk_live_") {
             Some(true)
-        } else if key.starts_with("sk_test_") {
+        } else if key.starts_with("sk_test_") || key.starts_with("sk_sandbox_") {
             Some(false)
         } else {
             None
