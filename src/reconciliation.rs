@@ -44,35 +44,35 @@ pub trait Fact {
     fn write(value: &Self::Value) -> String;
 }
 
-/// The ledger entry that moved the refund's money (xpay's `balanceTransactionId`, `bt_...`).
-#[derive(Debug, Clone, Copy)]
-pub struct BalanceTransaction;
+/// A fact whose value is the provider's text as given (an id, a number shown to people).
+macro_rules! text_fact {
+    ($(#[$doc:meta])* $name:ident = $key:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
 
-impl Fact for BalanceTransaction {
-    const NAME: &'static str = "balance_transaction";
-    type Value = String;
-    fn read(text: &str) -> Option<String> {
-        Some(text.to_owned())
-    }
-    fn write(value: &String) -> String {
-        value.clone()
-    }
+        impl Fact for $name {
+            const NAME: &'static str = $key;
+            type Value = String;
+            fn read(text: &str) -> Option<String> {
+                Some(text.to_owned())
+            }
+            fn write(value: &String) -> String {
+                value.clone()
+            }
+        }
+    };
 }
 
-/// The receipt number of the refund, as the provider shows it to the customer (WooshPay's
-/// `receipt_number`).
-#[derive(Debug, Clone, Copy)]
-pub struct ReceiptNumber;
+text_fact! {
+    /// The ledger entry that moved the refund's money (xpay's `balanceTransactionId`, `bt_...`).
+    BalanceTransaction = "balance_transaction"
+}
 
-impl Fact for ReceiptNumber {
-    const NAME: &'static str = "receipt_number";
-    type Value = String;
-    fn read(text: &str) -> Option<String> {
-        Some(text.to_owned())
-    }
-    fn write(value: &String) -> String {
-        value.clone()
-    }
+text_fact! {
+    /// The receipt number of the refund, as the provider shows it to the customer (WooshPay's
+    /// `receipt_number`).
+    ReceiptNumber = "receipt_number"
 }
 
 /// Who bears the refund's fee ([`Party`]; SyncgramPay's `fee_bearer`, `ORG` or `CUSTOMER`).

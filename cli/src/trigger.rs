@@ -15,7 +15,7 @@ use refunds::{Currency, Money, OffsetDateTime, RefundStatus};
 use crate::args::TriggerArgs;
 use crate::exit::{self, Failure};
 use crate::output::Format;
-use crate::webhook::{SIGNING, body, secret, syncgram_currency};
+use crate::webhook::{body, not_signing, secret, syncgram_currency};
 
 /// Writes one provider event about a refund record: (record, event type, event id).
 type EventBody = fn(&RefundRecord, &str, &str) -> Option<Vec<u8>>;
@@ -56,17 +56,7 @@ fn provider(args: &TriggerArgs, secret: String, clock: Clock) -> Result<Provider
                 ids: ("evt_trigger_", "ref_trigger_", "ch_trigger_"),
             }
         }
-        "fourgeeks" | "bias" => {
-            return Err(Failure::invalid(format!(
-                "{}: no signed webhooks to send (providers that sign them: {SIGNING})",
-                args.provider
-            )));
-        }
-        other => {
-            return Err(Failure::invalid(format!(
-                "unknown provider {other:?} (webhooks: {SIGNING})"
-            )));
-        }
+        other => return Err(not_signing(other, "send")),
     };
     Ok(provider)
 }

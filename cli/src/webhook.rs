@@ -22,7 +22,17 @@ pub async fn run(command: &WebhookCommand) -> Result<u8, Failure> {
 }
 
 /// The providers that sign their webhooks.
-pub const SIGNING: &str = "wooshpay, xpay, syncgram";
+const SIGNING: &str = "wooshpay, xpay, syncgram";
+
+/// The refusal of a provider without signed webhooks (or unknown), for `what` (verify, send).
+pub fn not_signing(provider: &str, what: &str) -> Failure {
+    match provider {
+        "fourgeeks" | "bias" => Failure::invalid(format!(
+            "{provider}: no signed webhooks to {what} (providers that sign them: {SIGNING})"
+        )),
+        other => Failure::invalid(format!("unknown provider {other:?} (webhooks: {SIGNING})")),
+    }
+}
 
 fn headers(lines: &[String]) -> Result<HeaderMap, Failure> {
     let mut map = HeaderMap::new();
@@ -98,17 +108,7 @@ fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier
                     .build()?,
             )
         }
-        "fourgeeks" | "bias" => {
-            return Err(Failure::invalid(format!(
-                "{}: no signed webhooks to verify (providers that sign them: {SIGNING})",
-                args.provider
-            )));
-        }
-        other => {
-            return Err(Failure::invalid(format!(
-                "unknown provider {other:?} (webhooks: {SIGNING})"
-            )));
-        }
+        other => return Err(not_signing(other, "verify")),
     };
     Ok(verifier)
 }

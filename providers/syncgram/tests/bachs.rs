@@ -78,38 +78,25 @@ fn every_documented_status_spelling_reads() {
 #[tokio::test]
 async fn the_bachs_paths_and_the_upper_case_filter() {
     let server = MockServer::start().await;
-    let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
-    Mock::given(method("POST"))
-        .and(path("/v1/refunds"))
-        .respond_with(ok(refund("processing")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/ref_b1"))
-        .respond_with(ok(refund("success")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/by-charge/ch_b1"))
-        .respond_with(ok(refund("success")))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds"))
-        .and(query_param("status", "SUCCESS"))
-        .respond_with(ok(
-            json!({"items": [refund("success")], "total": 1, "limit": 50, "offset": 0}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds/ref_gone"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"detail": "Refund not found", "error_code": "refund_not_found"})),
-        )
-        .mount(&server)
-        .await;
+    let success = || refund("success");
+    let list = json!({"items": [success()], "total": 1, "limit": 50, "offset": 0});
+    let gone = json!({"detail": "Refund not found", "error_code": "refund_not_found"});
+    let routes = [
+        ("POST", "/v1/refunds", None, 200, refund("processing")),
+        ("GET", "/v1/refunds/ref_b1", None, 200, success()),
+        ("GET", "/v1/refunds/by-charge/ch_b1", None, 200, success()),
+        ("GET", "/v1/refunds", Some(("status", "SUCCESS")), 200, list),
+        ("GET", "/v1/refunds/ref_gone", None, 404, gone),
+    ];
+    for (verb, route, query, status, body) in routes {
+        let mock = Mock::given(method(verb)).and(path(route));
+        let mock = match query {
+            Some((name, value)) => mock.and(query_param(name, value)),
+            None => mock,
+        };
+        let answer = ResponseTemplate::new(status).set_body_json(body);
+        mock.respond_with(answer).mount(&server).await;
+    }
     let client = BachsClient::builder()
         .api_key("sk_sandbox_a1")
         .base_url(server.uri())
