@@ -34,6 +34,7 @@ mod options;
 mod pending;
 mod provider;
 mod raw;
+pub mod reconciliation;
 mod recovery;
 mod settle;
 mod stream;

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::ids::{IdempotencyKey, PaymentRef, RefundId};
 use crate::money::Money;
 use crate::raw::RawJson;
+use crate::reconciliation::{Fact, Reconciliation};
 
 /// Where a refund is in its life. Unknown provider strings are kept, never guessed into success.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -177,7 +178,7 @@ pub struct Refund {
     pub merchant_reference: Option<String>,
     /// Free-text description.
     pub description: Option<String>,
-    /// The fee the provider charged for the refund.
+    /// The fee the provider charged for the refund (SyncgramPay, Bias).
     pub fee: Option<Money>,
     /// When the provider created it.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -192,6 +193,11 @@ pub struct Refund {
     pub livemode: Option<bool>,
     /// Merchant key/value metadata.
     pub metadata: BTreeMap<String, String>,
+    /// What only one provider reports for reconciliation (a balance transaction, a receipt number, who
+    /// bears the fee), read by [`Reconciliation::get`]: `refund.reconciliation.get::<ReceiptNumber>()`
+    /// ([`crate::reconciliation`]).
+    #[serde(default, skip_serializing_if = "Reconciliation::is_empty")]
+    pub reconciliation: Reconciliation,
     /// The provider's JSON object, byte for byte as received.
     pub raw: RawJson,
 }
@@ -224,6 +230,7 @@ impl Refund {
             completed_at: None,
             livemode: None,
             metadata: BTreeMap::new(),
+            reconciliation: Reconciliation::default(),
             raw,
         }
     }
@@ -286,6 +293,14 @@ impl Refund {
     #[inline]
     pub fn with_metadata(mut self, metadata: BTreeMap<String, String>) -> Refund {
         self.metadata = metadata;
+        self
+    }
+    /// Records reconciliation fact `F` when `value` is `Some`.
+    #[inline]
+    pub fn with_fact<F: Fact>(mut self, value: Option<F::Value>) -> Refund {
+        if let Some(value) = value {
+            self.reconciliation.set::<F>(value);
+        }
         self
     }
 }

@@ -6,9 +6,9 @@
 //!   Stripe-style envelope, unix-seconds `created`, refund event `charge.refund.updated`.
 //! - xpay: `XPay-Signature: t=<unix s>,v1=<hex>`, HMAC-SHA256 hex over `${t}.${rawBody}`, 300 s;
 //!   ISO 8601 `created`, `evt_test_` ids, `refund.created` (a refund) and `charge.refunded` (a charge).
-//! - SyncgramPay: envelope `{id, type, created_at, data}`, HMAC-SHA256 with an 8–64 character secret;
-//!   header name and signed bytes undocumented: the SDK's default (`X-Syncgram-Signature`, hex over
-//!   the raw body) is tested as configuration, not as a documented fact.
+//! - a raw-body scheme (`BodyHmac`): envelope `{id, type, created_at, data}`, HMAC-SHA256 of the raw
+//!   body with an 8–64 character secret, in a header chosen by configuration (SyncgramPay's own
+//!   default, the Bachs scheme, is tested in its crate).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -240,6 +240,43 @@ pub enum WebhookCommand {
     /// Verify a saved webhook delivery (its raw body in FILE, its signature header given with
     /// --header) and print the typed event. Exit 2 if it does not verify.
     Verify(VerifyArgs),
+    /// Sign one event in a provider's scheme and POST it to a local URL, as the provider would
+    /// deliver it (what `stripe trigger` does for Stripe). Exit 0 on a 2xx answer, 2 on a 4xx, 4 on
+    /// anything else or no answer.
+    Trigger(TriggerArgs),
+}
+
+/// `refunds webhook trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// wooshpay, xpay or syncgram.
+    #[arg(long, short)]
+    pub provider: String,
+    /// The environment variable holding the endpoint's webhook secret (never printed).
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: String,
+    /// Where to POST it: an http(s) URL on this machine (localhost, 127.0.0.0/8, [::1]).
+    #[arg(long)]
+    pub url: String,
+    /// The provider's event type (default: its refund-succeeded event; wooshpay
+    /// charge.refund.updated, xpay charge.refunded, syncgram refund.paid).
+    pub event: Option<String>,
+    /// Send this body (the raw bytes of FILE, `-` for stdin) instead of a generated event.
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+    /// SyncgramPay only: sign with the legacy pair (X-Bachs-Timestamp and X-Bachs-Signature)
+    /// instead of X-Bachs-Signature-V2.
+    #[arg(long)]
+    pub legacy: bool,
+    /// The generated refund's currency (default USD).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Sign (and date the generated event) at this time (RFC 3339) instead of now.
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub at: Option<OffsetDateTime>,
+    /// table or json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `refunds webhook verify`.

@@ -72,8 +72,8 @@ impl Context {
 /// Runs the command; `Ok` carries the exit code of an outcome that is not a failure of the command
 /// itself (a `recover` verdict, a `wait` that reached its deadline).
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
-    if let Command::Webhook(crate::args::WebhookCommand::Verify(args)) = &cli.command {
-        return crate::webhook::verify(args);
+    if let Command::Webhook(command) = &cli.command {
+        return crate::webhook::run(command).await;
     }
     if let Command::Recover(args) = &cli.command {
         // Read before anything starts: a missing or malformed file is invalid input.

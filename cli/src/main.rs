@@ -1,9 +1,9 @@
 //! `refunds`: the command line over every refunds provider.
 //!
 //! Look a refund up, list and export refunds for reconciliation, create one and wait for it, resolve a
-//! create whose answer never arrived, verify a saved webhook: the same commands for every provider of
-//! the `refunds` SDK, configured from the environment (`REFUNDS_PROVIDERS=...`) or a TOML file
-//! (`--config FILE`), or offline on the embedded sandboxes (`--sandbox`).
+//! create whose answer never arrived, verify a saved webhook or send a signed one: the same commands
+//! for every provider of the `refunds` SDK, configured from the environment (`REFUNDS_PROVIDERS=...`)
+//! or a TOML file (`--config FILE`), or offline on the embedded sandboxes (`--sandbox`).
 //!
 //! Exit codes: 0 success, 2 invalid input or rejected, 3 ambiguous (pending create saved), 4 provider
 //! unavailable or timed out, 1 anything else. Errors go to stderr, one line, with the provider and
@@ -18,6 +18,7 @@ mod commands;
 mod exit;
 mod output;
 mod sandbox;
+mod trigger;
 mod webhook;
 
 use std::process::ExitCode;

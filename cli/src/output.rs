@@ -116,6 +116,7 @@ pub fn refund_json(r: &Refund) -> String {
     o.insert("completed_at".into(), time(r.completed_at));
     o.insert("livemode".into(), r.livemode.map_or(Value::Null, Value::Bool));
     o.insert("metadata".into(), json!(r.metadata));
+    o.insert("reconciliation".into(), json!(r.reconciliation));
     let mut text = Value::Object(o).to_string();
     text.pop(); // the closing brace: `raw` is appended as received, never re-serialized
     text.push_str(",\"raw\":");
@@ -172,6 +173,9 @@ pub fn detail(r: &Refund) -> String {
     add("livemode", r.livemode.map(|l| l.to_string()));
     for (k, v) in &r.metadata {
         add("metadata", Some(format!("{k}={v}")));
+    }
+    for (k, v) in r.reconciliation.iter() {
+        add("fact", Some(format!("{k}={v}")));
     }
     lines.into_iter().map(|(k, v)| format!("{k:<12}{v}\n")).collect()
 }

@@ -1,18 +1,38 @@
 //! `refunds webhook verify`: a saved delivery checked with its provider's verifier, then printed as
-//! the typed event. The secret is read from the variable named and never printed.
+//! the typed event. `refunds webhook trigger`: one event signed in its provider's scheme and sent to
+//! a local URL. The secret is read from the variable named and never printed.
 
 use std::io::{self, Read, Write};
+use std::path::Path;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use refunds::webhook::{Clock, DEFAULT_TOLERANCE};
 use refunds::{Currency, WebhookEvent, WebhookVerifier};
 
-use crate::args::VerifyArgs;
+use crate::args::{VerifyArgs, WebhookCommand};
 use crate::exit::{self, Failure};
 use crate::output::{self, Format};
 
+/// Runs `refunds webhook ...`.
+pub async fn run(command: &WebhookCommand) -> Result<u8, Failure> {
+    match command {
+        WebhookCommand::Verify(args) => verify(args),
+        WebhookCommand::Trigger(args) => crate::trigger::trigger(args).await,
+    }
+}
+
 /// The providers that sign their webhooks.
 const SIGNING: &str = "wooshpay, xpay, syncgram";
+
+/// The refusal of a provider without signed webhooks (or unknown), for `what` (verify, send).
+pub fn not_signing(provider: &str, what: &str) -> Failure {
+    match provider {
+        "fourgeeks" | "bias" => Failure::invalid(format!(
+            "{provider}: no signed webhooks to {what} (providers that sign them: {SIGNING})"
+        )),
+        other => Failure::invalid(format!("unknown provider {other:?} (webhooks: {SIGNING})")),
+    }
+}
 
 fn headers(lines: &[String]) -> Result<HeaderMap, Failure> {
     let mut map = HeaderMap::new();
@@ -29,15 +49,38 @@ fn headers(lines: &[String]) -> Result<HeaderMap, Failure> {
     Ok(map)
 }
 
-fn body(args: &VerifyArgs) -> Result<Vec<u8>, Failure> {
+/// The bytes of `file` (`-` for stdin), exactly.
+pub fn body(file: &Path) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    let read = if args.file.as_os_str() == "-" {
+    let read = if file.as_os_str() == "-" {
         io::stdin().read_to_end(&mut bytes).map(|_| ())
     } else {
-        std::fs::read(&args.file).map(|b| bytes = b)
+        std::fs::read(file).map(|b| bytes = b)
     };
-    read.map_err(|e| Failure::invalid(format!("{}: cannot read the body: {e}", args.file.display())))?;
+    read.map_err(|e| Failure::invalid(format!("{}: cannot read the body: {e}", file.display())))?;
     Ok(bytes)
+}
+
+/// The webhook secret in variable `var`, never printed.
+pub fn secret(var: &str) -> Result<String, Failure> {
+    std::env::var(var)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| Failure::invalid(format!("--secret-env {var}: the variable is not set")))
+}
+
+/// The settlement currency of SyncgramPay's refund objects (which carry none): `given`, else
+/// `SYNCGRAM_CURRENCY`.
+pub fn syncgram_currency(given: Option<&str>) -> Result<Currency, Failure> {
+    let code = match given {
+        Some(code) => code.to_owned(),
+        None => std::env::var("SYNCGRAM_CURRENCY").map_err(|_| {
+            Failure::invalid(
+                "syncgram: --currency is required (or SYNCGRAM_CURRENCY): its refund objects carry no currency",
+            )
+        })?,
+    };
+    Ok(Currency::from_code(code.trim())?)
 }
 
 fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier>, Failure> {
@@ -57,15 +100,7 @@ fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier
                 .build()?,
         ),
         "syncgram" => {
-            let code = match &args.currency {
-                Some(code) => code.clone(),
-                None => std::env::var("SYNCGRAM_CURRENCY").map_err(|_| {
-                    Failure::invalid(
-                        "syncgram: --currency is required (or SYNCGRAM_CURRENCY): its refund objects carry no currency",
-                    )
-                })?,
-            };
-            let currency = Currency::from_code(code.trim())?;
+            let currency = syncgram_currency(args.currency.as_deref())?;
             Box::new(
                 refunds_syncgram::webhooks::builder(secret, currency)
                     .tolerance(tolerance)
@@ -73,17 +108,7 @@ fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier
                     .build()?,
             )
         }
-        "fourgeeks" | "bias" => {
-            return Err(Failure::invalid(format!(
-                "{}: no signed webhooks to verify (providers that sign them: {SIGNING})",
-                args.provider
-            )));
-        }
-        other => {
-            return Err(Failure::invalid(format!(
-                "unknown provider {other:?} (webhooks: {SIGNING})"
-            )));
-        }
+        other => return Err(not_signing(other, "verify")),
     };
     Ok(verifier)
 }
@@ -135,14 +160,10 @@ fn event_text(event: &WebhookEvent, format: Format) -> String {
 }
 
 /// Verifies the delivery and prints its event; a delivery that does not verify exits 2.
-pub fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
+fn verify(args: &VerifyArgs) -> Result<u8, Failure> {
     let headers = headers(&args.header)?;
-    let body = body(args)?;
-    let secret = std::env::var(&args.secret_env)
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Failure::invalid(format!("--secret-env {}: the variable is not set", args.secret_env)))?;
-    let verifier = verifier(args, secret)?;
+    let body = body(&args.file)?;
+    let verifier = verifier(args, secret(&args.secret_env)?)?;
     let event = verifier.verify_and_parse(&headers, &body).map_err(|e| {
         let what = if e.is_unauthenticated() {
             "rejected"

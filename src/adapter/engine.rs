@@ -118,6 +118,12 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
         call
     }
 
+    /// The GET of one refund by id as the spec's path gives it (`<refunds path>/<id>`), for a provider
+    /// whose route differs in form (a trailing slash); by default [`HttpProvider::decorate`]d.
+    fn retrieve(&self, call: ApiRequest) -> ApiRequest {
+        self.decorate(call)
+    }
+
     /// The call that retrieves the refund of a payment, where the provider has one.
     fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
         let _ = payment;
@@ -619,7 +625,7 @@ impl<P: HttpProvider> Client<P> {
             return Err(self.shared.info.unsupported("retrieving a refund by id"));
         }
         let call = ApiRequest::under(Method::GET, self.shared.refunds_url.clone(), &[id.as_str()]);
-        Ok(self.shared.provider.decorate(call))
+        Ok(self.shared.provider.retrieve(call))
     }
 
     async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
@@ -872,7 +878,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
             None
         } else if key.starts_with("sk_live_") {
             Some(true)
-        } else if key.starts_with("sk_test_") {
+        } else if key.starts_with("sk_test_") || key.starts_with("sk_sandbox_") {
             Some(false)
         } else {
             None

@@ -248,6 +248,7 @@ pub struct ApiRequest {
     // `Bytes`: a retry re-sends the same buffer without copying it.
     body: Option<bytes::Bytes>,
     replay_safe: bool,
+    trailing_slash: bool,
 }
 
 impl ApiRequest {
@@ -262,6 +263,7 @@ impl ApiRequest {
             headers: Vec::new(),
             body: None,
             replay_safe,
+            trailing_slash: false,
         }
     }
     /// A request with `method` to `base` (a URL the transport built, see [`Transport::url`]) plus
@@ -307,6 +309,12 @@ impl ApiRequest {
     /// Sets a body that is already JSON text, taking the text without a copy.
     pub(crate) fn json_string(mut self, text: String) -> ApiRequest {
         self.body = Some(bytes::Bytes::from(text));
+        self
+    }
+    /// Ends the path with `/` (`GET /v1/refunds/{id}/`), for routes documented that way: a framework
+    /// that redirects the form without it would answer a 3xx, which is never followed.
+    pub fn trailing_slash(mut self) -> ApiRequest {
+        self.trailing_slash = true;
         self
     }
     /// Declares whether sending this request twice is harmless (a GET, or a create whose idempotency key
@@ -539,7 +547,7 @@ impl Transport {
     pub fn url(&self, request: &ApiRequest) -> Result<Url> {
         let mut url = request.base.as_deref().unwrap_or(&self.config.base_url).clone();
         // A base the transport built is already a finished path; the configured one may end in `/`.
-        if request.base.is_none() || !request.segments.is_empty() {
+        if request.base.is_none() || !request.segments.is_empty() || request.trailing_slash {
             let mut path = url
                 .path_segments_mut()
                 .map_err(|_| Error::configuration("base url cannot take a path"))?;
@@ -552,6 +560,9 @@ impl Transport {
                     ));
                 }
                 path.push(segment);
+            }
+            if request.trailing_slash {
+                path.push("");
             }
         }
         if !request.query.is_empty() {
@@ -922,6 +933,17 @@ mod tests {
             "https://api.example.com/v1/refunds/..%2Fx%3Fy"
         );
         assert!(under(&[".."]).is_err());
+        let slash = |segments: &[&str]| {
+            let call = ApiRequest::under(Method::GET, refunds.clone(), segments).trailing_slash();
+            t.url(&call).unwrap().to_string()
+        };
+        assert_eq!(slash(&["re_1"]), "https://api.example.com/v1/refunds/re_1/");
+        assert_eq!(slash(&[]), "https://api.example.com/v1/refunds/");
+        let with_query = ApiRequest::get(&["refunds", "re/1"]).trailing_slash().query("a", "b");
+        assert_eq!(
+            t.url(&with_query).unwrap().as_str(),
+            "https://api.example.com/v1/refunds/re%2F1/?a=b"
+        );
     }
 
     #[test]

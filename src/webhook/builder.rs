@@ -1,7 +1,8 @@
 //! The verifier builder every HMAC-signing provider offers: secrets (rotation), tolerance, clock, the
-//! client that reads refunds, and for providers whose scheme is configuration, the header, the
-//! signed bytes and the encoding. A provider crate names it (`pub type VerifierBuilder =
-//! HmacBuilder<TheirScheme>`) and starts it from its own header, secret rule and parser.
+//! client that reads refunds, a timestamped scheme's split headers, and for providers whose scheme is
+//! configuration, the header, the signed bytes and the encoding. A provider crate names it
+//! (`pub type VerifierBuilder = HmacBuilder<TheirScheme>`) and starts it from its own header, secret
+//! rule and parser.
 
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -74,6 +75,8 @@ pub struct HmacSettings {
     encoding: SignatureEncoding,
     tolerance: Duration,
     clock: Clock,
+    split: Option<(String, String)>,
+    sign_split: bool,
 }
 
 impl HmacSettings {
@@ -91,7 +94,13 @@ impl FromHmacSettings for TimestampedHmac {
         for secret in rest {
             scheme = scheme.with_secret(secret.clone())?;
         }
-        Ok(scheme.tolerance(s.tolerance).clock(s.clock.clone()))
+        if let Some((timestamp, signature)) = &s.split {
+            scheme = scheme.split_headers(timestamp, signature)?;
+        }
+        Ok(scheme
+            .tolerance(s.tolerance)
+            .clock(s.clock.clone())
+            .sign_split(s.sign_split))
     }
 }
 
@@ -137,6 +146,8 @@ impl<S: FromHmacSettings + SignatureScheme> HmacBuilder<S> {
                 encoding: SignatureEncoding::Hex,
                 tolerance: DEFAULT_TOLERANCE,
                 clock: Clock::system(),
+                split: None,
+                sign_split: false,
             },
             parser,
             scheme: PhantomData,
@@ -171,6 +182,22 @@ impl<S: FromHmacSettings + SignatureScheme> HmacBuilder<S> {
     /// What the signature covers (read by an [`HmacScheme`]; the fixed schemes ignore it).
     pub fn signed_bytes(mut self, signed: SignedBytes) -> Self {
         self.settings.signed = signed;
+        self
+    }
+
+    /// Also accepts a timestamped signature split over two headers, `t` alone in `timestamp` and one
+    /// hex signature in `signature`, when the signature header is absent (a provider's older form:
+    /// Bachs' `X-Bachs-Timestamp` and `X-Bachs-Signature`). Read by the timestamped scheme only.
+    pub fn split_headers(mut self, timestamp: impl Into<String>, signature: impl Into<String>) -> Self {
+        self.settings.split = Some((timestamp.into(), signature.into()));
+        self
+    }
+
+    /// Whether [`SignatureScheme::sign_headers`] writes the split form (with [`HmacBuilder::split_headers`]):
+    /// for a sandbox or a test sender addressing a receiver of the older form. Verification is not
+    /// changed: both forms are read.
+    pub fn sign_split(mut self, split: bool) -> Self {
+        self.settings.sign_split = split;
         self
     }
 

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody, PagingSpec,
-    ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
+    PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
@@ -81,5 +81,11 @@ impl HttpProvider for FourGeeks {
 
     fn read_error(response: &ApiResponse) -> Error {
         crate::error::decode_error(response)
+    }
+
+    /// `GET /v1/refunds/{refund_id}/`, with the slash the documentation writes: the API is a
+    /// FastAPI/Django service, which answers the form without it with a redirect (never followed).
+    fn retrieve(&self, call: ApiRequest) -> ApiRequest {
+        call.trailing_slash()
     }
 }

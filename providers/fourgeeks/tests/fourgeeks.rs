@@ -97,3 +97,51 @@ async fn provider_specific_list_input_is_refused_before_sending() {
         "no bad request was sent"
     );
 }
+
+/// Retrieve uses the documented path, `GET /v1/refunds/{refund_id}/` with its trailing slash: the
+/// slashless form would meet the framework's redirect, which the SDK never follows. The list keeps
+/// `GET /v1/refunds`.
+#[tokio::test]
+async fn retrieve_sends_the_documented_trailing_slash() {
+    use wiremock::matchers::{method, path};
+    let server = MockServer::start().await;
+    let refund = r#"{"id":"ref_1","object":"refund","payment_id":"pay_1","amount":500,"status":"succeeded"}"#;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds/ref_1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(refund, "application/json"))
+        .mount(&server)
+        .await;
+    let redirect = ResponseTemplate::new(307).insert_header("location", "/v1/refunds/ref_1/");
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds/ref_1"))
+        .respond_with(redirect)
+        .mount(&server)
+        .await;
+    let list = r#"{"items":[],"total_items":0,"limit":10,"offset":0}"#;
+    Mock::given(method("GET"))
+        .and(path("/v1/refunds"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(list, "application/json"))
+        .mount(&server)
+        .await;
+    let client = builder(&server.uri()).max_retries(0).build().unwrap();
+    let got = client
+        .get_refund(&refunds::RefundId::new("ref_1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(got.amount, refunds::Money::from_minor(500, Currency::USD));
+    client.list_refunds(&ListRefunds::new()).await.unwrap();
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/v1/refunds/ref_1/", "/v1/refunds"]);
+}
+
+/// The README's status table says what `STATUSES` does.
+#[test]
+fn the_readme_status_table_is_the_code_s() {
+    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &refunds_fourgeeks::STATUSES);
+}

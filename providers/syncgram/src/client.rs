@@ -12,7 +12,6 @@ use refunds::{
 };
 use serde::de::IgnoredAny;
 
-use crate::SyncgramClient;
 use crate::wire::{FeeBearer, STATUSES, SimulatedOutcome, WireCreateRefund, WireRefundList, into_refund};
 
 /// Longest `reference` SyncgramPay accepts.
@@ -203,7 +202,7 @@ fn reference_from_key(key: &str) -> String {
     format!("{}~{digest:016x}", &key[..MAX_REFERENCE_LEN - 17])
 }
 
-/// SyncgramPay's own operations on a [`SyncgramClient`].
+/// SyncgramPay's own operations on a [`SyncgramClient`](crate::SyncgramClient) (or a [`BachsClient`](crate::BachsClient)).
 #[async_trait]
 pub trait SyncgramExt {
     /// Creates a refund with SyncgramPay's own options (fee bearer, crypto refund address, test-mode
@@ -220,7 +219,7 @@ pub trait SyncgramExt {
 }
 
 #[async_trait]
-impl SyncgramExt for SyncgramClient {
+impl<P: HttpProvider<Options = SyncgramOptions>> SyncgramExt for refunds::adapter::Client<P> {
     async fn create_refund_with_options(&self, request: &CreateRefund, options: &SyncgramOptions) -> Result<Refund> {
         self.create_refund_with_provider_options(request, &CallOptions::new(), options)
             .await

@@ -40,11 +40,15 @@
 //!   again returns the same refund instead of making a second one.
 //! - `SyncgramClient::refund_from_json` reads a refund object from elsewhere (a webhook payload)
 //!   the way responses are read.
+//! - The documentation site is Bachs', which now also documents the Bachs API: [`BachsClient`] sends
+//!   the same refunds to `api.bachs.io` (`sk_live_` keys) or `sandbox-api.bachs.io` (`sk_sandbox_`
+//!   keys) under `/v1/refunds`. Webhooks are signed the Bachs way ([`webhooks`]).
 //!
 //! With the `sandbox` feature, [`sandbox`] simulates SyncgramPay's API locally.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod bachs;
 mod client;
 mod error;
 pub mod webhooks;
@@ -67,6 +71,7 @@ pub type SyncgramClient = refunds::adapter::Client<Syncgram>;
 /// The builder of a [`SyncgramClient`]: API key and settlement currency are required; `.options(..)`
 /// sets the [`SyncgramOptions`] every create sends.
 pub type SyncgramClientBuilder = refunds::adapter::ClientBuilder<Syncgram>;
+pub use bachs::{BACHS_LIVE_URL, BACHS_SANDBOX_URL, BACHS_STATUSES, Bachs, BachsClient, BachsClientBuilder};
 pub use error::CODES;
 pub use wire::{FeeBearer, STATUSES, SimulatedOutcome};
 

@@ -2,7 +2,7 @@
 //! fields, decimal strings, Bearer keys ([`API_KEY`], [`LIVE_API_KEY`]), FastAPI errors, a [`FEE_PERCENT`]
 //! fee, replay by `idempotency_key` (409 for another body or a key in progress; the README lists the
 //! assumptions; the ledger's metadata keeps the `fee_bearer` sent). [`enable_webhooks`] sends signed
-//! webhooks on every refund change with the assumed event names and signature ([`crate::webhooks`]).
+//! webhooks on every refund change in the Bachs envelope and scheme ([`crate::webhooks`]).
 
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
 use refunds::ledger::ChangeKind;
@@ -158,42 +158,54 @@ fn invalid(loc: &str, message: &str) -> SandboxResponse {
     SandboxResponse::json(400, &fastapi::write(&ErrorBody::default().with_field(field)))
 }
 
-/// Makes `sandbox` send signed webhooks for every refund state change (created, settled, failed, or
-/// otherwise changed), signed with `secret` (8 to 64 characters) by the default scheme: hex
-/// HMAC-SHA256 of the raw body in `X-Syncgram-Signature` (assumed, see [`crate::webhooks`]). Verify
-/// them with `refunds_syncgram::webhooks::verifier(secret, CURRENCY)`. Register the receiving URLs
-/// (loopback only) on the returned sender; a non-2xx answer is retried 3 times (50 ms, doubling).
+/// Makes `sandbox` send signed webhooks for every refund state change (created, settled, failed),
+/// signed with `secret` (8 to 64 characters) in the Bachs scheme: `X-Bachs-Signature-V2: t=..,v1=..`,
+/// hex HMAC-SHA256 over `t.body` ([`crate::webhooks`]). Verify them with
+/// `refunds_syncgram::webhooks::verifier(secret, CURRENCY)`. Register the receiving URLs (loopback
+/// only) on the returned sender; a non-2xx answer is retried 3 times (50 ms, doubling).
 /// Deliveries run as [`refunds::sandbox::send_webhooks`] says ([`WebhookSender::wait_idle`] waits for them).
 pub fn enable_webhooks(sandbox: &Sandbox, secret: impl Into<Secret>) -> Result<WebhookSender> {
     let scheme = crate::webhooks::scheme(secret)?;
     Ok(enable_webhooks_with(sandbox, scheme, WebhookSender::new()?))
 }
 
-/// [`enable_webhooks`] with a scheme (another header, signed bytes or encoding, built with
-/// [`crate::webhooks::builder`]) and a sender (other retries) of your own; returns the sender.
+/// [`enable_webhooks`] with a scheme (the legacy pair with [`crate::webhooks::legacy_scheme`], another
+/// header or signed bytes built with [`crate::webhooks::builder`]) and a sender (other retries) of
+/// your own; returns the sender.
 pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: SyncgramScheme, sender: WebhookSender) -> WebhookSender {
     refunds::sandbox::send_webhooks(sandbox, scheme, sender, webhook_body)
 }
 
-/// SyncgramPay's event envelope, fields in the documented order.
+/// The organisation the sandbox's events name (`organization_id`).
+pub const ORGANIZATION_ID: &str = "org_sandbox";
+
+/// SyncgramPay's (Bachs') event envelope, fields in the documented order.
 #[derive(serde::Serialize)]
 struct WireEvent<'a> {
-    id: String,
-    r#type: &'static str,
+    id: &'a str,
+    r#type: &'a str,
     created_at: String,
+    organization_id: &'a str,
     data: WireRefund<'a>,
 }
 
-/// The event for a refund's change: `{id, type, created_at, data}`, `data` the refund object.
-fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
-    let event_type = EVENTS.wire_type(&event_kind(record, change))?;
+/// The event `id` of `event_type` about `record`: `{id, type, created_at, organization_id, data}`,
+/// `data` the refund object as `GET` answers it, `created_at` the record's last change. What the
+/// sandbox sends, and what `refunds webhook trigger` signs.
+pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<Vec<u8>> {
     let rfc3339 = &time::format_description::well_known::Rfc3339;
-    let created_at = record.updated_at.format(rfc3339).ok()?;
     let event = WireEvent {
-        id: format!("evt_sbx{n:010}"),
+        id,
         r#type: event_type,
-        created_at,
+        created_at: record.updated_at.format(rfc3339).ok()?,
+        organization_id: ORGANIZATION_ID,
         data: wire_refund(record),
     };
     serde_json::to_vec(&event).ok()
+}
+
+/// The event for a refund's change (none for a change the event table has no name for).
+fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
+    let event_type = EVENTS.wire_type(&event_kind(record, change))?;
+    event_body(record, event_type, &format!("evt_sbx{n:010}"))
 }

@@ -6,15 +6,20 @@
 
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{StatusMap, Text, WithRaw, read};
+use refunds::reconciliation::{FeeBearer as FeeBearerFact, Party};
 use refunds::{Currency, OffsetDateTime, PaymentRef, Refund, RefundId, RefundReason, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 
-/// SyncgramPay's refund statuses. The documentation lists `pending`, `processing`, `succeeded` and
-/// `failed` as the "common values" of an open set; anything else is kept as `Unknown(raw)`.
+/// SyncgramPay's refund statuses, matched ignoring ASCII case. The SyncgramPay refund page lists
+/// `pending`, `processing`, `succeeded` and `failed` as the "common values" of an open set; the Bachs
+/// API documented on the same site answers `processing`, `success` and `failed` and filters by
+/// `PROCESSING`, `SUCCESS` and `FAILED` (two community SDKs of it agree). Both spellings are read; a
+/// filter writes the first spelling of its status. Anything else is kept as `Unknown(raw)`.
 pub const STATUSES: StatusMap = StatusMap::new(&[
     ("pending", RefundStatus::Pending),
     ("processing", RefundStatus::Processing),
     ("succeeded", RefundStatus::Succeeded),
+    ("success", RefundStatus::Succeeded),
     ("failed", RefundStatus::Failed),
 ]);
 
@@ -131,11 +136,13 @@ pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, liv
         .filter(|text| !text.is_empty())
         .map(|text| RefundReason::from_name(&text));
     let reference = value.reference.filter(|text| !text.is_empty());
+    let bearer = value.fee_bearer.filter(|text| !text.is_empty());
     Ok(
         Refund::new(id, crate::ID, payment, amount, STATUSES.to_status(&value.status), raw)
             .with_reason(reason)
             .with_merchant_reference(reference)
             .with_fee(fee)
+            .with_fact::<FeeBearerFact>(bearer.map(|text| Party::from_name(&text)))
             .with_created_at(value.created_at)
             .with_updated_at(value.updated_at)
             .with_completed_at(value.completed_at)

@@ -14,6 +14,10 @@
 //! name, empty password), Stripe-style JSON (lower-case currency, unix seconds, integer amounts in
 //! answers, string amounts in requests), `{"error": {...}}` answers, and `Idempotency-Key`: the same
 //! key with the same body returns the original refund, with another body a 409 `idempotency_error`.
+//! A create's body is JSON or form-encoded (`payment_intent=pi_1&amount=500&metadata[order]=7`, what
+//! WooshPay's documentation introduction says requests are, and what Stripe's own clients send).
+//! A refund of a payment whose id starts `ch_` (a charge, as a dashboard refund names it) is written
+//! with `charge` and a `null` `payment_intent`, like Stripe's refund object.
 //! There is no list route, as at WooshPay.
 //!
 //! [`enable_webhooks`] makes it send signed webhooks (WooshPay's envelope and `Wooshpay-Signature`)
@@ -67,6 +71,7 @@ fn invalid(status: u16, code: &str, param: &str, message: &str) -> SandboxRespon
 }
 
 fn refund_json(record: &RefundRecord) -> WireRefund<'_> {
+    let by_charge = record.payment_id.starts_with("ch_");
     let failure = record.failure_reason.as_deref();
     let failure_reason = failure.map(|r| if FAILURE_REASONS.contains(&r) { r } else { "unknown" });
     let status = STATUSES.to_wire(&record.status).unwrap_or(record.status.as_str());
@@ -79,12 +84,33 @@ fn refund_json(record: &RefundRecord) -> WireRefund<'_> {
         created: Some(record.created_at),
         currency: Some(record.amount.currency().code_lowercase().into()),
         metadata: Some(record.metadata.iter().map(entry).collect::<BTreeMap<_, _>>()),
-        payment_intent: Some(record.payment_id.clone()),
+        payment_intent: (!by_charge).then(|| record.payment_id.clone()),
+        charge: by_charge.then(|| record.payment_id.clone()),
         reason: record.reason.as_deref().map(Into::into),
         status: Some(status.into()),
         description: record.description.clone(),
         failure_reason: failure_reason.map(str::to_owned),
+        receipt_number: None,
+        balance_transaction: None,
     }
+}
+
+/// A form-encoded create as the JSON body it stands for: `metadata[key]=value` pairs become the
+/// `metadata` object, every other pair a string field (the last of a repeated name wins).
+fn form_as_json(body: &[u8]) -> serde_json::Value {
+    let mut fields = serde_json::Map::new();
+    let mut metadata = serde_json::Map::new();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        let value = serde_json::Value::String(value.into_owned());
+        match name.strip_prefix("metadata[").and_then(|rest| rest.strip_suffix(']')) {
+            Some(key) => metadata.insert(key.to_owned(), value),
+            None => fields.insert(name.into_owned(), value),
+        };
+    }
+    if !metadata.is_empty() {
+        fields.insert("metadata".to_owned(), serde_json::Value::Object(metadata));
+    }
+    serde_json::Value::Object(fields)
 }
 
 fn parse_minor(text: &str) -> Option<i64> {
@@ -99,10 +125,14 @@ impl SpecSkin for WooshPaySkin {
     fn decode_create(&self, call: &Call<'_>) -> Result<RefundDraft, SandboxResponse> {
         let (request, ledger) = (call.request, call.ledger);
         let content_type = request.header("content-type").unwrap_or_default();
-        if !content_type.starts_with("application/json") {
-            return Err(invalid(400, "parameter_invalid", "", "requests must be json"));
-        }
-        let parsed = request.json::<WireCreateRefund>();
+        let parsed = if content_type.starts_with("application/json") {
+            request.json::<WireCreateRefund>()
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            serde_json::from_value(form_as_json(&request.body))
+        } else {
+            let message = "requests must be form-encoded or json";
+            return Err(invalid(400, "parameter_invalid", "", message));
+        };
         let parsed = parsed.map_err(|e| format!("invalid request body: {e}"));
         let body = parsed.map_err(|message| invalid(400, "parameter_invalid", "", &message))?;
         let Some(payment) = body.payment_intent.filter(|p| !p.is_empty()) else {
@@ -179,9 +209,15 @@ pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: 
 
 /// The event for a refund's new state: `charge.refund.updated` carrying the refund.
 fn webhook_body(record: &RefundRecord, _change: ChangeKind, n: u64) -> Option<Vec<u8>> {
+    let event_type = crate::webhooks::EVENTS.wire_type(&refunds::EventKind::Updated)?;
+    event_body(record, event_type, &format!("evt_sbx{n:010}"))
+}
+
+/// The test-mode event `id` of `event_type` about `record`, in WooshPay's (Stripe's) envelope, the
+/// refund as `GET /v1/refunds/{id}` answers it at `data.object`. What the sandbox sends, and what
+/// `refunds webhook trigger` signs.
+pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<Vec<u8>> {
     let refund = serde_json::to_string(&refund_json(record)).ok()?;
     let refund = RawJson::parse(&refund).ok()?;
-    let id = format!("evt_sbx{n:010}");
-    let event_type = crate::webhooks::EVENTS.wire_type(&refunds::EventKind::Updated)?;
-    Some(crate::webhooks::ENVELOPE.encode(&id, event_type, record.updated_at, false, &refund))
+    Some(crate::webhooks::ENVELOPE.encode(id, event_type, record.updated_at, false, &refund))
 }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
 use refunds::adapter::{StatusMap, Text, read};
+use refunds::reconciliation::{BalanceTransaction, ReceiptNumber};
 use refunds::{Currency, Error, PaymentRef, RawJson, Refund, RefundId, RefundReason, Result};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
@@ -120,6 +121,10 @@ pub(crate) struct WireRefund<'a> {
     pub currency: Option<Text<'a>>,
     pub metadata: Option<BTreeMap<String, MetadataValue>>,
     pub payment_intent: Option<String>,
+    /// The refunded charge, on a refund that names no payment intent (Stripe's refund object, and a
+    /// refund made from the dashboard). Not written when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge: Option<String>,
     #[serde(borrow)]
     pub reason: Option<Text<'a>>,
     #[serde(borrow)]
@@ -127,11 +132,28 @@ pub(crate) struct WireRefund<'a> {
     pub description: Option<String>,
     /// `lost_or_stolen_card`, `expired_or_canceled_card` or `unknown`.
     pub failure_reason: Option<String>,
+    /// The receipt number (the retrieve example shows it, `null`): the
+    /// [`ReceiptNumber`](refunds::reconciliation::ReceiptNumber) fact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_number: Option<String>,
+    /// Stripe's ledger entry id (`txn_...`), when an answer carries one (WooshPay documents none): the
+    /// [`BalanceTransaction`](refunds::reconciliation::BalanceTransaction) fact. An expanded object is
+    /// not read (it stays in `raw`).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "id_or_none")]
+    pub balance_transaction: Option<String>,
+}
+
+/// A string id, or `None` for `null`, an absent field or an expanded object.
+fn id_or_none<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let raw = Option::<Box<RawValue>>::deserialize(d)?;
+    Ok(raw.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok()))
 }
 
 impl WireRefund<'_> {
-    /// The normalized refund, keeping `raw` (the object exactly as received). A missing `id`, `amount`,
-    /// `currency`, `payment_intent` or `status` is a `Decode` error naming the field.
+    /// The normalized refund, keeping `raw` (the object exactly as received). The payment is the
+    /// `payment_intent`, else the `charge` (a refund that names only a charge, as Stripe's refund object
+    /// and a dashboard refund do). A missing `id`, `amount`, `currency`, `status`, or neither
+    /// `payment_intent` nor `charge`, is a `Decode` error naming the field.
     pub(crate) fn into_refund(self, raw: RawJson, livemode: Option<bool>) -> Result<Refund> {
         // Serde also fills a struct from a JSON array, position by position; a refund is an object.
         if !raw.get().trim_start().starts_with('{') {
@@ -142,10 +164,13 @@ impl WireRefund<'_> {
         let amount = self.amount.ok_or_else(|| read::missing_field("amount"))?;
         let currency = self.currency.ok_or_else(|| read::missing_field("currency"))?;
         let currency = Currency::from_code(&currency).map_err(|e| read::bad_field("currency", &e))?;
-        let payment = self
-            .payment_intent
-            .ok_or_else(|| read::missing_field("payment_intent"))?;
-        let payment = PaymentRef::payment_intent(payment).map_err(|e| read::bad_field("payment_intent", &e))?;
+        let payment = match (self.payment_intent, self.charge) {
+            (Some(intent), _) => {
+                PaymentRef::payment_intent(intent).map_err(|e| read::bad_field("payment_intent", &e))?
+            }
+            (None, Some(charge)) => PaymentRef::charge(charge).map_err(|e| read::bad_field("charge", &e))?,
+            (None, None) => return Err(read::missing_field("payment_intent` or `charge")),
+        };
         let status = self.status.ok_or_else(|| read::missing_field("status"))?;
         let metadata: BTreeMap<String, String> = match self.metadata {
             Some(map) if !map.is_empty() => map.into_iter().map(|(key, value)| (key, value.0)).collect(),
@@ -166,6 +191,8 @@ impl WireRefund<'_> {
         .with_merchant_reference(merchant_reference)
         .with_created_at(self.created)
         .with_metadata(metadata)
+        .with_fact::<ReceiptNumber>(self.receipt_number.filter(|n| !n.is_empty()))
+        .with_fact::<BalanceTransaction>(self.balance_transaction.filter(|t| !t.is_empty()))
         .with_livemode(livemode))
     }
 }

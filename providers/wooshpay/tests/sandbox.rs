@@ -75,3 +75,86 @@ async fn a_create_still_in_progress_is_waited_out_under_its_key() {
         "timeout, 409 in progress, then the replay"
     );
 }
+
+/// One raw HTTP/1.1 request to `sandbox` (the SDK's client only sends JSON): its status and body.
+fn raw_request(sandbox: &Sandbox, content_type: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(sandbox.addr()).unwrap();
+    let basic = refunds::adapter::base64_encode(format!("{}:", sandbox::API_KEY).as_bytes());
+    let request = format!(
+        "POST /v1/refunds HTTP/1.1\r\nhost: {}\r\nauthorization: Basic {basic}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        sandbox.addr(),
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(json).unwrap_or_default())
+}
+
+/// WooshPay's documentation introduction says requests are form-encoded, as Stripe's clients send
+/// them: the sandbox takes both, and refuses other bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_may_be_form_encoded_like_stripes_clients_send_them() {
+    let (sandbox, _) = seeded(usd(5_000), usd(1)).await;
+    let sandbox = std::sync::Arc::new(sandbox);
+    let run = |content_type: &'static str, body: &'static str| {
+        let sandbox = sandbox.clone();
+        tokio::task::spawn_blocking(move || raw_request(&sandbox, content_type, body))
+    };
+    let form =
+        "payment_intent=pi_1&amount=1250&reason=requested_by_customer&metadata[order_id]=6735&metadata[note]=a%20b";
+    let (status, refund) = run("application/x-www-form-urlencoded", form).await.unwrap();
+    assert_eq!(status, 200, "{refund}");
+    assert_eq!(
+        (&refund["amount"], &refund["payment_intent"], &refund["reason"]),
+        (
+            &serde_json::json!(1250),
+            &serde_json::json!("pi_1"),
+            &serde_json::json!("requested_by_customer")
+        )
+    );
+    assert_eq!(
+        refund["metadata"],
+        serde_json::json!({"order_id": "6735", "note": "a b"})
+    );
+    let (status, refund) = run("application/json", r#"{"payment_intent":"pi_1","amount":"250"}"#)
+        .await
+        .unwrap();
+    assert_eq!((status, &refund["amount"]), (200, &serde_json::json!(250)));
+    let (status, error) = run("application/x-www-form-urlencoded", "amount=1").await.unwrap();
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (400, &serde_json::json!("parameter_missing"))
+    );
+    let (status, error) = run("text/plain", "payment_intent=pi_1").await.unwrap();
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (400, &serde_json::json!("parameter_invalid"))
+    );
+    assert_eq!(sandbox.ledger().refund_count(), 2);
+}
+
+/// A refund made from the dashboard names a charge and no payment intent: `get` reads it with a
+/// charge reference instead of refusing it.
+#[tokio::test]
+async fn a_refund_naming_only_a_charge_is_read_with_a_charge_reference() {
+    let sandbox = sandbox::start().await.unwrap();
+    let record =
+        refunds::sandbox::RefundRecord::new("re_dash_1", "ch_dash_1", usd(700), refunds::RefundStatus::Succeeded);
+    sandbox.ledger().insert_refund(record);
+    let client = builder_for(&sandbox).build().unwrap();
+    let refund = client
+        .get_refund(&refunds::RefundId::new("re_dash_1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(refund.payment, PaymentRef::charge("ch_dash_1").unwrap());
+    assert_eq!(refund.amount, usd(700));
+    let raw = refund.raw.to_value();
+    assert_eq!(
+        (&raw["charge"], &raw["payment_intent"]),
+        (&serde_json::json!("ch_dash_1"), &serde_json::Value::Null)
+    );
+}

@@ -6,7 +6,7 @@
 
 use hmac::{Hmac, Mac};
 use refunds::adapter::signature::TimestampedHmac;
-use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus};
+use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
 use refunds_testkit::webhooks::{WebhookCase, hex, sandbox_round_trip};
 use refunds_wooshpay::sandbox;
 use refunds_wooshpay::webhooks::{self, EVENTS, SIGNATURE_HEADER};
@@ -100,4 +100,29 @@ async fn sandbox_sends_signed_refund_events_and_retries_after_a_500() {
     }
     case().assert_signed(&trip.deliveries[0]);
     assert!(sandbox::enable_webhooks(&sandbox, "").is_err());
+}
+
+/// A refund event about a dashboard refund, which names its charge and no payment intent, is read
+/// with a charge reference (and the charge as the event's payment), not refused.
+#[test]
+fn a_refund_event_naming_only_a_charge_is_read() {
+    let body = EVENT.replace(
+        r#""payment_intent": "pi_1787730829493927936""#,
+        r#""payment_intent": null, "charge": "ch_3OaBcD2eZvKYlo2C", "receipt_number": "1820-4419""#,
+    );
+    let case = case();
+    let event = case
+        .verifier()
+        .verify_and_parse(&case.signed(SECRET, case.now, body.as_bytes()), body.as_bytes())
+        .expect("a charge-only refund is an event");
+    let refund = event.refund.expect("with its refund");
+    assert_eq!(refund.payment, PaymentRef::charge("ch_3OaBcD2eZvKYlo2C").unwrap());
+    assert_eq!(event.payment, Some(refund.payment.clone()));
+    assert_eq!(
+        refund
+            .reconciliation
+            .get::<refunds::reconciliation::ReceiptNumber>()
+            .as_deref(),
+        Some("1820-4419")
+    );
 }

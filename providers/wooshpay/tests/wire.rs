@@ -29,3 +29,9 @@ fn the_host_follows_the_key_and_other_keys_need_a_base_url() {
         assert!(explicit.build().is_ok());
     }
 }
+
+/// The README's status table says what `STATUSES` does.
+#[test]
+fn the_readme_status_table_is_the_code_s() {
+    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &refunds_wooshpay::STATUSES);
+}

@@ -38,9 +38,9 @@ impl HttpProvider for XPay {
         id: crate::ID,
         name: "XPay",
         env_prefix: "XPAY",
-        // No separate sandbox host is documented.
+        // No separate sandbox host is documented; `sk_test_` keys (and `evt_test_` events) are test mode.
         hosts: Hosts::one("https://api.xpay.app"),
-        key_modes: false,
+        key_modes: true,
         auth: AuthStyle::Bearer,
         refunds_path: &["refunds"],
         // `GET /refunds` exists but its parameters and envelope are undocumented: one page, no query

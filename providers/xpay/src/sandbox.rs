@@ -29,7 +29,8 @@ use refunds::sandbox::{
     Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxRequest, SandboxResponse,
     SpecSkin, WebhookSender, event_kind, send_webhooks,
 };
-use refunds::{EventKind, RawJson, Result};
+use refunds::webhook::Carries;
+use refunds::{RawJson, Result};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -123,18 +124,20 @@ impl SpecSkin for XPaySkin {
 
 const INVALID: &str = "invalid_request_error";
 
-/// The ledger's refusal of a create as XPay's code, message and parameter.
+/// The ledger's refusal of a create as XPay's published code, message and parameter: a missing
+/// charge is `resource_missing` (404), a charge in the wrong state (not succeeded, fully refunded)
+/// `resource_invalid_state`, an amount over what is left `parameter_out_of_range` on `amount`.
 #[rustfmt::skip]
 fn ledger_refusal(error: &LedgerError, payment: &str, request: &SandboxRequest) -> (&'static str, String, Option<&'static str>) {
     let by_charge = request.json::<WireCreate>().map_or(true, |b| b.charge_id.is_some());
     let (param, what) = if by_charge { ("chargeId", "charge") } else { ("paymentIntentId", "payment intent") };
     match error {
         LedgerError::PaymentNotFound(_) => ("resource_missing", format!("no such {what}: '{payment}'"), Some(param)),
-        LedgerError::PaymentNotRefundable(_) => ("charge_not_refundable", "the charge has not succeeded and cannot be refunded".into(), Some(param)),
-        LedgerError::AmountExceedsRefundable { available } => ("amount_exceeds_refundable", format!("refund amount exceeds the refundable amount of {} {}", available.to_minor_string(), available.currency().code()), Some("amount")),
-        LedgerError::AlreadyRefunded(_) => ("charge_already_refunded", format!("charge '{payment}' has already been refunded"), Some(param)),
-        LedgerError::InvalidAmount => ("amount_invalid", "amount must be a positive integer".into(), Some("amount")),
-        other => ("parameter_invalid", other.to_string(), None),
+        LedgerError::PaymentNotRefundable(_) => ("resource_invalid_state", format!("the {what} has not succeeded and cannot be refunded"), Some(param)),
+        LedgerError::AmountExceedsRefundable { available } => ("parameter_out_of_range", format!("refund amount exceeds the refundable amount of {} {}", available.to_minor_string(), available.currency().code()), Some("amount")),
+        LedgerError::AlreadyRefunded(_) => ("resource_invalid_state", format!("{what} '{payment}' has already been fully refunded"), Some(param)),
+        LedgerError::InvalidAmount => ("parameter_invalid", "amount must be a positive integer".into(), Some("amount")),
+        other => ("validation_error", other.to_string(), None),
     }
 }
 
@@ -184,15 +187,21 @@ pub fn enable_webhooks_with(sandbox: &Sandbox, scheme: TimestampedHmac, sender: 
 
 /// The event for a refund's change, in XPay's envelope.
 fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec<u8>> {
-    let kind = event_kind(record, change);
-    let object = if kind == EventKind::Succeeded {
-        let currency = record.amount.currency();
-        serde_json::json!({"id": record.payment_id, "object": "charge", "currency": currency.code()}).to_string()
-    } else {
-        serde_json::to_string(&refund_wire(record)).ok()?
+    let event_type = crate::webhooks::EVENTS.wire_type(&event_kind(record, change))?;
+    event_body(record, event_type, &format!("evt_test_sbx{n:010}"))
+}
+
+/// The test-mode event `id` of `event_type` about `record`, in XPay's envelope: a refund event carries
+/// the refund as `GET /refunds/{id}` answers it, `charge.refunded` the charge (`id`, `object`,
+/// `currency`). What the sandbox sends, and what `refunds webhook trigger` signs.
+pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<Vec<u8>> {
+    let object = match crate::webhooks::EVENTS.carries(event_type) {
+        Carries::Payment(_) => {
+            let currency = record.amount.currency();
+            serde_json::json!({"id": record.payment_id, "object": "charge", "currency": currency.code()}).to_string()
+        }
+        _ => serde_json::to_string(&refund_wire(record)).ok()?,
     };
     let object = RawJson::parse(&object).ok()?;
-    let event_type = crate::webhooks::EVENTS.wire_type(&kind)?;
-    let id = format!("evt_test_sbx{n:010}");
-    Some(crate::webhooks::ENVELOPE.encode(&id, event_type, record.updated_at, false, &object))
+    Some(crate::webhooks::ENVELOPE.encode(id, event_type, record.updated_at, false, &object))
 }

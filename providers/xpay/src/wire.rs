@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use refunds::adapter::amount::{MinorUnits, MinorUnitsString};
 use refunds::adapter::{StatusMap, Text, WithRaw, read};
+use refunds::reconciliation::BalanceTransaction;
 use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundReason, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,7 +77,7 @@ pub(crate) struct WireRefund<'a> {
     /// Metadata, when the object carries it (assumed); values of any JSON type are read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, Value>>,
-    /// The ledger entry, `bt_...` (kept in `raw` only: the model has no field for it).
+    /// The ledger entry, `bt_...` (the [`BalanceTransaction`](refunds::reconciliation::BalanceTransaction) fact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_transaction_id: Option<String>,
     /// Why a refund failed (the name is assumed; not documented).
@@ -147,6 +148,7 @@ pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
             .with_failure_reason(value.failure_reason)
             .with_created_at(value.created_at)
             .with_merchant_reference(merchant_reference)
+            .with_fact::<BalanceTransaction>(value.balance_transaction_id.filter(|id| !id.is_empty()))
             .with_metadata(metadata),
     )
 }

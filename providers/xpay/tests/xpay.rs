@@ -135,3 +135,9 @@ async fn the_sandbox_refunds_by_payment_intent() {
     assert_eq!((e.kind(), e.field()), (&ErrorKind::NotFound, Some("chargeId")));
     assert!(e.request_id().is_some_and(|id| id.starts_with("req_sbx")), "{e:?}");
 }
+
+/// The README's status table says what `STATUSES` does.
+#[test]
+fn the_readme_status_table_is_the_code_s() {
+    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &refunds_xpay::STATUSES);
+}

@@ -1,10 +1,12 @@
 //! FastAPI / Django REST framework bodies: `{"detail": [{"loc", "msg", "type"}]}` (validation),
 //! `{"detail": "text"}` (`HTTPException`), and `{"detail": {"code", "message"}}` (an exception with an
-//! object). Used by 4Geeks and SyncgramPay.
+//! object). Used by 4Geeks and SyncgramPay. The Bachs API (SyncgramPay's documentation site) adds a
+//! top-level `error_code` and `errors` list beside a `detail` string (its official Python client,
+//! `bachs` 2.0.0, reads `detail`, `error_code` and `errors`).
 
 use serde_json::{Map, Value};
 
-use super::{ErrorBody, entry, loc_path, object, push_field, put, request_id, text};
+use super::{ErrorBody, entries, entry, loc_path, object, push_field, put, request_id, text};
 use crate::error::FieldError;
 
 /// Reads a `detail` body:
@@ -13,7 +15,8 @@ use crate::error::FieldError;
 ///   with `.`: `["body", "items", 0, "id"]` → `body.items.0.id`; `field`/`message`/`code` are read
 ///   too); the message is `"path: msg"` joined with `"; "`, the code the first entry's `type`, and there
 ///   is no sentence (the text describes the schema);
-/// - a string: the message and sentence;
+/// - a string: the message and sentence, with a top-level `error_code` (or `code`) as the code and
+///   the entries of a top-level `errors` list as field errors;
 /// - an object: `code` (or `error_code`), `message` (or `msg`), `field`/`param` as a field error.
 ///
 /// A top-level `request_id` is kept. `None` when the body is not JSON, has no `detail`, or the detail
@@ -21,7 +24,12 @@ use crate::error::FieldError;
 pub fn parse(body: &[u8]) -> Option<ErrorBody> {
     let top = object(body)?;
     let mut parsed = match top.get("detail")? {
-        Value::String(detail) => ErrorBody::new(detail.clone()),
+        Value::String(detail) => {
+            let mut parsed = ErrorBody::new(detail.clone());
+            parsed.code = text(top.get("error_code")).or_else(|| text(top.get("code")));
+            parsed.fields = entries(top.get("errors"));
+            parsed
+        }
         Value::Array(items) => {
             let fields: Vec<FieldError> = items.iter().filter_map(entry).collect();
             let message = fields
@@ -68,14 +76,16 @@ fn from_object(inner: &Map<String, Value>) -> ErrorBody {
 
 /// The `detail` body for `body`, as a sandbox skin answers: with field errors, the validation list
 /// (`loc` split on `.`, all-digit parts written as integers, `type` from the field's code); without,
-/// `{"detail": message}`. A request id is written at the top level.
+/// `{"detail": message}`, and the code, when there is one, as a top-level `error_code` (the Bachs
+/// form). A request id is written at the top level.
 pub fn write(body: &ErrorBody) -> Value {
+    let mut top = Map::new();
     let detail = if body.fields.is_empty() {
+        put(&mut top, "error_code", body.code.as_ref());
         Value::String(body.message.clone())
     } else {
         Value::Array(body.fields.iter().map(item).collect())
     };
-    let mut top = Map::new();
     top.insert("detail".to_owned(), detail);
     put(&mut top, "request_id", body.request_id.as_ref());
     Value::Object(top)
@@ -159,6 +169,24 @@ mod tests {
         assert_eq!(body.code.as_deref(), Some("7"));
         assert_eq!(body.fields[0].field, "amount");
         assert_eq!(body.request_id.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn reads_the_bachs_form() {
+        let body = parse(
+            br#"{"detail":"Refund amount exceeds the refundable amount","error_code":"refund_amount_exceeds_refundable","errors":[{"field":"amount","message":"too large"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(body.message, "Refund amount exceeds the refundable amount");
+        assert_eq!(body.code.as_deref(), Some("refund_amount_exceeds_refundable"));
+        assert_eq!(body.fields, vec![FieldError::new("amount", "too large", None)]);
+        let written = ErrorBody::new("Charge not found").with_code("charge_not_found");
+        let json = write(&written);
+        assert_eq!(
+            json,
+            serde_json::json!({"error_code": "charge_not_found", "detail": "Charge not found"})
+        );
+        assert_eq!(parse(json.to_string().as_bytes()).unwrap(), written);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A provider's code table and the one rule that turns status + body into an [`ErrorKind`].
 
-use super::ErrorBody;
+use super::{ErrorBody, field_path};
 use crate::adapter::kind_for_status;
 use crate::error::ErrorKind;
 
@@ -12,6 +12,8 @@ use crate::error::ErrorKind;
 #[derive(Debug, Clone, Copy)]
 pub struct CodeTable {
     codes: &'static [(&'static str, ErrorKind)],
+    params: &'static [(&'static str, &'static str, ErrorKind)],
+    vague: &'static [&'static str],
     types: &'static [(&'static str, ErrorKind)],
     statuses: &'static [(u16, ErrorKind)],
     sentences: bool,
@@ -22,10 +24,30 @@ impl CodeTable {
     pub const fn new(codes: &'static [(&'static str, ErrorKind)]) -> CodeTable {
         CodeTable {
             codes,
+            params: &[],
+            vague: &[],
             types: &[],
             statuses: &[],
             sentences: false,
         }
+    }
+
+    /// Adds codes whose meaning depends on the parameter they name, as `(code pattern, parameter,
+    /// kind)`, consulted before the codes: xpay's `parameter_out_of_range` on `amount` is an
+    /// over-refund, on anything else a plain validation failure. The parameter is compared as a dotted
+    /// path ([`field_path`](super::field_path)).
+    pub const fn with_params(mut self, params: &'static [(&'static str, &'static str, ErrorKind)]) -> CodeTable {
+        self.params = params;
+        self
+    }
+
+    /// Adds codes too general to decide the kind alone (xpay's `resource_invalid_state`, given to a
+    /// fully refunded charge and to one that cannot be refunded alike): for these the sentence decides
+    /// ([`refine_by_sentence`], whether or not [`CodeTable::with_sentence_rules`] is set), starting from
+    /// the code's kind in this table (else the status's).
+    pub const fn with_vague_codes(mut self, vague: &'static [&'static str]) -> CodeTable {
+        self.vague = vague;
+        self
     }
 
     /// Adds error `type`s (`idempotency_error`), consulted when no code matched.
@@ -35,7 +57,7 @@ impl CodeTable {
     }
 
     /// Adds the provider's own meaning of some statuses (`409` → `IdempotencyConflict`). Only
-    /// [`refinable`] statuses can be re-read: entries for 401, 403, 408, 429 or a 5xx are ignored.
+    /// [`refinable`] statuses can be re-read: entries for 401, 403, 404, 408, 429 or a 5xx are ignored.
     pub const fn with_statuses(mut self, statuses: &'static [(u16, ErrorKind)]) -> CodeTable {
         self.statuses = statuses;
         self
@@ -55,11 +77,13 @@ impl CodeTable {
     /// The kind of `body` answered with `status`.
     ///
     /// 1. The status: the table's own meaning for a [`refinable`] status, else [`kind_for_status`].
-    /// 2. Only when the status is [`refinable`]: the first matching code, else the first matching type,
-    ///    else (with [`CodeTable::with_sentence_rules`]) [`refine_by_sentence`] on the body's sentence.
+    /// 2. Only when the status is [`refinable`]: a code on the parameter it names
+    ///    ([`CodeTable::with_params`]), else the first matching code, else the first matching type, else
+    ///    (with [`CodeTable::with_sentence_rules`]) [`refine_by_sentence`] on the body's sentence. A
+    ///    vague code ([`CodeTable::with_vague_codes`]) leaves the decision to the sentence.
     ///
-    /// So a 5xx stays `ProviderUnavailable`, a 429 `RateLimited`, a 408 `Timeout`, and 401/403 stay
-    /// authentication and permission failures, whatever the body says.
+    /// So a 5xx stays `ProviderUnavailable`, a 429 `RateLimited`, a 408 `Timeout`, a 404 `NotFound`,
+    /// and 401/403 stay authentication and permission failures, whatever the body says.
     pub fn kind(&self, status: u16, body: &ErrorBody) -> ErrorKind {
         let by_status = self
             .statuses
@@ -70,14 +94,26 @@ impl CodeTable {
         if !refinable(status) {
             return by_status;
         }
-        let by_code = body.code.as_deref().and_then(|code| lookup(self.codes, code));
-        let by_type = || body.error_type.as_deref().and_then(|t| lookup(self.types, t));
-        if let Some(kind) = by_code.or_else(by_type) {
-            return kind;
+        let code = body.code.as_deref();
+        if let (Some(code), Some(param)) = (code, body.param.as_deref()) {
+            let param = field_path(param);
+            let on_param = self.params.iter().find(|(c, p, _)| matches(c, code) && *p == param);
+            if let Some((_, _, kind)) = on_param {
+                return kind.clone();
+            }
         }
-        match (&body.sentence, self.sentences) {
-            (Some(sentence), true) => refine_by_sentence(by_status, status, sentence),
-            _ => by_status,
+        let by_code = code.and_then(|code| lookup(self.codes, code));
+        let by_type = || body.error_type.as_deref().and_then(|t| lookup(self.types, t));
+        let vague = code.is_some_and(|code| self.vague.iter().any(|pattern| matches(pattern, code)));
+        let known = by_code.or_else(by_type);
+        let base = match known {
+            Some(kind) if !vague => return kind,
+            Some(kind) => kind,
+            None => by_status,
+        };
+        match (&body.sentence, self.sentences || vague) {
+            (Some(sentence), true) => refine_by_sentence(base, status, sentence),
+            _ => base,
         }
     }
 }
@@ -108,14 +144,18 @@ fn matches(pattern: &str, value: &str) -> bool {
 }
 
 /// True when a body may refine the kind of `status`: a 4xx other than 401 (authentication), 403
-/// (permission), 408 (timeout) and 429 (rate limit). A 5xx never: an outage must not read as
-/// `NotFound`, and transient kinds must stay retryable.
+/// (permission), 404 (not found), 408 (timeout) and 429 (rate limit). A 5xx never: an outage must not
+/// read as `NotFound`, and transient kinds must stay retryable.
+///
+/// A 404 is `NotFound` whatever error `type` or code its body names: Stripe-style APIs answer a
+/// missing resource with `type: invalid_request_error` (xpay, Bias, WooshPay), which would otherwise
+/// read as a validation failure, and a missing route is not found either.
 pub fn refinable(status: u16) -> bool {
-    (400..=499).contains(&status) && !matches!(status, 401 | 403 | 408 | 429)
+    (400..=499).contains(&status) && !matches!(status, 401 | 403 | 404 | 408 | 429)
 }
 
 /// A kind from the provider's own sentence, for providers whose refusals carry no code (4Geeks'
-/// `detail`/`message`, SyncgramPay's `detail`). Applies only to 400, 404, 409 and 422; otherwise, or
+/// `detail`/`message`, SyncgramPay's `detail`). Applies only to 400, 409 and 422; otherwise, or
 /// when no rule matches, `kind` is returned. The wordings are assumptions, matched case-insensitively:
 ///
 /// - "idempotency" with "conflict" or "different" → `IdempotencyConflict`;
@@ -125,7 +165,7 @@ pub fn refinable(status: u16) -> bool {
 ///   "more than", "larger than", "refundable") → `AmountExceedsRefundable`;
 /// - "not found", "does not exist", "no such" → `NotFound`.
 pub fn refine_by_sentence(kind: ErrorKind, status: u16, sentence: &str) -> ErrorKind {
-    if !matches!(status, 400 | 404 | 409 | 422) {
+    if !matches!(status, 400 | 409 | 422) {
         return kind;
     }
     let text = sentence.to_ascii_lowercase();
@@ -497,6 +537,71 @@ mod tests {
     }
 
     #[test]
+    fn a_code_on_a_parameter_and_a_vague_code() {
+        const TABLE: CodeTable = CodeTable::new(&[
+            ("parameter_*", ErrorKind::Validation),
+            ("resource_invalid_state", ErrorKind::Validation),
+        ])
+        .with_params(&[("parameter_out_of_range", "amount", ErrorKind::AmountExceedsRefundable)])
+        .with_vague_codes(&["resource_invalid_state"]);
+        let kind = |status, code: &str, param: Option<&str>, message: &str| {
+            let mut body = ErrorBody::new(message).with_code(code);
+            body.param = param.map(str::to_owned);
+            TABLE.kind(status, &body)
+        };
+        let over = kind(
+            400,
+            "parameter_out_of_range",
+            Some("amount"),
+            "Amount exceeds the maximum",
+        );
+        assert_eq!(over, ErrorKind::AmountExceedsRefundable);
+        let nested = kind(400, "parameter_out_of_range", Some("metadata[amount]"), "too long");
+        assert_eq!(nested, ErrorKind::Validation);
+        assert_eq!(kind(400, "parameter_out_of_range", None, "x"), ErrorKind::Validation);
+        let state = |message| kind(400, "resource_invalid_state", None, message);
+        assert_eq!(
+            state("Charge ch_1 has already been fully refunded"),
+            ErrorKind::AlreadyRefunded
+        );
+        assert_eq!(
+            state("Refund amount exceeds the refundable amount"),
+            ErrorKind::AmountExceedsRefundable
+        );
+        assert_eq!(state("Charge ch_1 has not succeeded"), ErrorKind::Validation);
+        // The status still decides first.
+        assert_eq!(
+            kind(429, "parameter_out_of_range", Some("amount"), "x"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(
+            kind(404, "resource_invalid_state", None, "already refunded"),
+            ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn a_404_is_not_found_whatever_the_body_names() {
+        let everything = CodeTable::new(&[("*", ErrorKind::Validation)])
+            .with_types(&[("*", ErrorKind::Validation)])
+            .with_statuses(&[(404, ErrorKind::Validation)])
+            .with_sentence_rules();
+        for body in [
+            r#"{"error":{"type":"invalid_request_error","message":"No such refund: 're_1'"}}"#,
+            r#"{"error":{"type":"invalid_request_error","code":"resource_missing","param":"id"}}"#,
+            r#"{"error":{"type":"invalid_request_error","code":"charge_already_refunded"}}"#,
+            r#"{"detail":"Refund amount exceeds the refundable amount"}"#,
+            "<html>not found</html>",
+        ] {
+            let e = super::super::parse_any(body.as_bytes())
+                .unwrap_or_default()
+                .into_error(404, &everything);
+            assert_eq!(e.kind(), &ErrorKind::NotFound, "{body}");
+            assert!(e.is_not_found());
+        }
+    }
+
+    #[test]
     fn wildcard_patterns() {
         assert!(matches("abc", "abc"));
         assert!(!matches("abc", "ABC"));
@@ -511,10 +616,10 @@ mod tests {
 
     #[test]
     fn refinable_statuses() {
-        for status in [400, 402, 404, 409, 410, 422, 499] {
+        for status in [400, 402, 409, 410, 422, 499] {
             assert!(refinable(status), "{status}");
         }
-        for status in [0, 200, 301, 401, 403, 408, 429, 500, 503, 599, 600, u16::MAX] {
+        for status in [0, 200, 301, 401, 403, 404, 408, 429, 500, 503, 599, 600, u16::MAX] {
             assert!(!refinable(status), "{status}");
         }
     }

@@ -2,20 +2,21 @@
 //! a constant-time comparison ([`Mac::verify_slice`]), over the raw body bytes only.
 //!
 //! - [`TimestampedHmac`]: the Stripe-style scheme `<Header>: t=<unix s>,v1=<hex>[,v1=<hex>...]`, the
-//!   signature being hex HMAC-SHA256 over `t` + `"."` + raw body. WooshPay (`Wooshpay-Signature`) and
-//!   xpay (`XPay-Signature`) use it. Several `v1=` values are accepted (the provider signs with the old
-//!   and the new secret while it rotates), several secrets can be configured (the application rotates),
-//!   the timestamp must be within a tolerance of an injectable [`Clock`].
+//!   signature being hex HMAC-SHA256 over `t` + `"."` + raw body. WooshPay (`Wooshpay-Signature`),
+//!   xpay (`XPay-Signature`) and SyncgramPay (the Bachs scheme, `X-Bachs-Signature-V2`) use it. Several
+//!   `v1=` values are accepted (the provider signs with the old and the new secret while it rotates),
+//!   several secrets can be configured (the application rotates), the timestamp must be within a
+//!   tolerance of an injectable [`Clock`](crate::webhook::Clock). It also reads the older split form,
+//!   `t` and the signature in two headers of their own ([`SplitHeaders`]: Bachs' `X-Bachs-Timestamp`
+//!   and `X-Bachs-Signature`).
 //! - [`BodyHmac`]: a plain HMAC-SHA256 of the raw body in one header, hex (or base64), for providers
-//!   that document no timestamp (SyncgramPay: its header name and signed bytes are not documented, so
-//!   the provider crate makes them configuration).
+//!   that document no timestamp.
 //!
 //! Both implement [`SignatureScheme`], which [`SignedWebhooks`](crate::webhook::SignedWebhooks) pairs
 //! with an [`EventParser`](crate::webhook::EventParser) into a [`WebhookVerifier`](crate::webhook::WebhookVerifier).
 //! Secrets live in [`Secret`] and appear in no `Debug`, `Display` or error.
 
 use std::fmt;
-use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -23,7 +24,11 @@ use sha2::Sha256;
 
 use crate::adapter::{Secret, base64_decode, base64_encode};
 use crate::error::{Error, Result};
-use crate::webhook::{Clock, DEFAULT_TOLERANCE, MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
+use crate::webhook::{MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
+
+mod timestamped;
+
+pub use timestamped::{SplitHeaders, TimestampedHmac};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -165,196 +170,6 @@ fn matches_any(mac: &HmacSha256, candidates: &[[u8; SIGNATURE_LEN]]) -> bool {
 
 fn secrets_debug(f: &mut fmt::DebugStruct<'_, '_>, secrets: &[Secret]) {
     f.field("secrets", &format_args!("[{} redacted]", secrets.len()));
-}
-
-/// The Stripe-style scheme: `<Header>: t=<unix s>,v1=<hex>[,v1=<hex>...]`, hex HMAC-SHA256 over the
-/// `t` text + `"."` + the raw body, timestamp within a tolerance (default [`DEFAULT_TOLERANCE`],
-/// 300 s) of a [`Clock`] (default the system clock).
-///
-/// Header parsing: comma-separated `key=value` items, whitespace around items allowed; exactly one
-/// `t` of 1 to 12 digits; at least one `v1` of 64 hex digits; other keys (`v0`, future schemes) are
-/// ignored. Anything else is [`WebhookErrorKind::MalformedHeader`].
-#[derive(Clone)]
-pub struct TimestampedHmac {
-    header: HeaderName,
-    secrets: Vec<Secret>,
-    rule: SecretRule,
-    tolerance: Duration,
-    clock: Clock,
-}
-
-impl fmt::Debug for TimestampedHmac {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("TimestampedHmac");
-        d.field("header", &self.header);
-        secrets_debug(&mut d, &self.secrets);
-        d.field("tolerance", &self.tolerance)
-            .field("clock", &self.clock)
-            .finish()
-    }
-}
-
-/// A parsed Stripe-style header: the `t` text as sent and the `v1` signatures.
-struct Parsed<'a> {
-    t_text: &'a str,
-    t: i64,
-    v1: Vec<[u8; SIGNATURE_LEN]>,
-}
-
-fn parse_timestamped(text: &str) -> Result<Parsed<'_>, WebhookError> {
-    let mut t: Option<(&str, i64)> = None;
-    let mut v1 = Vec::new();
-    for item in text.split(',') {
-        let item = item.trim_matches([' ', '\t']);
-        let Some((key, value)) = item.split_once('=') else {
-            return Err(WebhookError::malformed_header("an item is not key=value"));
-        };
-        match key.trim_matches([' ', '\t']) {
-            "t" => {
-                if t.is_some() {
-                    return Err(WebhookError::malformed_header("more than one t="));
-                }
-                if value.is_empty() || value.len() > 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(WebhookError::malformed_header("t= is not unix seconds"));
-                }
-                let n = value
-                    .parse::<i64>()
-                    .map_err(|_| WebhookError::malformed_header("t= is not unix seconds"))?;
-                t = Some((value, n));
-            }
-            "v1" => {
-                let sig = unhex32(value).ok_or_else(|| WebhookError::malformed_header("v1= is not 64 hex digits"))?;
-                v1.push(sig);
-            }
-            "" => return Err(WebhookError::malformed_header("an item has no key")),
-            _ => {}
-        }
-    }
-    let (t_text, t) = t.ok_or_else(|| WebhookError::malformed_header("no t= timestamp"))?;
-    if v1.is_empty() {
-        return Err(WebhookError::malformed_header("no v1= signature"));
-    }
-    Ok(Parsed { t_text, t, v1 })
-}
-
-impl TimestampedHmac {
-    /// The scheme on `header` (`"Wooshpay-Signature"`, `"XPay-Signature"`; any case) with one secret
-    /// checked against `rule`. Errors are `Configuration` and never contain the secret.
-    pub fn new(header: &str, secret: impl Into<Secret>, rule: SecretRule) -> Result<TimestampedHmac> {
-        let secret = secret.into();
-        rule.check(&secret)?;
-        Ok(TimestampedHmac {
-            header: header_name(header)?,
-            secrets: vec![secret],
-            rule,
-            tolerance: DEFAULT_TOLERANCE,
-            clock: Clock::system(),
-        })
-    }
-
-    /// Also accepts signatures made with `secret` (the application's side of a rotation: old and new).
-    pub fn with_secret(mut self, secret: impl Into<Secret>) -> Result<TimestampedHmac> {
-        let secret = secret.into();
-        self.rule.check(&secret)?;
-        self.secrets.push(secret);
-        Ok(self)
-    }
-
-    /// Sets the largest allowed distance between `t` and the clock, either way.
-    pub fn tolerance(mut self, tolerance: Duration) -> TimestampedHmac {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// Sets the clock.
-    pub fn clock(mut self, clock: Clock) -> TimestampedHmac {
-        self.clock = clock;
-        self
-    }
-
-    /// The tolerance.
-    pub fn tolerance_value(&self) -> Duration {
-        self.tolerance
-    }
-
-    /// Verifies a header value directly (when the caller has no [`HeaderMap`]). The value's size is
-    /// checked first, like [`SignatureScheme::verify`] does.
-    pub fn verify_value(&self, value: &[u8], body: &[u8]) -> Result<(), WebhookError> {
-        let value =
-            HeaderValue::from_bytes(value).map_err(|_| WebhookError::malformed_header("not a valid header value"))?;
-        let mut headers = HeaderMap::new();
-        headers.insert(self.header.clone(), value);
-        self.verify(&headers, body)
-    }
-
-    fn mac(secret: &Secret, t_text: &str, body: &[u8]) -> Option<HmacSha256> {
-        let mut mac = new_mac(secret)?;
-        mac.update(t_text.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        Some(mac)
-    }
-
-    /// The hex signature of `body` at `t` under `secret`: HMAC-SHA256 over `t` + `"."` + body.
-    pub fn signature(secret: &Secret, t: i64, body: &[u8]) -> String {
-        Self::mac(secret, &t.to_string(), body)
-            .map(|m| hex(&m.finalize().into_bytes()))
-            .unwrap_or_default()
-    }
-
-    /// The header value `t=<t>,v1=<hex>` signing `body` at `t` under `secret` (for sandboxes and tests).
-    pub fn sign(secret: &Secret, t: i64, body: &[u8]) -> String {
-        format!("t={t},v1={}", Self::signature(secret, t, body))
-    }
-
-    /// The header value signing `body` at `t` with every configured secret (one `v1` each).
-    pub fn sign_at(&self, t: i64, body: &[u8]) -> String {
-        let mut out = format!("t={t}");
-        for secret in &self.secrets {
-            out.push_str(",v1=");
-            out.push_str(&Self::signature(secret, t, body));
-        }
-        out
-    }
-}
-
-impl SignatureScheme for TimestampedHmac {
-    fn header(&self) -> &HeaderName {
-        &self.header
-    }
-
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
-        let text = header_text(headers, &self.header)?;
-        let parsed = parse_timestamped(text)?;
-        let matched = self
-            .secrets
-            .iter()
-            .filter_map(|s| Self::mac(s, parsed.t_text, body))
-            .any(|mac| matches_any(&mac, &parsed.v1));
-        if !matched {
-            return Err(WebhookError::new(
-                WebhookErrorKind::NoMatchingSignature,
-                "no v1 signature matches the body",
-            ));
-        }
-        let now = self.clock.now_unix();
-        let distance = (i128::from(now) - i128::from(parsed.t)).unsigned_abs();
-        if distance > u128::from(self.tolerance.as_secs()) {
-            return Err(WebhookError::new(
-                WebhookErrorKind::TimestampOutsideTolerance,
-                format!(
-                    "signed at {}, {distance} s from now, tolerance {} s",
-                    parsed.t,
-                    self.tolerance.as_secs()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn sign_headers(&self, body: &[u8]) -> Vec<(HeaderName, String)> {
-        vec![(self.header.clone(), self.sign_at(self.clock.now_unix(), body))]
-    }
 }
 
 /// How a [`BodyHmac`] signature is written.
@@ -510,25 +325,5 @@ mod webhook_signature_tests {
         let e = TimestampedHmac::new("XPay-Signature", "sk_nope", SecretRule::ANY.with_prefix("whsec_")).unwrap_err();
         assert!(!e.to_string().contains("sk_nope"));
         assert!(TimestampedHmac::new("bad header", "x", SecretRule::ANY).is_err());
-    }
-
-    #[test]
-    fn header_parsing_kinds() {
-        let ok = format!("t=1, v1={}", "ab".repeat(32));
-        assert_eq!(parse_timestamped(&ok).unwrap().t, 1);
-        for (bad, why) in [
-            ("v1=00", "v1"),
-            ("t=1", "no v1"),
-            ("t=-1,v1=00", "t"),
-            ("t=1,t=2", "more than one"),
-            ("garbage", "key=value"),
-            ("t=1,,v1=00", "key=value"),
-            ("=1", "no key"),
-            ("t=1234567890123,v1=00", "t"),
-        ] {
-            let e = parse_timestamped(bad).err().unwrap();
-            assert_eq!(e.kind(), WebhookErrorKind::MalformedHeader, "{bad}");
-            assert!(e.message().contains(why), "{bad}: {e}");
-        }
     }
 }
