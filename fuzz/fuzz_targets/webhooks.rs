@@ -16,10 +16,13 @@ use refunds_fuzz::{NOW_UNIX, split_headers};
 
 const SECRET: &str = "whsec_fuzz_0123456789abcdef";
 
-/// A provider's verifier, and what signs a body for it now.
+/// The headers that sign a body for an endpoint, now.
+type Signer = Box<dyn Fn(&[u8]) -> Vec<(HeaderName, String)> + Send + Sync>;
+
+/// A provider's verifier, and what signs a body for it.
 struct Endpoint {
     verifier: Box<dyn WebhookVerifier>,
-    sign: Box<dyn Fn(&[u8]) -> Vec<(HeaderName, String)> + Send + Sync>,
+    sign: Signer,
 }
 
 fn endpoint<S: SignatureScheme + 'static>(verifier: SignedWebhooks<S>) -> Endpoint {
