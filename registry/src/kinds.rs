@@ -47,14 +47,25 @@ impl Kind {
         let url_setting = base_url.clone();
         let base_url = base_url.value(spec)?;
         if let Some(url) = &base_url {
-            check_base_url(url)
-                .map_err(|e| url_setting.error(spec, &format!("is not a usable base url: {}", e.message())))?;
+            // The rule, never the value: a `*_env` may name the variable holding a key, and the
+            // parser's message would quote it.
+            check_base_url(url).map_err(|_| {
+                url_setting.error(
+                    spec,
+                    "is not a usable base url: an https url, or plain http to a loopback host, without \
+                     credentials, query or fragment",
+                )
+            })?;
         }
         let currency_setting = currency.clone();
         let currency = currency.value(spec)?;
         if let Some(code) = &currency {
-            Currency::from_code(code)
-                .map_err(|e| currency_setting.error(spec, &format!("is not a currency code: {}", e.message())))?;
+            Currency::from_code(code).map_err(|_| {
+                currency_setting.error(
+                    spec,
+                    "is not a currency code: an ISO 4217 code of three letters, such as USD",
+                )
+            })?;
         } else if spec.currency == AccountCurrency::Required {
             return Err(currency_setting.error(
                 spec,

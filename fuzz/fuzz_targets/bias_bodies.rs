@@ -1,0 +1,10 @@
+//! Bias' refund, list and error answers, read as the engine reads them (framing: `refunds_fuzz::bodies`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use refunds_bias::Bias;
+use refunds_fuzz::{Clients, bodies};
+
+static CLIENTS: Clients<Bias> = Clients::new();
+
+fuzz_target!(|data: &[u8]| bodies(&CLIENTS, data));
