@@ -12,9 +12,8 @@ use common::reference::Reference;
 use common::reference_skin::{KEY, ReferenceSkin};
 use refunds::sandbox::{Fault, Ledger, Sandbox};
 use refunds::{
-    Capabilities, CreateRefund, Currency, Delivery, ListRefunds, Money, Page, PagingStyle, PaymentRef, PaymentRefKind,
-    PendingCreate, ProviderInfo, RawJson, RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider,
-    RefundStatus, async_trait,
+    CreateRefund, Currency, Delivery, Money, PagingStyle, PaymentRef, PaymentRefKind, PendingCreate, RawJson,
+    RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider, RefundStatus,
 };
 use refunds_testkit::HarnessOptions;
 use time::OffsetDateTime;
