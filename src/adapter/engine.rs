@@ -375,25 +375,34 @@ impl<P: HttpProvider> Client<P> {
     /// the marker; `None` where there is no such place or the caller's request leaves no room for it.
     /// A request that already carries a marker (a pending create sent again) keeps it.
     fn mark(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<Option<(CreateRefund, String)>> {
-        let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
         let spec = &P::SPEC;
+        let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
+        // Room for the marker beside the caller's entries and a merchant reference a provider may carry
+        // in metadata too, so the marker never makes a valid request too big.
+        const ROOM: usize = crate::model::MAX_METADATA_ENTRIES - 2;
         match spec.marker {
             Some(MarkerField::Metadata(entry)) if spec.carries.metadata => {
                 let metadata = request.metadata_given();
-                if let Some(existing) = metadata.get(entry) {
-                    return Ok(Some((request.clone(), existing.clone())));
+                if metadata.contains_key(entry) {
+                    return Err(copied_marker("metadata", entry));
                 }
-                if metadata.len() >= crate::model::MAX_METADATA_ENTRIES {
+                if metadata.len() > ROOM {
                     return Ok(None);
                 }
                 let marker = marker()?;
                 Ok(Some((request.clone().metadata(entry, marker.clone()), marker)))
             }
-            Some(MarkerField::MerchantReference)
-                if spec.carries.merchant_reference && request.merchant_reference_given().is_none() =>
-            {
-                let marker = marker()?;
-                Ok(Some((request.clone().merchant_reference(marker.clone()), marker)))
+            Some(MarkerField::MerchantReference) if spec.carries.merchant_reference => {
+                match (request.merchant_reference_given(), key) {
+                    (Some(given), Some(key)) if given == marker_of_key(key) => {
+                        Err(copied_marker("merchant_reference", "the create marker of its key"))
+                    }
+                    (Some(_), _) => Ok(None),
+                    (None, _) => {
+                        let marker = marker()?;
+                        Ok(Some((request.clone().merchant_reference(marker.clone()), marker)))
+                    }
+                }
             }
             _ => Ok(None),
         }
@@ -579,6 +588,20 @@ impl<P: HttpProvider> Client<P> {
     }
 }
 
+/// A create that carries the SDK's own marker: a pending create's request sent again as a new create
+/// (which would restart its key's clock and skip recovery's rules), or metadata copied from another
+/// refund (whose marker would then prove the wrong create). Refused before sending.
+#[cold]
+fn copied_marker(field: &str, what: &str) -> Error {
+    Error::invalid_request(
+        field,
+        format!(
+            "the request carries {what}, which only the SDK writes: a pending create is resolved with \
+             `recover`, never created again; create anew from your own request (without the marker)"
+        ),
+    )
+}
+
 /// The marker of a keyed create: the key itself where it is short (every create sent with one key
 /// then carries one marker, so the provider sees the identical body, and no two keys share one), else
 /// the first 128 bits of its SHA-256 (a field that echoes may be shorter than a key).
@@ -650,7 +673,7 @@ impl<P: HttpProvider> Client<P> {
             self.tag_refund(refund);
         }
         let mut page = match position {
-            Position::Offset(start) => offset::page(id, items, start, total),
+            Position::Offset(start) => offset::page(id, items, start, total, limit),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
             Position::Before => {
                 let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();

@@ -52,11 +52,14 @@ pub mod offset {
         }
     }
 
-    /// A page read at `offset`; its `next` points past its items while the total is not reached.
-    pub fn page<T>(provider: &str, items: Vec<T>, offset: u64, total: Option<u64>) -> Page<T> {
+    /// A page of `limit` asked at `offset`; its `next` points past its items while the total is not
+    /// reached, and also when the page came back full at the total: a total is a hint, and one that lags
+    /// the list would otherwise end the walk before its last refunds (an empty page ends it instead).
+    pub fn page<T>(provider: &str, items: Vec<T>, offset: u64, total: Option<u64>, limit: u32) -> Page<T> {
         let end = offset.saturating_add(items.len() as u64);
+        let full = items.len() as u64 >= u64::from(limit);
         let more = match total {
-            Some(total) => !items.is_empty() && end < total,
+            Some(total) => !items.is_empty() && (end < total || full),
             None => !items.is_empty(),
         };
         let next = more.then(|| cursor(provider, end));
@@ -159,10 +162,12 @@ mod tests {
 
     #[test]
     fn offset_pages_stop_at_the_total() {
-        let p = offset::page("p", vec![1, 2], 0, Some(5));
+        let p = offset::page("p", vec![1, 2], 0, Some(5), 2);
         assert_eq!(offset::from_cursor("p", p.next.as_ref()).unwrap(), 2);
-        assert!(offset::page("p", vec![5], 4, Some(5)).next.is_none());
-        assert!(offset::page::<u8>("p", vec![], 0, None).next.is_none());
+        assert!(offset::page("p", vec![5], 4, Some(5), 2).next.is_none());
+        assert!(offset::page::<u8>("p", vec![], 0, None, 2).next.is_none());
+        // A full page at the total goes on: the total may lag the list.
+        assert!(offset::page("p", vec![4, 5], 3, Some(5), 2).next.is_some());
     }
 
     #[test]

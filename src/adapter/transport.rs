@@ -95,7 +95,8 @@ impl RetryPolicy {
         if nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(crate::adapter::random_u64() % (nanos + 1))
+        let random = crate::adapter::random_u64();
+        Duration::from_nanos(nanos.checked_add(1).map_or(random, |span| random % span))
     }
 }
 
@@ -609,10 +610,8 @@ impl Transport {
             };
             tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
                 status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
-            may_be_applied |= crate::verdict::rules::attempt_may_have_applied(
-                &error,
-                request.method == Method::POST && request.replay_safe,
-            );
+            let create = request.method == Method::POST;
+            may_be_applied |= crate::verdict::rules::attempt_may_have_applied(&error, create, request.replay_safe);
             let in_progress_elsewhere = may_be_applied && request.replay_safe && error.http_status() == Some(409);
             // A server's `Retry-After` is capped by the policy here too: no wait is driven by a number
             // the server sends.
