@@ -278,8 +278,8 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
             eprintln!(
                 "refunds: {}: created {} ({}); waiting up to {} s for a final status",
                 provider.info().id,
-                refund.id,
-                refund.status,
+                output::shown(refund.id.as_str()),
+                output::shown(refund.status.as_str()),
                 args.wait_timeout.as_secs()
             );
             wait_after_create(provider.as_ref(), refund, args.wait_timeout, args.format).await
@@ -394,8 +394,8 @@ async fn wait(provider: &dyn RefundProvider, id: &RefundId, timeout: Duration, f
         eprintln!(
             "refunds: {}: refund {} is still {} after {} s",
             provider.info().id,
-            refund.id,
-            refund.status,
+            output::shown(refund.id.as_str()),
+            output::shown(refund.status.as_str()),
             timeout.as_secs()
         );
         Ok(exit::UNAVAILABLE)
@@ -445,7 +445,7 @@ async fn list(context: &Context, args: ListArgs) -> Result<u8, Failure> {
     }
     let _stdout = writer.finish().map_err(io_failure("stdout"))?;
     if let Some(next) = &page.next {
-        eprintln!("refunds: more: --cursor {}", next.as_str());
+        eprintln!("refunds: more: --cursor {}", output::shown(next.as_str()));
     }
     Ok(exit::SUCCESS)
 }
@@ -562,9 +562,25 @@ async fn export_into(
     Ok(count)
 }
 
+/// A pending create is a few kilobytes; a bigger file is not one (and `/dev/zero` must not fill memory).
+const MAX_PENDING_FILE: u64 = 1 << 20;
+
 fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::invalid(format!("{}: cannot read the pending create: {e}", path.display())))?;
+    use std::io::Read;
+    let cannot =
+        |e: std::io::Error| Failure::invalid(format!("{}: cannot read the pending create: {e}", path.display()));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_PENDING_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_PENDING_FILE {
+        return Err(Failure::invalid(format!(
+            "{}: not a pending create: larger than {MAX_PENDING_FILE} bytes",
+            path.display()
+        )));
+    }
     serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: not a pending create: {e}", path.display())))
 }
 
@@ -588,7 +604,7 @@ async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
         _ => exit::AMBIGUOUS,
     };
     let text = match args.format {
-        Format::Table => verdict_text(&verdict),
+        Format::Table => output::shown_lines(&verdict_text(&verdict)).into_owned(),
         Format::Json | Format::Jsonl | Format::Csv => format!("{}\n", verdict_json(&verdict, &pending.provider)),
     };
     io::stdout()
