@@ -14,8 +14,11 @@
 //! let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
 //! ```
 
+mod body;
+mod control;
 mod fault;
 mod http_types;
+mod journal;
 mod server;
 mod skin;
 mod webhooks;
@@ -23,10 +26,13 @@ mod webhooks;
 pub use crate::ledger::{
     CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord, SimulatedOutcome,
 };
+pub use body::StreamWriter;
+pub use control::{FAULT_NAMES, parse_fault};
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
+pub use journal::{Journal, JournalEntry};
 pub use server::{RECENT_REQUESTS, Sandbox};
-pub use skin::{BadParam, Call, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
+pub use skin::{BadParam, Call, ListQuery, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
 pub use webhooks::{
     DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,
     WebhookStats,
