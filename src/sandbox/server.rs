@@ -252,6 +252,14 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Stops the server and waits until its port is free (dropping it stops it too, a moment later).
+    pub async fn stop(mut self) {
+        self.accept.abort();
+        let _ = (&mut self.accept).await;
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.accept.abort();

@@ -264,7 +264,13 @@ pub async fn start() -> std::io::Result<Sandbox> {
 
 /// Starts a sandbox for an account in `currency` (give the builder the same currency).
 pub async fn start_with_currency(currency: Currency) -> std::io::Result<Sandbox> {
-    Sandbox::start(BiasSkin::new(currency), Ledger::new(REFUND_ID_PREFIX)).await
+    start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), currency).await
+}
+
+/// Starts a sandbox for an account in `currency` on `addr`, a loopback address (port 0: an ephemeral
+/// one), as `refunds sandbox serve` does.
+pub async fn start_at(addr: std::net::SocketAddr, currency: Currency) -> std::io::Result<Sandbox> {
+    Sandbox::start_at(addr, BiasSkin::new(currency), Ledger::new(REFUND_ID_PREFIX)).await
 }
 
 /// A builder pointed at `sandbox` with [`API_KEY`] and USD (set `.currency(..)` for another account).
