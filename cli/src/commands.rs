@@ -75,6 +75,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Webhook(command) = &cli.command {
         return crate::webhook::run(command).await;
     }
+    if let Command::Sandbox(crate::args::SandboxCommand::Serve(args)) = &cli.command {
+        return crate::serve::run(args, &cli.source).await;
+    }
     if let Command::Recover(args) = &cli.command {
         // Read before anything starts: a missing or malformed file is invalid input.
         read_pending(&args.file)?;
@@ -108,7 +111,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
         }
         Command::Export(args) => export(context, args).await,
         Command::Recover(args) => recover(context, args).await,
-        Command::Webhook(_) => unreachable!("handled before the registry is built"),
+        Command::Webhook(_) | Command::Sandbox(_) => unreachable!("handled before the registry is built"),
     }
 }
 

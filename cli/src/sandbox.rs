@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use refunds::sandbox::{Fault, Ledger};
-use refunds::{CreateRefund, IdempotencyKey, Money, OffsetDateTime, PaymentRef, RefundReason, RefundStatus};
+use refunds::{CreateRefund, IdempotencyKey, Money, PaymentRef, RefundReason, RefundStatus};
 use refunds_registry::Registry;
-use refunds_registry::sandbox::Sandboxes;
+use refunds_registry::sandbox::{Sandboxes, follow_machine_clock as sync_clock};
 use serde::{Deserialize, Serialize};
 
 use crate::exit::Failure;
@@ -29,15 +29,13 @@ fn demo_amounts(provider: &str) -> [i64; 2] {
     }
 }
 
-/// A fault injected into every sandbox: `KIND[:TIMES]`.
+/// A fault injected into every sandbox: `KIND[=ARG][:TIMES]`, the kinds of
+/// [`refunds::sandbox::parse_fault`].
 #[derive(Debug, Clone)]
 pub struct FaultSpec {
-    fault: Fault,
-    times: usize,
+    pub(crate) fault: Fault,
+    pub(crate) times: usize,
 }
-
-/// The fault kinds `--sandbox-fault` takes.
-pub const FAULT_KINDS: &str = "response-lost, unavailable, rate-limited, reset";
 
 impl std::str::FromStr for FaultSpec {
     type Err = String;
@@ -48,24 +46,12 @@ impl std::str::FromStr for FaultSpec {
                 kind,
                 n.parse::<usize>()
                     .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{n:?} is not a positive count"))?,
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| format!("{n:?} is not a count from 1 to 10000"))?,
             ),
             None => (text, 1),
         };
-        let fault = match kind {
-            "response-lost" => Fault::ResponseLost,
-            "unavailable" => Fault::ServiceUnavailable,
-            "rate-limited" => Fault::RateLimited {
-                retry_after: Duration::from_secs(1),
-            },
-            "reset" => Fault::ConnectionReset,
-            other => {
-                return Err(format!(
-                    "unknown fault {other:?} (known: {FAULT_KINDS}; add :N to repeat)"
-                ));
-            }
-        };
+        let fault = refunds::sandbox::parse_fault(kind).map_err(|e| format!("{e}; add :N to repeat"))?;
         Ok(FaultSpec { fault, times })
     }
 }
@@ -102,17 +88,6 @@ pub struct World {
 
 fn failure(message: impl Into<String>) -> Failure {
     Failure::other(message)
-}
-
-/// Moves a ledger's clock to the machine's (it only goes forward).
-fn sync_clock(ledger: &Ledger) {
-    let now = OffsetDateTime::now_utc();
-    let at = ledger.now();
-    if now > at {
-        if let Ok(by) = Duration::try_from(now - at) {
-            ledger.advance(by);
-        }
-    }
 }
 
 impl World {
