@@ -29,6 +29,9 @@ pub async fn run(args: &ServeArgs, source: &Source) -> Result<u8, Failure> {
     options.faults = args.fault.iter().map(|f| (f.fault.clone(), f.times)).collect();
     options.webhook_urls = args.webhook_url.clone();
     options.settle_after = args.settle_after;
+    // Listening for the signals first: one that arrives as soon as the description is printed stops
+    // the server cleanly rather than killing it.
+    let stop = stopped()?;
     let served = serve(options).await?;
     let described = match args.format {
         Format::Json => served.to_json().to_string(),
@@ -39,7 +42,7 @@ pub async fn run(args: &ServeArgs, source: &Source) -> Result<u8, Failure> {
         .and_then(|()| out.flush())
         .map_err(|e| Failure::other(format!("stdout: {e}")))?;
     drop(out);
-    stopped().await?;
+    stop.await?;
     served.stop().await?;
     Ok(exit::SUCCESS)
 }
@@ -69,20 +72,23 @@ fn table(served: &Served) -> String {
     lines.join("\n")
 }
 
-/// Waits for Ctrl-C, or SIGTERM where there is one.
-async fn stopped() -> Result<(), Failure> {
+/// Listens for Ctrl-C, and SIGTERM where there is one; the future ends at the first. On Unix both
+/// are registered before this returns.
+fn stopped() -> Result<impl std::future::Future<Output = Result<(), Failure>>, Failure> {
     let failed = |e: io::Error| Failure::other(format!("cannot wait for a signal: {e}"));
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).map_err(failed)?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.map_err(failed),
-            _ = term.recv() => Ok(()),
-        }
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(failed)?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            Ok(())
+        })
     }
     #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(failed)
-    }
+    Ok(async move { tokio::signal::ctrl_c().await.map_err(failed) })
 }

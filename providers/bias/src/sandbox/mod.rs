@@ -197,7 +197,7 @@ impl SpecSkin for BiasSkin {
         const INVALID: &str = "invalid_request_error";
         const MAX_LIMIT: u32 = Bias::SPEC.paging.unwrap().max_limit;
         match refusal {
-            Refusal::Unauthorized { .. } => error(401, INVALID, Some("unauthorized"), "Invalid API key", None),
+            Refusal::Unauthorized { .. } => error(401, INVALID, Some("invalid_api_key"), "Invalid API key", None),
             Refusal::NoSuchRefund { .. } => error(404, INVALID, Some("resource_missing"), "No such refund", Some("id")),
             Refusal::BadParams(_) => invalid("parameter_invalid", &format!("limit must be from 1 to {MAX_LIMIT}"), Some("limit")),
             Refusal::UnknownCursor { param, id } => invalid("resource_missing", &format!("No such refund: {id}"), Some(param)),
