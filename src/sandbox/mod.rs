@@ -32,7 +32,9 @@ pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
 pub use journal::{Journal, JournalEntry};
 pub use server::{RECENT_REQUESTS, Sandbox};
-pub use skin::{BadParam, Call, ListQuery, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
+pub use skin::{
+    BadParam, Call, ListQuery, Page, ParamProblem, RefundFilter, Refusal, SpecSkin, event_kind, send_webhooks,
+};
 pub use webhooks::{
     DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,
     WebhookStats,

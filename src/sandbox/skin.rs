@@ -134,13 +134,16 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
+/// Keeps the refunds a list's own filters select.
+pub type RefundFilter = Box<dyn Fn(&RefundRecord) -> bool + Send>;
+
 /// What a list request asks for beyond paging and the spec's status parameter, read by
 /// [`SpecSkin::list_query`] from the provider's own parameters.
 #[derive(Default)]
 #[non_exhaustive]
 pub struct ListQuery {
     /// Keeps the refunds the request's filters select (`None`: every refund).
-    pub filter: Option<Box<dyn Fn(&RefundRecord) -> bool + Send>>,
+    pub filter: Option<RefundFilter>,
     /// The list runs newest first (Bias, Stripe); in creation order otherwise.
     pub newest_first: bool,
 }
