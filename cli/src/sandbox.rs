@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use refunds::sandbox::{Fault, Ledger};
+use refunds::sandbox::Fault;
 use refunds::{CreateRefund, IdempotencyKey, Money, PaymentRef, RefundReason, RefundStatus};
 use refunds_registry::Registry;
-use refunds_registry::sandbox::{Sandboxes, follow_machine_clock as sync_clock};
+use refunds_registry::sandbox::{Sandboxes, follow_machine_clock as sync_clock, follow_machine_clocks};
 use serde::{Deserialize, Serialize};
 
 use crate::exit::Failure;
@@ -141,14 +141,7 @@ impl World {
                 demo.sandbox.faults().push(spec.fault.clone(), spec.times);
             }
         }
-        let ledgers: Vec<Ledger> = sandboxes.iter().map(|d| d.sandbox.ledger().clone()).collect();
-        let ticker = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_millis(50));
-            loop {
-                every.tick().await;
-                ledgers.iter().for_each(sync_clock);
-            }
-        });
+        let ticker = follow_machine_clocks(sandboxes.iter().map(|d| d.sandbox.ledger().clone()).collect());
         let world = World {
             sandboxes,
             state,

@@ -32,7 +32,7 @@ use crate::Registry;
 
 mod serve;
 
-pub use serve::{ServeOptions, Served, ServedSandbox, follow_machine_clock, serve};
+pub use serve::{ServeOptions, Served, ServedSandbox, follow_machine_clock, follow_machine_clocks, serve};
 
 /// One provider's running sandbox and the payment seeded in it.
 #[derive(Debug)]

@@ -113,12 +113,9 @@ pub mod id_cursor {
         has_more: Option<bool>,
         limit: u32,
     ) -> Page<T> {
-        let more = has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty();
-        let next = if more {
-            items.last().map(|last| after(provider, id_of(last)))
-        } else {
-            None
-        };
+        let next = more(&items, has_more, limit)
+            .then(|| items.last().map(|last| after(provider, id_of(last))))
+            .flatten();
         Page::new(items, next, None)
     }
 
@@ -131,13 +128,16 @@ pub mod id_cursor {
         has_more: Option<bool>,
         limit: u32,
     ) -> Page<T> {
-        let more = has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty();
-        let next = if more {
-            items.first().map(|first| before(provider, id_of(first)))
-        } else {
-            None
-        };
+        let next = more(&items, has_more, limit)
+            .then(|| items.first().map(|first| before(provider, id_of(first))))
+            .flatten();
         Page::new(items, next, None)
+    }
+
+    /// Whether pages follow: as the provider says (`has_more`), or, when it does not say, while the
+    /// page came back full; never after an empty page.
+    fn more<T>(items: &[T], has_more: Option<bool>, limit: u32) -> bool {
+        has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty()
     }
 }
 

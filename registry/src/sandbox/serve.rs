@@ -158,6 +158,17 @@ pub fn follow_machine_clock(ledger: &Ledger) {
     }
 }
 
+/// Keeps moving the ledgers' clocks to the machine's (every 50 ms) until the task is aborted.
+pub fn follow_machine_clocks(ledgers: Vec<Ledger>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            every.tick().await;
+            ledgers.iter().for_each(follow_machine_clock);
+        }
+    })
+}
+
 fn read_fixtures(path: &Path) -> Result<Vec<FixturePayment>> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| invalid(format!("{shown}: cannot read the fixtures: {e}")))?;
@@ -273,14 +284,7 @@ pub async fn serve(options: ServeOptions) -> Result<Served> {
             webhooks,
         });
     }
-    let ledgers: Vec<Ledger> = served.iter().map(|s| s.sandbox.ledger().clone()).collect();
-    let clock = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(50));
-        loop {
-            every.tick().await;
-            ledgers.iter().for_each(follow_machine_clock);
-        }
-    });
+    let clock = follow_machine_clocks(served.iter().map(|s| s.sandbox.ledger().clone()).collect());
     Ok(Served {
         entries: served,
         journal,
