@@ -664,11 +664,8 @@ impl<P: HttpProvider> Client<P> {
         Ok(self.shared.provider.retrieve(call))
     }
 
-    async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
-        self.list_page_with(request, options, |call| call).await
-    }
-
-    /// [`Client::list_page`] with `decorate` applied to the call after the engine built it.
+    /// One page of the list, `decorate` applied to the call after the engine built it (the trait's
+    /// `list_refunds` passes the call as it is; boxed there directly, without a wrapping future).
     async fn list_page_with(
         &self,
         request: &ListRefunds,
@@ -793,7 +790,7 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
         'c: 'f,
         Self: 'f,
     {
-        Box::pin(self.list_page(request, options))
+        Box::pin(self.list_page_with(request, options, std::convert::identity))
     }
 
     async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {

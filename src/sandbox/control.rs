@@ -379,7 +379,7 @@ pub(super) async fn answer_http(shared: &Shared, request: Request<Incoming>) -> 
         recent: lock(&shared.recent).iter().cloned().collect(),
         requests: shared.requests.load(std::sync::atomic::Ordering::SeqCst),
         streams: &shared.streams,
-        journal: lock(&shared.journal).clone(),
+        journal: shared.journal.get().cloned(),
     };
     to_hyper(answer(&controls, &request))
 }

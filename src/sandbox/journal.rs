@@ -293,8 +293,12 @@ pub(crate) fn replay_one(skin: &dyn Skin, ledger: &Ledger, entry: &JournalEntry)
 impl Sandbox {
     /// From now on, journals every change of this sandbox's world into `journal`: payments seeded
     /// through the control API, API requests answered 2xx that are not `GET`s, status changes and
-    /// clock moves (see [`Journal`]). Replay the file's earlier entries first ([`Sandbox::replay`]).
-    pub fn record_to(&self, journal: Journal) {
+    /// clock moves (see [`Journal`]). Replay the file's earlier entries first ([`Sandbox::replay`]). A sandbox records into one journal:
+    /// a second call is refused (false).
+    pub fn record_to(&self, journal: Journal) -> bool {
+        if self.shared.journal.set(journal.clone()).is_err() {
+            return false;
+        }
         let provider = self.shared.skin.provider();
         let observer_journal = journal.clone();
         self.shared.ledger.on_change(Arc::new(move |record, change| {
@@ -307,7 +311,7 @@ impl Sandbox {
                 });
             }
         }));
-        *super::server::lock(&self.shared.journal) = Some(journal);
+        true
     }
 
     /// Replays this provider's entries of a journal, in order, through the skin: the clock moves to

@@ -102,8 +102,8 @@ pub(super) struct Shared {
     last_list: Mutex<HashMap<String, Vec<u8>>>,
     /// The streaming answers still open, for [`Sandbox::cut_streams`].
     pub(super) streams: OpenStreams,
-    /// Where changes are journaled ([`Sandbox::record_to`]).
-    pub(super) journal: Mutex<Option<Journal>>,
+    /// Where changes are journaled ([`Sandbox::record_to`]); set once, read without a lock.
+    pub(super) journal: std::sync::OnceLock<Journal>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -156,7 +156,7 @@ impl Sandbox {
             resends: resends.clone(),
             last_list: Mutex::new(HashMap::new()),
             streams: OpenStreams::default(),
-            journal: Mutex::new(None),
+            journal: std::sync::OnceLock::new(),
         });
         let kept = shared.clone();
         let accept = tokio::spawn(async move {
@@ -387,7 +387,7 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
 /// (which this one replaces in memory).
 fn handle(shared: &Shared, request: &SandboxRequest) -> (SandboxResponse, Option<Vec<u8>>) {
     let answer = shared.skin.handle(request, &shared.ledger);
-    if let Some(journal) = lock(&shared.journal).as_ref() {
+    if let Some(journal) = shared.journal.get() {
         journal.request(shared.skin.provider(), shared.ledger.now(), request, &answer);
     }
     if request.method != http::Method::GET || !(200..300).contains(&answer.status) || !is_json(&answer) {
