@@ -13,6 +13,13 @@
 //! sandbox.ledger().seed_payment("ch_1", Money::from_minor(50_000, Currency::EGP));
 //! let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
 //! ```
+//!
+//! A sandbox is also a server for tests in other languages (`refunds sandbox serve`): every sandbox
+//! answers a control API under `/_sandbox/` on its own port (see the `control` table in the README:
+//! seed, settle, faults by name with [`parse_fault`], the clock, the ledger, the latest requests),
+//! listens where it is told ([`Sandbox::start_at`]), can stream answers and cut them
+//! ([`SandboxResponse::streaming`], [`Sandbox::cut_streams`]), and keeps its world in a [`Journal`]
+//! file ([`Sandbox::record_to`], [`Sandbox::replay`]).
 
 mod body;
 mod control;
