@@ -18,10 +18,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Choices where Bias documents nothing: refusals answer 400 (`invalid_request_error`, an unknown id
-//! 404, a same-key conflict `idempotency_error`), a bad key 401, a create still in progress under the
-//! same key 409 `idempotency_error`; `fees` is an empty object; the events are derived from the
-//! ledger (see [`events`]).
+//! Choices where Bias documents nothing: refusals answer 400 `invalid_request_error` (an unknown id
+//! 404), a bad key 401 `invalid_api_key`, a same key with another body 409 `idempotency_error`
+//! `idempotency_params_mismatch`, a create still in progress under the same key 409
+//! `idempotency_key_in_use` (the codes are the vendor client's); `fees` is an empty object; the
+//! events are derived from the
+//! ledger (`refund.created` at a refund's creation; `refund.updated` and `refund.succeeded` or
+//! `refund.failed` when its status moves).
 
 mod events;
 
