@@ -100,7 +100,9 @@ def test_the_vendor_client_lists_with_filters_and_pages_both_ways(bias):
     assert pending.items == []
     at = made[3].created_at
     window = client.refunds.list(limit=10, filters={"created_at": {"gte": at, "lte": at}})
-    assert made[3].id in ids(window.items) and made[0].id not in ids(window.items) or made[0].created_at == at
+    assert ids(window.items) == [r.id for r in reversed(made) if r.created_at == at]
+    later = client.refunds.list(limit=10, filters={"created_at": {"gt": at}})
+    assert ids(later.items) == [r.id for r in reversed(made) if r.created_at > at]
     amounts = client.refunds.list(limit=10, filters={"amount": {"gte": 500}})
     assert ids(amounts.items) == [made[5].id, made[4].id]
     expanded = client.refunds.list(limit=1, expand={"payment": True})
