@@ -23,7 +23,8 @@ use crate::wire::{
 pub const API_VERSION: &str = "2025-07-01";
 
 /// Bias-only settings of a client: `BiasClient::builder().options(BiasOptions::new().api_version(..))`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct BiasOptions {
     /// The `api-version` header sent with every request ([`API_VERSION`] by default).
