@@ -52,12 +52,6 @@ impl Context {
         Ok(self.registry.provider(id)?.clone())
     }
 
-    fn note_create(&self, provider: &str, request: &CreateRefund) {
-        if let Some(world) = &self.world {
-            world.note_create(provider, request);
-        }
-    }
-
     /// Saves the sandbox state (with `--sandbox-state`); the command's own outcome comes first.
     fn close(self, outcome: Result<u8, Failure>) -> Result<u8, Failure> {
         let saved = match self.world {
@@ -74,6 +68,9 @@ impl Context {
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Webhook(command) = &cli.command {
         return crate::webhook::run(command).await;
+    }
+    if let Command::Sandbox(crate::args::SandboxCommand::Serve(args)) = &cli.command {
+        return crate::serve::run(args, &cli.source).await;
     }
     if let Command::Recover(args) = &cli.command {
         // Read before anything starts: a missing or malformed file is invalid input.
@@ -108,7 +105,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
         }
         Command::Export(args) => export(context, args).await,
         Command::Recover(args) => recover(context, args).await,
-        Command::Webhook(_) => unreachable!("handled before the registry is built"),
+        Command::Webhook(_) | Command::Sandbox(_) => unreachable!("handled before the registry is built"),
     }
 }
 
@@ -265,13 +262,6 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
         }
     }
     let outcome = provider.create_refund(&request).await;
-    // The sandbox state replays the request as sent: a pending create's carries its key and marker.
-    let sent = outcome
-        .as_ref()
-        .err()
-        .and_then(|e| e.pending())
-        .map_or(&request, |p| &p.request);
-    context.note_create(provider.info().id, sent);
     match outcome {
         Ok(refund) if args.wait => {
             // Said at once: whatever the polls meet, the refund's id is never lost.
@@ -587,7 +577,6 @@ fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
 async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
     let pending = read_pending(&args.file)?;
     let provider = context.provider(&pending.provider)?;
-    context.note_create(provider.info().id, &pending.request);
     let booked = args
         .booked
         .iter()

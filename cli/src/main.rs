@@ -18,6 +18,7 @@ mod commands;
 mod exit;
 mod output;
 mod sandbox;
+mod serve;
 mod trigger;
 mod webhook;
 

@@ -124,6 +124,19 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
         self.decorate(call)
     }
 
+    /// Adds the list filters the provider applies itself beyond the spec's status parameter (those
+    /// [`HttpProvider::capabilities`] declares native) in the provider's own encoding: Bias sends them
+    /// as one JSON `filters` object. A filter the wire cannot express is an `InvalidRequest`.
+    fn list_filters(&self, call: ApiRequest, request: &ListRefunds) -> Result<ApiRequest> {
+        let _ = request;
+        Ok(call)
+    }
+
+    /// Headers every request of the client carries (an API version the provider pins, say).
+    fn default_headers(&self) -> Vec<(http::HeaderName, http::HeaderValue)> {
+        Vec::new()
+    }
+
     /// The call that retrieves the refund of a payment, where the provider has one.
     fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
         let _ = payment;
@@ -265,6 +278,28 @@ impl<P: HttpProvider> Client<P> {
             .send_with(call, options.timeout, options.retry.as_ref())
             .await
             .map_err(|e| self.finish(e))
+    }
+
+    /// Sends a provider-only call and reads its 2xx answer with `read` (given the provider and the
+    /// body): one call for send, decode, tagging and redaction. A `read` failure is a `Decode` error
+    /// keeping status, request id and body.
+    pub async fn call<T>(&self, call: &ApiRequest, read: impl FnOnce(&P, &[u8]) -> Result<T>) -> Result<T> {
+        let response = self.send(call).await?;
+        read(&self.shared.provider, &response.body).map_err(|e| self.finish(response.decode_error(decode_message(&e))))
+    }
+
+    /// One page of the list exactly as [`RefundProvider::list_refunds`] asks for it (paging, filters,
+    /// cursors), with `decorate` adding provider-only parameters to the call, and each refund read
+    /// into `T` by `map` (an expanded object from its raw JSON, say).
+    pub async fn list_with<T>(
+        &self,
+        request: &ListRefunds,
+        decorate: impl FnOnce(ApiRequest) -> ApiRequest,
+        map: impl Fn(Refund) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let page = self.list_page_with(request, &NO_OVERRIDES, decorate).await?;
+        let items: Result<Vec<T>> = page.items.into_iter().map(map).collect();
+        Ok(Page::new(items.map_err(|e| self.finish(e))?, page.next, page.total))
     }
 
     /// The refund a 2xx answer carries; a failure is a `Decode` error keeping status, request id and
@@ -531,6 +566,7 @@ impl<P: HttpProvider> Client<P> {
             })?;
             call = call.query(param, wire);
         }
+        call = self.shared.provider.list_filters(call, request)?;
         let limit = check_limit(request.limit_requested(), 1..=paging.max_limit, paging.default_limit)?;
         let position = match paging.style {
             PagingStyle::Offset => {
@@ -651,9 +687,17 @@ impl<P: HttpProvider> Client<P> {
         Ok(self.shared.provider.retrieve(call))
     }
 
-    async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
+    /// One page of the list, `decorate` applied to the call after the engine built it (the trait's
+    /// `list_refunds` passes the call as it is; boxed there directly, without a wrapping future).
+    async fn list_page_with(
+        &self,
+        request: &ListRefunds,
+        options: &CallOptions,
+        decorate: impl FnOnce(ApiRequest) -> ApiRequest,
+    ) -> Result<Page<Refund>> {
         let id = P::SPEC.id;
         let (call, position, limit) = self.list_call(request).map_err(|e| self.finish(e))?;
+        let call = decorate(call);
         let sent = self
             .shared
             .transport
@@ -675,14 +719,10 @@ impl<P: HttpProvider> Client<P> {
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total, limit),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
-            Position::Before => {
-                let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();
-                let next = items
-                    .first()
-                    .filter(|_| more)
-                    .map(|first| id_cursor::before(id, first.id.as_str()));
-                Page::new(items, next, total)
-            }
+            Position::Before => Page {
+                total,
+                ..id_cursor::page_before(id, items, |r| r.id.as_str(), has_more, limit)
+            },
             Position::Single => Page::new(items, None, total),
         };
         // Filters the provider does not apply are applied here, after the next cursor was taken from
@@ -773,7 +813,7 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
         'c: 'f,
         Self: 'f,
     {
-        Box::pin(self.list_page(request, options))
+        Box::pin(self.list_page_with(request, options, std::convert::identity))
     }
 
     async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
@@ -925,14 +965,6 @@ impl<P: HttpProvider> ClientBuilder<P> {
             })?),
             _ => None,
         };
-        let config = self.settings.transport_config(default_url).map_err(tag)?;
-        let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
-        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(|e| {
-            tag(Error::configuration(format!(
-                "the spec's refunds path: {}",
-                e.message()
-            )))
-        })?;
         let provider = P::new(Setup {
             settings: &self.settings,
             currency,
@@ -940,6 +972,15 @@ impl<P: HttpProvider> ClientBuilder<P> {
             options: &self.options,
         })
         .map_err(tag)?;
+        let mut config = self.settings.transport_config(default_url).map_err(tag)?;
+        config.default_headers.extend(provider.default_headers());
+        let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
+        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(|e| {
+            tag(Error::configuration(format!(
+                "the spec's refunds path: {}",
+                e.message()
+            )))
+        })?;
         Ok(Client {
             shared: Arc::new(Shared {
                 provider,

@@ -116,13 +116,31 @@ pub mod id_cursor {
         has_more: Option<bool>,
         limit: u32,
     ) -> Page<T> {
-        let more = has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty();
-        let next = if more {
-            items.last().map(|last| after(provider, id_of(last)))
-        } else {
-            None
-        };
+        let next = more(&items, has_more, limit)
+            .then(|| items.last().map(|last| after(provider, id_of(last))))
+            .flatten();
         Page::new(items, next, None)
+    }
+
+    /// A backward page (read with `ending_before`): `next` keeps walking backward, ending before the
+    /// first item's id, under the same rule as [`page`].
+    pub fn page_before<T>(
+        provider: &str,
+        items: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+        has_more: Option<bool>,
+        limit: u32,
+    ) -> Page<T> {
+        let next = more(&items, has_more, limit)
+            .then(|| items.first().map(|first| before(provider, id_of(first))))
+            .flatten();
+        Page::new(items, next, None)
+    }
+
+    /// Whether pages follow: as the provider says (`has_more`), or, when it does not say, while the
+    /// page came back full; never after an empty page.
+    fn more<T>(items: &[T], has_more: Option<bool>, limit: u32) -> bool {
+        has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty()
     }
 }
 
@@ -181,6 +199,9 @@ mod tests {
             assert_eq!(e.field(), Some("cursor"), "{forged:?}");
         }
         assert!(id_cursor::page("c", vec!["a"], |s| s, Some(false), 1).next.is_none());
+        let back = id_cursor::page_before("c", vec!["b", "c"], |s| s, Some(true), 2);
+        assert_eq!(back.next, Some(id_cursor::before("c", "b")));
+        assert!(id_cursor::page_before("c", vec!["b"], |s| s, None, 2).next.is_none());
         assert_eq!(check_limit(Some(0), 1..=100, 50).unwrap_err().field(), Some("limit"));
         assert_eq!(check_limit(None, 1..=100, 50).unwrap(), 50);
     }
