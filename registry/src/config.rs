@@ -8,7 +8,27 @@ use crate::Registry;
 use crate::kinds::{self, Setting};
 
 /// The settings a `[providers.<id>]` table may hold.
-const SETTINGS: &[&str] = &["api_key_env", "base_url", "base_url_env", "currency", "currency_env"];
+const SETTINGS: &[&str] = &[
+    "api_key_env",
+    "base_url",
+    "base_url_env",
+    "currency",
+    "currency_env",
+    "allow_any_host",
+];
+
+/// Whether `name` may hold the setting `suffix` (`KEY`, `BASE_URL`, `CURRENCY`) of the provider whose
+/// variables start with `prefix`: upper-case letters, digits and `_`, naming the provider and ending
+/// in the setting, such as `SHOP_FOURGEEKS_KEY` or `BIAS_EU_API_KEY`. A config file is untrusted
+/// input: without the rule, `api_key_env = "AWS_SECRET_ACCESS_KEY"` would send another secret to
+/// the provider's host.
+fn names_the_setting(name: &str, prefix: &str, suffix: &str) -> bool {
+    let words: Vec<&str> = name.split('_').collect();
+    name.bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && words.contains(&prefix)
+        && name.ends_with(&format!("_{suffix}"))
+}
 
 /// Where a setting's value comes from.
 #[derive(Debug, Clone)]
@@ -26,6 +46,8 @@ struct ProviderConfig {
     api_key_env: Option<String>,
     base_url: Option<Source>,
     currency: Option<Source>,
+    /// The operator's explicit leave to send the key to a host the provider does not document.
+    allow_any_host: bool,
 }
 
 /// A parsed config file: the providers in file order, each with the variable holding its key.
@@ -36,7 +58,7 @@ struct ProviderConfig {
 /// let config = Config::parse(
 ///     r#"
 ///     [providers.wooshpay]
-///     api_key_env = "WOOSHPAY_SECRET"
+///     api_key_env = "SHOP_WOOSHPAY_KEY"
 ///
 ///     [providers.bias]
 ///     currency = "KWD"
@@ -45,7 +67,7 @@ struct ProviderConfig {
 /// assert_eq!(config.provider_ids().collect::<Vec<_>>(), ["wooshpay", "bias"]);
 ///
 /// let vars = |name: &str| match name {
-///     "WOOSHPAY_SECRET" => Some("sk_test_1".to_owned()),
+///     "SHOP_WOOSHPAY_KEY" => Some("sk_test_1".to_owned()),
 ///     "BIAS_API_KEY" => Some("sk_test_2".to_owned()),
 ///     _ => None,
 /// };
@@ -158,6 +180,7 @@ impl ProviderConfig {
             api_key_env: None,
             base_url: None,
             currency: None,
+            allow_any_host: false,
         };
         for (name, value) in table {
             if holds_a_secret(name) {
@@ -173,10 +196,34 @@ impl ProviderConfig {
                     SETTINGS.join(", ")
                 )));
             }
+            if name == "allow_any_host" {
+                let toml::Value::Boolean(allow) = value else {
+                    return Err(fail(format!("allow_any_host in {table_name} must be true or false")));
+                };
+                config.allow_any_host = *allow;
+                continue;
+            }
             let toml::Value::String(text) = value else {
                 return Err(fail(format!("{name} in {table_name} must be a string")));
             };
             let text = text.clone();
+            let suffix = match name.as_str() {
+                "api_key_env" => Some("KEY"),
+                "base_url_env" => Some("BASE_URL"),
+                "currency_env" => Some("CURRENCY"),
+                _ => None,
+            };
+            if let Some(suffix) = suffix.filter(|suffix| !names_the_setting(&text, kind.spec.env_prefix, suffix)) {
+                // The rule, never the value: a key pasted here by mistake must not be printed.
+                return Err(fail(format!(
+                    "{name} in {table_name} is not a variable for {}'s {}: upper-case letters, digits and _, \
+                     with {} as one of its words and ending in _{suffix} (such as {})",
+                    kind.spec.name,
+                    suffix.to_ascii_lowercase().replace('_', " "),
+                    kind.spec.env_prefix,
+                    kind.spec.env_var(if suffix == "KEY" { "API_KEY" } else { suffix }),
+                )));
+            }
             let (slot, source) = match name.as_str() {
                 "api_key_env" => {
                     config.api_key_env = Some(text);
@@ -221,6 +268,7 @@ impl ProviderConfig {
             key,
             setting("base_url", &self.base_url),
             setting("currency", &self.currency),
+            self.allow_any_host,
         )
     }
 }

@@ -37,11 +37,18 @@ impl Kind {
             let name = self.spec.env_var(name);
             Setting::optional(lookup(&name), name)
         };
-        self.build(var("API_KEY"), var("BASE_URL"), var("CURRENCY"))
+        let allow_any_host = lookup(&self.spec.env_var("ALLOW_ANY_HOST")).is_some_and(|v| v.trim() == "true");
+        self.build(var("API_KEY"), var("BASE_URL"), var("CURRENCY"), allow_any_host)
     }
 
     /// Checks the three settings, then builds the client through the engine's `from_lookup`.
-    pub fn build(&self, key: Setting, base_url: Setting, currency: Setting) -> Result<Arc<dyn RefundProvider>> {
+    pub fn build(
+        &self,
+        key: Setting,
+        base_url: Setting,
+        currency: Setting,
+        allow_any_host: bool,
+    ) -> Result<Arc<dyn RefundProvider>> {
         let spec = &self.spec;
         let key = key.require(spec)?;
         let url_setting = base_url.clone();
@@ -49,13 +56,25 @@ impl Kind {
         if let Some(url) = &base_url {
             // The rule, never the value: a `*_env` may name the variable holding a key, and the
             // parser's message would quote it.
-            check_base_url(url).map_err(|_| {
+            let url = check_base_url(url).map_err(|_| {
                 url_setting.error(
                     spec,
                     "is not a usable base url: an https url, or plain http to a loopback host, without \
                      credentials, query or fragment",
                 )
             })?;
+            if !allow_any_host && !documented_or_loopback(spec, url.host_str().unwrap_or_default()) {
+                return Err(url_setting.error(
+                    spec,
+                    &format!(
+                        "names a host that is neither {}'s ({}) nor loopback: the key would go there. To mean \
+                         it, set allow_any_host = true in the provider's table (or {}=true)",
+                        spec.name,
+                        documented_hosts(spec).join(", "),
+                        spec.env_var("ALLOW_ANY_HOST")
+                    ),
+                ));
+            }
         }
         let currency_setting = currency.clone();
         let currency = currency.value(spec)?;
@@ -93,6 +112,25 @@ impl Kind {
         };
         (self.build)(&lookup).map_err(|e| e.with_provider(spec.id))
     }
+}
+
+/// The hosts the provider documents, for its test and live keys.
+fn documented_hosts(spec: &ProviderSpec) -> Vec<String> {
+    let mut hosts: Vec<String> = [spec.hosts.test, spec.hosts.live]
+        .iter()
+        .filter_map(|url| check_base_url(url).ok()?.host_str().map(str::to_ascii_lowercase))
+        .collect();
+    hosts.dedup();
+    hosts
+}
+
+/// Whether a key may go to `host` without the operator's explicit leave.
+fn documented_or_loopback(spec: &ProviderSpec, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    documented_hosts(spec).contains(&host)
+        || host == "localhost"
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// One setting: its value, what the user calls it (a variable, or a key of the config file), and

@@ -23,11 +23,84 @@ fn refused_without_the_value(error: refunds::Error, setting: &str) {
 
 #[test]
 fn a_config_setting_read_from_a_key_variable_is_refused_without_showing_it() {
-    let currency = Config::parse("[providers.fourgeeks]\ncurrency_env = \"SHOP_SECRET\"\n").unwrap();
-    refused_without_the_value(currency.build_with(keys_everywhere).unwrap_err(), "SHOP_SECRET");
+    let currency = Config::parse("[providers.fourgeeks]\ncurrency_env = \"SHOP_FOURGEEKS_CURRENCY\"\n").unwrap();
+    refused_without_the_value(
+        currency.build_with(keys_everywhere).unwrap_err(),
+        "SHOP_FOURGEEKS_CURRENCY",
+    );
 
-    let url = Config::parse("[providers.xpay]\nbase_url_env = \"XPAY_API_KEY\"\n").unwrap();
-    refused_without_the_value(url.build_with(keys_everywhere).unwrap_err(), "XPAY_API_KEY");
+    let url = Config::parse("[providers.xpay]\nbase_url_env = \"XPAY_BASE_URL\"\n").unwrap();
+    refused_without_the_value(url.build_with(keys_everywhere).unwrap_err(), "XPAY_BASE_URL");
+}
+
+/// An untrusted config names another secret's variable, or pastes a key where a variable's name
+/// goes: refused when the file is read, before any request, naming the setting and never the value.
+#[test]
+fn a_config_naming_an_unrelated_variable_is_refused_before_any_request() {
+    for (setting, value) in [
+        ("api_key_env", "AWS_SECRET_ACCESS_KEY"),
+        ("api_key_env", "GITHUB_TOKEN"),
+        ("api_key_env", "BIASX_API_KEY"),
+        ("api_key_env", KEY),
+        ("base_url_env", "AWS_SECRET_ACCESS_KEY"),
+        ("currency_env", "HOME"),
+    ] {
+        let text = format!("[providers.bias]\n{setting} = \"{value}\"\n");
+        let error = Config::parse(&text).unwrap_err();
+        refused_without_the_value(error.clone(), setting);
+        assert!(!error.to_string().contains(value), "{error}");
+        assert!(
+            error.to_string().contains("BIAS_API_KEY") || setting != "api_key_env",
+            "{error}"
+        );
+    }
+    // Variables for the provider's own settings are fine.
+    for name in ["BIAS_API_KEY", "SHOP_BIAS_KEY", "BIAS_EU_LIVE_KEY"] {
+        Config::parse(&format!("[providers.bias]\napi_key_env = \"{name}\"\n")).expect(name);
+    }
+}
+
+/// A config sending the key to a host the provider does not document: refused naming the setting and
+/// the way to mean it, never the url; loopback (a sandbox) and the documented host need no leave.
+#[test]
+fn a_config_naming_a_foreign_host_is_refused_unless_the_operator_opts_in() {
+    let vars = |name: &str| (name == "XPAY_API_KEY").then(|| "sk_test_1".to_owned());
+    for url in [
+        "https://attacker.example",
+        "https://api.xpay.example.attacker.example",
+        "https://user:sk_live_x@attacker.example",
+    ] {
+        let config = Config::parse(&format!("[providers.xpay]\nbase_url = \"{url}\"\n")).unwrap();
+        let error = config.build_with(vars).unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.contains("base_url in [providers.xpay]"), "{shown}");
+        assert!(!shown.contains("attacker") && !shown.contains("sk_live_x"), "{shown}");
+    }
+    let foreign = "[providers.xpay]\nbase_url = \"https://attacker.example\"\n";
+    let error = Config::parse(foreign).unwrap().build_with(vars).unwrap_err();
+    assert!(error.to_string().contains("allow_any_host = true"), "{error}");
+    let allowed = format!("{foreign}allow_any_host = true\n");
+    Config::parse(&allowed)
+        .unwrap()
+        .build_with(vars)
+        .expect("the operator's leave");
+    for url in ["http://127.0.0.1:9999", "http://localhost:1", "http://[::1]:2"] {
+        let config = Config::parse(&format!("[providers.xpay]\nbase_url = \"{url}\"\n")).unwrap();
+        config.build_with(vars).expect(url);
+    }
+    // The same rule for the environment.
+    let env = |foreign: bool| {
+        move |name: &str| match name {
+            "REFUNDS_PROVIDERS" => Some("xpay".to_owned()),
+            "XPAY_API_KEY" => Some("sk_test_1".to_owned()),
+            "XPAY_BASE_URL" => Some("https://attacker.example".to_owned()),
+            "XPAY_ALLOW_ANY_HOST" if foreign => Some("true".to_owned()),
+            _ => None,
+        }
+    };
+    let error = Registry::from_lookup(env(false)).unwrap_err();
+    assert!(error.to_string().contains("XPAY_ALLOW_ANY_HOST=true"), "{error}");
+    Registry::from_lookup(env(true)).expect("the operator's leave");
 }
 
 #[test]

@@ -190,7 +190,7 @@ async fn from_a_toml_file_in_a_child_process_on_all_five_sandboxes() {
     let mut toml = String::from("# refunds.toml: no key in here, only the names of the variables holding them\n");
     let mut vars = Vec::new();
     for r in &running {
-        let (key_var, url_var) = (format!("APP_{}_SECRET", r.prefix), format!("APP_{}_URL", r.prefix));
+        let (key_var, url_var) = (format!("APP_{}_KEY", r.prefix), format!("APP_{}_BASE_URL", r.prefix));
         toml.push_str(&format!(
             "\n[providers.{}]\napi_key_env = \"{key_var}\"\nbase_url_env = \"{url_var}\"\ncurrency = \"{}\"\n",
             r.id,
@@ -331,7 +331,8 @@ fn a_config_names_variables_and_never_holds_a_key() {
     config_error(err.clone(), None, &["config: not valid TOML at line 2"]);
     assert!(!format!("{err:?}").contains("sk_live_do_not_print"));
 
-    let err = Config::parse("[providers.bias]\nbase_url = \"https://a\"\nbase_url_env = \"B\"\n").unwrap_err();
+    let err =
+        Config::parse("[providers.bias]\nbase_url = \"https://a\"\nbase_url_env = \"BIAS_BASE_URL\"\n").unwrap_err();
     config_error(err, Some("bias"), &["sets both base_url and base_url_env"]);
     let err = Config::parse("[providers.bias]\ncurency = \"USD\"\n").unwrap_err();
     config_error(
@@ -363,7 +364,7 @@ fn a_config_names_variables_and_never_holds_a_key() {
 #[test]
 fn a_config_error_names_the_provider_the_variable_and_the_table() {
     let config = Config::parse(
-        "[providers.wooshpay]\n\n[providers.fourgeeks]\napi_key_env = \"SHOP_4G_KEY\"\ncurrency_env = \"SHOP_4G_CURRENCY\"\n",
+        "[providers.wooshpay]\n\n[providers.fourgeeks]\napi_key_env = \"SHOP_FOURGEEKS_KEY\"\ncurrency_env = \"SHOP_FOURGEEKS_CURRENCY\"\n",
     )
     .unwrap();
     assert_eq!(config.provider_ids().collect::<Vec<_>>(), ["wooshpay", "fourgeeks"]);
@@ -381,19 +382,19 @@ fn a_config_error_names_the_provider_the_variable_and_the_table() {
     config_error(
         err,
         Some("fourgeeks"),
-        &["fourgeeks: SHOP_4G_KEY is not set (api_key_env in [providers.fourgeeks] of config)"],
+        &["fourgeeks: SHOP_FOURGEEKS_KEY is not set (api_key_env in [providers.fourgeeks] of config)"],
     );
-    let vars = [("WOOSHPAY_API_KEY", "sk_test_k"), ("SHOP_4G_KEY", "k")];
+    let vars = [("WOOSHPAY_API_KEY", "sk_test_k"), ("SHOP_FOURGEEKS_KEY", "k")];
     let err = config.build_with(lookup(&vars)).unwrap_err();
     config_error(
         err,
         Some("fourgeeks"),
-        &["SHOP_4G_CURRENCY is not set (currency_env in"],
+        &["SHOP_FOURGEEKS_CURRENCY is not set (currency_env in"],
     );
     let vars = [
         ("WOOSHPAY_API_KEY", "sk_test_k"),
-        ("SHOP_4G_KEY", "k"),
-        ("SHOP_4G_CURRENCY", "usd"),
+        ("SHOP_FOURGEEKS_KEY", "k"),
+        ("SHOP_FOURGEEKS_CURRENCY", "usd"),
     ];
     let registry = config.build_with(lookup(&vars)).unwrap();
     assert_eq!(registry.ids().collect::<Vec<_>>(), ["wooshpay", "fourgeeks"]);
