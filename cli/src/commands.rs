@@ -109,8 +109,16 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
     }
 }
 
+/// A failed write. A reader that went away (`refunds export | head`) is no failure: the command ends
+/// quietly with exit 0.
 fn io_failure(what: &str) -> impl Fn(io::Error) -> Failure + '_ {
-    move |e| Failure::other(format!("{what}: {e}"))
+    move |e| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::quiet(exit::SUCCESS)
+        } else {
+            Failure::other(format!("{what}: {e}"))
+        }
+    }
 }
 
 fn print_one(refund: &Refund, format: Format) -> Result<(), Failure> {
@@ -481,13 +489,19 @@ async fn export(context: &Context, args: ExportArgs) -> Result<u8, Failure> {
         Some(path) => {
             let partial = partial_path(path);
             let file = File::create(&partial).map_err(io_failure(&partial.display().to_string()))?;
+            crate::interrupt::remove_on_interrupt(&partial);
             (Box::new(file), Some((partial, path.clone())))
         }
         None => (Box::new(io::stdout().lock()), None),
     };
     let bar = progress();
-    let result = export_into(context, &providers, &requests, BufWriter::new(sink), args.format, &bar).await;
+    crate::interrupt::clear_on_interrupt(&bar);
+    let out = BufWriter::new(sink);
+    let result = export_into(context, &providers, &requests, out, args.format, &bar, named).await;
     bar.finish_and_clear();
+    if let Some((partial, _)) = &aside {
+        crate::interrupt::forget(partial);
+    }
     match (result, aside) {
         (Ok(count), Some((partial, path))) => {
             std::fs::rename(&partial, &path).map_err(io_failure(&path.display().to_string()))?;
@@ -517,6 +531,7 @@ async fn export_into(
     out: impl Write,
     format: Format,
     bar: &ProgressBar,
+    named: bool,
 ) -> Result<u64, Failure> {
     let mut writer = RefundWriter::start(out, format).map_err(io_failure("output"))?;
     for (provider, request) in providers.iter().zip(requests) {
@@ -524,10 +539,22 @@ async fn export_into(
         bar.set_message(info.id);
         if info.capabilities.list.is_some() {
             let mut stream = provider.refunds_stream(request.clone());
+            let mut first = true;
             while let Some(refund) = stream.next().await {
-                writer.write(&refund?).map_err(io_failure("output"))?;
+                let refund = match refund {
+                    // A filter this provider cannot apply (4Geeks refunds carry no time): across every
+                    // provider it is skipped with a note; named with -p it is the error.
+                    Err(e) if first && !named && matches!(e.kind(), refunds::ErrorKind::Unsupported) => {
+                        bar.suspend(|| eprintln!("refunds: {}: skipped: {}", info.id, output::shown(e.message())));
+                        break;
+                    }
+                    other => other?,
+                };
+                first = false;
+                writer.write(&refund).map_err(io_failure("output"))?;
                 bar.inc(1);
             }
+            writer.flush().map_err(io_failure("output"))?;
         } else if let Some(world) = &context.world {
             // No list endpoint: on the sandbox, its ledger says which refunds exist, and each is read
             // through the provider's own `get`.

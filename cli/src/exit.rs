@@ -17,6 +17,8 @@ pub const AMBIGUOUS: u8 = 3;
 /// The provider was unavailable, rate limited, unreachable, or did not answer in time; or `wait`
 /// reached its deadline before the refund was final.
 pub const UNAVAILABLE: u8 = 4;
+/// Interrupted by Ctrl-C (SIGINT), after cleaning up: 128 + 2, as shells report it.
+pub const INTERRUPTED: u8 = 130;
 /// Created, not confirmed: the refund exists and is printed, but `create --wait` did not see it final
 /// (a poll failed or the deadline passed), or the provider's answer differs from the request (its
 /// amount, currency or payment). Never create it again; check it.
@@ -51,6 +53,11 @@ impl Failure {
             self.message = format!("{provider}: {}", self.message);
         }
         self
+    }
+
+    /// An end that says nothing (a closed pipe): the code only.
+    pub fn quiet(code: u8) -> Failure {
+        Failure::new(code, "")
     }
 
     /// Anything else.

@@ -5,8 +5,9 @@
 //! for every provider of the `refunds` SDK, configured from the environment (`REFUNDS_PROVIDERS=...`)
 //! or a TOML file (`--config FILE`), or offline on the embedded sandboxes (`--sandbox`).
 //!
-//! Exit codes: 0 success, 2 invalid input or rejected, 3 ambiguous (pending create saved), 4 provider
-//! unavailable or timed out, 1 anything else. Errors go to stderr, one line, with the provider and
+//! Exit codes: 0 success (also when the reader of the output went away), 2 invalid input or rejected,
+//! 3 ambiguous (pending create saved), 4 provider unavailable or timed out, 5 created but not
+//! confirmed, 130 interrupted (Ctrl-C), 1 anything else. Errors go to stderr, one line, with the provider and
 //! the request id.
 
 // The argument docs are clap's help text, read in a terminal: `<PREFIX>_API_KEY` is written plainly
@@ -16,6 +17,7 @@
 mod args;
 mod commands;
 mod exit;
+mod interrupt;
 mod output;
 mod sandbox;
 mod serve;
@@ -42,10 +44,26 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    // `sandbox serve` stops on Ctrl-C as its way of ending (exit 0): it listens for the signal itself.
+    let serves = matches!(cli.command, args::Command::Sandbox(_));
+    let outcome = runtime.block_on(async {
+        if serves {
+            return commands::run(cli).await;
+        }
+        tokio::select! {
+            outcome = commands::run(cli) => outcome,
+            Ok(()) = tokio::signal::ctrl_c() => {
+                interrupt::clean_up();
+                Err(exit::Failure::new(exit::INTERRUPTED, "interrupted"))
+            }
+        }
+    });
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("refunds: {failure}");
+            if !failure.message.is_empty() {
+                eprintln!("refunds: {failure}");
+            }
             ExitCode::from(failure.code)
         }
     }

@@ -220,28 +220,45 @@ pub fn detail(r: &Refund) -> String {
 }
 
 /// Writes refunds one at a time in a [`Format`]: nothing is held back but the JSON array's brackets.
+/// The header (table, CSV) or opening bracket is written with the first refund, or at the end of an
+/// empty success: an output that fails before its first refund shows nothing, not a header.
 pub struct RefundWriter<W: Write> {
     out: W,
     format: Format,
     count: u64,
+    started: bool,
 }
 
 impl<W: Write> RefundWriter<W> {
-    /// Writes the header (table, CSV) or the opening bracket (JSON).
-    pub fn start(mut out: W, format: Format) -> io::Result<RefundWriter<W>> {
-        match format {
-            Format::Table => writeln!(out, "{}", table_header())?,
-            Format::Csv => {
-                out.write_all(csv_line(&CSV_HEADER.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()).as_bytes())?
-            }
-            Format::Json => out.write_all(b"[")?,
-            Format::Jsonl => {}
-        }
-        Ok(RefundWriter { out, format, count: 0 })
+    /// A writer; nothing is written yet.
+    pub fn start(out: W, format: Format) -> io::Result<RefundWriter<W>> {
+        Ok(RefundWriter {
+            out,
+            format,
+            count: 0,
+            started: false,
+        })
     }
 
-    /// Writes one refund.
+    fn head(&mut self) -> io::Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        match self.format {
+            Format::Table => writeln!(self.out, "{}", table_header()),
+            Format::Csv => self
+                .out
+                .write_all(csv_line(&CSV_HEADER.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()).as_bytes()),
+            Format::Json => self.out.write_all(b"["),
+            Format::Jsonl => Ok(()),
+        }
+    }
+
+    /// Writes one refund, and flushes it when it is a table row or a line: a person or a pipe sees
+    /// each page as it arrives.
     pub fn write(&mut self, r: &Refund) -> io::Result<()> {
+        self.head()?;
         match self.format {
             Format::Table => writeln!(self.out, "{}", table_row(r))?,
             Format::Csv => self.out.write_all(csv_line(&csv_fields(r)).as_bytes())?,
@@ -255,13 +272,19 @@ impl<W: Write> RefundWriter<W> {
         Ok(())
     }
 
+    /// Flushes what was written so far (at the end of a page).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// How many refunds were written.
     pub fn count(&self) -> u64 {
         self.count
     }
 
-    /// Closes the JSON array, flushes, and gives the writer back.
+    /// Writes the header of an empty output, closes the JSON array, flushes, and gives the writer back.
     pub fn finish(mut self) -> io::Result<W> {
+        self.head()?;
         if self.format == Format::Json {
             let end = if self.count == 0 { "]\n" } else { "\n]\n" };
             self.out.write_all(end.as_bytes())?;
