@@ -179,7 +179,11 @@ impl ResumeReport {
     }
     /// How many intents are still unresolved.
     pub fn unresolved(&self) -> i64 {
-        State::ALL.iter().filter(|s| !s.is_settled()).map(|s| self.count(*s)).sum()
+        State::ALL
+            .iter()
+            .filter(|s| !s.is_settled())
+            .map(|s| self.count(*s))
+            .sum()
     }
 }
 
@@ -373,7 +377,8 @@ impl Journal {
     /// Sends a row this worker holds (state `sending`) and records the answer.
     async fn send(&self, account: &dyn Account, row: Row) -> Result<(Intent, bool)> {
         let sent: CreateRefund = serde_json::from_str(&row.sent)?;
-        let options: Option<serde_json::Value> = row.provider_options.as_deref().map(serde_json::from_str).transpose()?;
+        let options: Option<serde_json::Value> =
+            row.provider_options.as_deref().map(serde_json::from_str).transpose()?;
         let result = account.create(&sent, options.as_ref()).await;
         let step = resolve::after_create(&row, &result, &self.options, now_ms());
         self.write(&row, step).await
@@ -486,7 +491,12 @@ impl Journal {
             },
             ..row.clone()
         };
-        let event = self.event(&next, "skipped", json!({ "account": row.account, "reason": "this process has no such account" }), now);
+        let event = self.event(
+            &next,
+            "skipped",
+            json!({ "account": row.account, "reason": "this process has no such account" }),
+            now,
+        );
         self.store.update(&next, row.fence, &event).await?;
         Ok(())
     }
@@ -538,7 +548,11 @@ impl Journal {
 fn claimed(old: Row, claim: Claim<'_>) -> Row {
     let recorded = old.state == State::Recorded.as_str();
     Row {
-        state: if recorded { State::Sending.as_str().into() } else { old.state.clone() },
+        state: if recorded {
+            State::Sending.as_str().into()
+        } else {
+            old.state.clone()
+        },
         started_at: if recorded { Some(claim.now) } else { old.started_at },
         lease_owner: Some(claim.owner.to_owned()),
         lease_until: Some(claim.lease_until),

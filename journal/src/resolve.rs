@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use refunds::adapter::try_random_u128;
-use refunds::{Capabilities, CreateRefund, Error, Evidence, IdempotencyKey, MarkerField, PendingCreate, Recovery, Refund};
+use refunds::{
+    Capabilities, CreateRefund, Error, Evidence, IdempotencyKey, MarkerField, PendingCreate, Recovery, Refund,
+};
 use serde_json::{Value, json};
 
 use crate::journal::JournalOptions;

@@ -23,7 +23,9 @@ struct World {
 
 async fn wooshpay() -> World {
     let sandbox = refunds_wooshpay::sandbox::start().await.expect("sandbox");
-    let client = refunds_wooshpay::sandbox::builder_for(&sandbox).build().expect("client");
+    let client = refunds_wooshpay::sandbox::builder_for(&sandbox)
+        .build()
+        .expect("client");
     World {
         sandbox,
         provider: Arc::new(client),
@@ -47,7 +49,11 @@ async fn xpay() -> World {
 impl World {
     /// A payment of 100.00 and a request to refund 25.00 of it.
     fn request(&self, payment: &str) -> CreateRefund {
-        let currency = if self.account == "xpay" { Currency::EGP } else { Currency::EUR };
+        let currency = if self.account == "xpay" {
+            Currency::EGP
+        } else {
+            Currency::EUR
+        };
         self.sandbox
             .ledger()
             .seed_payment(payment, Money::from_minor(10_000, currency));
@@ -132,7 +138,10 @@ async fn scenarios(location: &str) {
     let done = journal.submit(&world.provider, intent.clone()).await.expect("submit");
     assert_eq!(done.state, State::Applied);
     assert!(done.refund_id.is_some());
-    assert!(done.sent.idempotency_key_given().is_some(), "the key is recorded before sending");
+    assert!(
+        done.sent.idempotency_key_given().is_some(),
+        "the key is recorded before sending"
+    );
     let again = journal.submit(&world.provider, intent).await.expect("submit again");
     assert_eq!((again.state, again.refund_id), (State::Applied, done.refund_id));
     assert_eq!(world.refunds_of("pi_1"), 1);
@@ -150,7 +159,10 @@ async fn scenarios(location: &str) {
     die_while_sending(&journal, &world, after, true).await;
     let before = NewIntent::new(id("order-4"), world.account, world.request("pi_4"));
     die_while_sending(&journal, &world, before, false).await;
-    assert_eq!(journal.get(&id("order-3")).await.expect("get").expect("intent").state, State::Sending);
+    assert_eq!(
+        journal.get(&id("order-3")).await.expect("get").expect("intent").state,
+        State::Sending
+    );
 
     // An answer lost on the wire: the create is pending.
     world.sandbox.faults().push(Fault::ResponseLost, 3);
@@ -160,15 +172,26 @@ async fn scenarios(location: &str) {
     world.sandbox.faults().clear();
 
     // Another worker resumes everything once the dead worker's lease ran out.
-    let other = Journal::open_with(location, fast().owner("other")).await.expect("journal");
+    let other = Journal::open_with(location, fast().owner("other"))
+        .await
+        .expect("journal");
     let report = other.resume(world.accounts(), resume_options()).await.expect("resume");
     assert_eq!(report.unresolved(), 0, "{report:?}");
     assert_eq!(report.count(State::Applied), 5, "{report:?}");
-    for (intent, payment) in [("order-2", "pi_2"), ("order-3", "pi_3"), ("order-4", "pi_4"), ("order-5", "pi_5")] {
+    for (intent, payment) in [
+        ("order-2", "pi_2"),
+        ("order-3", "pi_3"),
+        ("order-4", "pi_4"),
+        ("order-5", "pi_5"),
+    ] {
         assert_eq!(world.refunds_of(payment), 1, "{intent}");
         let stored = other.get(&id(intent)).await.expect("get").expect("intent");
         let refund = stored.refund_id.expect("refund id");
-        assert_eq!(world.sandbox.ledger().refunds_for_payment(payment)[0].id, refund, "{intent}");
+        assert_eq!(
+            world.sandbox.ledger().refunds_for_payment(payment)[0].id,
+            refund,
+            "{intent}"
+        );
     }
     let evidence = |intent: &'static str| {
         let other = other.clone();
@@ -199,7 +222,9 @@ async fn sqlite_records_before_sending_and_resumes_what_a_crash_left() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_records_before_sending_and_resumes_what_a_crash_left() {
-    let Some(cluster) = postgres::Cluster::start() else { return };
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
     let url = cluster.database("scenarios");
     scenarios(&url).await;
 }
@@ -221,7 +246,10 @@ async fn without_idempotency_the_marker_links_and_doubt_is_left_for_a_person() {
     let marker = journal.get(&id("x-1")).await.expect("get").expect("intent").marker;
     assert!(marker.is_some(), "xpay echoes metadata: the journal writes a marker");
 
-    let report = journal.resume(world.accounts(), resume_options()).await.expect("resume");
+    let report = journal
+        .resume(world.accounts(), resume_options())
+        .await
+        .expect("resume");
     assert_eq!(report.unresolved(), 0, "{report:?}");
     let found = journal.get(&id("x-1")).await.expect("get").expect("intent");
     assert_eq!(found.state, State::Applied);
@@ -229,7 +257,10 @@ async fn without_idempotency_the_marker_links_and_doubt_is_left_for_a_person() {
     let doubt = journal.get(&id("x-2")).await.expect("get").expect("intent");
     assert_eq!(doubt.state, State::Unknown);
     assert!(doubt.state.needs_person());
-    let because = doubt.answer.expect("answer")["because"].as_str().unwrap_or("").to_owned();
+    let because = doubt.answer.expect("answer")["because"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     assert!(because.contains("single_page"), "{because}");
     assert_eq!((world.refunds_of("ch_1"), world.refunds_of("ch_2")), (1, 0));
     let _ = std::fs::remove_dir_all(dir);

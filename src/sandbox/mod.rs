@@ -16,6 +16,7 @@
 
 mod fault;
 mod http_types;
+mod rate_limit;
 mod server;
 mod skin;
 mod webhooks;
@@ -25,6 +26,7 @@ pub use crate::ledger::{
 };
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
+pub use rate_limit::{RateLimitCount, RateLimited};
 pub use server::{RECENT_REQUESTS, Sandbox};
 pub use skin::{BadParam, Call, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
 pub use webhooks::{

@@ -90,7 +90,8 @@ pub(crate) trait Store: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<Row>>;
 
     /// Rows in id order, optionally of one state and batch, after `after` (paging), at most `limit`.
-    async fn list(&self, state: Option<&str>, batch: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<Row>>;
+    async fn list(&self, state: Option<&str>, batch: Option<&str>, after: Option<&str>, limit: u32)
+    -> Result<Vec<Row>>;
 
     /// An intent's events, in order.
     async fn events(&self, id: &str) -> Result<Vec<EventRow>>;

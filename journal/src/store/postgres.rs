@@ -13,8 +13,8 @@ use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row as PgRow};
 
 use super::{COLUMNS, Claim, EventRow, Row, Store, UNRESOLVED};
-use crate::migrate::{self, POSTGRES};
 use crate::Result;
+use crate::migrate::{self, POSTGRES};
 
 /// The advisory lock that serializes migrations across processes (any fixed number).
 const MIGRATION_LOCK: i64 = 0x7265_6675_6e64_736a;
@@ -58,7 +58,8 @@ impl Postgres {
     pub(crate) async fn migrate_to(&self, target: i64) -> Result<()> {
         let mut client = self.client().await;
         let tx = client.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
         tx.batch_execute(migrate::VERSIONS_TABLE).await?;
         let found: i64 = tx
             .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM journal_schema", &[])
@@ -147,8 +148,11 @@ impl Store for Postgres {
             .await?;
         if inserted == 1 {
             let e = event;
-            tx.execute(INSERT_EVENT, &[&e.intent_id, &e.attempt, &e.at, &e.owner, &e.kind, &e.detail])
-                .await?;
+            tx.execute(
+                INSERT_EVENT,
+                &[&e.intent_id, &e.attempt, &e.at, &e.owner, &e.kind, &e.detail],
+            )
+            .await?;
         }
         let stored = tx
             .query_one(&format!("SELECT {COLUMNS} FROM intents WHERE id = $1"), &[&row.id])
@@ -215,8 +219,11 @@ impl Store for Postgres {
             .await?;
         let kind = if changed == 0 { "late" } else { event.kind.as_str() };
         let e = event;
-        tx.execute(INSERT_EVENT, &[&e.intent_id, &e.attempt, &e.at, &e.owner, &kind, &e.detail])
-            .await?;
+        tx.execute(
+            INSERT_EVENT,
+            &[&e.intent_id, &e.attempt, &e.at, &e.owner, &kind, &e.detail],
+        )
+        .await?;
         tx.commit().await?;
         Ok(changed == 1)
     }
@@ -229,7 +236,13 @@ impl Store for Postgres {
         Ok(row.as_ref().map(read_row))
     }
 
-    async fn list(&self, state: Option<&str>, batch: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<Row>> {
+    async fn list(
+        &self,
+        state: Option<&str>,
+        batch: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Row>> {
         let client = self.client().await;
         let limit = i64::from(limit);
         let rows = client

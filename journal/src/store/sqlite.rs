@@ -68,7 +68,10 @@ fn open_file(path: &Path) -> Result<Connection> {
     connection.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(JournalError::Store(format!("{} cannot use WAL (journal mode {mode})", path.display())));
+        return Err(JournalError::Store(format!(
+            "{} cannot use WAL (journal mode {mode})",
+            path.display()
+        )));
     }
     connection.execute_batch("PRAGMA synchronous = FULL;")?;
     Ok(connection)
@@ -180,7 +183,8 @@ impl Store for Sqlite {
             if inserted == 1 {
                 insert_event(&tx, &event)?;
             }
-            let stored = get_row(&tx, &row.id)?.ok_or_else(|| JournalError::Store("an inserted row vanished".into()))?;
+            let stored =
+                get_row(&tx, &row.id)?.ok_or_else(|| JournalError::Store("an inserted row vanished".into()))?;
             tx.commit()?;
             Ok((stored, inserted == 1))
         })
@@ -259,8 +263,18 @@ impl Store for Sqlite {
         self.with(move |c| Ok(get_row(c, &id)?)).await
     }
 
-    async fn list(&self, state: Option<&str>, batch: Option<&str>, after: Option<&str>, limit: u32) -> Result<Vec<Row>> {
-        let (state, batch, after) = (state.map(str::to_owned), batch.map(str::to_owned), after.map(str::to_owned));
+    async fn list(
+        &self,
+        state: Option<&str>,
+        batch: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Row>> {
+        let (state, batch, after) = (
+            state.map(str::to_owned),
+            batch.map(str::to_owned),
+            after.map(str::to_owned),
+        );
         self.with(move |c| {
             let mut select = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM intents WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR batch = ?2) \
@@ -280,7 +294,9 @@ impl Store for Sqlite {
             let mut select = c.prepare_cached(
                 "SELECT seq, intent_id, attempt, at, owner, kind, detail FROM events WHERE intent_id = ?1 ORDER BY seq",
             )?;
-            let rows = select.query_map([id], read_event)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = select
+                .query_map([id], read_event)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
         .await

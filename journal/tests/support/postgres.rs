@@ -77,18 +77,28 @@ impl Cluster {
             url: String::new(),
         };
         if as_postgres {
-            let status = Command::new("chown").arg("postgres").arg(&cluster.dir).status().expect("chown");
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(&cluster.dir)
+                .status()
+                .expect("chown");
             assert!(status.success(), "chown postgres {}", cluster.dir.display());
         }
         let data = cluster.dir.join("data");
-        cluster.run("initdb", &["-D", path(&data), "-A", "trust", "-U", "postgres", "--no-sync"]);
+        cluster.run(
+            "initdb",
+            &["-D", path(&data), "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
         let port = free_port();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
             cluster.dir.display()
         );
         let log = cluster.dir.join("log");
-        cluster.run("pg_ctl", &["-D", path(&data), "-o", &options, "-l", path(&log), "-w", "start"]);
+        cluster.run(
+            "pg_ctl",
+            &["-D", path(&data), "-o", &options, "-l", path(&log), "-w", "start"],
+        );
         cluster.port = port;
         cluster.url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
         Some(cluster)
