@@ -14,8 +14,10 @@
 #![allow(rustdoc::invalid_html_tags)]
 
 mod args;
+mod bulk;
 mod commands;
 mod exit;
+mod journal;
 mod output;
 mod sandbox;
 mod trigger;

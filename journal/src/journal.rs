@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use refunds::{CreateRefund, OffsetDateTime, RecoverExt, RecoveryOptions};
@@ -116,6 +117,9 @@ pub struct ResumeOptions {
     /// How long to wait for intents that are not due yet (a backoff, another worker's lease) before
     /// returning (default: zero, return once nothing is due).
     pub wait: Duration,
+    /// Set to stop: no intent is claimed after it is set; the ones in flight finish and record
+    /// their answers (an operator's Ctrl-C).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl ResumeOptions {
@@ -126,6 +130,7 @@ impl ResumeOptions {
             concurrency: 4,
             batch: None,
             wait: Duration::ZERO,
+            stop: None,
         }
     }
     /// Sets recovery's options.
@@ -147,6 +152,15 @@ impl ResumeOptions {
     pub fn wait(mut self, wait: Duration) -> Self {
         self.wait = wait;
         self
+    }
+    /// Stops claiming once `flag` is set.
+    pub fn stop(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
     }
 }
 
@@ -441,6 +455,9 @@ impl Journal {
     ) -> Result<ResumeReport> {
         let mut report = ResumeReport::default();
         loop {
+            if options.stopped() {
+                return Ok(report);
+            }
             let claim = self.claim_now(now_ms());
             let Some(old) = self.store.claim(claim, 1, None, options.batch.as_deref()).await?.pop() else {
                 let Some(due) = self.store.next_due(options.batch.as_deref()).await? else {
