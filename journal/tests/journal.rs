@@ -275,3 +275,102 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// No secret reaches the journal: the API key is in no byte of the SQLite file (nor its WAL), after
+/// creates answered, lost, refused with 401 and recovered; the request is stored as sent, with its
+/// idempotency key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_key_is_in_no_byte_of_the_database_file() {
+    let dir = tempdir();
+    let location = dir.join("journal.db");
+    let world = wooshpay().await;
+    let journal = Journal::open_with(location.to_str().expect("path"), fast())
+        .await
+        .expect("journal");
+    journal
+        .submit(
+            &world.provider,
+            NewIntent::new(id("s-1"), world.account, world.request("pi_1")),
+        )
+        .await
+        .expect("submit");
+    world.sandbox.faults().push(Fault::ResponseLost, 1);
+    journal
+        .submit(
+            &world.provider,
+            NewIntent::new(id("s-2"), world.account, world.request("pi_2")),
+        )
+        .await
+        .expect("submit");
+    journal
+        .resume(world.accounts(), resume_options())
+        .await
+        .expect("resume");
+    let wrong_key: Arc<dyn RefundProvider> = Arc::new(
+        refunds_wooshpay::sandbox::builder_for(&world.sandbox)
+            .api_key("sk_test_not_the_sandbox_key_7e1")
+            .build()
+            .expect("client"),
+    );
+    let refused = journal
+        .submit(
+            &wrong_key,
+            NewIntent::new(id("s-3"), world.account, world.request("pi_3")),
+        )
+        .await
+        .expect("submit");
+    assert_eq!(refused.state, State::Failed, "{refused:?}");
+    let stored = journal.get(&id("s-2")).await.expect("get").expect("intent");
+    assert!(
+        stored.sent.idempotency_key_given().is_some(),
+        "the key the create was sent with is kept"
+    );
+    drop(journal);
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+        bytes.extend(std::fs::read(entry.path()).expect("read"));
+    }
+    assert!(bytes.len() > 4096, "the journal holds something");
+    for secret in [refunds_wooshpay::sandbox::API_KEY, "sk_test_not_the_sandbox_key_7e1"] {
+        let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "{secret} is in the journal's files");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Migrations: a new journal is at the newest version with one row per version applied; opening it
+/// again applies nothing; a journal written by a newer build is refused, never written to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_numbered_applied_once_and_a_newer_schema_is_refused() {
+    let dir = tempdir();
+    let path = dir.join("journal.db");
+    let location = path.to_str().expect("path");
+    drop(Journal::open(location).await.expect("journal"));
+    drop(Journal::open(location).await.expect("journal again"));
+    let versions = |path: &std::path::Path| -> Vec<i64> {
+        let db = rusqlite::Connection::open(path).expect("sqlite");
+        let mut statement = db
+            .prepare("SELECT version FROM journal_schema ORDER BY version")
+            .expect("query");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("rows")
+            .map(|v| v.expect("version"))
+            .collect()
+    };
+    let expected: Vec<i64> = (1..=refunds_journal::SCHEMA_VERSION).collect();
+    assert_eq!(versions(&path), expected);
+    rusqlite::Connection::open(&path)
+        .expect("sqlite")
+        .execute(
+            "INSERT INTO journal_schema (version, applied_at) VALUES (?1, 0)",
+            [refunds_journal::SCHEMA_VERSION + 1],
+        )
+        .expect("a newer version");
+    let refused = Journal::open(location).await.err().expect("a newer schema is refused");
+    assert!(
+        matches!(refused, refunds_journal::JournalError::SchemaTooNew { .. }),
+        "{refused}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

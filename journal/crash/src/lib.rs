@@ -154,6 +154,9 @@ pub struct Check {
     /// Applied intents whose refund was proven by recovery (a re-send under the key, a marker), not by
     /// the create's own answer: the creates a kill or a lost answer left in doubt.
     pub recovered: usize,
+    /// `Unknown` or `Candidates` intents whose payment has a refund in the ledger (the rest have none):
+    /// what a person finds when they look.
+    pub doubts_in_ledger: usize,
 }
 
 /// Checks `intents` intents of `journal` against `ledger`.
@@ -202,6 +205,7 @@ pub async fn check(journal: &Journal, provider: &str, intents: usize, ledger: &[
                 let because = answer["because"].as_str().or(answer["reason"].as_str()).unwrap_or("");
                 let doubt = because.split(')').next().unwrap_or(because).to_owned();
                 *check.doubts.entry(format!("{}: {doubt})", intent.state)).or_default() += 1;
+                check.doubts_in_ledger += refunds.len();
             }
             _ => check.unsettled += 1,
         }

@@ -72,7 +72,7 @@ fn kill_at_random(child: &mut Child, within: u64) -> bool {
 fn report(name: &str, kills: usize, runs: usize, result: &Check) {
     println!(
         "{name}: intents {} | kills {kills} | worker processes {runs} | states {:?} | duplicates {} | losses {} | \
-         unsettled {} | resolved twice {} | late answers {} | applied by recovery {} | doubts {:?}",
+         unsettled {} | resolved twice {} | late answers {} | applied by recovery {} | doubts {:?} ({} of them with a refund in the ledger)",
         result.intents,
         result.states,
         result.duplicates,
@@ -81,7 +81,8 @@ fn report(name: &str, kills: usize, runs: usize, result: &Check) {
         result.resolved_twice,
         result.late,
         result.recovered,
-        result.doubts
+        result.doubts,
+        result.doubts_in_ledger
     );
     assert_eq!(result.duplicates, 0, "{name}: duplicates");
     assert_eq!(result.losses, 0, "{name}: losses");
