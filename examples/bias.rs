@@ -1,5 +1,6 @@
 //! Bias: a partial and a full refund of one payment, a retrieve with the payment expanded, the whole
-//! list walked page by page, and the event stream, all through `RefundProvider` and the Bias traits.
+//! list walked page by page, the event log, and the event stream with its resume point, all through
+//! `RefundProvider` and `BiasExt`.
 //!
 //! With no credentials it runs on the embedded sandbox: `cargo run --example bias`.
 //!
@@ -7,10 +8,12 @@
 //! `BIAS_PAYMENT_ID`, and optionally `BIAS_PARTIAL_AMOUNT` (major units, default `1`), `BIAS_BASE_URL`
 //! and `BIAS_CURRENCY` (default USD). With a live key this refunds real money.
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use refunds::sandbox::Sandbox;
 use refunds::{CreateRefund, Currency, ListRefunds, Money, PaymentRef, Refund, RefundProvider, RefundProviderExt};
-use refunds_bias::{BiasClient, BiasEvent, BiasEvents, BiasExpand, EventsRequest};
+use refunds_bias::{BiasClient, BiasEvent, BiasExt, EventsRequest};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -72,9 +75,6 @@ async fn main() -> Result<(), Failure> {
     show("partial refund", &first);
     let rest = client.create_refund(&CreateRefund::new(payment)).await?;
     show("full refund of what was left", &rest);
-    if let Some(sandbox) = &sandbox {
-        println!("sandbox settled {} refunds", sandbox.ledger().settle_all());
-    }
 
     let expanded = client.get_refund_expanded(&first.id).await?;
     show("retrieved", &expanded.refund);
@@ -92,14 +92,37 @@ async fn main() -> Result<(), Failure> {
         show("  listed", &refund);
     }
 
-    // Bias has no webhooks: it streams events. The sandbox closes the stream after the last one.
-    let mut events = client.refund_events(EventsRequest::new().limit(10));
-    while let Some(event) = events.next().await {
-        match event? {
-            BiasEvent::Refund(e) => println!("event {} {}: {} is {}", e.id, e.event_type, e.state.id, e.state.status),
-            BiasEvent::Other { event_type, .. } => println!("event {event_type} (not a refund)"),
-            _ => {}
+    // Bias has no webhooks. Its event log holds what happened so far (newest first)...
+    let log = client.list_events(&EventsRequest::new().limit(10), None).await?;
+    for event in &log.items {
+        println!("logged {} {}", event.id(), event.event_type());
+    }
+    // ...and its stream what happens from now on, reconnecting and catching up after a drop. On the
+    // sandbox both refunds settle now: an update and a success event each.
+    let mut events = client.refund_events(EventsRequest::new().limit(4));
+    if let Some(sandbox) = &sandbox {
+        let ledger = sandbox.ledger().clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            println!("sandbox settled {} refunds", ledger.settle_all());
+        });
+    }
+    let read = async {
+        while let Some(event) = events.next().await {
+            match event? {
+                BiasEvent::Refund(e) => {
+                    println!("event {} {}: {} is {}", e.id, e.event_type, e.state.id, e.state.status)
+                }
+                other => println!("event {} (not a refund)", other.event_type()),
+            }
         }
+        Ok::<(), refunds::Error>(())
+    };
+    if tokio::time::timeout(Duration::from_secs(30), read).await.is_err() {
+        println!("no more events within 30 s");
+    }
+    if let Some(point) = events.resume_point() {
+        println!("resume point to store: {}", point.to_token());
     }
     Ok(())
 }

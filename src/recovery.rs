@@ -41,6 +41,9 @@ pub struct RecoveryOptions {
     /// How long the provider keeps idempotency keys, where the application knows better than the
     /// provider's documentation (default: the provider's [`crate::Capabilities::key_retention`]).
     pub key_retention: Option<Duration>,
+    /// The longest a re-send may take (default 60 s); it is abandoned then, and a look-up that follows
+    /// the last moment a re-send can start counts its settle window from that moment plus this.
+    pub resend_timeout: Duration,
 }
 
 impl RecoveryOptions {
@@ -56,6 +59,7 @@ impl RecoveryOptions {
             max_pages: 200,
             walk_timeout: Duration::from_secs(60),
             key_retention: None,
+            resend_timeout: Duration::from_secs(60),
         }
     }
     /// Sets the settle window.
@@ -87,6 +91,11 @@ impl RecoveryOptions {
     pub fn walk_bounds(mut self, max_pages: u64, timeout: Duration) -> Self {
         self.max_pages = max_pages.max(1);
         self.walk_timeout = timeout;
+        self
+    }
+    /// Sets the longest a re-send may take.
+    pub fn resend_timeout(mut self, timeout: Duration) -> Self {
+        self.resend_timeout = timeout;
         self
     }
     /// Sets how long the provider keeps idempotency keys.
@@ -139,10 +148,22 @@ pub trait RecoverExt: RefundProvider {
                 .or(caps.key_retention)
                 .unwrap_or(KEY_RETENTION_UNKNOWN);
             if rules::key_still_kept(pending, retention, options.clock_skew, now) {
-                return rules::resend_verdict(pending, caps.marker, self.resend_pending(pending).await);
+                let answer = match tokio::time::timeout(options.resend_timeout, self.resend_pending(pending)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(Error::new(
+                        ErrorKind::Timeout,
+                        Delivery::Ambiguous,
+                        "the re-send took too long",
+                    )),
+                };
+                return rules::resend_verdict(pending, caps.marker, answer);
             }
-            if let Some(cutoff) = rules::resend_cutoff(pending, retention, options.clock_skew) {
-                ended = ended.max(cutoff);
+            // A re-send that started just before the cutoff may still be applied after it: the last
+            // attempt can have ended as late as the cutoff plus a re-send's longest run.
+            let last_resend = rules::resend_cutoff(pending, retention, options.clock_skew)
+                .and_then(|cutoff| rules::shift(cutoff, options.resend_timeout, true));
+            if let Some(last) = last_resend {
+                ended = ended.max(last);
             }
             if caps.list.is_none() {
                 let detail = format!(
@@ -174,12 +195,24 @@ fn hit_page_cap(e: &Error) -> bool {
     e.kind() == &ErrorKind::Other && e.delivery() == Delivery::NotSent && e.http_status().is_none()
 }
 
+/// The most candidate refunds a look-up keeps: a server inventing matches cannot make it hold more.
+/// Past it the verdict stays `Candidates` (never a guess), with the first ones.
+const MAX_CANDIDATES: usize = 100;
+
 /// What a walk saw.
 #[derive(Default)]
 struct Sorted {
     plausible: Vec<Refund>,
     differs: Vec<Refund>,
     unlinkable: usize,
+}
+
+impl Sorted {
+    fn keep(list: &mut Vec<Refund>, refund: Refund) {
+        if list.len() < MAX_CANDIDATES {
+            list.push(refund);
+        }
+    }
 }
 
 async fn lookup<P: RefundProvider + ?Sized>(
@@ -276,8 +309,8 @@ async fn walk<P: RefundProvider + ?Sized>(
         yielded = true;
         match judge.classify(&refund) {
             Seen::Proof => return Err(refund),
-            Seen::Differs => seen.differs.push(refund),
-            Seen::Plausible => seen.plausible.push(refund),
+            Seen::Differs => Sorted::keep(&mut seen.differs, refund),
+            Seen::Plausible => Sorted::keep(&mut seen.plausible, refund),
             Seen::Unlinkable => seen.unlinkable += 1,
             Seen::Excluded => {}
         }

@@ -375,13 +375,15 @@ impl<'a, P: RefundProvider + ?Sized> Walker<'a, P> {
             self.finish();
             return Ok(());
         }
-        for item in &page.items {
+        for (position, item) in page.items.iter().enumerate() {
             if !self.ids.insert(item.id.clone()) {
+                // The id itself is server text (it could even echo a key): the position says which.
                 return Err(lie(
                     self.id,
                     format!(
-                        "the provider returned refund {} again: a page repeated a refund the stream had already yielded",
-                        item.id
+                        "the provider returned a refund id again (item {} of the page): a page repeated a refund the \
+                         stream had already yielded",
+                        position + 1
                     ),
                 ));
             }

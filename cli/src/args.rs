@@ -42,8 +42,8 @@ pub struct Source {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// With --sandbox: inject a fault into the next request(s) of every sandbox. KIND is
-    /// response-lost (applied, answer lost), unavailable (503), rate-limited (429) or reset; :N
-    /// repeats it N times. Repeatable.
+    /// response-lost (applied, answer lost), unavailable (503), rate-limited (429), reset, or another
+    /// of `refunds sandbox serve --help`; :N repeats it N times. Repeatable.
     #[arg(long, global = true, value_name = "KIND[:N]")]
     pub sandbox_fault: Vec<FaultSpec>,
     /// With --sandbox: keep the sandbox's state in FILE. The creates a command applies are saved there
@@ -100,12 +100,64 @@ pub enum Command {
     /// Webhooks.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// The embedded sandboxes as a server.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
     /// Refund many payments from a CSV file: every row recorded in a journal before it is sent, each
     /// account rate limited, resumable after Ctrl-C or a crash; a re-run changes nothing settled.
     Bulk(crate::bulk::BulkArgs),
     /// The refund journal: list, show and resume the creates it recorded.
     #[command(subcommand)]
     Journal(crate::journal::JournalCommand),
+}
+
+/// `refunds sandbox ...`.
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run every provider's sandbox (or those named) on 127.0.0.1 until Ctrl-C or SIGTERM: prints
+    /// each base URL and test key, then serves the providers' APIs and each sandbox's control API
+    /// under /_sandbox/ (seed payments, settle, queue faults, read the ledger) for tests in any
+    /// language.
+    Serve(ServeArgs),
+}
+
+/// `refunds sandbox serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Only this provider (repeatable); default: all five.
+    #[arg(long, short, value_name = "ID")]
+    pub provider: Vec<String>,
+    /// A fixed port for one provider, ID=PORT (repeatable).
+    #[arg(long, value_name = "ID=PORT", value_parser = parse_port)]
+    pub port: Vec<(String, u16)>,
+    /// The first port: the providers without --port take it and the next ones, in the order of
+    /// `refunds providers`; default: ports the system picks.
+    #[arg(long, value_name = "PORT")]
+    pub base_port: Option<u16>,
+    /// Keep the sandboxes' world in FILE (JSON lines): every change is appended as it happens and
+    /// replayed when the next serve starts on the same file.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Seed the payments of a JSON file: {"payments": [{"provider", "id", "amount", "currency",
+    /// "state"?}]}.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// Inject a fault into the next request(s) of every sandbox: KIND[=ARG][:N] (response-lost,
+    /// unavailable, rate-limited[=SECS], reset, delay=MS, slow-commit=MS, applied-then=STATUS,
+    /// list-total-overstated=N, list-short-page, list-repeat-item, list-repeat-cursor). Repeatable.
+    #[arg(long, value_name = "KIND[:N]")]
+    pub fault: Vec<FaultSpec>,
+    /// Send signed webhooks (xpay, SyncgramPay, WooshPay) for every refund change to URL, a loopback
+    /// URL (repeatable); the signing secrets are printed.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Vec<String>,
+    /// Refunds settle by themselves this long after their creation (1s, 5m); default: only when
+    /// settled through the control API.
+    #[arg(long, value_parser = parse_duration)]
+    pub settle_after: Option<Duration>,
+    /// table (for people) or json (one line: base URLs, keys, environment variables, demo payments).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `refunds recover`.
@@ -382,6 +434,13 @@ pub fn parse_status(text: &str) -> Result<RefundStatus, String> {
         )),
         status => Ok(status),
     }
+}
+
+/// `ID=PORT`.
+pub fn parse_port(text: &str) -> Result<(String, u16), String> {
+    let (id, port) = parse_pair(text).map_err(|_| format!("{text:?} is not ID=PORT"))?;
+    let port = port.parse::<u16>().map_err(|_| format!("{port:?} is not a port"))?;
+    Ok((id, port))
 }
 
 /// `KEY=VALUE`.

@@ -144,7 +144,7 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
             .ok_or_else(|| Failure::invalid(format!("{}: not a file", args.file.display())))?,
     };
     let rows = read_rows(context, &args.file, &batch)?;
-    let journal = args.journal.open().await?;
+    let journal = args.journal.open(args.limits.lease).await?;
     let (mut recorded, mut conflicts) = (0, Vec::new());
     for row in rows {
         let provider: std::sync::Arc<dyn RefundProvider> = context.provider(&row.intent.account)?;
@@ -174,7 +174,6 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
         .wait(args.wait)
         .batch(batch.clone());
     let report = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
-    crate::journal::note_sandbox_creates(context, &journal, Some(&batch)).await?;
     let mut text = report_text(&report, args.format);
     if args.format == JournalFormat::Table {
         let mut attention = Vec::new();

@@ -52,16 +52,6 @@ impl Context {
         Ok(self.registry.provider(id)?.clone())
     }
 
-    pub(crate) fn keeps_sandbox_state(&self) -> bool {
-        self.world.is_some()
-    }
-
-    pub(crate) fn note_create(&self, provider: &str, request: &CreateRefund) {
-        if let Some(world) = &self.world {
-            world.note_create(provider, request);
-        }
-    }
-
     /// Saves the sandbox state (with `--sandbox-state`); the command's own outcome comes first.
     fn close(self, outcome: Result<u8, Failure>) -> Result<u8, Failure> {
         let saved = match self.world {
@@ -78,6 +68,9 @@ impl Context {
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Webhook(command) = &cli.command {
         return crate::webhook::run(command).await;
+    }
+    if let Command::Sandbox(crate::args::SandboxCommand::Serve(args)) = &cli.command {
+        return crate::serve::run(args, &cli.source).await;
     }
     if let Command::Journal(command) = &cli.command {
         if let Some(outcome) = crate::journal::without_providers(command).await {
@@ -123,7 +116,7 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
         Command::Recover(args) => recover(context, args).await,
         Command::Bulk(args) => crate::bulk::run(context, args).await,
         Command::Journal(command) => crate::journal::run(context, command).await,
-        Command::Webhook(_) => unreachable!("handled before the registry is built"),
+        Command::Webhook(_) | Command::Sandbox(_) => unreachable!("handled before the registry is built"),
     }
 }
 
@@ -280,21 +273,14 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
         }
     }
     let outcome = provider.create_refund(&request).await;
-    // The sandbox state replays the request as sent: a pending create's carries its key and marker.
-    let sent = outcome
-        .as_ref()
-        .err()
-        .and_then(|e| e.pending())
-        .map_or(&request, |p| &p.request);
-    context.note_create(provider.info().id, sent);
     match outcome {
         Ok(refund) if args.wait => {
             // Said at once: whatever the polls meet, the refund's id is never lost.
             eprintln!(
                 "refunds: {}: created {} ({}); waiting up to {} s for a final status",
                 provider.info().id,
-                refund.id,
-                refund.status,
+                output::shown(refund.id.as_str()),
+                output::shown(refund.status.as_str()),
                 args.wait_timeout.as_secs()
             );
             wait_after_create(provider.as_ref(), refund, args.wait_timeout, args.format).await
@@ -409,8 +395,8 @@ async fn wait(provider: &dyn RefundProvider, id: &RefundId, timeout: Duration, f
         eprintln!(
             "refunds: {}: refund {} is still {} after {} s",
             provider.info().id,
-            refund.id,
-            refund.status,
+            output::shown(refund.id.as_str()),
+            output::shown(refund.status.as_str()),
             timeout.as_secs()
         );
         Ok(exit::UNAVAILABLE)
@@ -460,7 +446,7 @@ async fn list(context: &Context, args: ListArgs) -> Result<u8, Failure> {
     }
     let _stdout = writer.finish().map_err(io_failure("stdout"))?;
     if let Some(next) = &page.next {
-        eprintln!("refunds: more: --cursor {}", next.as_str());
+        eprintln!("refunds: more: --cursor {}", output::shown(next.as_str()));
     }
     Ok(exit::SUCCESS)
 }
@@ -577,16 +563,31 @@ async fn export_into(
     Ok(count)
 }
 
+/// A pending create is a few kilobytes; a bigger file is not one (and `/dev/zero` must not fill memory).
+const MAX_PENDING_FILE: u64 = 1 << 20;
+
 fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::invalid(format!("{}: cannot read the pending create: {e}", path.display())))?;
+    use std::io::Read;
+    let cannot =
+        |e: std::io::Error| Failure::invalid(format!("{}: cannot read the pending create: {e}", path.display()));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_PENDING_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_PENDING_FILE {
+        return Err(Failure::invalid(format!(
+            "{}: not a pending create: larger than {MAX_PENDING_FILE} bytes",
+            path.display()
+        )));
+    }
     serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: not a pending create: {e}", path.display())))
 }
 
 async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
     let pending = read_pending(&args.file)?;
     let provider = context.provider(&pending.provider)?;
-    context.note_create(provider.info().id, &pending.request);
     let booked = args
         .booked
         .iter()
@@ -603,7 +604,7 @@ async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
         _ => exit::AMBIGUOUS,
     };
     let text = match args.format {
-        Format::Table => verdict_text(&verdict),
+        Format::Table => output::shown_lines(&verdict_text(&verdict)).into_owned(),
         Format::Json | Format::Jsonl | Format::Csv => format!("{}\n", verdict_json(&verdict, &pending.provider)),
     };
     io::stdout()

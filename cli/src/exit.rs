@@ -61,13 +61,13 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One line, whatever a provider put in its message.
+        // One line, whatever a provider put in its message, and never terminal control.
         let line: String = self
             .message
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
-        f.write_str(&line)
+        f.write_str(&crate::output::shown(&line))
     }
 }
 

@@ -23,7 +23,7 @@ use crate::commands::{Context, create_request};
 use crate::exit::{self, Failure};
 
 /// How long a claim holds an intent: longer than a create (60 s by default) or a recovery walk takes.
-const LEASE: Duration = Duration::from_secs(120);
+const LEASE: &str = "120s";
 
 /// Where the journal is.
 #[derive(Debug, Args, Clone)]
@@ -65,13 +65,13 @@ impl JournalArg {
         if !location.starts_with("postgres") && !std::path::Path::new(path).exists() {
             return Err(Failure::invalid(format!("no journal at {path}")));
         }
-        self.open().await
+        self.open(lease_default()).await
     }
 
-    /// Opens the journal.
-    pub async fn open(&self) -> Result<Journal, Failure> {
+    /// Opens the journal; this process's claims hold an intent for `lease`.
+    pub async fn open(&self, lease: Duration) -> Result<Journal, Failure> {
         let location = self.location()?;
-        Journal::open_with(&location, JournalOptions::new().lease(LEASE))
+        Journal::open_with(&location, JournalOptions::new().lease(lease))
             .await
             .map_err(|e| Failure::other(e.to_string()))
     }
@@ -87,6 +87,14 @@ pub struct LimitArgs {
     /// Intents worked on at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// How long a claim holds an intent. A process that dies leaves the intents it held to others
+    /// (and to the next run) once this has passed; longer than a create or a recovery walk takes.
+    #[arg(long, default_value = LEASE, value_parser = parse_duration)]
+    pub lease: Duration,
+}
+
+fn lease_default() -> Duration {
+    parse_duration(LEASE).unwrap_or(Duration::from_secs(120))
 }
 
 /// How `journal` and `bulk` print.
@@ -419,7 +427,7 @@ pub async fn run(context: &Context, command: JournalCommand) -> Result<u8, Failu
         JournalCommand::List(args) => list(&args).await,
         JournalCommand::Show(args) => show(&args).await,
         JournalCommand::Resume(args) => {
-            let journal = args.journal.open().await?;
+            let journal = args.journal.open(args.limits.lease).await?;
             let mut options = ResumeOptions::new()
                 .recovery(RecoveryOptions::new().settle(args.settle))
                 .concurrency(args.limits.concurrency)
@@ -428,7 +436,6 @@ pub async fn run(context: &Context, command: JournalCommand) -> Result<u8, Failu
                 options = options.batch(batch.clone());
             }
             let report = resume(&journal, accounts(context, &args.limits), options).await?;
-            note_sandbox_creates(context, &journal, args.batch.as_deref()).await?;
             write_out(&report_text(&report, args.format))?;
             Ok(exit_for_counts(&report.states))
         }
@@ -505,29 +512,6 @@ pub fn report_text(report: &ResumeReport, format: JournalFormat) -> String {
     text
 }
 
-/// With `--sandbox-state`, every create the journal sent (or re-sent in recovery) is noted so the
-/// state file replays it: the journal's request as sent is the one on the wire.
-pub async fn note_sandbox_creates(context: &Context, journal: &Journal, batch: Option<&str>) -> Result<(), Failure> {
-    if !context.keeps_sandbox_state() {
-        return Ok(());
-    }
-    let mut after: Option<IntentId> = None;
-    loop {
-        let page = journal
-            .list(None, batch, after.as_ref(), 500)
-            .await
-            .map_err(journal_failure)?;
-        let Some(last) = page.last() else { return Ok(()) };
-        after = Some(last.id.clone());
-        for intent in page
-            .iter()
-            .filter(|i| i.state != State::Recorded && i.state != State::Failed)
-        {
-            context.note_create(&intent.provider, &intent.sent);
-        }
-    }
-}
-
 /// `refunds create --intent ID`: the create recorded in the journal, then sent; the same intent id
 /// again prints what the journal holds and sends nothing.
 pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Result<u8, Failure> {
@@ -536,7 +520,7 @@ pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Resu
     let journal = JournalArg {
         journal: args.journal.clone(),
     }
-    .open()
+    .open(lease_default())
     .await?;
     let id = IntentId::new(intent).map_err(journal_failure)?;
     let account: Arc<dyn RefundProvider> = provider.clone();
@@ -545,7 +529,6 @@ pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Resu
     if !done.same_request(&request) {
         eprintln!("refunds: intent {id} was recorded earlier with another request: showing that one, sending nothing");
     }
-    note_sandbox_creates(context, &journal, None).await?;
     let events = journal.events(&id).await.map_err(journal_failure)?;
     write_out(&show_text(&done, &events, JournalFormat::Table))?;
     let code = exit_for(done.state);

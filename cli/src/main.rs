@@ -20,6 +20,7 @@ mod exit;
 mod journal;
 mod output;
 mod sandbox;
+mod serve;
 mod trigger;
 mod webhook;
 

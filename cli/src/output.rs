@@ -41,6 +41,39 @@ pub const CSV_HEADER: &[&str] = &[
     "fee",
 ];
 
+/// Whether a character may take over a terminal: C0 and C1 controls, DEL, and the bidirectional
+/// overrides that reorder what a person reads.
+fn controls_a_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text from a server as a person should see it: data, never terminal control. Every control
+/// character but the ones in `keep` is written as `\u{..}`, so nothing is lost and nothing acts.
+fn escaped<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str> {
+    if !text.chars().any(|c| controls_a_terminal(c) && !keep.contains(&c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if controls_a_terminal(c) && !keep.contains(&c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One value on one line: every control character escaped, line breaks too.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    escaped(text, &[])
+}
+
+/// Text of several lines (the program's own line breaks kept), every other control escaped.
+pub fn shown_lines(text: &str) -> Cow<'_, str> {
+    escaped(text, &['\n'])
+}
+
 /// RFC 3339, or empty.
 pub fn time_text(at: Option<OffsetDateTime>) -> String {
     at.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
@@ -48,11 +81,14 @@ pub fn time_text(at: Option<OffsetDateTime>) -> String {
 
 /// A CSV field, quoted when it holds a comma, a quote, a line break or surrounding spaces (RFC 4180).
 pub fn csv_field(text: &str) -> Cow<'_, str> {
+    // Line breaks and tabs are CSV data (quoted); every other control is escaped, since CSV is often
+    // read on a terminal.
+    let text = escaped(text, &['\n', '\r', '\t']);
     let needs = text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
     if needs {
         Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
     } else {
-        Cow::Borrowed(text)
+        text
     }
 }
 
@@ -139,11 +175,11 @@ pub fn table_row(r: &Refund) -> String {
     format!(
         "{:<10} {:<28} {:<15} {:<26} {:>18} {:<10} {}",
         r.provider,
-        r.id.as_str(),
+        shown(r.id.as_str()),
         r.payment.kind().as_str(),
-        r.payment.id(),
+        shown(r.payment.id()),
         r.amount.to_string(),
-        r.status.as_str(),
+        shown(r.status.as_str()),
         created
     )
 }
@@ -177,7 +213,10 @@ pub fn detail(r: &Refund) -> String {
     for (k, v) in r.reconciliation.iter() {
         add("fact", Some(format!("{k}={v}")));
     }
-    lines.into_iter().map(|(k, v)| format!("{k:<12}{v}\n")).collect()
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{k:<12}{}\n", shown(&v)))
+        .collect()
 }
 
 /// Writes refunds one at a time in a [`Format`]: nothing is held back but the JSON array's brackets.
@@ -244,5 +283,20 @@ mod tests {
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_field(" padded"), "\" padded\"");
         assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn server_text_never_controls_the_terminal() {
+        assert_eq!(shown("re_1"), "re_1");
+        assert_eq!(
+            shown("\u{1b}[2J\u{1b}]0;owned\u{7}ok"),
+            "\\u{1b}[2J\\u{1b}]0;owned\\u{7}ok"
+        );
+        assert_eq!(shown("a\nb\rc\u{9b}d\u{7f}"), "a\\u{a}b\\u{d}c\\u{9b}d\\u{7f}");
+        assert_eq!(shown("paid\u{202e}dnufer"), "paid\\u{202e}dnufer");
+        assert_eq!(shown_lines("one\ntwo\u{1b}"), "one\ntwo\\u{1b}");
+        assert_eq!(csv_field("a\u{1b}b"), "a\\u{1b}b");
+        let failure = crate::exit::Failure::other("refused: \u{1b}[31mred\nnext");
+        assert_eq!(failure.to_string(), "refused: \\u{1b}[31mred next");
     }
 }

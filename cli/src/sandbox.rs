@@ -2,15 +2,13 @@
 //! clock that runs with the machine's, injected faults, and an optional state file so that what one
 //! command did is there for the next.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use refunds::sandbox::{Fault, Ledger};
-use refunds::{CreateRefund, IdempotencyKey, Money, OffsetDateTime, PaymentRef, RefundReason, RefundStatus};
+use refunds::sandbox::{Fault, Journal};
+use refunds::{CreateRefund, IdempotencyKey, Money, PaymentRef, RefundReason};
 use refunds_registry::Registry;
-use refunds_registry::sandbox::Sandboxes;
-use serde::{Deserialize, Serialize};
+use refunds_registry::sandbox::{Sandboxes, follow_machine_clock as sync_clock, follow_machine_clocks};
 
 use crate::exit::Failure;
 
@@ -29,15 +27,13 @@ fn demo_amounts(provider: &str) -> [i64; 2] {
     }
 }
 
-/// A fault injected into every sandbox: `KIND[:TIMES]`.
+/// A fault injected into every sandbox: `KIND[=ARG][:TIMES]`, the kinds of
+/// [`refunds::sandbox::parse_fault`].
 #[derive(Debug, Clone)]
 pub struct FaultSpec {
-    fault: Fault,
-    times: usize,
+    pub(crate) fault: Fault,
+    pub(crate) times: usize,
 }
-
-/// The fault kinds `--sandbox-fault` takes.
-pub const FAULT_KINDS: &str = "response-lost, unavailable, rate-limited, reset";
 
 impl std::str::FromStr for FaultSpec {
     type Err = String;
@@ -48,71 +44,27 @@ impl std::str::FromStr for FaultSpec {
                 kind,
                 n.parse::<usize>()
                     .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{n:?} is not a positive count"))?,
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| format!("{n:?} is not a count from 1 to 10000"))?,
             ),
             None => (text, 1),
         };
-        let fault = match kind {
-            "response-lost" => Fault::ResponseLost,
-            "unavailable" => Fault::ServiceUnavailable,
-            "rate-limited" => Fault::RateLimited {
-                retry_after: Duration::from_secs(1),
-            },
-            "reset" => Fault::ConnectionReset,
-            other => {
-                return Err(format!(
-                    "unknown fault {other:?} (known: {FAULT_KINDS}; add :N to repeat)"
-                ));
-            }
-        };
+        let fault = refunds::sandbox::parse_fault(kind).map_err(|e| format!("{e}; add :N to repeat"))?;
         Ok(FaultSpec { fault, times })
     }
 }
 
 /// One create the sandbox applied, as the state file keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    provider: String,
-    /// The request as sent, with the idempotency key the ledger recorded.
-    request: CreateRefund,
-    /// The refund id the sandbox gave it (ids are sequential, so a replay gives the same).
-    refund_id: String,
-    /// Its status when the command ended.
-    status: RefundStatus,
-}
-
-/// The state file: the creates applied on top of the demo world, replayed at the next start.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Journal {
-    creates: Vec<Entry>,
-}
-
 /// The running sandboxes and what the command line needs of them.
 pub struct World {
     sandboxes: Sandboxes,
-    state: Option<PathBuf>,
-    journal: Journal,
-    /// Refunds in each ledger once the demo and the state file were applied.
-    baseline: Vec<(&'static str, usize)>,
-    /// Creates this command sent (it may have sent them again: recover).
-    sent: Arc<Mutex<Vec<(String, CreateRefund)>>>,
+    /// The state file's journal, when one was given: every change this command made is in it.
+    journal: Option<Journal>,
     ticker: tokio::task::JoinHandle<()>,
 }
 
 fn failure(message: impl Into<String>) -> Failure {
     Failure::other(message)
-}
-
-/// Moves a ledger's clock to the machine's (it only goes forward).
-fn sync_clock(ledger: &Ledger) {
-    let now = OffsetDateTime::now_utc();
-    let at = ledger.now();
-    if now > at {
-        if let Ok(by) = Duration::try_from(now - at) {
-            ledger.advance(by);
-        }
-    }
 }
 
 impl World {
@@ -150,46 +102,32 @@ impl World {
             ledger.settle_after(Some(SETTLE_DELAY));
         }
 
+        // The state file is the sandbox's own journal (the one `refunds sandbox serve --state` keeps):
+        // what earlier commands changed is replayed through the skins, wire request by wire request,
+        // so a pending create's re-send under its key is still a replay of the same refund.
         let journal = match &state {
-            Some(path) if path.exists() => read_journal(path)?,
-            _ => Journal::default(),
+            Some(path) => {
+                let (journal, entries) = Journal::open(path).map_err(Failure::invalid)?;
+                for demo in &sandboxes {
+                    demo.sandbox.replay(&entries).map_err(failure)?;
+                    demo.sandbox.record_to(journal.clone());
+                }
+                Some(journal)
+            }
+            None => None,
         };
-        for entry in &journal.creates {
-            replay(&registry, &sandboxes, entry).await?;
-        }
-        let baseline = sandboxes
-            .iter()
-            .map(|d| (d.provider, d.sandbox.ledger().refund_count()))
-            .collect();
         for spec in faults {
             for demo in &sandboxes {
                 demo.sandbox.faults().push(spec.fault.clone(), spec.times);
             }
         }
-        let ledgers: Vec<Ledger> = sandboxes.iter().map(|d| d.sandbox.ledger().clone()).collect();
-        let ticker = tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_millis(50));
-            loop {
-                every.tick().await;
-                ledgers.iter().for_each(sync_clock);
-            }
-        });
+        let ticker = follow_machine_clocks(sandboxes.iter().map(|d| d.sandbox.ledger().clone()).collect());
         let world = World {
             sandboxes,
-            state,
             journal,
-            baseline,
-            sent: Arc::default(),
             ticker,
         };
         Ok((registry, world))
-    }
-
-    /// Notes a create this command sends, so that the state file can replay it.
-    pub fn note_create(&self, provider: &str, request: &CreateRefund) {
-        if let Ok(mut sent) = self.sent.lock() {
-            sent.push((provider.to_owned(), request.clone()));
-        }
     }
 
     /// The ids of every refund the sandbox of `provider` holds, in creation order (the sandbox's
@@ -201,78 +139,13 @@ impl World {
             .unwrap_or_default()
     }
 
-    /// Writes the state file (when one was given): the creates replayed at start, and those this
-    /// command applied.
+    /// Stops the clocks; a change the state file could not take is an error (the next command would
+    /// start from another world).
     pub fn save(self) -> Result<(), Failure> {
         self.ticker.abort();
-        let Some(path) = &self.state else {
-            return Ok(());
-        };
-        let mut journal = self.journal.clone();
-        let sent = self.sent.lock().map(|s| s.clone()).unwrap_or_default();
-        for (provider, before) in &self.baseline {
-            let Some(demo) = self.sandboxes.get(provider) else {
-                continue;
-            };
-            for record in demo.sandbox.ledger().refunds().into_iter().skip(*before) {
-                let Some((_, request)) = sent.iter().find(|(p, r)| {
-                    p == provider
-                        && r.payment().id() == record.payment_id
-                        && r.amount_requested().is_none_or(|a| *a == record.amount)
-                }) else {
-                    return Err(failure(format!(
-                        "{provider}: sandbox refund {} was made by no create of this command",
-                        record.id
-                    )));
-                };
-                let mut request = request.clone();
-                if request.idempotency_key_given().is_none() {
-                    if let Some(key) = &record.idempotency_key {
-                        request = request.idempotency_key(IdempotencyKey::new(key.clone())?);
-                    }
-                }
-                journal.creates.push(Entry {
-                    provider: (*provider).to_owned(),
-                    request,
-                    refund_id: record.id,
-                    status: record.status,
-                });
-            }
-        }
-        let text = serde_json::to_string_pretty(&journal).map_err(|e| failure(e.to_string()))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| failure(format!("{}: cannot write the sandbox state: {e}", path.display())))
-    }
-}
-
-fn read_journal(path: &Path) -> Result<Journal, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::invalid(format!("{}: cannot read the sandbox state: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::invalid(format!("{}: not a sandbox state file: {e}", path.display())))
-}
-
-/// Sends a recorded create again (through the client, so the sandbox sees the same request) and
-/// checks that it made the same refund.
-async fn replay(registry: &Registry, sandboxes: &Sandboxes, entry: &Entry) -> Result<(), Failure> {
-    let out_of_step = |why: String| {
-        failure(format!(
-            "the sandbox state is out of step at {} {}: {why}",
-            entry.provider, entry.refund_id
-        ))
-    };
-    let provider = registry.provider(&entry.provider).map_err(Failure::from)?;
-    let refund = provider
-        .create_refund(&entry.request)
-        .await
-        .map_err(|e| out_of_step(e.to_string()))?;
-    if refund.id.as_str() != entry.refund_id {
-        return Err(out_of_step(format!("the replay made {}", refund.id)));
-    }
-    if entry.status.is_terminal() {
-        if let Some(demo) = sandboxes.get(&entry.provider) {
-            demo.sandbox.ledger().set_status(&entry.refund_id, entry.status.clone());
+        match self.journal.and_then(|j| j.error()) {
+            Some(error) => Err(failure(error)),
+            None => Ok(()),
         }
     }
-    Ok(())
 }

@@ -97,7 +97,7 @@ fn ledger(dir: &Path, provider: &str) -> Vec<(String, String)> {
             "export",
             "--sandbox",
             "--sandbox-state",
-            "st.json",
+            "st.jsonl",
             "-p",
             provider,
             "--format",
@@ -134,8 +134,7 @@ fn assert_each_applied_once(dir: &Path, provider: &str, ids: &[String]) {
     assert_eq!(refunds.len(), ids.len(), "two intents share a refund");
 }
 
-/// A bulk file of `n` rows refunding the WooshPay sandbox's demo payment, row i i cents (the
-/// sandbox state file tells creates apart by payment and amount).
+/// A bulk file of `n` rows refunding the WooshPay sandbox's demo payment, row i i cents.
 fn cents_file(dir: &Path, n: usize) -> Vec<String> {
     let ids: Vec<String> = (1..=n).map(|i| format!("order-{i:04}")).collect();
     let mut text = format!("{HEADER}\n");
@@ -159,7 +158,7 @@ fn bulk_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         "bulk",
         "--sandbox",
         "--sandbox-state",
-        "st.json",
+        "st.jsonl",
         "--journal",
         "journal.db",
     ];
@@ -315,7 +314,7 @@ fn create_with_an_intent_is_journaled_in_the_state_directory_and_never_sent_twic
             "create",
             "--sandbox",
             "--sandbox-state",
-            "st.json",
+            "st.jsonl",
             "-p",
             "xpay",
             "--payment",
@@ -362,7 +361,7 @@ fn create_with_an_intent_is_journaled_in_the_state_directory_and_never_sent_twic
             "resume",
             "--sandbox",
             "--sandbox-state",
-            "st.json",
+            "st.jsonl",
             "--settle",
             "0s",
         ],
@@ -409,36 +408,7 @@ fn create_with_an_intent_is_journaled_in_the_state_directory_and_never_sent_twic
 fn ctrl_c_stops_a_bulk_run_and_the_same_command_finishes_it_each_row_once() {
     let dir = scratch("ctrl-c");
     let ids = cents_file(&dir, 24);
-    let args = bulk_args(&["--rate-limit", "6", "--concurrency", "1"]);
-    let child = command(&dir, &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // Until some rows are applied (the journal is written as they are).
-    let start = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        if dir.join("journal.db").exists() {
-            let o = run_in(
-                &dir,
-                &[
-                    "journal",
-                    "list",
-                    "--journal",
-                    "journal.db",
-                    "--state",
-                    "applied",
-                    "--format",
-                    "json",
-                ],
-            );
-            if stdout(&o).lines().count() >= 3 {
-                break;
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "no row applied in 30 s");
-    }
+    let child = spawn_until_applied(&dir, &bulk_args(&["--rate-limit", "6", "--concurrency", "1"]), 3);
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -467,6 +437,64 @@ fn ctrl_c_stops_a_bulk_run_and_the_same_command_finishes_it_each_row_once() {
         "{}",
         stdout(&rest)
     );
+    assert_each_applied_once(&dir, "wooshpay", &ids);
+    assert_eq!(ledger(&dir, "wooshpay").len(), 2 + ids.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `args` until `applied` rows are applied in the journal, then returns the child.
+fn spawn_until_applied(dir: &Path, args: &[&str], applied: usize) -> std::process::Child {
+    let child = command(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        if dir.join("journal.db").exists() {
+            let o = run_in(
+                dir,
+                &[
+                    "journal",
+                    "list",
+                    "--journal",
+                    "journal.db",
+                    "--state",
+                    "applied",
+                    "--format",
+                    "json",
+                ],
+            );
+            if stdout(&o).lines().count() >= applied {
+                return child;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no row applied in 30 s");
+    }
+}
+
+/// SIGKILL in the middle (the sandbox's state file is appended as requests are applied, so the world
+/// outlives the process): the same command again, once the dead run's leases expired, sends what was
+/// never sent, recovers what was in flight, and each row has exactly one refund.
+#[test]
+fn a_bulk_run_killed_with_sigkill_is_finished_by_the_same_command_each_row_once() {
+    let dir = scratch("sigkill");
+    let ids = cents_file(&dir, 24);
+    let mut child = spawn_until_applied(
+        &dir,
+        &bulk_args(&["--rate-limit", "8", "--concurrency", "3", "--lease", "2s"]),
+        4,
+    );
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let left = intents(&dir).values().filter(|i| i["state"] != "applied").count();
+    assert!(left > 0, "the run finished before the kill");
+    let rest = run_in(
+        &dir,
+        &bulk_args(&["--rate-limit", "50", "--lease", "2s", "--settle", "1s"]),
+    );
+    assert_code(&rest, 0);
     assert_each_applied_once(&dir, "wooshpay", &ids);
     assert_eq!(ledger(&dir, "wooshpay").len(), 2 + ids.len());
     let _ = std::fs::remove_dir_all(&dir);

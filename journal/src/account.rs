@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use refunds::adapter::{Client, HttpProvider};
-use refunds::{CallOptions, CreateRefund, Error, Refund, RefundProvider, Result};
+use refunds::{Error, PendingCreate, Refund, RefundProvider, Result};
 
 /// A provider account the journal sends creates through.
 #[async_trait]
@@ -19,9 +19,13 @@ pub trait Account: Send + Sync {
         false
     }
 
-    /// Creates `request` (already carrying the journal's key and marker) with the provider's own
-    /// options of this create, where given.
-    async fn create(&self, request: &CreateRefund, provider_options: Option<&serde_json::Value>) -> Result<Refund>;
+    /// Sends the create the journal recorded: `call.request` exactly as recorded (the journal's key
+    /// and marker already in it) with `call.provider_options`, where given. The defaults send it with
+    /// [`RefundProvider::resend_pending`], which sends a recorded create identically (the same body,
+    /// key and marker on every attempt and in recovery); `create_refund` would refuse a request that
+    /// already carries the SDK's marker. An ambiguous answer is recorded with `call` as its pending
+    /// create when the error carries none.
+    async fn create(&self, call: &PendingCreate) -> Result<Refund>;
 }
 
 /// Any client behind `dyn RefundProvider` (a registry's, a decorated one): it sends with the options
@@ -33,11 +37,11 @@ impl Account for Arc<dyn RefundProvider> {
         self.as_ref()
     }
 
-    async fn create(&self, request: &CreateRefund, provider_options: Option<&serde_json::Value>) -> Result<Refund> {
-        if provider_options.is_some() {
+    async fn create(&self, call: &PendingCreate) -> Result<Refund> {
+        if call.provider_options.is_some() {
             return Err(no_options(self.info().id));
         }
-        self.as_ref().create_refund(request).await
+        self.as_ref().resend_pending(call).await.map(|sent| sent.refund)
     }
 }
 
@@ -63,18 +67,9 @@ impl<P: HttpProvider> Account for Typed<P> {
         true
     }
 
-    async fn create(&self, request: &CreateRefund, provider_options: Option<&serde_json::Value>) -> Result<Refund> {
-        match provider_options {
-            None => self.0.create_refund(request).await,
-            Some(value) => {
-                let options: P::Options = serde_json::from_value(value.clone()).map_err(|e| {
-                    Error::invalid_request("provider_options", format!("not {}'s options: {e}", P::SPEC.id))
-                })?;
-                self.0
-                    .create_refund_with_provider_options(request, &CallOptions::new(), &options)
-                    .await
-            }
-        }
+    async fn create(&self, call: &PendingCreate) -> Result<Refund> {
+        // The engine sends the recorded options with the request (and refuses options not its own).
+        self.0.resend_pending(call).await.map(|sent| sent.refund)
     }
 }
 

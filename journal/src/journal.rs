@@ -393,8 +393,11 @@ impl Journal {
         let sent: CreateRefund = serde_json::from_str(&row.sent)?;
         let options: Option<serde_json::Value> =
             row.provider_options.as_deref().map(serde_json::from_str).transpose()?;
-        let result = account.create(&sent, options.as_ref()).await;
-        let step = resolve::after_create(&row, &result, &self.options, now_ms());
+        let call = refunds::PendingCreate::new(sent, account.provider().info().id, OffsetDateTime::now_utc())
+            .provider_options(options)
+            .marker(row.marker.clone());
+        let result = account.create(&call).await;
+        let step = resolve::after_create(&row, &call, &result, &self.options, now_ms());
         self.write(&row, step).await
     }
 

@@ -134,7 +134,13 @@ fn later(now: i64, wait: Duration) -> i64 {
 }
 
 /// The intent after its create answered.
-pub(crate) fn after_create(row: &Row, result: &refunds::Result<Refund>, options: &JournalOptions, now: i64) -> Step {
+pub(crate) fn after_create(
+    row: &Row,
+    call: &PendingCreate,
+    result: &refunds::Result<Refund>,
+    options: &JournalOptions,
+    now: i64,
+) -> Step {
     let e = match result {
         Ok(refund) => return applied(row, now, refund, "answer", "the provider answered the create".into()),
         Err(e) => e,
@@ -151,8 +157,13 @@ pub(crate) fn after_create(row: &Row, result: &refunds::Result<Refund>, options:
             detail: answer,
         };
     }
-    if let Some(pending) = e.pending().filter(|_| e.is_ambiguous()) {
-        // The marker the journal wrote is the create's, whatever the engine could see of it.
+    if e.is_ambiguous() {
+        // The error's pending create where it carries one, else the call as recorded, ended now. The
+        // marker the journal wrote is the create's, whatever the engine could see of it.
+        let pending = e
+            .pending()
+            .cloned()
+            .unwrap_or_else(|| call.clone().ended_at(crate::journal::from_ms(now).max(call.started_at)));
         let pending = pending.clone().marker(row.marker.clone().or(pending.marker.clone()));
         let stored = serde_json::to_string(&pending).ok();
         return Step {

@@ -92,9 +92,9 @@ impl Account for Dies {
     fn provider(&self) -> &dyn RefundProvider {
         self.inner.as_ref()
     }
-    async fn create(&self, request: &CreateRefund, _: Option<&serde_json::Value>) -> refunds::Result<Refund> {
+    async fn create(&self, call: &refunds::PendingCreate) -> refunds::Result<Refund> {
         if self.send {
-            let _ = self.inner.create_refund(request).await;
+            let _ = self.inner.resend_pending(call).await;
         }
         self.reached.notify_one();
         std::future::pending().await

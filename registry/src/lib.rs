@@ -62,7 +62,8 @@
 //!
 //! One per provider (`fourgeeks`, `xpay`, `bias`, `syncgram`, `wooshpay`), all on by default; a
 //! provider whose feature is off is reported as not compiled in. `sandbox` adds [`Registry::sandbox`]:
-//! every enabled provider on its embedded sandbox, seeded with a demo payment, no credentials.
+//! every enabled provider on its embedded sandbox, seeded with a demo payment, no credentials; and
+//! `sandbox::serve`, the same sandboxes as a standalone server (`refunds sandbox serve`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

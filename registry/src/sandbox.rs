@@ -1,5 +1,6 @@
 //! Every enabled provider on its embedded sandbox, one demo payment seeded in each, no credentials:
-//! what the quickstart runs on, and a registry to try an application against.
+//! what the quickstart runs on, and a registry to try an application against. [`serve`] runs the
+//! same sandboxes as a standalone server for tests in any language (`refunds sandbox serve`).
 //!
 //! ```no_run
 //! # async fn demo() -> refunds::Result<()> {
@@ -18,12 +19,20 @@
 //! # Ok(()) }
 //! ```
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use refunds::sandbox::Sandbox;
+use refunds::sandbox::{Sandbox, WebhookSender};
+#[allow(unused_imports)] // unused when no provider feature is on
 use refunds::{Currency, Delivery, Error, ErrorKind, Money, RefundProvider, Result};
 
 use crate::Registry;
+
+mod serve;
+
+pub use serve::{ServeOptions, Served, ServedSandbox, follow_machine_clock, follow_machine_clocks, serve};
 
 /// One provider's running sandbox and the payment seeded in it.
 #[derive(Debug)]
@@ -81,31 +90,127 @@ impl<'a> IntoIterator for &'a Sandboxes {
     }
 }
 
-/// The demo payment of each provider: five currencies, among them three-decimal KWD and
-/// zero-decimal JPY.
+type Starting = Pin<Box<dyn Future<Output = std::io::Result<Sandbox>> + Send>>;
+
+/// How one provider's sandbox is made: its demo payment (five currencies among them, three-decimal
+/// KWD and zero-decimal JPY), how it starts, the client pointed at it, and its signed webhooks.
 #[allow(dead_code)] // parts unused when some provider features are off
-struct Demo {
-    payment_id: &'static str,
-    captured: Money,
+pub(crate) struct Kit {
+    pub provider: &'static str,
+    pub name: &'static str,
+    pub api_key: &'static str,
+    pub payment_id: &'static str,
+    pub captured: Money,
+    /// The provider's refunds carry their currency: its payments may be in any currency.
+    pub currency_on_wire: bool,
+    pub start: fn(SocketAddr) -> Starting,
+    pub client: fn(&Sandbox) -> Result<Arc<dyn RefundProvider>>,
+    pub webhooks: Option<fn(&Sandbox, &str) -> Result<WebhookSender>>,
 }
 
 #[allow(dead_code)]
-fn demo(payment_id: &'static str, minor: i64, currency: Currency) -> Demo {
-    Demo {
-        payment_id,
-        captured: Money::from_minor(minor, currency),
-    }
+fn on_wire(currency: refunds::adapter::AccountCurrency) -> bool {
+    matches!(currency, refunds::adapter::AccountCurrency::OnTheWire)
 }
 
-#[allow(dead_code)]
-fn started(provider: &'static str) -> impl Fn(std::io::Error) -> Error {
-    move |e| {
-        Error::new(
-            ErrorKind::Transport,
-            Delivery::NotSent,
-            format!("{provider}: the sandbox did not start: {e}"),
-        )
-        .with_provider(provider)
+/// Every provider compiled in, in the registry's order.
+pub(crate) fn kits() -> Vec<Kit> {
+    #[allow(unused_imports)]
+    use refunds::adapter::HttpProvider;
+    #[allow(unused_mut)]
+    let mut kits = Vec::new();
+    #[cfg(feature = "fourgeeks")]
+    kits.push(Kit {
+        provider: refunds_fourgeeks::ID,
+        name: refunds_fourgeeks::FourGeeks::SPEC.name,
+        api_key: refunds_fourgeeks::sandbox::API_KEY,
+        payment_id: "pay_7g8h9i0j1k2l",
+        captured: Money::from_minor(10_000, Currency::USD),
+        currency_on_wire: on_wire(refunds_fourgeeks::FourGeeks::SPEC.currency),
+        start: |addr| Box::pin(refunds_fourgeeks::sandbox::start_at(addr)),
+        client: |s| {
+            Ok(Arc::new(
+                refunds_fourgeeks::sandbox::builder_for(s)
+                    .currency(Currency::USD)
+                    .build()?,
+            ))
+        },
+        webhooks: None,
+    });
+    #[cfg(feature = "xpay")]
+    kits.push(Kit {
+        provider: refunds_xpay::ID,
+        name: refunds_xpay::XPay::SPEC.name,
+        api_key: refunds_xpay::sandbox::API_KEY,
+        payment_id: "ch_xyz789",
+        captured: Money::from_minor(80_000, Currency::EGP),
+        currency_on_wire: on_wire(refunds_xpay::XPay::SPEC.currency),
+        start: |addr| Box::pin(refunds_xpay::sandbox::start_at(addr)),
+        client: |s| Ok(Arc::new(refunds_xpay::sandbox::builder_for(s).build()?)),
+        webhooks: Some(|s, secret| refunds_xpay::sandbox::enable_webhooks(s, secret)),
+    });
+    #[cfg(feature = "bias")]
+    kits.push(Kit {
+        provider: refunds_bias::ID,
+        name: refunds_bias::Bias::SPEC.name,
+        api_key: refunds_bias::sandbox::API_KEY,
+        payment_id: "pay_bias_1",
+        captured: Money::from_minor(12_345, Currency::KWD),
+        currency_on_wire: on_wire(refunds_bias::Bias::SPEC.currency),
+        start: |addr| Box::pin(refunds_bias::sandbox::start_at(addr, Currency::KWD)),
+        client: |s| {
+            Ok(Arc::new(
+                refunds_bias::sandbox::builder_for(s).currency(Currency::KWD).build()?,
+            ))
+        },
+        webhooks: None,
+    });
+    #[cfg(feature = "syncgram")]
+    kits.push(Kit {
+        provider: refunds_syncgram::ID,
+        name: refunds_syncgram::Syncgram::SPEC.name,
+        api_key: refunds_syncgram::sandbox::API_KEY,
+        payment_id: "ch_a1b2c3d4e5f6",
+        captured: Money::from_minor(10_000, Currency::JPY),
+        currency_on_wire: on_wire(refunds_syncgram::Syncgram::SPEC.currency),
+        start: |addr| Box::pin(refunds_syncgram::sandbox::start_at(addr)),
+        client: |s| {
+            Ok(Arc::new(
+                refunds_syncgram::sandbox::builder_for(s)
+                    .currency(Currency::JPY)
+                    .build()?,
+            ))
+        },
+        webhooks: Some(|s, secret| refunds_syncgram::sandbox::enable_webhooks(s, secret)),
+    });
+    #[cfg(feature = "wooshpay")]
+    kits.push(Kit {
+        provider: refunds_wooshpay::PROVIDER_ID,
+        name: refunds_wooshpay::WooshPay::SPEC.name,
+        api_key: refunds_wooshpay::sandbox::API_KEY,
+        payment_id: "pi_1787730829493927936",
+        captured: Money::from_minor(8_000, Currency::EUR),
+        currency_on_wire: on_wire(refunds_wooshpay::WooshPay::SPEC.currency),
+        start: |addr| Box::pin(refunds_wooshpay::sandbox::start_at(addr)),
+        client: |s| Ok(Arc::new(refunds_wooshpay::sandbox::builder_for(s).build()?)),
+        webhooks: Some(|s, secret| refunds_wooshpay::sandbox::enable_webhooks(s, secret)),
+    });
+    kits
+}
+
+impl Kit {
+    /// Starts the sandbox on `addr` and seeds the demo payment.
+    pub(crate) async fn start_on(&self, addr: SocketAddr) -> Result<Sandbox> {
+        let sandbox = (self.start)(addr).await.map_err(|e| {
+            Error::new(
+                ErrorKind::Transport,
+                Delivery::NotSent,
+                format!("{}: the sandbox did not start on {addr}: {e}", self.provider),
+            )
+            .with_provider(self.provider)
+        })?;
+        sandbox.ledger().seed_payment(self.payment_id, self.captured);
+        Ok(sandbox)
     }
 }
 
@@ -117,63 +222,17 @@ impl Registry {
     ///
     /// Needs a Tokio runtime (the sandboxes are tasks on it).
     pub async fn sandbox() -> Result<(Registry, Sandboxes)> {
-        #[allow(unused_mut)]
         let mut registry = Registry::new();
-        #[allow(unused_mut)]
         let mut sandboxes = Sandboxes::default();
-        #[allow(unused_mut, unused_variables)]
-        let mut add = |provider: &'static str, client: Arc<dyn RefundProvider>, sandbox: Sandbox, demo: Demo| {
-            sandbox.ledger().seed_payment(demo.payment_id, demo.captured);
-            registry.insert(client);
+        for kit in kits() {
+            let sandbox = kit.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+            registry.insert((kit.client)(&sandbox)?);
             sandboxes.entries.push(DemoSandbox {
-                provider,
-                payment_id: demo.payment_id,
-                captured: demo.captured,
+                provider: kit.provider,
+                payment_id: kit.payment_id,
+                captured: kit.captured,
                 sandbox,
             });
-        };
-
-        #[cfg(feature = "fourgeeks")]
-        {
-            use refunds_fourgeeks::{ID, sandbox};
-            let usd = demo("pay_7g8h9i0j1k2l", 10_000, Currency::USD);
-            let server = sandbox::start().await.map_err(started(ID))?;
-            let client = sandbox::builder_for(&server)
-                .currency(usd.captured.currency())
-                .build()?;
-            add(ID, Arc::new(client), server, usd);
-        }
-        #[cfg(feature = "xpay")]
-        {
-            use refunds_xpay::{ID, sandbox};
-            let egp = demo("ch_xyz789", 80_000, Currency::EGP);
-            let server = sandbox::start().await.map_err(started(ID))?;
-            let client = sandbox::builder_for(&server).build()?;
-            add(ID, Arc::new(client), server, egp);
-        }
-        #[cfg(feature = "bias")]
-        {
-            use refunds_bias::{ID, sandbox};
-            let kwd = demo("pay_bias_1", 12_345, Currency::KWD);
-            let server = sandbox::start_with_currency(Currency::KWD).await.map_err(started(ID))?;
-            let client = sandbox::builder_for(&server).currency(Currency::KWD).build()?;
-            add(ID, Arc::new(client), server, kwd);
-        }
-        #[cfg(feature = "syncgram")]
-        {
-            use refunds_syncgram::{ID, sandbox};
-            let jpy = demo("ch_a1b2c3d4e5f6", 10_000, Currency::JPY);
-            let server = sandbox::start().await.map_err(started(ID))?;
-            let client = sandbox::builder_for(&server).currency(Currency::JPY).build()?;
-            add(ID, Arc::new(client), server, jpy);
-        }
-        #[cfg(feature = "wooshpay")]
-        {
-            use refunds_wooshpay::{PROVIDER_ID as ID, sandbox};
-            let eur = demo("pi_1787730829493927936", 8_000, Currency::EUR);
-            let server = sandbox::start().await.map_err(started(ID))?;
-            let client = sandbox::builder_for(&server).build()?;
-            add(ID, Arc::new(client), server, eur);
         }
         Ok((registry, sandboxes))
     }

@@ -124,6 +124,19 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
         self.decorate(call)
     }
 
+    /// Adds the list filters the provider applies itself beyond the spec's status parameter (those
+    /// [`HttpProvider::capabilities`] declares native) in the provider's own encoding: Bias sends them
+    /// as one JSON `filters` object. A filter the wire cannot express is an `InvalidRequest`.
+    fn list_filters(&self, call: ApiRequest, request: &ListRefunds) -> Result<ApiRequest> {
+        let _ = request;
+        Ok(call)
+    }
+
+    /// Headers every request of the client carries (an API version the provider pins, say).
+    fn default_headers(&self) -> Vec<(http::HeaderName, http::HeaderValue)> {
+        Vec::new()
+    }
+
     /// The call that retrieves the refund of a payment, where the provider has one.
     fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
         let _ = payment;
@@ -267,6 +280,28 @@ impl<P: HttpProvider> Client<P> {
             .map_err(|e| self.finish(e))
     }
 
+    /// Sends a provider-only call and reads its 2xx answer with `read` (given the provider and the
+    /// body): one call for send, decode, tagging and redaction. A `read` failure is a `Decode` error
+    /// keeping status, request id and body.
+    pub async fn call<T>(&self, call: &ApiRequest, read: impl FnOnce(&P, &[u8]) -> Result<T>) -> Result<T> {
+        let response = self.send(call).await?;
+        read(&self.shared.provider, &response.body).map_err(|e| self.finish(response.decode_error(decode_message(&e))))
+    }
+
+    /// One page of the list exactly as [`RefundProvider::list_refunds`] asks for it (paging, filters,
+    /// cursors), with `decorate` adding provider-only parameters to the call, and each refund read
+    /// into `T` by `map` (an expanded object from its raw JSON, say).
+    pub async fn list_with<T>(
+        &self,
+        request: &ListRefunds,
+        decorate: impl FnOnce(ApiRequest) -> ApiRequest,
+        map: impl Fn(Refund) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let page = self.list_page_with(request, &NO_OVERRIDES, decorate).await?;
+        let items: Result<Vec<T>> = page.items.into_iter().map(map).collect();
+        Ok(Page::new(items.map_err(|e| self.finish(e))?, page.next, page.total))
+    }
+
     /// The refund a 2xx answer carries; a failure is a `Decode` error keeping status, request id and
     /// body (delivery `Ambiguous`: the provider did answer).
     pub fn refund_from_response(&self, response: &ApiResponse) -> Result<Refund> {
@@ -375,25 +410,34 @@ impl<P: HttpProvider> Client<P> {
     /// the marker; `None` where there is no such place or the caller's request leaves no room for it.
     /// A request that already carries a marker (a pending create sent again) keeps it.
     fn mark(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<Option<(CreateRefund, String)>> {
-        let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
         let spec = &P::SPEC;
+        let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
+        // Room for the marker beside the caller's entries and a merchant reference a provider may carry
+        // in metadata too, so the marker never makes a valid request too big.
+        const ROOM: usize = crate::model::MAX_METADATA_ENTRIES - 2;
         match spec.marker {
             Some(MarkerField::Metadata(entry)) if spec.carries.metadata => {
                 let metadata = request.metadata_given();
-                if let Some(existing) = metadata.get(entry) {
-                    return Ok(Some((request.clone(), existing.clone())));
+                if metadata.contains_key(entry) {
+                    return Err(copied_marker("metadata", entry));
                 }
-                if metadata.len() >= crate::model::MAX_METADATA_ENTRIES {
+                if metadata.len() > ROOM {
                     return Ok(None);
                 }
                 let marker = marker()?;
                 Ok(Some((request.clone().metadata(entry, marker.clone()), marker)))
             }
-            Some(MarkerField::MerchantReference)
-                if spec.carries.merchant_reference && request.merchant_reference_given().is_none() =>
-            {
-                let marker = marker()?;
-                Ok(Some((request.clone().merchant_reference(marker.clone()), marker)))
+            Some(MarkerField::MerchantReference) if spec.carries.merchant_reference => {
+                match (request.merchant_reference_given(), key) {
+                    (Some(given), Some(key)) if given == marker_of_key(key) => {
+                        Err(copied_marker("merchant_reference", "the create marker of its key"))
+                    }
+                    (Some(_), _) => Ok(None),
+                    (None, _) => {
+                        let marker = marker()?;
+                        Ok(Some((request.clone().merchant_reference(marker.clone()), marker)))
+                    }
+                }
             }
             _ => Ok(None),
         }
@@ -522,6 +566,7 @@ impl<P: HttpProvider> Client<P> {
             })?;
             call = call.query(param, wire);
         }
+        call = self.shared.provider.list_filters(call, request)?;
         let limit = check_limit(request.limit_requested(), 1..=paging.max_limit, paging.default_limit)?;
         let position = match paging.style {
             PagingStyle::Offset => {
@@ -579,6 +624,20 @@ impl<P: HttpProvider> Client<P> {
     }
 }
 
+/// A create that carries the SDK's own marker: a pending create's request sent again as a new create
+/// (which would restart its key's clock and skip recovery's rules), or metadata copied from another
+/// refund (whose marker would then prove the wrong create). Refused before sending.
+#[cold]
+fn copied_marker(field: &str, what: &str) -> Error {
+    Error::invalid_request(
+        field,
+        format!(
+            "the request carries {what}, which only the SDK writes: a pending create is resolved with \
+             `recover`, never created again; create anew from your own request (without the marker)"
+        ),
+    )
+}
+
 /// The marker of a keyed create: the key itself where it is short (every create sent with one key
 /// then carries one marker, so the provider sees the identical body, and no two keys share one), else
 /// the first 128 bits of its SHA-256 (a field that echoes may be shorter than a key).
@@ -628,9 +687,17 @@ impl<P: HttpProvider> Client<P> {
         Ok(self.shared.provider.retrieve(call))
     }
 
-    async fn list_page(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
+    /// One page of the list, `decorate` applied to the call after the engine built it (the trait's
+    /// `list_refunds` passes the call as it is; boxed there directly, without a wrapping future).
+    async fn list_page_with(
+        &self,
+        request: &ListRefunds,
+        options: &CallOptions,
+        decorate: impl FnOnce(ApiRequest) -> ApiRequest,
+    ) -> Result<Page<Refund>> {
         let id = P::SPEC.id;
         let (call, position, limit) = self.list_call(request).map_err(|e| self.finish(e))?;
+        let call = decorate(call);
         let sent = self
             .shared
             .transport
@@ -650,16 +717,12 @@ impl<P: HttpProvider> Client<P> {
             self.tag_refund(refund);
         }
         let mut page = match position {
-            Position::Offset(start) => offset::page(id, items, start, total),
+            Position::Offset(start) => offset::page(id, items, start, total, limit),
             Position::After => id_cursor::page(id, items, |r| r.id.as_str(), has_more, limit),
-            Position::Before => {
-                let more = has_more.unwrap_or(items.len() >= limit as usize) && !items.is_empty();
-                let next = items
-                    .first()
-                    .filter(|_| more)
-                    .map(|first| id_cursor::before(id, first.id.as_str()));
-                Page::new(items, next, total)
-            }
+            Position::Before => Page {
+                total,
+                ..id_cursor::page_before(id, items, |r| r.id.as_str(), has_more, limit)
+            },
             Position::Single => Page::new(items, None, total),
         };
         // Filters the provider does not apply are applied here, after the next cursor was taken from
@@ -750,7 +813,7 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
         'c: 'f,
         Self: 'f,
     {
-        Box::pin(self.list_page(request, options))
+        Box::pin(self.list_page_with(request, options, std::convert::identity))
     }
 
     async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
@@ -902,14 +965,6 @@ impl<P: HttpProvider> ClientBuilder<P> {
             })?),
             _ => None,
         };
-        let config = self.settings.transport_config(default_url).map_err(tag)?;
-        let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
-        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(|e| {
-            tag(Error::configuration(format!(
-                "the spec's refunds path: {}",
-                e.message()
-            )))
-        })?;
         let provider = P::new(Setup {
             settings: &self.settings,
             currency,
@@ -917,6 +972,15 @@ impl<P: HttpProvider> ClientBuilder<P> {
             options: &self.options,
         })
         .map_err(tag)?;
+        let mut config = self.settings.transport_config(default_url).map_err(tag)?;
+        config.default_headers.extend(provider.default_headers());
+        let transport = Transport::new(spec.id, config, auth, P::read_error).map_err(tag)?;
+        let refunds_url = transport.url(&ApiRequest::get(spec.refunds_path)).map_err(|e| {
+            tag(Error::configuration(format!(
+                "the spec's refunds path: {}",
+                e.message()
+            )))
+        })?;
         Ok(Client {
             shared: Arc::new(Shared {
                 provider,

@@ -52,11 +52,14 @@ pub mod offset {
         }
     }
 
-    /// A page read at `offset`; its `next` points past its items while the total is not reached.
-    pub fn page<T>(provider: &str, items: Vec<T>, offset: u64, total: Option<u64>) -> Page<T> {
+    /// A page of `limit` asked at `offset`; its `next` points past its items while the total is not
+    /// reached, and also when the page came back full at the total: a total is a hint, and one that lags
+    /// the list would otherwise end the walk before its last refunds (an empty page ends it instead).
+    pub fn page<T>(provider: &str, items: Vec<T>, offset: u64, total: Option<u64>, limit: u32) -> Page<T> {
         let end = offset.saturating_add(items.len() as u64);
+        let full = items.len() as u64 >= u64::from(limit);
         let more = match total {
-            Some(total) => !items.is_empty() && end < total,
+            Some(total) => !items.is_empty() && (end < total || full),
             None => !items.is_empty(),
         };
         let next = more.then(|| cursor(provider, end));
@@ -113,13 +116,31 @@ pub mod id_cursor {
         has_more: Option<bool>,
         limit: u32,
     ) -> Page<T> {
-        let more = has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty();
-        let next = if more {
-            items.last().map(|last| after(provider, id_of(last)))
-        } else {
-            None
-        };
+        let next = more(&items, has_more, limit)
+            .then(|| items.last().map(|last| after(provider, id_of(last))))
+            .flatten();
         Page::new(items, next, None)
+    }
+
+    /// A backward page (read with `ending_before`): `next` keeps walking backward, ending before the
+    /// first item's id, under the same rule as [`page`].
+    pub fn page_before<T>(
+        provider: &str,
+        items: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+        has_more: Option<bool>,
+        limit: u32,
+    ) -> Page<T> {
+        let next = more(&items, has_more, limit)
+            .then(|| items.first().map(|first| before(provider, id_of(first))))
+            .flatten();
+        Page::new(items, next, None)
+    }
+
+    /// Whether pages follow: as the provider says (`has_more`), or, when it does not say, while the
+    /// page came back full; never after an empty page.
+    fn more<T>(items: &[T], has_more: Option<bool>, limit: u32) -> bool {
+        has_more.unwrap_or(items.len() as u64 >= u64::from(limit)) && !items.is_empty()
     }
 }
 
@@ -159,10 +180,12 @@ mod tests {
 
     #[test]
     fn offset_pages_stop_at_the_total() {
-        let p = offset::page("p", vec![1, 2], 0, Some(5));
+        let p = offset::page("p", vec![1, 2], 0, Some(5), 2);
         assert_eq!(offset::from_cursor("p", p.next.as_ref()).unwrap(), 2);
-        assert!(offset::page("p", vec![5], 4, Some(5)).next.is_none());
-        assert!(offset::page::<u8>("p", vec![], 0, None).next.is_none());
+        assert!(offset::page("p", vec![5], 4, Some(5), 2).next.is_none());
+        assert!(offset::page::<u8>("p", vec![], 0, None, 2).next.is_none());
+        // A full page at the total goes on: the total may lag the list.
+        assert!(offset::page("p", vec![4, 5], 3, Some(5), 2).next.is_some());
     }
 
     #[test]
@@ -176,6 +199,9 @@ mod tests {
             assert_eq!(e.field(), Some("cursor"), "{forged:?}");
         }
         assert!(id_cursor::page("c", vec!["a"], |s| s, Some(false), 1).next.is_none());
+        let back = id_cursor::page_before("c", vec!["b", "c"], |s| s, Some(true), 2);
+        assert_eq!(back.next, Some(id_cursor::before("c", "b")));
+        assert!(id_cursor::page_before("c", vec!["b"], |s| s, None, 2).next.is_none());
         assert_eq!(check_limit(Some(0), 1..=100, 50).unwrap_err().field(), Some("limit"));
         assert_eq!(check_limit(None, 1..=100, 50).unwrap(), 50);
     }

@@ -95,7 +95,8 @@ impl RetryPolicy {
         if nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(crate::adapter::random_u64() % (nanos + 1))
+        let random = crate::adapter::random_u64();
+        Duration::from_nanos(nanos.checked_add(1).map_or(random, |span| random % span))
     }
 }
 
@@ -130,6 +131,9 @@ pub struct TransportConfig {
     /// Extra trusted root certificates (PEM), beside the built-in web roots (a corporate TLS proxy,
     /// a private test host).
     pub root_certificates_pem: Vec<Vec<u8>>,
+    /// Headers sent with every request beside the key, `Accept` and `User-Agent` (an API version the
+    /// provider pins, say).
+    pub default_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl TransportConfig {
@@ -145,7 +149,13 @@ impl TransportConfig {
             retry: RetryPolicy::new(),
             proxy: None,
             root_certificates_pem: Vec::new(),
+            default_headers: Vec::new(),
         })
+    }
+    /// Adds a header to every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.push((name, value));
+        self
     }
     /// Sends every request through `proxy` (`http://` or `https://`; never used for loopback targets).
     pub fn proxy(mut self, proxy: &str) -> Result<Self> {
@@ -496,6 +506,9 @@ impl Transport {
         default_headers.insert(auth_name, auth_value);
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         default_headers.insert(USER_AGENT, user_agent);
+        for (name, value) in &config.default_headers {
+            default_headers.insert(name.clone(), value.clone());
+        }
         let mut builder = reqwest::Client::builder()
             .default_headers(default_headers)
             .redirect(reqwest::redirect::Policy::none())
@@ -609,10 +622,8 @@ impl Transport {
             };
             tracing::debug!(provider = self.provider, method = %request.method, path = url.path(),
                 status = error.http_status(), kind = ?error.kind(), retry, "refunds http failed");
-            may_be_applied |= crate::verdict::rules::attempt_may_have_applied(
-                &error,
-                request.method == Method::POST && request.replay_safe,
-            );
+            let create = request.method == Method::POST;
+            may_be_applied |= crate::verdict::rules::attempt_may_have_applied(&error, create, request.replay_safe);
             let in_progress_elsewhere = may_be_applied && request.replay_safe && error.http_status() == Some(409);
             // A server's `Retry-After` is capped by the policy here too: no wait is driven by a number
             // the server sends.
@@ -824,6 +835,11 @@ impl StreamBody {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.response.status().as_u16()
+    }
+
+    /// A response header as text (`date`, say).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The next chunk as it arrives; `None` when the server closed the stream. A broken connection is

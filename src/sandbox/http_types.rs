@@ -76,6 +76,8 @@ pub struct SandboxResponse {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The body's chunks to come, for an answer made by [`SandboxResponse::streaming`].
+    pub(crate) stream: Option<super::body::OpenStream>,
 }
 
 impl SandboxResponse {
@@ -85,6 +87,7 @@ impl SandboxResponse {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: serde_json::to_vec(body).unwrap_or_default(),
+            stream: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl SandboxResponse {
             status,
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
+            stream: None,
         }
     }
 

@@ -13,9 +13,19 @@
 //! sandbox.ledger().seed_payment("ch_1", Money::from_minor(50_000, Currency::EGP));
 //! let client = refunds_xpay::sandbox::builder_for(&sandbox).build()?;
 //! ```
+//!
+//! A sandbox is also a server for tests in other languages (`refunds sandbox serve`): every sandbox
+//! answers a control API under `/_sandbox/` on its own port (see the `control` table in the README:
+//! seed, settle, faults by name with [`parse_fault`], the clock, the ledger, the latest requests),
+//! listens where it is told ([`Sandbox::start_at`]), can stream answers and cut them
+//! ([`SandboxResponse::streaming`], [`Sandbox::cut_streams`]), and keeps its world in a [`Journal`]
+//! file ([`Sandbox::record_to`], [`Sandbox::replay`]).
 
+mod body;
+mod control;
 mod fault;
 mod http_types;
+mod journal;
 mod rate_limit;
 mod server;
 mod skin;
@@ -24,11 +34,16 @@ mod webhooks;
 pub use crate::ledger::{
     CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord, SimulatedOutcome,
 };
+pub use body::StreamWriter;
+pub use control::{FAULT_NAMES, parse_fault};
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
+pub use journal::{Journal, JournalEntry};
 pub use rate_limit::{RateLimitCount, RateLimited};
 pub use server::{RECENT_REQUESTS, Sandbox};
-pub use skin::{BadParam, Call, Page, ParamProblem, Refusal, SpecSkin, event_kind, send_webhooks};
+pub use skin::{
+    BadParam, Call, ListQuery, Page, ParamProblem, RefundFilter, Refusal, SpecSkin, event_kind, send_webhooks,
+};
 pub use webhooks::{
     DEFAULT_WEBHOOK_RETRIES, DEFAULT_WEBHOOK_RETRY_DELAY, DeliveryRecord, MAX_WEBHOOK_RETRIES, WebhookSender,
     WebhookStats,

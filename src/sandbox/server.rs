@@ -10,19 +10,22 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::body::{CutHandle, OpenStreams, SandboxBody};
+use super::control;
 use super::fault::Taken;
+use super::journal::Journal;
 use super::{Fault, FaultPlan, Ledger, SandboxRequest, SandboxResponse, Skin};
 
 /// Largest request body the sandbox reads.
-const MAX_REQUEST_BODY: usize = 1024 * 1024;
+pub(super) const MAX_REQUEST_BODY: usize = 1024 * 1024;
 
 /// How many list paths the server remembers the previous page of (for the list lies); beyond, it
 /// forgets them all and starts again.
@@ -48,6 +51,7 @@ pub struct Sandbox {
     provider: &'static str,
     resends: Arc<Resends>,
     accept: JoinHandle<()>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// The first create body sent under each idempotency key, and how many later creates under the same
@@ -84,21 +88,25 @@ impl fmt::Debug for Sandbox {
     }
 }
 
-struct Shared {
-    skin: Box<dyn Skin>,
-    ledger: Ledger,
-    faults: FaultPlan,
-    requests: Arc<AtomicUsize>,
-    recent: Recent,
+pub(super) struct Shared {
+    pub(super) skin: Box<dyn Skin>,
+    pub(super) ledger: Ledger,
+    pub(super) faults: FaultPlan,
+    pub(super) requests: Arc<AtomicUsize>,
+    pub(super) recent: Recent,
     latency_nanos: Arc<AtomicU64>,
     /// Idempotency keys of the slow commits not applied yet.
     in_flight: Mutex<HashSet<String>>,
     resends: Arc<Resends>,
     /// The last true 2xx JSON answer to a `GET`, by path (without the query).
     last_list: Mutex<HashMap<String, Vec<u8>>>,
+    /// The streaming answers still open, for [`Sandbox::cut_streams`].
+    pub(super) streams: OpenStreams,
+    /// Where changes are journaled ([`Sandbox::record_to`]); set once, read without a lock.
+    pub(super) journal: std::sync::OnceLock<Journal>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -117,7 +125,19 @@ impl std::error::Error for Dropped {}
 impl Sandbox {
     /// Starts `skin` over a new ledger on an ephemeral port of 127.0.0.1.
     pub async fn start(skin: impl Skin, ledger: Ledger) -> std::io::Result<Sandbox> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Sandbox::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), skin, ledger).await
+    }
+
+    /// Starts `skin` over `ledger` on `addr` (port 0: an ephemeral port). Only loopback addresses are
+    /// taken: a sandbox answers anyone who reaches it, with no key for its control API.
+    pub async fn start_at(addr: SocketAddr, skin: impl Skin, ledger: Ledger) -> std::io::Result<Sandbox> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("a sandbox listens on loopback only, not {}", addr.ip()),
+            ));
+        }
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let faults = FaultPlan::new();
         let requests = Arc::new(AtomicUsize::new(0));
@@ -135,7 +155,10 @@ impl Sandbox {
             in_flight: Mutex::new(HashSet::new()),
             resends: resends.clone(),
             last_list: Mutex::new(HashMap::new()),
+            streams: OpenStreams::default(),
+            journal: std::sync::OnceLock::new(),
         });
+        let kept = shared.clone();
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -144,9 +167,18 @@ impl Sandbox {
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| {
+                    let service = service_fn(move |request: Request<Incoming>| {
                         let shared = shared.clone();
-                        async move { serve(shared, request).await }
+                        async move {
+                            if control::is_control(request.uri().path()) {
+                                return Ok(control::answer_http(&shared, request).await);
+                            }
+                            let mut response = serve(shared.clone(), request).await?;
+                            if let Some(handle) = response.extensions_mut().remove::<CutHandle>() {
+                                shared.streams.add(handle);
+                            }
+                            Ok::<_, Dropped>(response)
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -164,6 +196,7 @@ impl Sandbox {
             provider,
             resends,
             accept,
+            shared: kept,
         })
     }
 
@@ -219,13 +252,21 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Stops the server and waits until its port is free (dropping it stops it too, a moment later).
+    pub async fn stop(mut self) {
+        self.accept.abort();
+        let _ = (&mut self.accept).await;
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.accept.abort();
     }
 }
 
-async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<SandboxBody>, Dropped> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
@@ -346,6 +387,9 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
 /// (which this one replaces in memory).
 fn handle(shared: &Shared, request: &SandboxRequest) -> (SandboxResponse, Option<Vec<u8>>) {
     let answer = shared.skin.handle(request, &shared.ledger);
+    if let Some(journal) = shared.journal.get() {
+        journal.request(shared.skin.provider(), shared.ledger.now(), request, &answer);
+    }
     if request.method != http::Method::GET || !(200..300).contains(&answer.status) || !is_json(&answer) {
         return (answer, None);
     }
@@ -636,8 +680,12 @@ mod lists {
     }
 }
 
-fn to_hyper(answer: SandboxResponse) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+pub(super) fn to_hyper(answer: SandboxResponse) -> Response<SandboxBody> {
+    let (body, cut) = SandboxBody::of(answer.body, answer.stream);
+    let mut response = Response::new(body);
+    if let Some(cut) = cut {
+        response.extensions_mut().insert(cut);
+    }
     *response.status_mut() =
         hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {

@@ -134,6 +134,49 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
+/// Keeps the refunds a list's own filters select.
+pub type RefundFilter = Box<dyn Fn(&RefundRecord) -> bool + Send>;
+
+/// What a list request asks for beyond paging and the spec's status parameter, read by
+/// [`SpecSkin::list_query`] from the provider's own parameters.
+#[derive(Default)]
+#[non_exhaustive]
+pub struct ListQuery {
+    /// Keeps the refunds the request's filters select (`None`: every refund).
+    pub filter: Option<RefundFilter>,
+    /// The list runs newest first (Bias, Stripe); in creation order otherwise.
+    pub newest_first: bool,
+}
+
+impl ListQuery {
+    /// Every refund, in creation order.
+    pub fn new() -> ListQuery {
+        ListQuery::default()
+    }
+    /// Keeps only the refunds `filter` selects.
+    pub fn filter(mut self, filter: impl Fn(&RefundRecord) -> bool + Send + 'static) -> ListQuery {
+        self.filter = Some(Box::new(filter));
+        self
+    }
+    /// Lists newest first.
+    pub fn newest_first(mut self) -> ListQuery {
+        self.newest_first = true;
+        self
+    }
+    fn keeps(&self, record: &RefundRecord) -> bool {
+        self.filter.as_ref().is_none_or(|f| f(record))
+    }
+}
+
+impl std::fmt::Debug for ListQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListQuery")
+            .field("filter", &self.filter.is_some())
+            .field("newest_first", &self.newest_first)
+            .finish()
+    }
+}
+
 /// A provider's sandbox face over the generic skin: only what is the provider's own. Every
 /// `SpecSkin` is a [`Skin`].
 pub trait SpecSkin: Send + Sync + 'static {
@@ -164,6 +207,14 @@ pub trait SpecSkin: Send + Sync + 'static {
 
     /// The provider's error answer to `refusal`.
     fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse;
+
+    /// The list request's own filter parameters and the list's order; `Err` is the provider's answer
+    /// to parameters it refuses. The default: no filter beyond the spec's status parameter, creation
+    /// order.
+    fn list_query(&self, call: &Call<'_>) -> Result<ListQuery, SandboxResponse> {
+        let _ = call;
+        Ok(ListQuery::new())
+    }
 
     /// A route of the provider's own, tried (after the auth check) when none of the refunds routes
     /// matched; `None` lets [`Refusal::NoRoute`] answer.
@@ -301,14 +352,21 @@ fn list<S: SpecSkin>(skin: &S, call: &Call<'_>) -> SandboxResponse {
     let Some(paging) = S::SPEC.paging else {
         return skin.encode_error(Refusal::NoRoute { request: call.request });
     };
+    let query = match skin.list_query(call) {
+        Ok(query) => query,
+        Err(answer) => return answer,
+    };
     let status = paging.status_param.and_then(|p| call.request.query_param(p));
-    let matches = |r: &RefundRecord| status.is_none_or(|s| wire_status(&S::SPEC, &r.status).eq_ignore_ascii_case(s));
+    let matches = |r: &RefundRecord| {
+        status.is_none_or(|s| wire_status(&S::SPEC, &r.status).eq_ignore_ascii_case(s)) && query.keeps(r)
+    };
+    let newest_first = query.newest_first;
     let page = match paging.style {
-        PagingStyle::Offset => offset_page(call, &paging, matches),
-        PagingStyle::Cursor => cursor_page(call, &paging, matches),
+        PagingStyle::Offset => offset_page(call, &paging, matches, newest_first),
+        PagingStyle::Cursor => cursor_page(call, &paging, matches, newest_first),
         _ => {
-            let (items, total) = call.ledger.refunds_page(0, usize::MAX, matches);
-            let total = total as u64;
+            let items = ordered(call.ledger, matches, newest_first);
+            let total = items.len() as u64;
             Ok(Page {
                 items,
                 total,
@@ -336,10 +394,20 @@ fn limit(call: &Call<'_>, paging: &PagingSpec) -> Result<u64, BadParam> {
     number(call.request, "limit", default, 1, max)
 }
 
+/// The refunds `matches` keeps, in the list's order.
+fn ordered(ledger: &Ledger, matches: impl Fn(&RefundRecord) -> bool, newest_first: bool) -> Vec<RefundRecord> {
+    let mut all: Vec<RefundRecord> = ledger.refunds().into_iter().filter(|r| matches(r)).collect();
+    if newest_first {
+        all.reverse();
+    }
+    all
+}
+
 fn offset_page(
     call: &Call<'_>,
     paging: &PagingSpec,
     matches: impl Fn(&RefundRecord) -> bool,
+    newest_first: bool,
 ) -> Result<Page<RefundRecord>, Refused> {
     let (limit, offset) = match (limit(call, paging), number(call.request, "offset", 0, 0, u64::MAX)) {
         (Ok(limit), Ok(offset)) => (limit, offset),
@@ -347,7 +415,13 @@ fn offset_page(
     };
     let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
-    let (items, total) = call.ledger.refunds_page(skip, take, matches);
+    let (items, total) = if newest_first {
+        let all = ordered(call.ledger, matches, true);
+        let total = all.len();
+        (all.into_iter().skip(skip).take(take).collect(), total)
+    } else {
+        call.ledger.refunds_page(skip, take, matches)
+    };
     let has_more = skip.saturating_add(items.len()) < total;
     Ok(Page {
         items,
@@ -362,10 +436,11 @@ fn cursor_page(
     call: &Call<'_>,
     paging: &PagingSpec,
     matches: impl Fn(&RefundRecord) -> bool,
+    newest_first: bool,
 ) -> Result<Page<RefundRecord>, Refused> {
     let limit = limit(call, paging).map_err(|bad| Refused::Params(vec![bad]))?;
     let take = usize::try_from(limit).unwrap_or(usize::MAX);
-    let all: Vec<RefundRecord> = call.ledger.refunds().into_iter().filter(|r| matches(r)).collect();
+    let all = ordered(call.ledger, matches, newest_first);
     let cursor = |name| call.request.query_param(name).map(|id| (name, id));
     let (start, end, backwards) = match cursor("starting_after").or_else(|| cursor("ending_before")) {
         None => (0, take.min(all.len()), false),

@@ -19,44 +19,53 @@ use crate::provider::{MarkerField, Resent};
 /// How long to wait before recovering again after an "in progress" answer that gave no `Retry-After`.
 const IN_PROGRESS_PAUSE: Duration = Duration::from_secs(1);
 
+/// The longest "recover again in" a verdict passes on from a server's `Retry-After`: no wait is driven
+/// by a number a server sends.
+pub(crate) const MAX_RECOVER_AGAIN: Duration = Duration::from_secs(15 * 60);
+
+/// A second of timestamp precision: a provider that reports whole seconds truncates a creation time by
+/// up to that much, on top of the clock-skew margin.
+const TIMESTAMP_PRECISION: Duration = Duration::from_secs(1);
+
 /// The delivery of a create that failed, and whether it carries a pending create.
 ///
 /// - Any attempt that may have been applied makes the call `Ambiguous` (the transport's whole-call
 ///   verdict), with a pending create.
-/// - A keyed create refused with a 409 (the key in use, or in progress) or a 429 may have been applied
-///   by the provider before it answered: `Ambiguous`, with a pending create. Re-sending it under its
-///   key is how it is resolved.
+/// - A create refused with a 409 (the key in use, or in progress; or a conflict a provider without
+///   keys does not explain), or a keyed create refused with a 429, may have been applied by the provider
+///   before it answered: `Ambiguous`, with a pending create. Re-sending a keyed one under its key is how
+///   it is resolved; an unkeyed one is looked up.
 /// - Every other refusal (validation, over-refund, not found, authentication, permission) proves that
 ///   attempt did nothing: `Rejected`, no pending create. A provider without idempotency is taken at its
 ///   word on a 429 (its READMEs say so): nothing can detect that lie without a key.
 pub(crate) fn failed_create(e: Error, keyed: bool) -> (Error, bool) {
     match e.delivery() {
         Delivery::Ambiguous => (e, true),
-        Delivery::Rejected if keyed && refusal_may_hide_an_apply(&e) => (e.with_delivery(Delivery::Ambiguous), true),
+        Delivery::Rejected if refusal_may_hide_an_apply(&e, keyed) => (e.with_delivery(Delivery::Ambiguous), true),
         _ => (e, false),
     }
 }
 
-/// Whether one attempt of a call may have been applied: an ambiguous answer, or, for a keyed create, a
-/// refusal that does not prove the provider did nothing (an "applied, then 429" lies). Once one has,
-/// the whole call is ambiguous, whatever later attempts answer.
-pub(crate) fn attempt_may_have_applied(e: &Error, keyed_create: bool) -> bool {
+/// Whether one attempt of a call may have been applied: an ambiguous answer, or, for a create, a
+/// refusal that does not prove the provider did nothing (see [`refusal_may_hide_an_apply`]). Once one
+/// has, the whole call is ambiguous, whatever later attempts answer.
+pub(crate) fn attempt_may_have_applied(e: &Error, create: bool, keyed: bool) -> bool {
     e.delivery() == Delivery::Ambiguous
-        || (keyed_create && e.delivery() == Delivery::Rejected && refusal_may_hide_an_apply(e))
+        || (create && e.delivery() == Delivery::Rejected && refusal_may_hide_an_apply(e, keyed))
 }
 
-/// A refusal that does not prove the provider did nothing: a key conflict ("in progress", "in use"),
-/// a rate limit, or a 4xx whose body says the provider failed.
-fn refusal_may_hide_an_apply(e: &Error) -> bool {
-    matches!(e.http_status(), Some(409 | 429))
+/// A refusal of a create that does not prove the provider did nothing: a conflict (a key "in
+/// progress" or "in use", or whatever a provider without keys means by one), a 4xx whose body says the
+/// provider failed, and, for a keyed create, a rate limit. A provider without idempotency is taken at
+/// its word on a 429 alone (each such provider's README says so): nothing without a key could tell.
+fn refusal_may_hide_an_apply(e: &Error, keyed: bool) -> bool {
+    let rate_limited = e.http_status() == Some(429) || e.kind() == &ErrorKind::RateLimited;
+    e.http_status() == Some(409)
         || matches!(
             e.kind(),
-            ErrorKind::IdempotencyConflict
-                | ErrorKind::RateLimited
-                | ErrorKind::ProviderUnavailable
-                | ErrorKind::Timeout
-                | ErrorKind::Transport
+            ErrorKind::IdempotencyConflict | ErrorKind::ProviderUnavailable | ErrorKind::Timeout | ErrorKind::Transport
         )
+        || (keyed && rate_limited)
 }
 
 /// What differs between a create and the refund answered for it, if anything: the payment (where the
@@ -169,7 +178,7 @@ fn refused_resend(e: Error) -> Recovery {
             reason: format!("the provider answered the create's key with a refund that differs from it: {e}"),
         };
     }
-    let wait = e.retry_after();
+    let wait = e.retry_after().map(|w| w.min(MAX_RECOVER_AGAIN));
     let detail = e.to_string();
     if e.delivery() == Delivery::NotSent {
         return Recovery::unknown(Doubt::NotSent, detail, None);
@@ -182,8 +191,10 @@ fn refused_resend(e: Error) -> Recovery {
         (ErrorKind::Authentication | ErrorKind::PermissionDenied, _) | (_, Some(401 | 403)) => Doubt::NotAuthorized,
         (ErrorKind::NotFound, _) | (_, Some(404)) => Doubt::NotFound,
         (ErrorKind::AmountExceedsRefundable | ErrorKind::AlreadyRefunded, _) => Doubt::RefusedOnState,
+        // A refusal of the request's form names the field at fault; a 400 that names none may be about
+        // the account's state (a payment "not refundable", an unmapped code) and proves nothing.
         (ErrorKind::Validation | ErrorKind::InvalidRequest { .. }, Some(400 | 422))
-            if e.delivery() == Delivery::Rejected =>
+            if e.delivery() == Delivery::Rejected && e.field().is_some() =>
         {
             return Recovery::NotApplied {
                 evidence: Evidence::Malformed {
@@ -285,11 +296,9 @@ impl Judge<'_> {
     /// Whether a refund created at `at` (the provider's clock) can be this create's: from the call's
     /// start to the end of the settle window after its last attempt, each widened by the skew margin.
     fn in_window(&self, at: OffsetDateTime) -> bool {
-        let earliest = shift(self.pending.started_at, self.skew, false);
-        let latest = self
-            .settle
-            .checked_add(self.skew)
-            .and_then(|d| shift(self.ended, d, true));
+        let margin = self.skew.saturating_add(TIMESTAMP_PRECISION);
+        let earliest = shift(self.pending.started_at, margin, false);
+        let latest = self.settle.checked_add(margin).and_then(|d| shift(self.ended, d, true));
         earliest.is_none_or(|e| at >= e) && latest.is_none_or(|l| at <= l)
     }
 

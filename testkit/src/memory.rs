@@ -254,7 +254,7 @@ impl RefundProvider for MemoryProvider {
                 .refunds_page(skip, limit as usize, |r| status.as_ref().is_none_or(|s| &r.status == s));
             let items = records.iter().map(Self::to_refund).collect::<Result<Vec<_>>>()?;
             let total = total as u64;
-            Ok(offset::page(Self::ID, items, start, Some(total)))
+            Ok(offset::page(Self::ID, items, start, Some(total), limit))
         };
         self.call(true, &op).await
     }

@@ -6,17 +6,20 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{Expandable, StatusMap, Text, WithRaw, read};
-use refunds::{Currency, Error, PaymentRef, Refund, RefundId, Result};
+use refunds::{Currency, Error, PaymentRef, Refund, RefundId, RefundStatus, Result};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Bias refund statuses: the common names ([`read::COMMON_STATUSES`]). Only `succeeded` is shown by
-/// the docs and `failed` is implied by `failed_reason`; the others (`pending`, `canceled`, ...) are
-/// assumed. Any other string is kept as `RefundStatus::Unknown`.
-pub const STATUSES: StatusMap = StatusMap::new(read::COMMON_STATUSES);
+/// Bias refund statuses, as the vendor's own client types them (`RefundStatus` in `biaspay` 2.0.0):
+/// `pending`, `succeeded`, `failed`. Any other string is kept as `RefundStatus::Unknown`.
+pub const STATUSES: StatusMap = StatusMap::new(&[
+    ("pending", RefundStatus::Pending),
+    ("succeeded", RefundStatus::Succeeded),
+    ("failed", RefundStatus::Failed),
+]);
 
-/// The refund object: `object`, `id`, `live`, `created_at` (unix ms), `amount`, `failed_reason`,
-/// `payment` (an id, or the payment when expanded), `status`.
+/// The refund object: `object`, `id`, `live`, `created_at` (unix ms), `amount`, `fees`,
+/// `failed_reason`, `payment` (an id, or the payment when expanded), `status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WireRefund<'a> {
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +34,9 @@ pub(crate) struct WireRefund<'a> {
     )]
     pub created_at: Option<OffsetDateTime>,
     pub amount: MinorUnits,
+    /// An object whose keys the vendor's model leaves open (`Dict[str, Any]`): kept in `raw` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fees: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub failed_reason: Option<String>,
     pub payment: WirePayment,
@@ -38,7 +44,7 @@ pub(crate) struct WireRefund<'a> {
     pub status: Text<'a>,
 }
 
-/// `payment` is "string or Payment" (an id, or the payment with `expand[payment]=true`).
+/// `payment` is "string or Payment" (an id, or the payment with `expand={"payment":true}`).
 pub(crate) type WirePayment = Expandable<BiasPayment>;
 
 /// The Bias Payment object as far as a refund needs it (the fields the docs name; unknown fields are
@@ -142,4 +148,112 @@ pub(crate) fn expanded_payment(refund: &Refund) -> Result<Option<BiasPayment>> {
         WirePayment::Id(_) => None,
         WirePayment::Expanded(payment) => Some(payment),
     })
+}
+
+/// One condition of a `filters` object, as the vendor's client types them: a plain value (equality)
+/// or an object of comparisons (`{"gte": 1750000000000, "lt": ...}`; Bias' `TimestampFilter`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Condition<T> {
+    Is(T),
+    Compare(Comparisons<T>),
+}
+
+/// The comparisons of a [`Condition`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+pub(crate) struct Comparisons<T> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eq: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gt: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lt: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+}
+
+impl<T> Default for Comparisons<T> {
+    fn default() -> Self {
+        Comparisons {
+            eq: None,
+            gt: None,
+            gte: None,
+            lt: None,
+            lte: None,
+            exists: None,
+        }
+    }
+}
+
+impl<T: PartialOrd> Condition<T> {
+    /// Whether `value` (`None`: the field is absent) meets the condition.
+    #[cfg(feature = "sandbox")]
+    pub fn holds(&self, value: Option<&T>) -> bool {
+        match (self, value) {
+            (Condition::Is(want), Some(v)) => v == want,
+            (Condition::Is(_), None) => false,
+            (Condition::Compare(c), v) => {
+                let exists = c.exists.is_none_or(|e| e == v.is_some());
+                let bound = |limit: &Option<T>, ok: fn(&T, &T) -> bool| match (limit, v) {
+                    (None, _) => true,
+                    (Some(l), Some(v)) => ok(v, l),
+                    (Some(_), None) => false,
+                };
+                exists
+                    && bound(&c.eq, |v, l| v == l)
+                    && bound(&c.gt, |v, l| v > l)
+                    && bound(&c.gte, |v, l| v >= l)
+                    && bound(&c.lt, |v, l| v < l)
+                    && bound(&c.lte, |v, l| v <= l)
+            }
+        }
+    }
+}
+
+/// The refund list's `filters` object (the vendor's `RefundFilters`), JSON-encoded into one query
+/// parameter. The client writes `payment`, `status` and `created_at`; the sandbox reads them all.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WireRefundFilters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Condition<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Condition<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<Condition<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<Condition<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Condition<String>>,
+}
+
+/// The event list's `filters` object (the vendor's `EventFilters`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WireEventFilters {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Condition<i64>>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub for_object: Option<Condition<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Condition<String>>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<Condition<String>>,
+}
+
+/// Unix milliseconds of `at`, as Bias' timestamps and time filters are written.
+pub(crate) fn unix_millis(at: OffsetDateTime) -> Result<i64> {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| Error::invalid_request("created_at", "out of range"))
+}
+
+/// A JSON object as one query parameter value, compact, as the vendor's client encodes `filters`
+/// and `expand`.
+pub(crate) fn query_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::configuration(format!("query object did not serialize: {e}")))
 }

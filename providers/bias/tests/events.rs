@@ -2,7 +2,7 @@
 //! event type kept raw, and a stream closed without a final newline.
 
 use refunds::{ErrorKind, RefundStatus};
-use refunds_bias::{BiasClient, BiasEvent, BiasEvents, EventLines};
+use refunds_bias::{BiasClient, BiasEvent, BiasExt, EventLines};
 
 const CREATED: &str = r#"{"object":"event","id":"event_1","live":false,"created_at":1750000000000,"type":"refund.created","state":{"object":"refund","id":"re_1","live":false,"created_at":1750000000000,"amount":1000,"failed_reason":null,"payment":"pay_1","status":"pending"},"previous_state":null,"request":"req_1"}"#;
 const OTHER: &str = r#"{"object":"event","id":"event_2","live":false,"created_at":1750000000001,"type":"customer.created","state":{"object":"customer","id":"cus_1"},"previous_state":null}"#;
@@ -60,12 +60,18 @@ fn refund_events_are_typed_and_unknown_types_kept_raw() {
         event.state.raw.get(),
         &CREATED[CREATED.find(r#"{"object":"refund""#).unwrap()..CREATED.find(r#","previous_state""#).unwrap()]
     );
-    let Ok(BiasEvent::Other { event_type, raw }) = client.event_from_json(OTHER.as_bytes()) else {
+    let Ok(BiasEvent::Other {
+        event_type, raw, id, ..
+    }) = client.event_from_json(OTHER.as_bytes())
+    else {
         panic!()
     };
-    assert_eq!((event_type.as_str(), raw.get()), ("customer.created", OTHER));
+    assert_eq!(
+        (event_type.as_str(), raw.get(), id.as_str()),
+        ("customer.created", OTHER, "event_2")
+    );
     let e = client
-        .event_from_json(br#"{"type":"refund.updated","state":{"id":1}}"#)
+        .event_from_json(br#"{"id":"event_3","type":"refund.updated","state":{"id":1}}"#)
         .unwrap_err();
     assert_eq!((e.kind(), e.provider()), (&ErrorKind::Decode, Some("bias")));
 }

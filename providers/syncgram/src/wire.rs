@@ -116,14 +116,17 @@ pub(crate) struct WireRefundList<T> {
 /// Turns a refund object into the model. SyncgramPay's object has no currency: amounts are in the
 /// client's configured settlement currency.
 ///
-/// `Refund::amount` is `refunded_amount` once SyncgramPay reports it (what actually went back) and
-/// `requested_amount` while it is `null` (before the refund is processed). `livemode` is the key's mode.
+/// `Refund::amount` is `requested_amount`, the refund as asked, whatever its status: where the customer
+/// bears the fee, `refunded_amount` (what went back to them) is less by the fee (`Refund::fee`, the
+/// `FeeBearer` fact), and stays in `raw`. An amount that changed with the fee bearer would make the
+/// create's own refund look like another one to recovery. `livemode` is the key's mode.
 pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
-    let amount = match &value.refunded_amount {
-        Some(refunded) => refunded.to_money(currency, "refunded_amount")?,
-        None => value.requested_amount.to_money(currency, "requested_amount")?,
-    };
+    let amount = value.requested_amount.to_money(currency, "requested_amount")?;
+    if let Some(refunded) = &value.refunded_amount {
+        // Read for its exactness (a malformed amount is refused), kept in `raw`.
+        refunded.to_money(currency, "refunded_amount")?;
+    }
     let fee = value
         .refund_fee_amount
         .as_ref()

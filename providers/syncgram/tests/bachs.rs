@@ -106,7 +106,12 @@ async fn the_bachs_paths_and_the_upper_case_filter() {
         .unwrap();
     let charge = PaymentRef::charge("ch_b1").unwrap();
     let created = client
-        .create_refund(&CreateRefund::new(charge.clone()).amount(Money::from_minor(1_250, Currency::NGN)))
+        .create_refund(
+            // The answer echoes `order-9`: the create names it, so no marker is written in its place.
+            &CreateRefund::new(charge.clone())
+                .amount(Money::from_minor(1_250, Currency::NGN))
+                .merchant_reference("order-9"),
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -1,7 +1,9 @@
 //! What only SyncgramPay does, on its sandbox (the shared suite is in `suite.rs`).
 
 use refunds::sandbox::{Fault, Sandbox};
-use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RefundProvider, RefundStatus};
+use refunds::{
+    CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RecoverExt, Recovery, RefundProvider, RefundStatus,
+};
 use refunds_syncgram::sandbox::{self, LIVE_API_KEY};
 use refunds_syncgram::{FeeBearer, SimulatedOutcome, SyncgramClient, SyncgramExt, SyncgramOptions};
 use refunds_testkit::fast_retry;
@@ -37,7 +39,9 @@ async fn applied_then_429_is_ambiguous_and_the_pending_create_replays_the_same_r
     assert!(pending.idempotency_key_given().is_some(), "with the generated key");
     assert_eq!(sandbox.ledger().refund_count(), 1);
 
-    let refund = client.create_refund(&pending).await.expect("the re-send answers");
+    let Recovery::Applied { refund, .. } = client.recover(e.pending().expect("pending")).await else {
+        panic!("the re-send answers with the refund");
+    };
     assert_eq!(
         sandbox.ledger().refund_count(),
         1,

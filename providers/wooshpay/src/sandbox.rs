@@ -50,7 +50,13 @@ pub struct WooshPaySkin;
 
 /// Starts a WooshPay sandbox (refund ids `re_...`) on an ephemeral port of 127.0.0.1.
 pub async fn start() -> std::io::Result<Sandbox> {
-    Sandbox::start(WooshPaySkin, Ledger::new("re_")).await
+    start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts a sandbox on `addr`, a loopback address (port 0: an ephemeral one), as
+/// `refunds sandbox serve` does.
+pub async fn start_at(addr: std::net::SocketAddr) -> std::io::Result<Sandbox> {
+    Sandbox::start_at(addr, WooshPaySkin, Ledger::new("re_")).await
 }
 
 /// A client builder pointed at `sandbox` with [`API_KEY`].

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use refunds::adapter::RetryPolicy;
 use refunds::sandbox::{Fault, Sandbox};
-use refunds::{CreateRefund, Currency, Delivery, Money, PaymentRef, RefundProvider};
+use refunds::{CreateRefund, Currency, Delivery, Money, PaymentRef, RecoverExt, Recovery, RefundProvider};
 use refunds_testkit::fast_retry;
 use refunds_wooshpay::sandbox::{self, builder_for};
 
@@ -49,12 +49,19 @@ async fn an_ambiguous_create_is_recovered_by_resending_its_pending_create() {
     assert!(key.as_str().starts_with("rfd_"), "{key:?}");
     let applied = sandbox.ledger().refunds()[0].clone();
     assert_eq!(applied.idempotency_key.as_deref(), Some(key.as_str()));
-    // WooshPay has no list to search: the recovery is the same create, same key, sent again.
-    let recovered = client.create_refund(&pending.request).await.expect("replayed");
+    // WooshPay has no list to search: recovery sends the same create, same key, again.
+    let Recovery::Applied { refund: recovered, .. } = client.recover(pending).await else {
+        panic!("the re-send answers with the refund");
+    };
     assert_eq!(
         (recovered.id.as_str(), recovered.amount),
         (applied.id.as_str(), usd(900))
     );
+    assert_eq!(sandbox.ledger().refund_count(), 1);
+    // Sending the pending create's request as a new create is refused before sending: it carries the
+    // SDK's marker (it would restart the key's clock and skip recovery's rules).
+    let e = client.create_refund(&pending.request).await.expect_err("refused");
+    assert_eq!(e.field(), Some("metadata"), "{e}");
     assert_eq!(sandbox.ledger().refund_count(), 1);
 }
 

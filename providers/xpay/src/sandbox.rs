@@ -45,7 +45,13 @@ pub const REFUND_ID_PREFIX: &str = "re_";
 
 /// Starts an XPay sandbox on an ephemeral port of 127.0.0.1, with an empty ledger.
 pub async fn start() -> std::io::Result<Sandbox> {
-    Sandbox::start(XPaySkin::default(), Ledger::new(REFUND_ID_PREFIX)).await
+    start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts a sandbox on `addr`, a loopback address (port 0: an ephemeral one), as
+/// `refunds sandbox serve` does.
+pub async fn start_at(addr: std::net::SocketAddr) -> std::io::Result<Sandbox> {
+    Sandbox::start_at(addr, XPaySkin::default(), Ledger::new(REFUND_ID_PREFIX)).await
 }
 
 /// A builder with the sandbox's key and base URL set; add settings (`.currency(..)` for the account
