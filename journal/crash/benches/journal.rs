@@ -14,6 +14,8 @@
 //! fewer creates; the targets are judged on the full run). PostgreSQL's server binaries must be
 //! installed (see journal/README.md); nothing runs against a server of yours.
 
+#![allow(clippy::float_arithmetic)] // timings and rates, not money
+
 #[path = "../../tests/support/postgres.rs"]
 mod postgres;
 
@@ -83,6 +85,13 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The client limiter's burst: a tenth of a second's worth, so a request that left a little late (a
+/// timer's overshoot, a busy machine) is made up for instead of lost, far inside the server's burst of
+/// a second's worth. With a burst of 1 the same run reached 43.8 req/s of 50.
+fn burst(rate: u32) -> u32 {
+    (rate / 10).max(1)
+}
+
 /// Row 1: a bulk run at the sandbox's limit.
 async fn bulk(n: usize, rate: u32, rows: &mut Vec<Row>) {
     let (sandbox, count) = sandbox(n, Some(rate)).await;
@@ -106,7 +115,7 @@ async fn bulk(n: usize, rate: u32, rows: &mut Vec<Row>) {
     let recorded = recording.elapsed();
     let limited: Arc<dyn RefundProvider> = Arc::new(refunds_ratelimit::RateLimited::new(
         provider,
-        Limits::per_second(rate).concurrency(8),
+        Limits::per_second(rate).burst(burst(rate)).concurrency(8),
     ));
     let sending = Instant::now();
     let report = journal
@@ -141,7 +150,7 @@ async fn bulk(n: usize, rate: u32, rows: &mut Vec<Row>) {
             share_429 * 100.0,
             recorded.as_secs_f64()
         ),
-        against: format!("client limiter at {rate}/s, 8 in flight"),
+        against: format!("client limiter at {rate}/s (burst {}), 8 in flight", burst(rate)),
         target: format!("≥ {target_rate:.0} req/s, ≤ 1% 429, 0 duplicates"),
         met: Some(achieved >= target_rate && share_429 <= 0.01 && dups == 0 && usize::try_from(applied) == Ok(n)),
     });
@@ -322,6 +331,16 @@ fn write_report(rows: &[Row], quick: bool) {
             r.name, r.measured, r.against, r.target
         );
     }
+    md.push_str(
+        "\nHow to read them: a journaled create commits twice before it is done (the intent, durably, before \
+         the request goes out; then the answer), so its cost is two durable commits on this machine's disk \
+         (a shared virtual disk: an fsync takes milliseconds), not CPU; PostgreSQL adds a round trip per \
+         statement and its own WAL flush. At a provider's rate limit (tens of requests a second) that cost \
+         is hidden by the calls in flight: the bulk row sends at the limit with the journal on. The client \
+         limiter's burst of a tenth of a second's worth makes up for calls that left late; with a burst of \
+         1 the same bulk run reached 43.8 req/s. Four workers share the claims through `FOR UPDATE SKIP \
+         LOCKED`: each intent is sent by one of them, never twice.\n",
+    );
     md.push_str(END);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../BENCHMARKS.md")
@@ -330,7 +349,7 @@ fn write_report(rows: &[Row], quick: bool) {
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let new = match (old.find(START), old.find(END)) {
         (Some(start), Some(end)) if end > start => format!("{}{md}{}", &old[..start], &old[end + END.len()..]),
-        _ => format!("{}\n{md}\n", old.trim_end()),
+        _ => format!("{}\n\n{md}\n", old.trim_end()),
     };
     std::fs::write(&path, new).expect("write BENCHMARKS.md");
     println!("wrote {}", path.display());
