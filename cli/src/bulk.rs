@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use refunds::{RecoveryOptions, RefundProvider};
-use refunds_journal::{IntentId, NewIntent, ResumeOptions, State};
+use refunds::RefundProvider;
+use refunds_journal::{IntentId, NewIntent, State};
 
-use crate::args::{CreateArgs, parse_duration};
+use crate::args::CreateArgs;
 use crate::commands::{Context, create_request};
 use crate::exit::Failure;
 use crate::journal::{
@@ -41,20 +41,12 @@ pub struct BulkArgs {
     /// The journal.
     #[command(flatten)]
     pub journal: JournalArg,
-    /// Rate limit and concurrency.
+    /// Rate limit, concurrency and how long to wait.
     #[command(flatten)]
     pub limits: LimitArgs,
     /// The batch the rows are recorded under (default: the file's name).
     #[arg(long)]
     pub batch: Option<String>,
-    /// How long to wait for rows that are not due yet (retries, recoveries inside the settle window)
-    /// before stopping; what is left is resumed by running the command again.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub wait: Duration,
-    /// How long after a create's last attempt the provider is given to apply it before "not
-    /// applied" may be answered.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub settle: Duration,
     /// table or json.
     #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
     pub format: JournalFormat,
@@ -168,11 +160,7 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
         "refunds: {recorded} new rows recorded in the journal (batch {})",
         printable(&batch)
     );
-    let options = ResumeOptions::new()
-        .recovery(RecoveryOptions::new().settle(args.settle))
-        .concurrency(args.limits.concurrency)
-        .wait(args.wait)
-        .batch(batch.clone());
+    let options = args.limits.resume_options().batch(batch.clone());
     let report = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
     let mut text = report_text(&report, args.format);
     if args.format == JournalFormat::Table {

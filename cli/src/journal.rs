@@ -77,7 +77,7 @@ impl JournalArg {
     }
 }
 
-/// Each account's rate limit and the calls in flight.
+/// Each account's rate limit, the calls in flight, and how long a run waits and holds its intents.
 #[derive(Debug, Args, Clone)]
 pub struct LimitArgs {
     /// Requests a second to each provider account, shared by every call (creates, recovery's
@@ -91,6 +91,24 @@ pub struct LimitArgs {
     /// (and to the next run) once this has passed; longer than a create or a recovery walk takes.
     #[arg(long, default_value = LEASE, value_parser = parse_duration)]
     pub lease: Duration,
+    /// How long to wait for intents that are not due yet (retries after a backoff, recoveries inside
+    /// the settle window) before stopping; what is left stays in the journal for the next run.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub wait: Duration,
+    /// How long after a create's last attempt the provider is given to apply it before "not
+    /// applied" may be answered.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub settle: Duration,
+}
+
+impl LimitArgs {
+    /// How `journal resume` and `bulk` work on the intents.
+    pub fn resume_options(&self) -> ResumeOptions {
+        ResumeOptions::new()
+            .recovery(RecoveryOptions::new().settle(self.settle))
+            .concurrency(self.concurrency)
+            .wait(self.wait)
+    }
 }
 
 fn lease_default() -> Duration {
@@ -164,17 +182,9 @@ pub struct ResumeArgs {
     /// Only intents of this batch.
     #[arg(long)]
     pub batch: Option<String>,
-    /// Rate limit and concurrency.
+    /// Rate limit, concurrency and how long to wait.
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// How long to wait for intents that are not due yet (retries after a backoff, recoveries inside
-    /// the settle window) before stopping; what is left stays in the journal for the next resume.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub wait: Duration,
-    /// How long after a create's last attempt the provider is given to apply it before "not
-    /// applied" may be answered.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub settle: Duration,
     /// table or json.
     #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
     pub format: JournalFormat,
@@ -207,7 +217,12 @@ pub fn accounts(context: &Context, limits: &LimitArgs) -> Arc<dyn Accounts> {
     let mut map: HashMap<String, Arc<dyn Account>> = HashMap::new();
     for provider in &context.registry {
         let id = provider.info().id.to_owned();
-        let limit = Limits::per_second(limits.rate_limit).concurrency(limits.concurrency);
+        // A burst of a tenth of a second's worth: a call that left late (a timer's overshoot, a busy
+        // machine) is made up for instead of lost, far inside a provider's own burst.
+        let burst = (limits.rate_limit / 10).max(1);
+        let limit = Limits::per_second(limits.rate_limit)
+            .burst(burst)
+            .concurrency(limits.concurrency);
         let limited: Arc<dyn RefundProvider> = Arc::new(RateLimited::new(provider.clone(), limit));
         map.insert(id, Arc::new(limited));
     }
@@ -428,10 +443,7 @@ pub async fn run(context: &Context, command: JournalCommand) -> Result<u8, Failu
         JournalCommand::Show(args) => show(&args).await,
         JournalCommand::Resume(args) => {
             let journal = args.journal.open(args.limits.lease).await?;
-            let mut options = ResumeOptions::new()
-                .recovery(RecoveryOptions::new().settle(args.settle))
-                .concurrency(args.limits.concurrency)
-                .wait(args.wait);
+            let mut options = args.limits.resume_options();
             if let Some(batch) = &args.batch {
                 options = options.batch(batch.clone());
             }
