@@ -367,7 +367,9 @@ async fn migrations_are_numbered_applied_once_and_a_newer_schema_is_refused() {
             [refunds_journal::SCHEMA_VERSION + 1],
         )
         .expect("a newer version");
-    let refused = Journal::open(location).await.err().expect("a newer schema is refused");
+    let Err(refused) = Journal::open(location).await else {
+        panic!("a newer schema is refused");
+    };
     assert!(
         matches!(refused, refunds_journal::JournalError::SchemaTooNew { .. }),
         "{refused}"
