@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! FOURGEEKS_API_KEY=sk_test_...        # required for the real API
-//! FOURGEEKS_CURRENCY=USD               # required: the account currency (refunds carry none)
+//! FOURGEEKS_CURRENCY=USD               # the currency of the payments below (each refund's is read from its payment)
 //! FOURGEEKS_PAYMENT_ID=pay_...         # required: refunded in part (FOURGEEKS_PARTIAL_AMOUNT, default 1.00)
 //! FOURGEEKS_FULL_PAYMENT_ID=pay_...    # optional: refunded in full (default: the rest of FOURGEEKS_PAYMENT_ID)
 //! FOURGEEKS_BASE_URL=https://...       # optional
@@ -45,13 +45,13 @@ async fn real_api() -> Result<Setup, Failure> {
     let client = FourGeeksClient::from_env()?;
     let currency = client
         .currency()
-        .ok_or("a 4Geeks client always has an account currency")?;
+        .ok_or("set FOURGEEKS_CURRENCY to the currency of the payments to refund")?;
     let partial_payment = env("FOURGEEKS_PAYMENT_ID").ok_or("set FOURGEEKS_PAYMENT_ID to a payment to refund")?;
     let partial_amount =
         Money::from_major_str(&env("FOURGEEKS_PARTIAL_AMOUNT").unwrap_or_else(|| "1".into()), currency)?;
     let full_payment = env("FOURGEEKS_FULL_PAYMENT_ID").unwrap_or_else(|| partial_payment.clone());
     println!(
-        "real 4Geeks API, account currency {currency}, live mode: {:?}",
+        "real 4Geeks API, payments in {currency}, live mode: {:?}",
         client.livemode()
     );
     Ok(Setup {

@@ -251,6 +251,12 @@ impl Error {
         self.0.body = Some(text[..char_floor(&text, MAX_ERROR_BODY + BODY_SLACK)].to_owned());
         self
     }
+    /// The same error with `prefix: ` before its message (what the SDK was doing when it met it).
+    pub(crate) fn while_doing(mut self, prefix: &str) -> Error {
+        self.0.message = format!("{prefix}: {}", self.0.message);
+        self
+    }
+
     /// Changes the delivery.
     pub fn with_delivery(mut self, delivery: Delivery) -> Error {
         self.0.delivery = delivery;

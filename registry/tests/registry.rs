@@ -243,9 +243,11 @@ fn a_missing_variable_names_the_provider_and_the_variable() {
     let err = Registry::from_lookup(lookup(&[(PROVIDERS_VAR, "bias"), ("BIAS_API_KEY", "  ")])).unwrap_err();
     config_error(err, Some("bias"), &["bias: BIAS_API_KEY is not set"]);
 
-    // 4Geeks refunds carry no currency: its account currency is required.
-    let err = Registry::from_lookup(lookup(&[(PROVIDERS_VAR, "fourgeeks"), ("FOURGEEKS_API_KEY", "k")])).unwrap_err();
-    config_error(err, Some("fourgeeks"), &["fourgeeks: FOURGEEKS_CURRENCY is not set"]);
+    // SyncgramPay refunds carry no currency: its account currency is required. 4Geeks reads each
+    // payment's, so it needs none.
+    let err = Registry::from_lookup(lookup(&[(PROVIDERS_VAR, "syncgram"), ("SYNCGRAM_API_KEY", "k")])).unwrap_err();
+    config_error(err, Some("syncgram"), &["syncgram: SYNCGRAM_CURRENCY is not set"]);
+    Registry::from_lookup(lookup(&[(PROVIDERS_VAR, "fourgeeks"), ("FOURGEEKS_API_KEY", "k")])).expect("no currency");
 
     let err = Registry::from_lookup(lookup(&[])).unwrap_err();
     config_error(err, None, &["REFUNDS_PROVIDERS is not set", "bias"]);

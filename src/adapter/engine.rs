@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 
 use crate::adapter::auth::Auth;
 use crate::adapter::paging::{check_limit, id_cursor, offset};
+use crate::adapter::payment_currency::PaymentCurrencies;
 use crate::adapter::settings::ClientSettings;
 use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency, ProviderSpec};
 use crate::adapter::transport::{ApiRequest, ApiResponse, Transport};
@@ -137,6 +138,19 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
         Vec::new()
     }
 
+    /// The GET of one payment, for a spec whose refunds take their currency from their payment
+    /// ([`AccountCurrency::FromPayment`]).
+    fn payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
+        let _ = payment;
+        None
+    }
+
+    /// A payment's currency from the answer to [`HttpProvider::payment_request`].
+    fn read_payment_currency(&self, body: &[u8]) -> Result<Currency> {
+        let _ = body;
+        Err(Error::unsupported("this provider reads no payment"))
+    }
+
     /// The call that retrieves the refund of a payment, where the provider has one.
     fn by_payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
         let _ = payment;
@@ -161,6 +175,8 @@ struct Shared<P: HttpProvider> {
     /// The refunds collection's URL, built once: a call starts from it instead of encoding the
     /// spec's path segment by segment again.
     refunds_url: Arc<url::Url>,
+    /// Payments' currencies, for a spec whose refunds take theirs from their payment.
+    payment_currencies: PaymentCurrencies,
 }
 
 /// The client of any [`HttpProvider`]: implements [`RefundProvider`]. Cheap to clone; share one per key.
@@ -225,6 +241,10 @@ impl<P: HttpProvider> Client<P> {
     /// The provider's own state (for provider-only operations).
     pub fn provider(&self) -> &P {
         &self.shared.provider
+    }
+
+    pub(crate) fn payment_currencies(&self) -> &PaymentCurrencies {
+        &self.shared.payment_currencies
     }
 
     /// The account currency, where configured or assumed.
@@ -358,6 +378,12 @@ impl<P: HttpProvider> Client<P> {
         let (call, key) = self
             .prepare_create(sent, key.as_ref(), provider_options)
             .map_err(|e| self.finish(e))?;
+        if P::SPEC.currency == AccountCurrency::FromPayment {
+            // Boxed: the other providers' create futures stay as small as they were.
+            Box::pin(self.check_payment_currency(sent))
+                .await
+                .map_err(|e| self.finish(e))?;
+        }
         let outcome = self.exchange_create(&call, sent, marker, options).await;
         outcome.map(|(refund, _)| refund).map_err(|e| {
             let (e, pending) = rules::failed_create(self.finish(e), P::SPEC.idempotency != Idempotency::None);
@@ -396,7 +422,16 @@ impl<P: HttpProvider> Client<P> {
             let value = response.headers.get(name)?.to_str().ok()?;
             Some(value.trim().eq_ignore_ascii_case("true"))
         });
-        let refund = self.refund_from_response(&response)?;
+        let mut refund = self.refund_from_response(&response)?;
+        if P::SPEC.currency == AccountCurrency::FromPayment {
+            if let Err(e) = Box::pin(self.label_with_payment_currency(std::slice::from_mut(&mut refund))).await {
+                let why = format!(
+                    "the payment's currency could not be read after the create: {}",
+                    e.message()
+                );
+                return Err(rules::mismatch_error("currency", why, refund));
+            }
+        }
         let written = P::SPEC.marker.zip(marker);
         match rules::answer_mismatch(sent, self.shared.currency, written, &refund) {
             None => Ok((refund, replayed)),
@@ -547,10 +582,16 @@ impl<P: HttpProvider> Client<P> {
                 .shared
                 .transport
                 .send_with(&call, options.timeout, options.retry.as_ref());
-            match sent.await {
-                Ok(response) => self.refund_from_response(&response),
-                Err(e) => Err(self.finish(e)),
+            let mut refund = match sent.await {
+                Ok(response) => self.refund_from_response(&response)?,
+                Err(e) => return Err(self.finish(e)),
+            };
+            if P::SPEC.currency == AccountCurrency::FromPayment {
+                Box::pin(self.label_with_payment_currency(std::slice::from_mut(&mut refund)))
+                    .await
+                    .map_err(|e| self.finish(e))?;
             }
+            Ok(refund)
         }
     }
 
@@ -715,6 +756,11 @@ impl<P: HttpProvider> Client<P> {
         } = list;
         for refund in &mut items {
             self.tag_refund(refund);
+        }
+        if P::SPEC.currency == AccountCurrency::FromPayment {
+            Box::pin(self.label_with_payment_currency(&mut items))
+                .await
+                .map_err(|e| self.finish(e))?;
         }
         let mut page = match position {
             Position::Offset(start) => offset::page(id, items, start, total, limit),
@@ -930,7 +976,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 }
                 Some(self.settings.currency.unwrap_or(default))
             }
-            AccountCurrency::OnTheWire => {
+            AccountCurrency::OnTheWire | AccountCurrency::FromPayment => {
                 if let Some(message) = &self.settings.currency_env_error {
                     return Err(tag(Error::configuration(message.clone())));
                 }
@@ -991,6 +1037,7 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 livemode,
                 idempotency_header,
                 refunds_url: Arc::new(refunds_url),
+                payment_currencies: PaymentCurrencies::default(),
             }),
         })
     }

@@ -90,6 +90,11 @@ pub enum AccountCurrency {
     /// Refund objects carry none; this currency is assumed unless one is configured (documented as an
     /// assumption in the provider's README).
     Default(Currency),
+    /// Refund objects carry none, payments each carry their own: the engine reads a payment's
+    /// currency ([`HttpProvider::payment_request`](crate::adapter::HttpProvider::payment_request),
+    /// remembered per payment), refuses a create in another currency before sending it, and writes
+    /// it onto every refund read. A configured account currency only checks creates.
+    FromPayment,
 }
 
 /// One provider, described.

@@ -71,6 +71,15 @@ pub trait Skin: Send + Sync + 'static {
         None
     }
 
+    /// Whether `request` is a read the SDK makes for its own bookkeeping (a payment's currency, where
+    /// refunds carry none), not one the application asked for: it is answered before any fault and
+    /// not counted in [`Sandbox::request_count`], so that a scenario's "the next request fails" and
+    /// "one request was sent" mean the application's calls.
+    fn bookkeeping_read(&self, request: &SandboxRequest) -> bool {
+        let _ = request;
+        false
+    }
+
     /// The provider's answer to a request whose idempotency key belongs to a create still in progress.
     /// The default is Stripe's: HTTP 409 with
     /// `{"error":{"type":"idempotency_error","code":"idempotency_key_in_use","message":"..."}}`.

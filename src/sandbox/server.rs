@@ -267,7 +267,6 @@ impl Drop for Sandbox {
 }
 
 async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<SandboxBody>, Dropped> {
-    shared.requests.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
@@ -281,6 +280,10 @@ async fn serve(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respon
     };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let request = SandboxRequest::new(parts.method, path_and_query, parts.headers, body);
+    if shared.skin.bookkeeping_read(&request) {
+        return Ok(to_hyper(handle(&shared, &request).0));
+    }
+    shared.requests.fetch_add(1, Ordering::SeqCst);
     {
         let mut recent = lock(&shared.recent);
         if recent.len() == RECENT_REQUESTS {

@@ -222,6 +222,12 @@ pub trait SpecSkin: Send + Sync + 'static {
         let _ = call;
         None
     }
+
+    /// See [`Skin::bookkeeping_read`].
+    fn bookkeeping_read(&self, request: &SandboxRequest) -> bool {
+        let _ = request;
+        false
+    }
 }
 
 impl<S: SpecSkin> Skin for S {
@@ -260,6 +266,10 @@ impl<S: SpecSkin> Skin for S {
 
     fn idempotency_key(&self, request: &SandboxRequest) -> Option<String> {
         idempotency_key(S::SPEC.idempotency, request)
+    }
+
+    fn bookkeeping_read(&self, request: &SandboxRequest) -> bool {
+        SpecSkin::bookkeeping_read(self, request)
     }
 
     fn in_progress_response(&self) -> SandboxResponse {

@@ -40,11 +40,11 @@
 
 use std::future::Future;
 
-use refunds::adapter::{Client, ClientBuilder, HttpProvider, MARKER_KEY};
+use refunds::adapter::{AccountCurrency, Client, ClientBuilder, HttpProvider, MARKER_KEY};
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, MarkerField, RefundId, RefundProvider};
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{any, method, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// One `#[tokio::test]` per fixture list (`documented_requests`, `documented_responses`,
 /// `documented_errors`), for the fixture text and the builder function given (a base URL to a
@@ -109,11 +109,32 @@ fn body_text(value: &Value) -> String {
     }
 }
 
-async fn server(status: u16, body: &str) -> MockServer {
+/// A server answering every call with the case's answer; for a provider whose refunds take their
+/// currency from their payment, a payment's GET answers the case's `account_currency` (USD if none),
+/// so that the documented refund reads as documented.
+async fn server<P: HttpProvider>(status: u16, body: &str, case: &Value) -> MockServer {
     let server = MockServer::start().await;
+    if P::SPEC.currency == AccountCurrency::FromPayment {
+        let code = case.get("account_currency").and_then(Value::as_str).unwrap_or("USD");
+        let payment = ResponseTemplate::new(200).set_body_json(serde_json::json!({ "currency": code }));
+        Mock::given(method("GET"))
+            .and(path_regex(r"/payments/[^/]+/?$"))
+            .respond_with(payment)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
     let answer = ResponseTemplate::new(status).set_body_raw(body.to_owned(), "application/json");
     Mock::given(any()).respond_with(answer).mount(&server).await;
     server
+}
+
+/// The requests the case's call made, its reads of payments left out.
+async fn received(server: &MockServer) -> Vec<Request> {
+    let all = server.received_requests().await.unwrap_or_default();
+    all.into_iter()
+        .filter(|r| !(r.method.as_str() == "GET" && r.url.path().contains("/payments/")))
+        .collect()
 }
 
 /// The client for a case: no retries, and the case's `account_currency` when it gives one.
@@ -179,10 +200,10 @@ pub async fn requests<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) ->
         let default_answer = default_answer.clone();
         async move {
             let answer = case.get("answer").map(body_text).unwrap_or(default_answer);
-            let server = server(200, &answer).await;
+            let server = server::<P>(200, &answer, &case).await;
             let client = build(client(&server.uri()), &case)?;
             let outcome = client.create_refund(&request(&case)).await;
-            let received = server.received_requests().await.unwrap_or_default();
+            let received = received(&server).await;
             if let Some(field) = case.get("refused") {
                 let e = outcome.err().ok_or("accepted, expected a refusal")?;
                 check(e.field() == field.as_str(), || {
@@ -233,7 +254,7 @@ pub async fn responses<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -
         async move {
             let body = body_text(&case["body"]);
             let status = case.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
-            let server = server(status, &body).await;
+            let server = server::<P>(status, &body, &case).await;
             let client = build(client(&server.uri()), &case)?;
             let id = RefundId::new(case.get("id").and_then(Value::as_str).unwrap_or("re_fixture")).expect("id");
             let op = case.get("op").and_then(Value::as_str).unwrap_or("get");
@@ -295,7 +316,7 @@ pub async fn errors<P: HttpProvider>(fixtures: &str, builder: impl Fn(&str) -> C
         async move {
             let body = body_text(&case["body"]);
             let status = case["status"].as_u64().ok_or("no status")? as u16;
-            let server = server(status, &body).await;
+            let server = server::<P>(status, &body, &case).await;
             let client = build(client(&server.uri()), &case)?;
             let outcome = match case.get("op").and_then(Value::as_str).unwrap_or("get") {
                 "create" => client.create_refund(&request(&case)).await,

@@ -7,7 +7,8 @@ use refunds::adapter::{
     PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
-    CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRefKind, Refund, Result,
+    CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef, PaymentRefKind, Refund,
+    Result,
 };
 use serde::de::IgnoredAny;
 
@@ -44,7 +45,8 @@ impl HttpProvider for FourGeeks {
         partial_refunds: true,
         retrieve: true,
         carries: CreateFields::NONE.reason(true),
-        currency: AccountCurrency::Required,
+        // Refunds carry no currency; payments do (`GET /v1/payments/{id}`): read per payment.
+        currency: AccountCurrency::FromPayment,
         // 4Geeks echoes none of the caller's fields on a refund.
         key_retention: refunds::KEY_RETENTION_UNKNOWN,
         marker: None,
@@ -77,6 +79,19 @@ impl HttpProvider for FourGeeks {
         let (list, items): (WireRefundList<IgnoredAny>, _) = read::list(body, &["items"])?;
         let items = read::items(items, |wire| to_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, list.total_items, None))
+    }
+
+    /// `GET /v1/payments/{id}/` (the documentation's payments collection is `/v1/payments/`).
+    fn payment_request(&self, payment: &PaymentRef) -> Option<Result<ApiRequest>> {
+        Some(
+            payment
+                .expect_kind(crate::ID, &[PaymentRefKind::Payment])
+                .map(|id| ApiRequest::get(&["v1", "payments", id]).trailing_slash()),
+        )
+    }
+
+    fn read_payment_currency(&self, body: &[u8]) -> Result<Currency> {
+        crate::wire::payment_currency(body)
     }
 
     fn read_error(response: &ApiResponse) -> Error {

@@ -19,27 +19,29 @@
 //! an over-refund, a fully refunded or an unrefundable payment answers 400 in the
 //! `{"message": {"code", "title", "content", "type"}}` form; a malformed body or query answers 422
 //! with a FastAPI `detail` list. No idempotency key is read, as 4Geeks documents none.
+//! `GET /v1/payments/{id}/` answers the payment's id and currency (the client reads its currency;
+//! payments may be in any currency, as on 4Geeks).
 
 use refunds::Currency;
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{HttpProvider, ProviderSpec};
 use refunds::sandbox::{
     BadParam, Call, Ledger, LedgerError, Page, ParamProblem, RefundDraft, RefundRecord, Refusal, Sandbox,
-    SandboxResponse, SpecSkin,
+    SandboxRequest, SandboxResponse, SpecSkin,
 };
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::wire::{
-    WireCode, WireCreateRefund, WireDetail, WireDetailItem, WireErrorBody, WireMessage, WireMessageObject, WireRefund,
-    WireRefundList, status_to_wire,
+    WireCode, WireCreateRefund, WireDetail, WireDetailItem, WireErrorBody, WireMessage, WireMessageObject, WirePayment,
+    WireRefund, WireRefundList, status_to_wire,
 };
 use crate::{FourGeeks, FourGeeksClient, FourGeeksClientBuilder};
 
 /// A test key the sandbox accepts in `X-Api-Key`.
 pub const API_KEY: &str = "sk_test_fourgeeks_sandbox_0123456789";
 
-/// The currency [`builder_for`] configures: the sandbox account's currency unless you say otherwise.
+/// The currency of the sandbox's demo payments.
 pub const CURRENCY: Currency = Currency::USD;
 
 /// The refund id prefix the sandbox uses, as 4Geeks does.
@@ -56,13 +58,10 @@ pub async fn start_at(addr: std::net::SocketAddr) -> std::io::Result<Sandbox> {
     Sandbox::start_at(addr, FourGeeksSkin, Ledger::new(REFUND_ID_PREFIX)).await
 }
 
-/// A client builder pointed at `sandbox` with [`API_KEY`] and the account currency [`CURRENCY`];
-/// call `.currency(..)` on it when the seeded payments are in another currency.
+/// A client builder pointed at `sandbox` with [`API_KEY`]. Refunds take their currency from their
+/// payment, as on 4Geeks; `.currency(..)` on it only checks creates.
 pub fn builder_for(sandbox: &Sandbox) -> FourGeeksClientBuilder {
-    FourGeeksClient::builder()
-        .api_key(API_KEY)
-        .base_url(sandbox.base_url())
-        .currency(CURRENCY)
+    FourGeeksClient::builder().api_key(API_KEY).base_url(sandbox.base_url())
 }
 
 /// The 4Geeks face of the sandbox over the generic skin (`/v1/refunds`, `/v1/refunds/{id}`).
@@ -173,6 +172,27 @@ impl SpecSkin for FourGeeksSkin {
             limit: Some(page.limit),
             offset: Some(page.offset),
         }
+    }
+
+    /// `GET /v1/payments/{id}/`: the payment's id and currency (what the client reads of it).
+    fn extra_route(&self, call: &Call<'_>) -> Option<SandboxResponse> {
+        let request = call.request;
+        self.bookkeeping_read(request)
+            .then(|| match call.ledger.payment(&request.segments[2]) {
+                Some(payment) => SandboxResponse::json(
+                    200,
+                    &WirePayment {
+                        id: Some(payment.id),
+                        currency: payment.captured.currency().code().into(),
+                    },
+                ),
+                None => detail(404, "Not found."),
+            })
+    }
+
+    /// The client's read of a payment's currency.
+    fn bookkeeping_read(&self, request: &SandboxRequest) -> bool {
+        request.is("GET", &["v1", "payments", "*"]) || request.is("GET", &["v1", "payments", "*", ""])
     }
 
     fn encode_error(&self, refusal: Refusal<'_>) -> SandboxResponse {

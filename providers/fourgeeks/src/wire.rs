@@ -46,11 +46,31 @@ pub(crate) struct WireRefund<'a> {
     pub object: Option<Text<'a>>,
     /// The refunded payment.
     pub payment_id: String,
-    /// Minor units of the account currency.
+    /// Minor units of the payment's currency (assumed: the refund names none).
     pub amount: MinorUnits,
     /// See [`STATUSES`].
     #[serde(borrow)]
     pub status: Text<'a>,
+}
+
+/// The part of a payment (`GET /v1/payments/{id}/`) the SDK reads: its ISO 4217 currency, the
+/// field the create documents (docs.4geeks.io/api/endpoints/payments). The rest stays unread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WirePayment<'a> {
+    /// The payment id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `USD`, `CRC`, ...
+    #[serde(borrow)]
+    pub currency: Text<'a>,
+}
+
+/// A payment's currency; a code that is not ISO 4217 is a decode error naming it.
+pub(crate) fn payment_currency(body: &[u8]) -> Result<Currency> {
+    let payment: WirePayment<'_> =
+        serde_json::from_slice(body).map_err(|e| refunds::Error::decode(format!("not a 4Geeks payment: {e}")))?;
+    Currency::from_code(payment.currency.as_str())
+        .map_err(|_| refunds::Error::decode("a 4Geeks payment's currency is not an ISO 4217 code"))
 }
 
 /// `GET /v1/refunds` envelope. Generic so the client reads it with the items emptied

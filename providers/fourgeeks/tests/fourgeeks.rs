@@ -117,6 +117,12 @@ async fn retrieve_sends_the_documented_trailing_slash() {
         .respond_with(redirect)
         .mount(&server)
         .await;
+    // The refund names no currency: its payment's (CRC) is read once, with the documented slash.
+    Mock::given(method("GET"))
+        .and(path("/v1/payments/pay_1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"pay_1","currency":"CRC"}"#, "application/json"))
+        .mount(&server)
+        .await;
     let list = r#"{"items":[],"total_items":0,"limit":10,"offset":0}"#;
     Mock::given(method("GET"))
         .and(path("/v1/refunds"))
@@ -128,7 +134,7 @@ async fn retrieve_sends_the_documented_trailing_slash() {
         .get_refund(&refunds::RefundId::new("ref_1").unwrap())
         .await
         .unwrap();
-    assert_eq!(got.amount, refunds::Money::from_minor(500, Currency::USD));
+    assert_eq!(got.amount, refunds::Money::from_minor(500, Currency::CRC));
     client.list_refunds(&ListRefunds::new()).await.unwrap();
     let paths: Vec<String> = server
         .received_requests()
@@ -137,7 +143,7 @@ async fn retrieve_sends_the_documented_trailing_slash() {
         .iter()
         .map(|r| r.url.path().to_owned())
         .collect();
-    assert_eq!(paths, ["/v1/refunds/ref_1/", "/v1/refunds"]);
+    assert_eq!(paths, ["/v1/refunds/ref_1/", "/v1/payments/pay_1/", "/v1/refunds"]);
 }
 
 /// The README's status table says what `STATUSES` does.

@@ -83,23 +83,49 @@ async fn lost_create_is_ambiguous_and_found_again() {
 }
 
 #[tokio::test]
-async fn amounts_are_read_in_the_configured_currency() {
+async fn each_refund_is_in_its_payment_s_currency() {
     let sandbox = sandbox::start().await.unwrap();
     let crc = |minor| Money::from_minor(minor, Currency::CRC);
     sandbox.ledger().seed_payment("pay_crc", crc(500_000));
-    let client = sandbox::builder_for(&sandbox).currency(Currency::CRC).build().unwrap();
+    sandbox.ledger().seed_payment("pay_usd", usd(10_000));
+    // One client, no account currency: each payment says its own.
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
     let refund = client
         .create_refund(&CreateRefund::new(pay("pay_crc")).amount(crc(123_456)))
         .await
         .unwrap();
     assert_eq!(refund.amount, crc(123_456));
     assert_eq!(refund.amount.to_major_string(), "1234.56");
+    let full = client.create_refund(&CreateRefund::new(pay("pay_usd"))).await.unwrap();
+    assert_eq!(full.amount, usd(10_000));
+
+    // Another currency than the payment's is refused before sending, naming the field.
     let e = client
         .create_refund(&CreateRefund::new(pay("pay_crc")).amount(usd(100)))
         .await
-        .expect_err("usd on a crc account");
+        .expect_err("usd on a crc payment");
     assert_eq!(e.field(), Some("amount"));
     assert_eq!(e.delivery(), Delivery::NotSent);
+    assert!(e.message().contains("CRC"), "{e}");
+    assert_eq!(sandbox.ledger().refund_count(), 2);
+
+    // Reads label every refund with its own payment's currency.
+    let page = client.list_refunds(&refunds::ListRefunds::new()).await.unwrap();
+    let mut got: Vec<Money> = page.items.iter().map(|r| r.amount).collect();
+    got.sort_by_key(|m| m.currency().code().to_owned());
+    assert_eq!(got, [crc(123_456), usd(10_000)]);
+    assert_eq!(client.get_refund(&refund.id).await.unwrap().amount, crc(123_456));
+
+    // An unknown payment: 4Geeks says so when its currency is read, a definite refusal; the create
+    // is never sent.
+    let e = client
+        .create_refund(&CreateRefund::new(pay("pay_nope")).amount(usd(100)))
+        .await
+        .expect_err("unknown payment");
+    assert_eq!(e.delivery(), Delivery::Rejected);
+    assert_eq!(e.kind(), &ErrorKind::NotFound);
+    assert!(e.pending().is_none());
+    assert_eq!(sandbox.ledger().refund_count(), 2);
 }
 
 /// The skin's answers in 4Geeks' own shapes (the kinds are the shared suite's): the message object's
