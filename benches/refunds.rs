@@ -528,6 +528,14 @@ fn write_report(rows: &[Row], quick: bool) {
         .parent()
         .expect("workspace")
         .join("BENCHMARKS.md");
+    // The journal's rows (`cargo bench -p refunds-journal-crash --bench journal`) are kept as they are.
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let (start, end) = ("<!-- journal-bench:start -->", "<!-- journal-bench:end -->");
+    if let (Some(a), Some(b)) = (old.find(start), old.find(end))
+        && b > a
+    {
+        let _ = writeln!(md, "\n{}", &old[a..b + end.len()]);
+    }
     std::fs::write(&path, md).expect("write BENCHMARKS.md");
     println!("wrote {}", path.display());
 }

@@ -103,6 +103,12 @@ pub enum Command {
     /// The embedded sandboxes as a server.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Refund many payments from a CSV file: every row recorded in a journal before it is sent, each
+    /// account rate limited, resumable after Ctrl-C or a crash; a re-run changes nothing settled.
+    Bulk(crate::bulk::BulkArgs),
+    /// The refund journal: list, show and resume the creates it recorded.
+    #[command(subcommand)]
+    Journal(crate::journal::JournalCommand),
 }
 
 /// `refunds sandbox ...`.
@@ -226,6 +232,14 @@ pub struct CreateArgs {
     /// table, json, jsonl or csv.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Journal this create under your business key ID (an order id): recorded before it is sent,
+    /// never sent twice for one ID, resolved by `refunds journal resume` after a crash.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["pending_file", "wait"])]
+    pub intent: Option<String>,
+    /// With --intent: the journal (a SQLite path, or postgres://USER@HOST/DB); default journal.db in
+    /// the user's state directory.
+    #[arg(long, value_name = "URL", requires = "intent")]
+    pub journal: Option<String>,
 }
 
 /// Filters shared by `list` and `export`.

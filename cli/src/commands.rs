@@ -23,8 +23,8 @@ use crate::output::{self, Format, RefundWriter};
 use crate::sandbox::World;
 
 /// The registry, and the sandboxes behind it with `--sandbox`.
-struct Context {
-    registry: Registry,
+pub(crate) struct Context {
+    pub(crate) registry: Registry,
     world: Option<World>,
 }
 
@@ -48,7 +48,7 @@ impl Context {
         Ok(Context { registry, world: None })
     }
 
-    fn provider(&self, id: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
+    pub(crate) fn provider(&self, id: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
         Ok(self.registry.provider(id)?.clone())
     }
 
@@ -72,6 +72,11 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     if let Command::Sandbox(crate::args::SandboxCommand::Serve(args)) = &cli.command {
         return crate::serve::run(args, &cli.source).await;
     }
+    if let Command::Journal(command) = &cli.command {
+        if let Some(outcome) = crate::journal::without_providers(command).await {
+            return outcome;
+        }
+    }
     if let Command::Recover(args) = &cli.command {
         // Read before anything starts: a missing or malformed file is invalid input.
         read_pending(&args.file)?;
@@ -84,6 +89,10 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
 async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
     match command {
         Command::Providers { format } => providers(context, format),
+        Command::Create(mut args) if args.intent.is_some() => {
+            let intent = args.intent.take().unwrap_or_default();
+            crate::journal::create(context, args, intent).await
+        }
         Command::Create(args) => create(context, args).await,
         Command::Get { provider, id, format } => {
             let id = RefundId::new(id)?;
@@ -105,6 +114,8 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
         }
         Command::Export(args) => export(context, args).await,
         Command::Recover(args) => recover(context, args).await,
+        Command::Bulk(args) => crate::bulk::run(context, args).await,
+        Command::Journal(command) => crate::journal::run(context, command).await,
         Command::Webhook(_) | Command::Sandbox(_) => unreachable!("handled before the registry is built"),
     }
 }
@@ -221,7 +232,7 @@ fn payment_ref(provider: &dyn RefundProvider, id: &str, kind: Option<KindArg>) -
 }
 
 /// The create request, every argument checked; nothing is sent yet.
-fn create_request(args: &CreateArgs, provider: &dyn RefundProvider) -> Result<CreateRefund, Failure> {
+pub(crate) fn create_request(args: &CreateArgs, provider: &dyn RefundProvider) -> Result<CreateRefund, Failure> {
     let mut request = CreateRefund::new(payment_ref(provider, &args.payment, args.payment_kind)?);
     if let (Some(amount), Some(currency)) = (&args.amount, &args.currency) {
         let currency = Currency::from_code(&currency.to_ascii_uppercase())?;

@@ -15,9 +15,11 @@
 #![allow(rustdoc::invalid_html_tags)]
 
 mod args;
+mod bulk;
 mod commands;
 mod exit;
 mod interrupt;
+mod journal;
 mod output;
 mod sandbox;
 mod serve;
@@ -44,8 +46,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    // `sandbox serve` stops on Ctrl-C as its way of ending (exit 0): it listens for the signal itself.
-    let serves = matches!(cli.command, args::Command::Sandbox(_));
+    // These listen for Ctrl-C themselves: `sandbox serve` stops on it as its way of ending (exit 0);
+    // `bulk` and `journal resume` stop claiming at the first and let the creates in flight record
+    // their answers.
+    let serves = matches!(
+        cli.command,
+        args::Command::Sandbox(_) | args::Command::Bulk(_) | args::Command::Journal(_)
+    );
     let outcome = runtime.block_on(async {
         if serves {
             return commands::run(cli).await;

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use refunds::{CreateRefund, Currency, Money, OffsetDateTime, PaymentRef, RecoverExt, RecoveryOptions, RefundProvider};
+use refunds::{CreateRefund, Currency, Money, PaymentRef, RecoverExt, RecoveryOptions, RefundProvider};
 use refunds_syncgram::SyncgramClient;
 use serde_json::json;
 use wiremock::matchers::{method, path};
