@@ -340,6 +340,19 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
         Err(self.info().unsupported("retrieving a refund by payment"))
     }
 
+    /// Replaces a refund's metadata, where the provider has such an update (Stripe's
+    /// `POST /v1/refunds/{id}` with `metadata`). None of the providers here documents one, so each
+    /// refuses it, unsent; the method exists so that a provider that has it can offer it through this
+    /// interface.
+    async fn update_refund_metadata(
+        &self,
+        id: &RefundId,
+        metadata: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Refund> {
+        let _ = (id, metadata);
+        Err(self.info().unsupported("updating a refund's metadata"))
+    }
+
     /// Sends a pending create again, identically (its key, its marker, its provider options), as the
     /// continuation of the call that left it. Only [`crate::RecoverExt::recover`] should call it: it
     /// decides whether a re-send is safe (the key honoured and not yet forgotten) and what the answer

@@ -2,8 +2,8 @@
 //! beyond the amount.
 //!
 //! A concept two or more providers document is a field of [`Refund`](crate::Refund): the fee the
-//! provider charged is [`Refund::fee`](crate::Refund::fee) (SyncgramPay's `refund_fee_amount`, and
-//! Bias's `fees` where they give a total in the refund's currency). A concept only one provider
+//! provider charged is [`Refund::fee`](crate::Refund::fee) (SyncgramPay's `refund_fee_amount`; Bias's
+//! `fees` object is left untyped in `raw`, as its vendor model leaves its keys open). A concept only one provider
 //! documents is a [`Fact`], read through the one typed accessor [`Reconciliation::get`]:
 //!
 //! | fact | value | who reports it |

@@ -253,4 +253,12 @@ impl RefundProvider for RateLimited {
     async fn cancel_refund(&self, id: &RefundId) -> Result<Refund> {
         self.call(self.inner.cancel_refund(id)).await
     }
+
+    async fn update_refund_metadata(
+        &self,
+        id: &RefundId,
+        metadata: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Refund> {
+        self.call(self.inner.update_refund_metadata(id, metadata)).await
+    }
 }

@@ -97,6 +97,10 @@ impl<S: Skin> Skin for RateLimited<S> {
         self.inner.idempotency_key(request)
     }
 
+    fn bookkeeping_read(&self, request: &SandboxRequest) -> bool {
+        self.inner.bookkeeping_read(request)
+    }
+
     fn in_progress_response(&self) -> SandboxResponse {
         self.inner.in_progress_response()
     }

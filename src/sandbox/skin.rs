@@ -331,7 +331,18 @@ fn create<S: SpecSkin>(skin: &S, call: &Call<'_>) -> SandboxResponse {
     }
     let payment = draft.payment_id.clone();
     match call.ledger.create_refund(draft) {
-        Ok(outcome) => SandboxResponse::json(200, &skin.encode_refund(outcome.record(), call)),
+        Ok(outcome) => {
+            let answer = SandboxResponse::json(200, &skin.encode_refund(outcome.record(), call));
+            // Where the provider says whether an answer is a replay (Bias' `idempotency-replay`),
+            // the sandbox says it too, both ways.
+            match S::SPEC.replay_header {
+                Some(name) => {
+                    let replayed = matches!(outcome, crate::ledger::CreateOutcome::Replayed(_));
+                    answer.with_header(name, if replayed { "true" } else { "false" })
+                }
+                None => answer,
+            }
+        }
         Err(error) => skin.encode_error(Refusal::Ledger {
             error: &error,
             payment: &payment,

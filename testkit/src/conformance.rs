@@ -507,6 +507,14 @@ pub async fn unsupported_operations(h: &dyn Harness) {
         let e = client.list_refunds(&ListRefunds::new()).await.expect_err("unsupported");
         assert_eq!(e.kind(), &ErrorKind::Unsupported);
     }
+    // No provider here documents a refund update: refused, unsent, by every one.
+    let metadata = std::collections::BTreeMap::from([("order".to_owned(), "42".to_owned())]);
+    let e = client
+        .update_refund_metadata(&id, &metadata)
+        .await
+        .expect_err("update unsupported");
+    assert_eq!((e.kind(), e.delivery()), (&ErrorKind::Unsupported, Delivery::NotSent));
+    assert_eq!(e.provider(), Some(client.info().id));
     // A status filter the provider lacks is applied by the SDK (tests/settle_and_filters.rs), not refused.
     assert_eq!(b.request_count().await, 0, "nothing was sent");
 }

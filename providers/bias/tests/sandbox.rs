@@ -68,6 +68,31 @@ async fn same_key_replays_other_body_conflicts() {
     assert_eq!(sandbox.ledger().refund_count(), 1);
 }
 
+/// Bias says whether an answer under a key is a replay (`idempotency-replay`, vendor code); recovery
+/// states it in its evidence: applied before the re-send, or by it.
+#[tokio::test]
+async fn recovery_says_whether_bias_replayed_the_create() {
+    use refunds::{Evidence, RecoverExt, Recovery};
+    let sandbox = start().await.unwrap();
+    sandbox.ledger().seed_payment("pay_rp", usd(5_000));
+    let request = CreateRefund::new(pay("pay_rp")).amount(usd(100));
+    for (fault, applied_before) in [(Fault::ResponseLost, true), (Fault::ServiceUnavailable, false)] {
+        let before = sandbox.ledger().refund_count();
+        sandbox.faults().push(fault, 1);
+        let e = client(&sandbox, 0).create_refund(&request).await.unwrap_err();
+        let pending = e.pending().expect("ambiguous").clone();
+        assert_eq!(sandbox.ledger().refund_count(), before + usize::from(applied_before));
+        match client(&sandbox, 0).recover(&pending).await {
+            Recovery::Applied {
+                evidence: Evidence::SameKey { replayed },
+                ..
+            } => assert_eq!(replayed, Some(applied_before)),
+            other => panic!("{other}"),
+        }
+        assert_eq!(sandbox.ledger().refund_count(), before + 1, "one refund either way");
+    }
+}
+
 #[tokio::test]
 async fn applied_then_429_is_resolved_by_resending_or_left_pending_with_its_key() {
     let sandbox = start().await.unwrap();
