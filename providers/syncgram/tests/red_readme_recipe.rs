@@ -20,7 +20,7 @@ async fn red_syncgram_readme_recipe_refunds_twice_after_the_key_is_forgotten() {
     let sandbox = sandbox::start().await.unwrap();
     sandbox
         .ledger()
-        .seed_payment("ch_red_readme", Money::from_minor(100_00, Currency::USD));
+        .seed_payment("ch_red_readme", Money::from_minor(10_000, Currency::USD));
     let client = sandbox::builder_for(&sandbox).max_retries(0).build().unwrap();
     let request = CreateRefund::new(PaymentRef::charge("ch_red_readme").unwrap())
         .amount(Money::from_major_str("25.00", Currency::USD).unwrap());

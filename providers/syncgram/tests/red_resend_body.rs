@@ -11,7 +11,7 @@ async fn red_resend_after_json_round_trip_is_identical() {
     let sandbox = sandbox::start().await.unwrap();
     sandbox
         .ledger()
-        .seed_payment("ch_red_body", Money::from_minor(100_00, Currency::USD));
+        .seed_payment("ch_red_body", Money::from_minor(10_000, Currency::USD));
     let original = sandbox::builder_for(&sandbox)
         .options(SyncgramOptions::new().fee_bearer(FeeBearer::Org))
         .max_retries(0)

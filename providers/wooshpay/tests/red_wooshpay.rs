@@ -29,14 +29,14 @@ async fn red_readme_resend_restarts_the_key_clock_and_recovery_refunds_twice() {
     let sandbox = sandbox::start().await.unwrap();
     sandbox
         .ledger()
-        .seed_payment("pi_red_clock", Money::from_minor(100_00, Currency::EUR));
+        .seed_payment("pi_red_clock", Money::from_minor(10_000, Currency::EUR));
     let client = sandbox::builder_for(&sandbox)
         .retry(fast_retry(2))
         .timeout(Duration::from_secs(3))
         .build()
         .unwrap();
     let request = CreateRefund::new(PaymentRef::payment_intent("pi_red_clock").unwrap())
-        .amount(Money::from_minor(10_00, Currency::EUR));
+        .amount(Money::from_minor(1000, Currency::EUR));
     // The original call: applied, every answer lost (its retries replay the key and are lost too).
     sandbox.faults().push(Fault::ResponseLost, 3);
     let e = client.create_refund(&request).await.unwrap_err();

@@ -19,9 +19,9 @@ fn usd(minor: i64) -> Money {
 #[tokio::test]
 async fn red_xpay_applied_then_409_is_a_definite_refusal() {
     let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("ch_red_409", usd(100_00));
+    sandbox.ledger().seed_payment("ch_red_409", usd(10_000));
     let client = sandbox::builder_for(&sandbox).retry(fast_retry(2)).build().unwrap();
-    let request = CreateRefund::new(PaymentRef::charge("ch_red_409").unwrap()).amount(usd(10_00));
+    let request = CreateRefund::new(PaymentRef::charge("ch_red_409").unwrap()).amount(usd(1000));
     sandbox.faults().push(Fault::AppliedThen(409), 1);
     let error = client.create_refund(&request).await.unwrap_err();
     eprintln!(
@@ -52,20 +52,20 @@ async fn red_xpay_applied_then_409_is_a_definite_refusal() {
 #[tokio::test]
 async fn red_copied_metadata_marker_makes_another_creates_refund_proof() {
     let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("ch_red_marker", usd(100_00));
+    sandbox.ledger().seed_payment("ch_red_marker", usd(10_000));
     let client = sandbox::builder_for(&sandbox)
         .retry(fast_retry(0))
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let first = CreateRefund::new(PaymentRef::charge("ch_red_marker").unwrap())
-        .amount(usd(10_00))
+        .amount(usd(1000))
         .metadata("order", "42");
     let r1 = client.create_refund(&first).await.unwrap();
     eprintln!("first refund {} metadata {:?}", r1.id, r1.metadata);
     // A second partial refund of the same order, "with the same metadata": never applied (the
     // connection is reset before anything happens), ambiguous.
-    let mut second = CreateRefund::new(PaymentRef::charge("ch_red_marker").unwrap()).amount(usd(10_00));
+    let mut second = CreateRefund::new(PaymentRef::charge("ch_red_marker").unwrap()).amount(usd(1000));
     for (k, v) in &r1.metadata {
         second = second.metadata(k.clone(), v.clone());
     }
@@ -85,10 +85,10 @@ async fn red_copied_metadata_marker_makes_another_creates_refund_proof() {
 #[tokio::test]
 async fn red_marker_makes_a_valid_request_too_big() {
     let sandbox = sandbox::start().await.unwrap();
-    sandbox.ledger().seed_payment("ch_red_meta", usd(100_00));
+    sandbox.ledger().seed_payment("ch_red_meta", usd(10_000));
     let client = sandbox::builder_for(&sandbox).build().unwrap();
     let mut request = CreateRefund::new(PaymentRef::charge("ch_red_meta").unwrap())
-        .amount(usd(1_00))
+        .amount(usd(100))
         .merchant_reference("order-7");
     for i in 0..49 {
         request = request.metadata(format!("k{i}"), "v");
