@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use crate::adapter::auth::Auth;
 use crate::adapter::payment_currency::PaymentCurrencies;
+use crate::adapter::secret::Secret;
 use crate::adapter::settings::ClientSettings;
-use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency};
+use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency, ProviderSpec};
 use crate::adapter::transport::{ApiRequest, Transport};
 use crate::currency::Currency;
 use crate::error::{Error, Result};
@@ -94,60 +95,15 @@ impl<P: HttpProvider> ClientBuilder<P> {
         let tag = |e: Error| e.with_provider(spec.id);
         let key_var = spec.env_var("API_KEY");
         let key = self.settings.require_api_key(spec.id, &key_var).map_err(tag)?.clone();
-        let currency = match spec.currency {
-            AccountCurrency::Required => Some(
-                self.settings
-                    .account_currency(|| {
-                        format!(
-                            "{}: account currency missing ({} refunds carry none; set it with .currency(..) or in {})",
-                            spec.id,
-                            spec.name,
-                            spec.env_var("CURRENCY")
-                        )
-                    })
-                    .map_err(tag)?,
-            ),
-            AccountCurrency::Default(default) => {
-                if let Some(message) = &self.settings.currency_env_error {
-                    return Err(tag(Error::configuration(message.clone())));
-                }
-                Some(self.settings.currency.unwrap_or(default))
-            }
-            AccountCurrency::OnTheWire | AccountCurrency::FromPayment => {
-                if let Some(message) = &self.settings.currency_env_error {
-                    return Err(tag(Error::configuration(message.clone())));
-                }
-                self.settings.currency
-            }
-        };
-        let livemode = if !spec.key_modes {
-            None
-        } else if key.starts_with("sk_live_") {
-            Some(true)
-        } else if key.starts_with("sk_test_") || key.starts_with("sk_sandbox_") {
-            Some(false)
-        } else {
-            None
-        };
-        let auth = match spec.auth {
-            AuthStyle::Bearer => Auth::bearer(key),
-            AuthStyle::Header(name) => Auth::api_key_header(name, key),
-            AuthStyle::BasicKeyAsUser => Auth::basic(key, ""),
-        }
-        .map_err(tag)?;
+        let currency = self.account_currency().map_err(tag)?;
+        let livemode = key_mode(spec, &key);
+        let auth = auth_for(spec, key).map_err(tag)?;
         let default_url = if livemode == Some(true) {
             spec.hosts.live
         } else {
             spec.hosts.test
         };
-        let idempotency_header = match spec.idempotency {
-            Idempotency::Header(name) => Some(http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                tag(Error::configuration(format!(
-                    "invalid idempotency header name {name:?}"
-                )))
-            })?),
-            _ => None,
-        };
+        let idempotency_header = idempotency_header(spec).map_err(tag)?;
         let provider = P::new(Setup {
             settings: &self.settings,
             currency,
@@ -177,5 +133,64 @@ impl<P: HttpProvider> ClientBuilder<P> {
                 payment_currencies: PaymentCurrencies::default(),
             }),
         })
+    }
+
+    /// The account currency the spec asks for: required, defaulted, or only a check (a malformed
+    /// `<PREFIX>_CURRENCY` is an error even where a default exists, rather than silently replaced).
+    fn account_currency(&self) -> Result<Option<Currency>> {
+        let spec = &P::SPEC;
+        match spec.currency {
+            AccountCurrency::Required => Ok(Some(self.settings.account_currency(|| {
+                format!(
+                    "{}: account currency missing ({} refunds carry none; set it with .currency(..) or in {})",
+                    spec.id,
+                    spec.name,
+                    spec.env_var("CURRENCY")
+                )
+            })?)),
+            AccountCurrency::Default(default) => {
+                if let Some(message) = &self.settings.currency_env_error {
+                    return Err(Error::configuration(message.clone()));
+                }
+                Ok(Some(self.settings.currency.unwrap_or(default)))
+            }
+            AccountCurrency::OnTheWire | AccountCurrency::FromPayment => {
+                if let Some(message) = &self.settings.currency_env_error {
+                    return Err(Error::configuration(message.clone()));
+                }
+                Ok(self.settings.currency)
+            }
+        }
+    }
+}
+
+/// Live or test, where the spec says the key's prefix tells; `None` where it does not.
+fn key_mode(spec: &ProviderSpec, key: &Secret) -> Option<bool> {
+    if !spec.key_modes {
+        None
+    } else if key.starts_with("sk_live_") {
+        Some(true)
+    } else if key.starts_with("sk_test_") || key.starts_with("sk_sandbox_") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn auth_for(spec: &ProviderSpec, key: Secret) -> Result<Auth> {
+    match spec.auth {
+        AuthStyle::Bearer => Auth::bearer(key),
+        AuthStyle::Header(name) => Auth::api_key_header(name, key),
+        AuthStyle::BasicKeyAsUser => Auth::basic(key, ""),
+    }
+}
+
+/// The spec's idempotency header, checked once here so that no create fails on a bad name.
+fn idempotency_header(spec: &ProviderSpec) -> Result<Option<http::HeaderName>> {
+    match spec.idempotency {
+        Idempotency::Header(name) => http::HeaderName::from_bytes(name.as_bytes())
+            .map(Some)
+            .map_err(|_| Error::configuration(format!("invalid idempotency header name {name:?}"))),
+        _ => Ok(None),
     }
 }
