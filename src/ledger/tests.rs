@@ -1,4 +1,5 @@
 use super::*;
+use crate::currency::Currency;
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
