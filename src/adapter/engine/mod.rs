@@ -179,7 +179,8 @@ struct Shared<P: HttpProvider> {
     payment_currencies: PaymentCurrencies,
 }
 
-/// The client of any [`HttpProvider`]: implements [`RefundProvider`](crate::RefundProvider). Cheap to clone; share one per key.
+/// The client of any [`HttpProvider`]: implements [`RefundProvider`](crate::RefundProvider). Cheap to
+/// clone; share one per key.
 ///
 /// Provider crates name it: `pub type FourGeeksClient = refunds::adapter::Client<FourGeeks>;`.
 pub struct Client<P: HttpProvider> {
@@ -308,9 +309,10 @@ impl<P: HttpProvider> Client<P> {
         read(&self.shared.provider, &response.body).map_err(|e| self.finish(response.decode_error(decode_message(&e))))
     }
 
-    /// One page of the list exactly as [`RefundProvider::list_refunds`](crate::RefundProvider::list_refunds) asks for it (paging, filters,
-    /// cursors), with `decorate` adding provider-only parameters to the call, and each refund read
-    /// into `T` by `map` (an expanded object from its raw JSON, say).
+    /// One page of the list exactly as
+    /// [`RefundProvider::list_refunds`](crate::RefundProvider::list_refunds) asks for it (paging,
+    /// filters, cursors), with `decorate` adding provider-only parameters to the call, and each refund
+    /// read into `T` by `map` (an expanded object from its raw JSON, say).
     pub async fn list_with<T>(
         &self,
         request: &ListRefunds,
