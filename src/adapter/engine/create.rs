@@ -20,8 +20,8 @@ impl<P: HttpProvider> Client<P> {
     /// A create with this call's overrides and the provider's own options for this call (instead of
     /// the builder's): the provider-only operations of a crate build on it.
     ///
-    /// The verdict of a failed create is [`rules::failed_create`]'s; the answer of a successful one is
-    /// checked against the request by [`rules::answer_mismatch`] (a difference is an error carrying
+    /// The verdict of a failed create is `rules::failed_create`'s; the answer of a successful one is
+    /// checked against the request by `rules::answer_mismatch` (a difference is an error carrying
     /// the refund, never `Ok`).
     pub async fn create_refund_with_provider_options(
         &self,

@@ -41,7 +41,8 @@ pub use builder::ClientBuilder;
 pub struct Setup<'a, O> {
     /// The builder's settings.
     pub settings: &'a ClientSettings,
-    /// The account currency, where configured (required by the spec's [`AccountCurrency`] rule).
+    /// The account currency, where configured (required by the spec's
+    /// [`AccountCurrency`](crate::adapter::AccountCurrency) rule).
     pub currency: Option<Currency>,
     /// Live (`Some(true)`) or test, where the key says.
     pub livemode: Option<bool>,
