@@ -1,0 +1,150 @@
+//! What a transport is built from (base URL, proxy, roots, timeouts, the response cap) and the URL
+//! policy: plain `http://` only to loopback.
+
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+use super::RetryPolicy;
+
+/// Transport settings a provider builder exposes to its users.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// The provider's base URL; `http://` only to loopback.
+    pub base_url: Url,
+    /// TCP + TLS connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Deadline of the whole call (default 60 s): every attempt, every backoff and every honoured
+    /// `Retry-After` wait fit inside it.
+    pub timeout: Duration,
+    /// Timeout of one attempt (default: none beyond the call's deadline).
+    pub attempt_timeout: Option<Duration>,
+    /// How long an idle pooled connection is kept (default 60 s).
+    pub pool_idle_timeout: Duration,
+    /// Largest response body read (default 8 MiB); larger is a `Decode` error.
+    pub max_response_bytes: usize,
+    /// Retry schedule.
+    pub retry: RetryPolicy,
+    /// An explicit HTTP(S) proxy for every request (never used for a loopback target). Without one,
+    /// the system's proxy variables apply, again never to loopback.
+    pub proxy: Option<Url>,
+    /// Extra trusted root certificates (PEM), beside the built-in web roots (a corporate TLS proxy,
+    /// a private test host).
+    pub root_certificates_pem: Vec<Vec<u8>>,
+    /// Headers sent with every request beside the key, `Accept` and `User-Agent` (an API version the
+    /// provider pins, say).
+    pub default_headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl TransportConfig {
+    /// Defaults for `base_url`, which is checked: `https`, or `http` to a loopback host only.
+    pub fn new(base_url: &str) -> Result<TransportConfig> {
+        Ok(TransportConfig {
+            base_url: check_base_url(base_url)?,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            attempt_timeout: None,
+            pool_idle_timeout: Duration::from_secs(60),
+            max_response_bytes: 8 * 1024 * 1024,
+            retry: RetryPolicy::new(),
+            proxy: None,
+            root_certificates_pem: Vec::new(),
+            default_headers: Vec::new(),
+        })
+    }
+    /// Adds a header to every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.push((name, value));
+        self
+    }
+    /// Sends every request through `proxy` (`http://` or `https://`; never used for loopback targets).
+    pub fn proxy(mut self, proxy: &str) -> Result<Self> {
+        let url = Url::parse(proxy).map_err(|e| Error::configuration(format!("invalid proxy url: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(Error::configuration(
+                "a proxy url must be http:// or https:// with a host",
+            ));
+        }
+        self.proxy = Some(url);
+        Ok(self)
+    }
+    /// Trusts one more root certificate (PEM).
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self> {
+        let found = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::configuration(format!("root certificate is not PEM: {e}")))?;
+        if found.is_empty() {
+            return Err(Error::configuration(
+                "no PEM certificate found in the root certificate given",
+            ));
+        }
+        self.root_certificates_pem.push(pem.to_vec());
+        Ok(self)
+    }
+    /// Sets the base URL (checked).
+    pub fn base_url(mut self, base_url: &str) -> Result<Self> {
+        self.base_url = check_base_url(base_url)?;
+        Ok(self)
+    }
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Sets the deadline of the whole call, retries and waits included.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// Sets the timeout of one attempt (bounded by the call's deadline).
+    pub fn attempt_timeout(mut self, d: Option<Duration>) -> Self {
+        self.attempt_timeout = d;
+        self
+    }
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Sets the response size cap.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+}
+
+/// Parses a base URL and refuses plain `http://` unless the host is loopback (`localhost`,
+/// `127.0.0.0/8`, `[::1]`): an API key must never cross a network in the clear.
+pub fn check_base_url(base_url: &str) -> Result<Url> {
+    let url = Url::parse(base_url).map_err(|e| Error::configuration(format!("invalid base url {base_url:?}: {e}")))?;
+    if url.cannot_be_a_base() || url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::configuration(format!(
+            "base url {base_url:?} must be a plain http(s) url"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::configuration("base url must not carry credentials"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::configuration(format!(
+            "plain http is allowed only to loopback hosts, not {}",
+            url.host_str().unwrap_or("")
+        ))),
+        other => Err(Error::configuration(format!("unsupported url scheme {other:?}"))),
+    }
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `[::1]`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
