@@ -28,7 +28,6 @@ mod expandable;
 mod json;
 pub mod lines;
 pub mod paging;
-pub(crate) mod payment_currency;
 pub mod read;
 mod secret;
 mod settings;

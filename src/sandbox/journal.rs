@@ -113,6 +113,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct Journal {
     inner: Arc<Mutex<Inner>>,
+    /// Held while a request is applied and journaled: lines follow the order the ledger applied them.
+    order: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -158,6 +160,7 @@ impl Journal {
         Ok((
             Journal {
                 inner: Arc::new(Mutex::new(inner)),
+                order: Arc::default(),
             },
             entries,
         ))
@@ -190,6 +193,14 @@ impl Journal {
 }
 
 impl Journal {
+    /// Runs `apply` (the skin answering a request, which then journals it) alone among the sandboxes
+    /// recording here: two creates at once are written in the order the ledger numbered them, so a
+    /// replay gives each its own id again.
+    pub(crate) fn in_order<T>(&self, apply: impl FnOnce() -> T) -> T {
+        let _turn = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        apply()
+    }
+
     /// Journals an API request the skin applied: one that is not a `GET` and was answered 2xx.
     pub(crate) fn request(
         &self,

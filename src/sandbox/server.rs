@@ -421,10 +421,14 @@ async fn slow_commit(
 /// The skin's answer, and for a 2xx JSON answer to a `GET`, the previous such answer on the same path
 /// (which this one replaces in memory).
 fn handle(shared: &Shared, request: &SandboxRequest) -> (SandboxResponse, Option<Vec<u8>>) {
-    let answer = shared.skin.handle(request, &shared.ledger);
-    if let Some(journal) = shared.journal.get() {
-        journal.request(shared.skin.provider(), shared.ledger.now(), request, &answer);
-    }
+    let answer = match shared.journal.get() {
+        Some(journal) => journal.in_order(|| {
+            let answer = shared.skin.handle(request, &shared.ledger);
+            journal.request(shared.skin.provider(), shared.ledger.now(), request, &answer);
+            answer
+        }),
+        None => shared.skin.handle(request, &shared.ledger),
+    };
     if request.method != http::Method::GET || !(200..300).contains(&answer.status) || !is_json(&answer) {
         return (answer, None);
     }

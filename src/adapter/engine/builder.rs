@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::payment_currency::PaymentCurrencies;
 use crate::adapter::auth::Auth;
-use crate::adapter::payment_currency::PaymentCurrencies;
 use crate::adapter::secret::Secret;
 use crate::adapter::settings::ClientSettings;
 use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency, ProviderSpec};

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::adapter::payment_currency::PaymentCurrencies;
 use crate::adapter::settings::ClientSettings;
 use crate::adapter::spec::{Idempotency, ProviderSpec};
 use crate::adapter::transport::{ApiRequest, ApiResponse, Transport};
@@ -26,10 +25,12 @@ use crate::ids::{IdempotencyKey, PaymentRef};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
 use crate::options::CallOptions;
 use crate::provider::{Capabilities, MarkerField, ProviderInfo};
+use payment_currency::PaymentCurrencies;
 
 mod builder;
 mod calls;
 mod create;
+mod payment_currency;
 mod read;
 
 pub use builder::ClientBuilder;

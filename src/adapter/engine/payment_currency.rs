@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::adapter::engine::{Client, HttpProvider};
+use super::{Client, HttpProvider};
 use crate::adapter::spec::AccountCurrency;
 use crate::currency::Currency;
 use crate::error::{Delivery, Error, Result};
