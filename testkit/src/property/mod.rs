@@ -16,7 +16,7 @@
 //!   `Applied` is booked, `NotApplied` is created again (a new create), `Unknown` and `Candidates` are
 //!   recovered again and, after the third try, left to a person.
 //!
-//! Afterwards every refund in the ledger is named by the call that made it ([`check`]), and:
+//! Afterwards every refund in the ledger is named by the call that made it (the `check` module), and:
 //! no intent has two refunds (duplicates), no refund exists that the application was told does not
 //! (silent losses), no verdict names a refund its create did not make (wrong verdicts), and no re-send
 //! under a key differs from the first create sent with it.
@@ -72,7 +72,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(150);
 const LONGEST_DELAY: Duration = Duration::from_millis(400);
 
 /// The settle window the application passes to recovery. It is the truth about the sandbox: every
-/// create it will apply lands within [`LONGEST_DELAY`] of its last attempt.
+/// create it will apply lands within the longest injected delay (`LONGEST_DELAY`) of its last attempt.
 pub const SETTLE: Duration = Duration::from_millis(600);
 
 /// The world of a run.
