@@ -12,7 +12,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use refunds_bias::{BiasClient, BiasEvent, BiasEvents, EventLines};
+use refunds_bias::{BiasClient, BiasEvent, BiasExt, EventLines};
 
 static CLIENT: LazyLock<BiasClient> =
     LazyLock::new(|| BiasClient::builder().api_key(refunds_fuzz::KEY).build().unwrap());
