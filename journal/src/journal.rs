@@ -431,7 +431,12 @@ impl Journal {
     /// waits up to [`ResumeOptions::wait`] for the ones not due yet. Several processes may resume one
     /// PostgreSQL journal at once: each intent is worked on by one of them at a time.
     pub async fn resume(&self, accounts: Arc<dyn Accounts>, options: ResumeOptions) -> Result<ResumeReport> {
-        let deadline = tokio::time::Instant::now() + options.wait;
+        // The wait is configuration: capped at a day, and the addition checked, so no setting can
+        // overflow the clock.
+        let now = tokio::time::Instant::now();
+        let deadline = now
+            .checked_add(options.wait.min(Duration::from_secs(86_400)))
+            .unwrap_or(now);
         let options = Arc::new(options);
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..options.concurrency {
@@ -473,7 +478,7 @@ impl Journal {
                 // Poll at least every second: another worker may finish, or release, sooner.
                 let wait = Duration::from_millis(u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0))
                     .clamp(Duration::from_millis(20), Duration::from_secs(1));
-                tokio::time::sleep_until((now + wait).min(deadline)).await;
+                tokio::time::sleep_until(now.checked_add(wait).unwrap_or(deadline).min(deadline)).await;
                 continue;
             };
             let was = State::from_name(&old.state);

@@ -202,8 +202,14 @@ impl RateLimited {
             .first_pause
             .checked_mul(1 << (backoff.strikes - 1).min(16))
             .unwrap_or(self.limits.max_pause);
-        let pause = e.retry_after().unwrap_or(doubled).min(self.limits.max_pause);
-        let until = Instant::now() + pause;
+        // `max_pause` is configuration: capped at a day too, and the addition checked.
+        let pause = e
+            .retry_after()
+            .unwrap_or(doubled)
+            .min(self.limits.max_pause)
+            .min(Duration::from_secs(86_400));
+        let now = Instant::now();
+        let until = now.checked_add(pause).unwrap_or(now);
         if backoff.until.is_none_or(|current| current < until) {
             backoff.until = Some(until);
             let ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
