@@ -59,7 +59,7 @@ pub use options::CallOptions;
 pub use pending::PendingCreate;
 pub use provider::{
     Capabilities, CreateFields, IdempotencySupport, KEY_RETENTION_UNKNOWN, MarkerField, PagingStyle, ProviderInfo,
-    RefundProvider, Resent,
+    RefundProvider, RequestPreview, Resent,
 };
 pub use raw::RawJson;
 pub use recovery::{RecoverExt, RecoveryOptions};

@@ -353,6 +353,15 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
         Err(self.info().unsupported("updating a refund's metadata"))
     }
 
+    /// The exact request [`RefundProvider::create_refund`] would send for `request` (method, URL,
+    /// headers with the key redacted, body), after every check a create makes before sending, and
+    /// without sending anything: a dry run. Where the provider takes a key and the request brings
+    /// none, the preview carries one it generated; a real create generates its own.
+    fn preview_create(&self, request: &CreateRefund) -> Result<RequestPreview> {
+        let _ = request;
+        Err(self.info().unsupported("previewing a create"))
+    }
+
     /// Sends a pending create again, identically (its key, its marker, its provider options), as the
     /// continuation of the call that left it. Only [`crate::RecoverExt::recover`] should call it: it
     /// decides whether a re-send is safe (the key honoured and not yet forgotten) and what the answer
@@ -381,4 +390,45 @@ fn refuse_transport_overrides(info: &ProviderInfo, options: &CallOptions) -> Res
         return Ok(());
     };
     Err(Error::invalid_request(field, format!("{} cannot change `{field}` per call", info.id)).with_provider(info.id))
+}
+
+/// What a create would send ([`RefundProvider::preview_create`]); `Display` writes it as an HTTP
+/// request (method and URL, then headers, then the body), the key shown as `[redacted]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestPreview {
+    /// `POST`.
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Every header sent, lower-case names, in order; the credential's value is `[redacted]`.
+    pub headers: Vec<(String, String)>,
+    /// The body, as sent.
+    pub body: Option<String>,
+}
+
+impl RequestPreview {
+    /// A preview (for implementations outside this crate).
+    pub fn new(method: &str, url: &str, headers: Vec<(String, String)>, body: Option<String>) -> RequestPreview {
+        RequestPreview {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            headers,
+            body,
+        }
+    }
+}
+
+impl std::fmt::Display for RequestPreview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} {}", self.method, self.url)?;
+        for (name, value) in &self.headers {
+            writeln!(f, "{name}: {value}")?;
+        }
+        if let Some(body) = &self.body {
+            writeln!(f)?;
+            writeln!(f, "{body}")?;
+        }
+        Ok(())
+    }
 }

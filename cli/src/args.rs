@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use refunds::{OffsetDateTime, PaymentRefKind, RefundStatus};
 use time::format_description::well_known::Rfc3339;
 
-use crate::output::Format;
+use crate::output::{Format, ReportFormat};
 use crate::sandbox::FaultSpec;
 
 /// One command line for refunds across payment providers.
@@ -25,6 +25,10 @@ pub struct Cli {
     /// Where the providers come from.
     #[command(flatten)]
     pub source: Source,
+    /// Log every HTTP attempt (method, path, status, retry, time) to stderr. API keys, request
+    /// bodies and server messages are never logged.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -32,6 +36,7 @@ pub struct Cli {
 
 /// Where the providers come from (global: accepted before or after the subcommand).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Where the providers come from (any command)")]
 pub struct Source {
     /// All five providers on their embedded sandboxes (127.0.0.1), seeded with demo payments and
     /// refunds: no credentials, no network.
@@ -58,9 +63,9 @@ pub struct Source {
 pub enum Command {
     /// The configured providers and what each supports.
     Providers {
-        /// table or json.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// How to print.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
     },
     /// Refund a payment, fully or in part.
     Create(CreateArgs),
@@ -71,7 +76,7 @@ pub enum Command {
         provider: String,
         /// The refund id.
         id: String,
-        /// table (a field per line), json or jsonl (one object, raw JSON included), csv.
+        /// How to print the refund(s).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -88,7 +93,7 @@ pub enum Command {
         /// by then.
         #[arg(long, default_value = "5m", value_parser = parse_duration)]
         timeout: Duration,
-        /// table, json, jsonl or csv.
+        /// How to print the refund(s).
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -109,6 +114,14 @@ pub enum Command {
     /// The refund journal: list, show and resume the creates it recorded.
     #[command(subcommand)]
     Journal(crate::journal::JournalCommand),
+    /// Print a completion script for SHELL: `refunds completions bash > /etc/bash_completion.d/refunds`,
+    /// `refunds completions zsh > "${fpath[1]}/_refunds"`, `refunds completions fish >
+    /// ~/.config/fish/completions/refunds.fish`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `refunds sandbox ...`.
@@ -155,9 +168,10 @@ pub struct ServeArgs {
     /// settled through the control API.
     #[arg(long, value_parser = parse_duration)]
     pub settle_after: Option<Duration>,
-    /// table (for people) or json (one line: base URLs, keys, environment variables, demo payments).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print what is served (json: one line with the base URLs, keys, environment variables
+    /// and demo payments).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// `refunds recover`.
@@ -178,9 +192,9 @@ pub struct RecoverArgs {
     /// applied" may be answered.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub settle: Duration,
-    /// table or json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// `refunds create`.
@@ -229,9 +243,13 @@ pub struct CreateArgs {
     /// How long --wait waits.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub wait_timeout: Duration,
-    /// table, json, jsonl or csv.
+    /// How to print the refund(s).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print the exact request that would be sent (method, URL, headers with the key redacted, body)
+    /// after every check a create makes, and send nothing. Exit 0, or 2 if the request is refused.
+    #[arg(long, conflicts_with_all = ["intent", "wait", "pending_file"])]
+    pub dry_run: bool,
     /// Journal this create under your business key ID (an order id): recorded before it is sent,
     /// never sent twice for one ID, resolved by `refunds journal resume` after a crash.
     #[arg(long, value_name = "ID", conflicts_with_all = ["pending_file", "wait"])]
@@ -278,7 +296,7 @@ pub struct ListArgs {
     /// Where the page starts: the cursor the previous page printed on stderr.
     #[arg(long)]
     pub cursor: Option<String>,
-    /// table, json, jsonl or csv.
+    /// How to print the refund(s).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -292,7 +310,7 @@ pub struct ExportArgs {
     /// The filters.
     #[command(flatten)]
     pub filters: Filters,
-    /// table, json, jsonl or csv.
+    /// How to print the refund(s).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write to FILE (complete or not at all: written aside, renamed at the end) instead of stdout.
@@ -340,9 +358,9 @@ pub struct TriggerArgs {
     /// Sign (and date the generated event) at this time (RFC 3339) instead of now.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub at: Option<OffsetDateTime>,
-    /// table or json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// `refunds webhook verify`.
@@ -370,9 +388,9 @@ pub struct VerifyArgs {
     /// saved earlier, its receipt time.
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub at: Option<OffsetDateTime>,
-    /// table or json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// A payment reference kind.
@@ -413,6 +431,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     };
     per.checked_mul(u32::try_from(n).map_err(|_| format!("{text:?} is too long"))?)
         .ok_or_else(|| format!("{text:?} is too long"))
+}
+
+/// A duration as [`parse_duration`] reads it: `250ms`, `90s`, `5m`, `2h`, in the largest unit that
+/// is exact (so 250 ms is never "0 s").
+pub fn duration_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        0 => "0s".to_owned(),
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
+        ms => format!("{ms}ms"),
+    }
 }
 
 /// RFC 3339 (`2024-01-31T12:00:00Z`) or a date (`2024-01-31`, midnight UTC).
@@ -469,6 +500,9 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("1.5s").is_err());
         assert!(parse_duration("soon").is_err());
+        for text in ["250ms", "90s", "5m", "2h", "0s", "1500ms"] {
+            assert_eq!(parse_duration(text).map(duration_text).as_deref(), Ok(text));
+        }
         assert_eq!(parse_time("2024-01-31").map(|t| t.unix_timestamp()), Ok(1_706_659_200));
         assert!(parse_time("2024-01-31T00:00:00Z").is_ok());
         assert!(parse_time("yesterday").is_err());

@@ -14,10 +14,8 @@ use refunds_journal::{IntentId, NewIntent, State};
 use crate::args::CreateArgs;
 use crate::commands::{Context, create_request};
 use crate::exit::Failure;
-use crate::journal::{
-    JournalArg, JournalFormat, LimitArgs, accounts, exit_for_counts, intent_table, printable, report_text,
-};
-use crate::output::Format;
+use crate::journal::{JournalArg, LimitArgs, accounts, exit_for_counts, intent_table, printable, report_text};
+use crate::output::{Format, ReportFormat};
 
 /// The columns of a bulk file, in this order.
 pub const COLUMNS: [&str; 7] = [
@@ -48,8 +46,8 @@ pub struct BulkArgs {
     #[arg(long)]
     pub batch: Option<String>,
     /// table or json.
-    #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
-    pub format: JournalFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// One row, checked.
@@ -79,6 +77,7 @@ fn row_args(record: &csv::StringRecord) -> CreateArgs {
         idempotency_key: None,
         pending_file: None,
         wait: false,
+        dry_run: false,
         wait_timeout: Duration::ZERO,
         format: Format::Table,
         intent: None,
@@ -163,7 +162,7 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
     let options = args.limits.resume_options().batch(batch.clone());
     let report = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
     let mut text = report_text(&report, args.format);
-    if args.format == JournalFormat::Table {
+    if args.format == ReportFormat::Table {
         let mut attention = Vec::new();
         for state in [
             State::Differs,

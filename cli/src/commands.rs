@@ -17,9 +17,9 @@ use refunds::{
 use refunds_registry::Registry;
 use serde_json::json;
 
-use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs, RecoverArgs};
+use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs, RecoverArgs, duration_text};
 use crate::exit::{self, Failure};
-use crate::output::{self, Format, RefundWriter};
+use crate::output::{self, Format, RefundWriter, ReportFormat};
 use crate::sandbox::World;
 
 /// The registry, and the sandboxes behind it with `--sandbox`.
@@ -49,7 +49,10 @@ impl Context {
     }
 
     pub(crate) fn provider(&self, id: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
-        Ok(self.registry.provider(id)?.clone())
+        match self.registry.get(id) {
+            Some(provider) => Ok(provider.clone()),
+            None => Err(Failure::invalid(unknown_provider(id, self.registry.ids()))),
+        }
     }
 
     /// Saves the sandbox state (with `--sandbox-state`); the command's own outcome comes first.
@@ -60,6 +63,26 @@ impl Context {
         };
         let code = outcome?;
         saved.map(|()| code)
+    }
+}
+
+/// "unknown provider", the configured ones, and the nearest as a suggestion when one is near.
+fn unknown_provider<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let nearest = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&id.to_ascii_lowercase(), k), *k))
+        .filter(|(distance, k)| *distance <= 2.max(k.len() / 3))
+        .min();
+    let listed = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    let shown = output::shown(id);
+    match nearest {
+        Some((_, k)) => format!("unknown provider `{shown}`: did you mean {k}? (configured: {listed})"),
+        None => format!("unknown provider `{shown}` (configured: {listed})"),
     }
 }
 
@@ -116,7 +139,9 @@ async fn dispatch(context: &Context, command: Command) -> Result<u8, Failure> {
         Command::Recover(args) => recover(context, args).await,
         Command::Bulk(args) => crate::bulk::run(context, args).await,
         Command::Journal(command) => crate::journal::run(context, command).await,
-        Command::Webhook(_) | Command::Sandbox(_) => unreachable!("handled before the registry is built"),
+        Command::Webhook(_) | Command::Sandbox(_) | Command::Completions { .. } => {
+            unreachable!("handled before the registry is built")
+        }
     }
 }
 
@@ -166,10 +191,10 @@ fn capability_json(id: &str, name: &str, c: &Capabilities) -> serde_json::Value 
     })
 }
 
-fn providers(context: &Context, format: Format) -> Result<u8, Failure> {
+fn providers(context: &Context, format: ReportFormat) -> Result<u8, Failure> {
     let mut out = io::stdout().lock();
     let mut lines = Vec::new();
-    if format == Format::Table {
+    if format == ReportFormat::Table {
         lines.push(format!(
             "{:<10} {:<18} {:<12} {:<12} {:<8} {:<23} {}",
             "provider", "name", "list", "idempotency", "partial", "payment kinds", "create carries"
@@ -179,7 +204,7 @@ fn providers(context: &Context, format: Format) -> Result<u8, Failure> {
         let info = provider.info();
         let c = &info.capabilities;
         match format {
-            Format::Table => {
+            ReportFormat::Table => {
                 let carries = [
                     ("reason", c.carries.reason),
                     ("description", c.carries.description),
@@ -205,12 +230,12 @@ fn providers(context: &Context, format: Format) -> Result<u8, Failure> {
                     },
                 ));
             }
-            Format::Json | Format::Jsonl | Format::Csv => {
+            ReportFormat::Json => {
                 lines.push(capability_json(info.id, info.name, c).to_string());
             }
         }
     }
-    let text = if format == Format::Json {
+    let text = if format == ReportFormat::Json {
         format!("[{}]", lines.join(",\n"))
     } else {
         lines.join("\n")
@@ -271,6 +296,13 @@ pub(crate) fn create_request(args: &CreateArgs, provider: &dyn RefundProvider) -
 async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
     let provider = context.provider(&args.provider)?;
     let request = create_request(&args, provider.as_ref()).map_err(|f| f.with_provider(&args.provider))?;
+    if args.dry_run {
+        let preview = provider.preview_create(&request)?;
+        let mut out = io::stdout().lock();
+        write!(out, "{}", output::shown_lines(&preview.to_string())).map_err(io_failure("stdout"))?;
+        eprintln!("refunds: dry run: nothing was sent");
+        return Ok(exit::SUCCESS);
+    }
     let pending_path = args.pending_file.clone();
     if let Some(path) = &pending_path {
         if path.exists() {
@@ -285,11 +317,11 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
         Ok(refund) if args.wait => {
             // Said at once: whatever the polls meet, the refund's id is never lost.
             eprintln!(
-                "refunds: {}: created {} ({}); waiting up to {} s for a final status",
+                "refunds: {}: created {} ({}); waiting up to {} for a final status",
                 provider.info().id,
                 output::shown(refund.id.as_str()),
                 output::shown(refund.status.as_str()),
-                args.wait_timeout.as_secs()
+                duration_text(args.wait_timeout)
             );
             wait_after_create(provider.as_ref(), refund, args.wait_timeout, args.format).await
         }
@@ -327,7 +359,7 @@ async fn wait_after_create(
             return Ok(exit::SUCCESS);
         }
         Ok(refund) => {
-            let problem = format!("still {} after {} s", refund.status, timeout.as_secs());
+            let problem = format!("still {} after {}", refund.status, duration_text(timeout));
             (refund, problem)
         }
         Err(e) => (created, format!("polling it failed: {e}")),
@@ -401,11 +433,11 @@ async fn wait(provider: &dyn RefundProvider, id: &RefundId, timeout: Duration, f
         Ok(exit::SUCCESS)
     } else {
         eprintln!(
-            "refunds: {}: refund {} is still {} after {} s",
+            "refunds: {}: refund {} is still {} after {}",
             provider.info().id,
             output::shown(refund.id.as_str()),
             output::shown(refund.status.as_str()),
-            timeout.as_secs()
+            duration_text(timeout)
         );
         Ok(exit::UNAVAILABLE)
     }
@@ -631,8 +663,8 @@ async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
         _ => exit::AMBIGUOUS,
     };
     let text = match args.format {
-        Format::Table => output::shown_lines(&verdict_text(&verdict)).into_owned(),
-        Format::Json | Format::Jsonl | Format::Csv => format!("{}\n", verdict_json(&verdict, &pending.provider)),
+        ReportFormat::Table => output::shown_lines(&verdict_text(&verdict)).into_owned(),
+        ReportFormat::Json => format!("{}\n", verdict_json(&verdict, &pending.provider)),
     };
     io::stdout()
         .lock()
@@ -673,7 +705,7 @@ fn verdict_text(verdict: &Recovery) -> String {
             retry_after,
         } => {
             let when = match retry_after {
-                Some(wait) => format!("recover again in {} s", wait.as_secs().max(1)),
+                Some(wait) => format!("recover again in {}", duration_text(*wait)),
                 None => "recover again later".to_owned(),
             };
             format!("unknown ({doubt}): {detail}\n{when}; never create again on an unknown\n")

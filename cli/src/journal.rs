@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use refunds::{RecoveryOptions, RefundProvider};
 use refunds_journal::{
@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::args::{CreateArgs, parse_duration};
 use crate::commands::{Context, create_request};
 use crate::exit::{self, Failure};
+use crate::output::ReportFormat;
 
 /// How long a claim holds an intent: longer than a create (60 s by default) or a recovery walk takes.
 const LEASE: &str = "120s";
@@ -115,15 +116,6 @@ fn lease_default() -> Duration {
     parse_duration(LEASE).unwrap_or(Duration::from_secs(120))
 }
 
-/// How `journal` and `bulk` print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum JournalFormat {
-    /// Aligned columns for people.
-    Table,
-    /// JSON (one object, or one per line for lists).
-    Json,
-}
-
 /// `refunds journal ...`.
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
@@ -156,8 +148,8 @@ pub struct ListArgs {
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
     /// table or json (one object per line).
-    #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
-    pub format: JournalFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// `refunds journal show`.
@@ -169,8 +161,8 @@ pub struct ShowArgs {
     /// The intent id.
     pub id: String,
     /// table or json.
-    #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
-    pub format: JournalFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// `refunds journal resume`.
@@ -186,8 +178,8 @@ pub struct ResumeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     /// table or json.
-    #[arg(long, value_enum, default_value_t = JournalFormat::Table)]
-    pub format: JournalFormat,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 /// A state by name.
@@ -416,8 +408,8 @@ async fn list(args: &ListArgs) -> Result<u8, Failure> {
         .await
         .map_err(journal_failure)?;
     let text = match args.format {
-        JournalFormat::Table => intent_table(&intents),
-        JournalFormat::Json => intents.iter().map(|i| format!("{}\n", intent_json(i))).collect(),
+        ReportFormat::Table => intent_table(&intents),
+        ReportFormat::Json => intents.iter().map(|i| format!("{}\n", intent_json(i))).collect(),
     };
     write_out(&text)?;
     Ok(exit::SUCCESS)
@@ -454,8 +446,8 @@ pub async fn run(context: &Context, command: JournalCommand) -> Result<u8, Failu
     }
 }
 
-fn show_text(intent: &Intent, events: &[refunds_journal::Event], format: JournalFormat) -> String {
-    if format == JournalFormat::Json {
+fn show_text(intent: &Intent, events: &[refunds_journal::Event], format: ReportFormat) -> String {
+    if format == ReportFormat::Json {
         let events: Vec<serde_json::Value> = events
             .iter()
             .map(|e| json!({"seq": e.seq, "attempt": e.attempt, "at": crate::output::time_text(Some(e.at)), "owner": e.owner, "kind": e.kind, "detail": e.detail}))
@@ -508,8 +500,8 @@ fn show_text(intent: &Intent, events: &[refunds_journal::Event], format: Journal
 }
 
 /// The counts after a run, as a table or JSON.
-pub fn report_text(report: &ResumeReport, format: JournalFormat) -> String {
-    if format == JournalFormat::Json {
+pub fn report_text(report: &ResumeReport, format: ReportFormat) -> String {
+    if format == ReportFormat::Json {
         let value = json!({"sent": report.sent, "recovered": report.recovered, "skipped": report.skipped, "late": report.late, "states": report.states});
         return format!("{value}\n");
     }
@@ -542,7 +534,7 @@ pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Resu
         eprintln!("refunds: intent {id} was recorded earlier with another request: showing that one, sending nothing");
     }
     let events = journal.events(&id).await.map_err(journal_failure)?;
-    write_out(&show_text(&done, &events, JournalFormat::Table))?;
+    write_out(&show_text(&done, &events, ReportFormat::Table))?;
     let code = exit_for(done.state);
     if code == exit::AMBIGUOUS {
         eprintln!(

@@ -28,7 +28,7 @@ mod webhook;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -39,6 +39,12 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::INVALID_OR_REJECTED));
         }
     };
+    if let args::Command::Completions { shell } = cli.command {
+        return completions(shell);
+    }
+    if cli.verbose {
+        log_to_stderr();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -74,4 +80,35 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// `refunds completions SHELL`: the script on stdout.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut args::Cli::command(), "refunds", &mut script);
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), &script) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("refunds: stdout: {e}");
+            ExitCode::from(exit::OTHER)
+        }
+    }
+}
+
+/// `--verbose`: the SDK's own events (the `refunds*` crates) at debug level on stderr, without
+/// colour codes. The events carry method, path, status and timings, never a key or a body.
+fn log_to_stderr() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let only_ours = tracing_subscriber::filter::Targets::new().with_target("refunds", tracing::Level::DEBUG);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(only_ours)
+        .try_init();
 }

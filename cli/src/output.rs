@@ -12,14 +12,25 @@ use time::format_description::well_known::Rfc3339;
 /// How refunds are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns for people.
+    /// Aligned columns (one refund: a field per line) for people.
     Table,
-    /// One JSON array of refund objects, each with the provider's raw JSON under `raw`.
+    /// JSON: one refund object, or an array of them for a page or an export; the provider's raw
+    /// JSON under `raw`.
     Json,
     /// One refund object per line (JSON lines), each with `raw`.
     Jsonl,
     /// RFC 4180 CSV with a header line.
     Csv,
+}
+
+/// How a report that is not a list of refunds is written (providers, a verdict, a verified event,
+/// the sandbox server, the journal): there is no CSV or JSON lines of those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Table,
+    /// JSON (one object, or one per line for lists).
+    Json,
 }
 
 /// The CSV columns, in order.

@@ -8,7 +8,7 @@ use refunds_registry::sandbox::{ServeOptions, Served, serve};
 
 use crate::args::{ServeArgs, Source};
 use crate::exit::{self, Failure};
-use crate::output::Format;
+use crate::output::ReportFormat;
 
 /// Serves until a signal; exit 0 after a clean stop.
 pub async fn run(args: &ServeArgs, source: &Source) -> Result<u8, Failure> {
@@ -16,9 +16,6 @@ pub async fn run(args: &ServeArgs, source: &Source) -> Result<u8, Failure> {
         return Err(Failure::invalid(
             "sandbox serve takes its own --fault and --state (not --sandbox, --config or --sandbox-*)",
         ));
-    }
-    if matches!(args.format, Format::Csv | Format::Jsonl) {
-        return Err(Failure::invalid("sandbox serve prints a table or json"));
     }
     let mut options = ServeOptions::new();
     options.providers = args.provider.clone();
@@ -34,8 +31,8 @@ pub async fn run(args: &ServeArgs, source: &Source) -> Result<u8, Failure> {
     let stop = stopped()?;
     let served = serve(options).await?;
     let described = match args.format {
-        Format::Json => served.to_json().to_string(),
-        _ => table(&served),
+        ReportFormat::Json => served.to_json().to_string(),
+        ReportFormat::Table => table(&served),
     };
     let mut out = io::stdout().lock();
     writeln!(out, "{described}")

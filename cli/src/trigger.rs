@@ -14,7 +14,7 @@ use refunds::{Currency, Money, OffsetDateTime, RefundStatus};
 
 use crate::args::TriggerArgs;
 use crate::exit::{self, Failure};
-use crate::output::Format;
+use crate::output::ReportFormat;
 use crate::webhook::{body, not_signing, secret, syncgram_currency};
 
 /// Writes one provider event about a refund record: (record, event type, event id).
@@ -110,14 +110,14 @@ fn record(provider: &Provider, kind: &EventKind, currency: Currency, at: OffsetD
 fn print(args: &TriggerArgs, sent: Option<(&str, &str)>, delivery: &DeliveryRecord) -> Result<(), Failure> {
     let status = delivery.last_status.map_or("none".to_owned(), |s| s.to_string());
     let text = match args.format {
-        Format::Table => {
+        ReportFormat::Table => {
             let what = sent.map_or("the body given".to_owned(), |(id, kind)| format!("{kind} {id}"));
             format!(
                 "sent        {what}\nprovider    {}\nto          {}\nanswer      {status}\n",
                 args.provider, delivery.url
             )
         }
-        _ => {
+        ReportFormat::Json => {
             let event = sent.map_or(
                 serde_json::Value::Null,
                 |(id, kind)| serde_json::json!({"id": id, "type": kind}),

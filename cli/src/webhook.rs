@@ -11,7 +11,7 @@ use refunds::{Currency, WebhookEvent, WebhookVerifier};
 
 use crate::args::{VerifyArgs, WebhookCommand};
 use crate::exit::{self, Failure};
-use crate::output::{self, Format};
+use crate::output::{self, ReportFormat};
 
 /// Runs `refunds webhook ...`.
 pub async fn run(command: &WebhookCommand) -> Result<u8, Failure> {
@@ -113,10 +113,10 @@ fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier
     Ok(verifier)
 }
 
-fn event_text(event: &WebhookEvent, format: Format) -> String {
+fn event_text(event: &WebhookEvent, format: ReportFormat) -> String {
     let time = output::time_text(event.created_at);
     match format {
-        Format::Table => {
+        ReportFormat::Table => {
             let mut text = format!(
                 "verified    yes\nprovider    {}\nevent       {}\ntype        {}\nkind        {}\n",
                 event.provider, event.id, event.event_type, event.kind
@@ -136,7 +136,7 @@ fn event_text(event: &WebhookEvent, format: Format) -> String {
             }
             text
         }
-        Format::Json | Format::Jsonl | Format::Csv => {
+        ReportFormat::Json => {
             let payment = event.payment.as_ref().map_or("null".to_owned(), |p| {
                 serde_json::json!({"kind": p.kind().as_str(), "id": p.id()}).to_string()
             });

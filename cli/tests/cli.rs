@@ -3,66 +3,13 @@
 //! `recover` in a second process, and a saved webhook verified.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-const BIN: &str = env!("CARGO_BIN_EXE_refunds");
+mod support;
 
-/// Variables that would configure providers from the environment: removed so runs are hermetic.
-const PROVIDER_VARS: &[&str] = &[
-    "REFUNDS_PROVIDERS",
-    "FOURGEEKS_API_KEY",
-    "XPAY_API_KEY",
-    "BIAS_API_KEY",
-    "SYNCGRAM_API_KEY",
-    "WOOSHPAY_API_KEY",
-    "XPAY_BASE_URL",
-    "SYNCGRAM_CURRENCY",
-];
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(dir);
-    for var in PROVIDER_VARS {
-        c.env_remove(var);
-    }
-    c
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    command(dir, args).output().expect("the binary runs")
-}
-
-fn run(args: &[&str]) -> Output {
-    run_in(&std::env::temp_dir(), args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited")
-}
-
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(code(o), expected, "stdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
-}
-
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("refunds-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::*;
 
 /// RFC 4180 lines of unquoted fields (the demo data needs no quoting; quoting has unit tests).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {

@@ -5,74 +5,15 @@
 //! resolved by `journal resume`, and the CLI README's bulk example run line by line.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_refunds");
+mod support;
 
-/// Variables that would configure providers from the environment: removed so runs are hermetic.
-const PROVIDER_VARS: &[&str] = &[
-    "REFUNDS_PROVIDERS",
-    "FOURGEEKS_API_KEY",
-    "XPAY_API_KEY",
-    "BIAS_API_KEY",
-    "SYNCGRAM_API_KEY",
-    "WOOSHPAY_API_KEY",
-    "XPAY_BASE_URL",
-    "SYNCGRAM_CURRENCY",
-];
+use support::*;
 
 const HEADER: &str = "intent_id,account,payment,amount,currency,reason,reference";
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(dir);
-    for var in PROVIDER_VARS {
-        c.env_remove(var);
-    }
-    // The default journal lives in the state directory: each test gets its own.
-    c.env("XDG_STATE_HOME", dir.join("state"));
-    c
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    command(dir, args).output().expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
-}
-
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("refunds-cli-journal-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// A successful run's stdout, one JSON value a line.
-fn json_lines(o: &Output) -> Vec<serde_json::Value> {
-    assert_code(o, 0);
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
 
 /// The journal's intents, by id, as `journal list --format json` prints them.
 fn intents(dir: &Path) -> BTreeMap<String, serde_json::Value> {

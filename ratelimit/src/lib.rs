@@ -260,6 +260,11 @@ impl RefundProvider for RateLimited {
         self.call(self.inner.cancel_refund(id)).await
     }
 
+    // Nothing is sent, so nothing is limited.
+    fn preview_create(&self, request: &CreateRefund) -> Result<refunds::RequestPreview> {
+        self.inner.preview_create(request)
+    }
+
     async fn update_refund_metadata(
         &self,
         id: &RefundId,

@@ -461,9 +461,40 @@ pub async fn request_facts(h: &dyn Harness) {
         Some("order-1250"),
         Some(IdempotencyKey::new("facts-key-1").unwrap()),
     );
+    // The dry run (`refunds create --dry-run`): what it shows is what the create then sends, and
+    // showing it sends nothing.
+    let preview = b.client().preview_create(&request);
+    assert_eq!(b.request_count().await, 0, "a preview sent a request");
     b.client().create_refund(&request).await.expect("create");
     assert_eq!(b.request_count().await, 1);
     b.check_last_create(&request).await;
+    match (preview, b.last_create_body().await) {
+        (Ok(preview), Some(sent)) => {
+            // Without a key, a create's marker is drawn at random: the preview's is its own.
+            let unmarked = |body: &str| {
+                let mut out = String::with_capacity(body.len());
+                let mut rest = body;
+                while let Some(i) = rest.find("rfm_") {
+                    out.push_str(&rest[..i]);
+                    out.push_str("rfm_*");
+                    rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+                }
+                out.push_str(rest);
+                out
+            };
+            let previewed = preview.body.as_deref().map(unmarked);
+            assert_eq!(
+                previewed,
+                Some(unmarked(&sent)),
+                "the preview's body is not what was sent"
+            );
+            assert_eq!(preview.method, "POST");
+            let credential = preview.headers.iter().filter(|(_, v)| v == "[redacted]").count();
+            assert_eq!(credential, 1, "the key is shown, or not marked: {preview}");
+        }
+        (Ok(_), None) => {}
+        (Err(e), _) => assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}"),
+    }
 }
 
 /// The API key appears in no `Debug` output of the client or its builder.

@@ -173,4 +173,10 @@ pub trait Backend: Send + Sync {
     /// auth header, content type, body field names, amount encoding, idempotency key placement.
     /// Panics on a mismatch. Backends without a wire form check what they can.
     async fn check_last_create(&self, request: &CreateRefund);
+
+    /// The body of the last create the backend received, as bytes on the wire (`None` for backends
+    /// without a wire form).
+    async fn last_create_body(&self) -> Option<String> {
+        None
+    }
 }

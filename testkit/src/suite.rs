@@ -377,6 +377,19 @@ impl<T: ProviderUnderTest> Backend for SuiteBackend<T> {
     async fn check_last_create(&self, request: &CreateRefund) {
         check_create::<T>(&self.script().requests, self.ledger(), request);
     }
+
+    async fn last_create_body(&self) -> Option<String> {
+        let spec = &T::Provider::SPEC;
+        let script = self.script();
+        let last = script.requests.iter().rev().find(|r| {
+            r.method == Method::POST
+                && r.segments
+                    .iter()
+                    .map(String::as_str)
+                    .eq(spec.refunds_path.iter().copied())
+        })?;
+        Some(String::from_utf8_lossy(&last.body).into_owned())
+    }
 }
 
 /// The wire facts of the last create the sandbox received, against the spec and the ledger: route,

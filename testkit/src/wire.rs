@@ -335,4 +335,14 @@ impl<D: WireDialect> Backend for WireBackend<D> {
         );
         self.dialect.check_create(last, request);
     }
+
+    async fn last_create_body(&self) -> Option<String> {
+        let (verb, route) = self.dialect.create_route();
+        let received = self.server.received_requests().await.unwrap_or_default();
+        let last = received
+            .iter()
+            .rev()
+            .find(|r| r.method.as_str() == verb && r.url.path() == route)?;
+        Some(String::from_utf8_lossy(&last.body).into_owned())
+    }
 }

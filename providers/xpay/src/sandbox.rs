@@ -140,7 +140,7 @@ fn ledger_refusal(error: &LedgerError, payment: &str, request: &SandboxRequest) 
     match error {
         LedgerError::PaymentNotFound(_) => ("resource_missing", format!("no such {what}: '{payment}'"), Some(param)),
         LedgerError::PaymentNotRefundable(_) => ("resource_invalid_state", format!("the {what} has not succeeded and cannot be refunded"), Some(param)),
-        LedgerError::AmountExceedsRefundable { available } => ("parameter_out_of_range", format!("refund amount exceeds the refundable amount of {} {}", available.to_minor_string(), available.currency().code()), Some("amount")),
+        LedgerError::AmountExceedsRefundable { available } => ("parameter_out_of_range", format!("refund amount exceeds the refundable amount of {available} ({} in minor units)", available.to_minor_string()), Some("amount")),
         LedgerError::AlreadyRefunded(_) => ("resource_invalid_state", format!("{what} '{payment}' has already been fully refunded"), Some(param)),
         LedgerError::InvalidAmount => ("parameter_invalid", "amount must be a positive integer".into(), Some("amount")),
         other => ("validation_error", other.to_string(), None),

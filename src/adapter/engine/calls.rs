@@ -8,7 +8,7 @@ use crate::ids::{PaymentRef, RefundId};
 use crate::model::{CreateRefund, ListRefunds, Page, Refund};
 use crate::options::CallOptions;
 use crate::pending::PendingCreate;
-use crate::provider::{ProviderInfo, RefundProvider, Resent};
+use crate::provider::{ProviderInfo, RefundProvider, RequestPreview, Resent};
 
 use super::{Client, HttpProvider, NO_OVERRIDES};
 
@@ -44,6 +44,10 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
         Self: 'f,
     {
         Box::pin(self.create_refund_with_provider_options(request, options, &self.shared.options))
+    }
+
+    fn preview_create(&self, request: &CreateRefund) -> Result<RequestPreview> {
+        Client::preview_create(self, request).map_err(|e| self.finish(e))
     }
 
     fn get_refund<'a, 'b, 'f>(&'a self, id: &'b RefundId) -> CallFuture<'f, Refund>

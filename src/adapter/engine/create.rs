@@ -4,14 +4,14 @@
 use http::Method;
 use time::OffsetDateTime;
 
-use crate::adapter::spec::{AccountCurrency, Idempotency};
-use crate::adapter::transport::ApiRequest;
+use crate::adapter::spec::{AccountCurrency, AuthStyle, Idempotency};
+use crate::adapter::transport::{ApiRequest, user_agent};
 use crate::error::{Error, Result};
 use crate::ids::IdempotencyKey;
 use crate::model::{CreateRefund, Refund};
 use crate::options::CallOptions;
 use crate::pending::PendingCreate;
-use crate::provider::{MarkerField, Resent};
+use crate::provider::{MarkerField, RequestPreview, Resent};
 use crate::verdict::rules;
 
 use super::{Client, HttpProvider};
@@ -167,6 +167,36 @@ impl<P: HttpProvider> Client<P> {
             .exchange_create(&call, request, marker, &CallOptions::new())
             .await?;
         Ok(Resent::new(refund, replayed))
+    }
+
+    /// What `create_refund` would send for `request`, every check made, nothing sent (the payment
+    /// read of a provider whose refunds take their payment's currency is a request too: not made).
+    pub(super) fn preview_create(&self, request: &CreateRefund) -> Result<RequestPreview> {
+        let key = self.key_for(request.idempotency_key_given())?;
+        let marked = self.mark(request, key.as_ref())?;
+        let sent = marked.as_ref().map_or(request, |(request, _)| request);
+        let (call, _) = self.prepare_create(sent, key.as_ref(), &self.shared.options)?;
+        let transport = &self.shared.transport;
+        let credential = match P::SPEC.auth {
+            AuthStyle::Header(name) => name.to_ascii_lowercase(),
+            AuthStyle::Bearer | AuthStyle::BasicKeyAsUser => "authorization".to_owned(),
+        };
+        let mut headers = vec![
+            (credential, "[redacted]".to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+            ("user-agent".to_owned(), user_agent(P::SPEC.id)),
+        ];
+        let extra = transport.config().default_headers.iter().chain(call.headers());
+        headers.extend(extra.map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        }));
+        let body = call.body().map(|b| String::from_utf8_lossy(b).into_owned());
+        if body.is_some() {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        let url = transport.url(&call)?;
+        Ok(RequestPreview::new(call.method().as_str(), url.as_str(), headers, body))
     }
 
     /// Every check that needs no provider, the key, and the call; returns the call and the key it

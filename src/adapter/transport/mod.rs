@@ -54,6 +54,11 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// The `User-Agent` of every request to `provider`.
+pub(crate) fn user_agent(provider: &str) -> String {
+    format!("refunds-rust/{} ({provider})", env!("CARGO_PKG_VERSION"))
+}
+
 impl Transport {
     /// Builds the transport: redirects are never followed (a redirect could carry a non-`Authorization`
     /// key header to another host), timeouts and the idle-pool timeout are set explicitly.
@@ -63,8 +68,8 @@ impl Transport {
         auth: Auth,
         decode_error: ErrorDecoder,
     ) -> Result<Transport> {
-        let user_agent = HeaderValue::from_str(&format!("refunds-rust/{} ({provider})", env!("CARGO_PKG_VERSION")))
-            .unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
+        let user_agent =
+            HeaderValue::from_str(&user_agent(provider)).unwrap_or_else(|_| HeaderValue::from_static("refunds-rust"));
         let mut default_headers = HeaderMap::new();
         let (auth_name, auth_value) = auth.header();
         default_headers.insert(auth_name, auth_value);

@@ -102,6 +102,10 @@ impl ApiRequest {
     pub fn method(&self) -> &Method {
         &self.method
     }
+    /// The headers this request adds to the client's (an idempotency key, say).
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
     /// The JSON body, if any.
     pub fn body(&self) -> Option<&[u8]> {
         self.body.as_deref()
