@@ -40,6 +40,7 @@ mod settle;
 mod stream;
 mod verdict;
 pub mod webhook;
+mod webhook_check;
 
 #[cfg(feature = "sandbox")]
 pub mod ledger;

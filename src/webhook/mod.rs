@@ -25,14 +25,13 @@
 
 mod builder;
 mod envelope;
-mod error;
 mod event;
 mod signed;
 mod verify;
 
+pub use crate::webhook_check::{Clock, DEFAULT_TOLERANCE, MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
 pub use builder::{FromHmacSettings, HmacBuilder, HmacScheme, HmacSettings, SignedBytes};
 pub use envelope::{Envelope, EventParser, ObjectAt, RefundParser, TimeFormat};
-pub use error::{WebhookError, WebhookErrorKind};
 pub use event::{Carries, EventKind, EventTable, WebhookEvent};
 pub use signed::SignedWebhooks;
-pub use verify::{Clock, DEFAULT_TOLERANCE, MAX_SIGNATURE_HEADER, WebhookVerifier};
+pub use verify::WebhookVerifier;

@@ -24,7 +24,7 @@ use sha2::Sha256;
 
 use crate::adapter::{Secret, base64_decode, base64_encode};
 use crate::error::{Error, Result};
-use crate::webhook::{MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
+use crate::webhook_check::{MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
 
 mod timestamped;
 

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::adapter::Secret;
 use crate::error::Result;
-use crate::webhook::{Clock, DEFAULT_TOLERANCE, WebhookError, WebhookErrorKind};
+use crate::webhook_check::{Clock, DEFAULT_TOLERANCE, WebhookError, WebhookErrorKind};
 
 /// The Stripe-style scheme: `<Header>: t=<unix s>,v1=<hex>[,v1=<hex>...]`, hex HMAC-SHA256 over the
 /// `t` text + `"."` + the raw body, timestamp within a tolerance (default [`DEFAULT_TOLERANCE`],
