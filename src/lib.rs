@@ -25,22 +25,22 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapter;
-mod currency;
-mod error;
-mod ids;
-mod model;
-mod money;
+mod data;
 mod options;
-mod pending;
 mod provider;
+mod random;
 mod raw;
 pub mod reconciliation;
 mod recovery;
+mod retry;
 mod settle;
 mod stream;
 mod verdict;
 pub mod webhook;
 mod webhook_check;
+
+// The data layer's modules under their own names, as everything in the crate imports them.
+pub(crate) use data::{currency, error, ids, model, money, pending};
 
 #[cfg(feature = "sandbox")]
 pub mod ledger;
@@ -52,7 +52,7 @@ pub use currency::Currency;
 pub use error::{Delivery, Error, ErrorKind, FieldError, MAX_ERROR_BODY, Result};
 pub use ids::{IdempotencyKey, MAX_ID_LEN, PaymentRef, PaymentRefKind, RefundId};
 pub use model::{
-    CreateRefund, ListRefunds, MAX_METADATA_ENTRIES, MAX_TEXT_LEN, Page, PageCursor, Refund, RefundReason,
+    CreateRefund, ListFilters, ListRefunds, MAX_METADATA_ENTRIES, MAX_TEXT_LEN, Page, PageCursor, Refund, RefundReason,
     RefundStatus, check_text,
 };
 pub use money::{AmountError, Money};

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::adapter::RetryPolicy;
 use crate::ids::IdempotencyKey;
+use crate::retry::RetryPolicy;
 
 /// Overrides for one call; what is not set comes from the client.
 ///

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::ids::{PaymentRef, PaymentRefKind, RefundId};
-use crate::model::{CreateRefund, ListRefunds, Page, Refund};
+use crate::model::{CreateRefund, ListFilters, ListRefunds, Page, Refund};
 use crate::options::CallOptions;
 use crate::pending::PendingCreate;
 
@@ -241,7 +241,15 @@ impl Capabilities {
         self.list = style;
         self
     }
-    /// Sets status filter support on list.
+    /// The filters the list applies itself, for [`ListRefunds::native_part`].
+    pub fn list_filters(&self) -> ListFilters {
+        ListFilters {
+            status: self.list_status_filter,
+            payment: self.list_payment_filter,
+            created: self.list_created_filter,
+        }
+    }
+    /// Sets whether the list filters by status natively.
     pub fn list_status_filter(mut self, yes: bool) -> Self {
         self.list_status_filter = yes;
         self

@@ -110,5 +110,5 @@ impl<P: RefundProvider + ?Sized> SettleExt for P {}
 fn jittered(interval: Duration) -> Duration {
     let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
     let half = nanos / 2;
-    Duration::from_nanos(half + crate::adapter::random_u64() % (nanos - half + 1))
+    Duration::from_nanos(half + crate::random::random_u64() % (nanos - half + 1))
 }

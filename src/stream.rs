@@ -114,7 +114,7 @@ pub trait RefundProviderExt: RefundProvider {
     fn refunds_stream_with(&self, request: ListRefunds, options: StreamOptions) -> BoxStream<'_, Result<Refund>> {
         // Filters the provider does not apply are applied to the items here, so the walk itself sees
         // whole pages (a page filtered down to nothing is not the end of the list).
-        let native = request.native_part(&self.info().capabilities);
+        let native = request.native_part(self.info().capabilities.list_filters());
         let local = (native != request).then_some(request);
         pages(self, native, options)
             .flat_map(move |page| {

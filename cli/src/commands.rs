@@ -475,7 +475,7 @@ async fn list(context: &Context, args: ListArgs) -> Result<u8, Failure> {
         wanted = wanted.cursor(PageCursor::from_token(cursor.clone()));
     }
     // The provider applies the filters it has; the rest are applied to the page here.
-    let native = wanted.native_part(caps);
+    let native = wanted.native_part(caps.list_filters());
     let page = provider.list_refunds(&native).await?;
     let stdout = io::stdout();
     let mut writer = RefundWriter::start(stdout.lock(), args.format).map_err(io_failure("stdout"))?;

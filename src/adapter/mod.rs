@@ -38,6 +38,7 @@ mod text;
 pub mod timestamp;
 mod transport;
 
+pub use crate::random::{random_u64, try_random_u64, try_random_u128};
 pub use auth::{Auth, base64_decode, base64_encode};
 pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
 pub use expandable::Expandable;
@@ -67,23 +68,4 @@ pub fn kind_for_status(status: u16) -> ErrorKind {
         500..=599 => ErrorKind::ProviderUnavailable,
         _ => ErrorKind::Other,
     }
-}
-
-/// 64 random bits from the operating system, or `None` where it has no entropy source. Generated
-/// keys must come from here and fail without it: a clock-derived key can collide and make the
-/// provider return an earlier refund as if it were a new one.
-pub fn try_random_u64() -> Option<u64> {
-    let mut buf = [0u8; 8];
-    getrandom::fill(&mut buf).ok()?;
-    Some(u64::from_le_bytes(buf))
-}
-
-/// 64 random bits for jitter; 0 where the OS has no entropy source (jitter only spreads load).
-pub fn random_u64() -> u64 {
-    try_random_u64().unwrap_or(0)
-}
-
-/// 128 random bits from the operating system, or `None` without an entropy source.
-pub fn try_random_u128() -> Option<u128> {
-    Some((u128::from(try_random_u64()?) << 64) | u128::from(try_random_u64()?))
 }

@@ -300,7 +300,7 @@ const MAX_PLAIN_MARKER: usize = 64;
 
 /// A fresh marker of an unkeyed create: 128 bits from the operating system, never from a clock.
 fn new_marker() -> Result<String> {
-    crate::adapter::try_random_u128()
+    crate::random::try_random_u128()
         .map(|bits| format!("rfm_{bits:032x}"))
         .ok_or_else(|| Error::configuration("the operating system gave no random bytes for a create marker"))
 }

@@ -158,7 +158,7 @@ impl<P: HttpProvider> Client<P> {
         };
         // Filters the provider does not apply are applied here, after the next cursor was taken from
         // the whole page.
-        if *request != request.native_part(&self.shared.info.capabilities) {
+        if *request != request.native_part(self.shared.info.capabilities.list_filters()) {
             let mut kept = Vec::with_capacity(page.items.len());
             for refund in page.items {
                 if request.matches(&refund).map_err(|e| self.finish(e))? {

@@ -19,12 +19,13 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+pub use crate::retry::RetryPolicy;
 pub use config::{TransportConfig, check_base_url, is_loopback};
 pub use request::ApiRequest;
 pub use response::{ApiResponse, delivery_of_status, request_id_from_headers};
 pub(crate) use retry::instant_after;
+pub use retry::parse_retry_after;
 use retry::whole_call_verdict;
-pub use retry::{RetryPolicy, parse_retry_after};
 pub use stream::StreamBody;
 
 /// Turns a non-2xx response into the provider's error (kind, code, message, field errors). The

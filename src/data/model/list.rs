@@ -93,17 +93,18 @@ impl ListRefunds {
         (self.created_after, self.created_before)
     }
 
-    /// The same request with the filters the provider applies itself (per `native`) kept, and the
-    /// others removed, for the SDK to apply to what comes back.
-    pub fn native_part(&self, native: &crate::provider::Capabilities) -> ListRefunds {
+    /// The same request with the filters the provider applies itself (`native`, from
+    /// [`Capabilities::list_filters`](crate::Capabilities::list_filters)) kept, and the others removed,
+    /// for the SDK to apply to what comes back.
+    pub fn native_part(&self, native: ListFilters) -> ListRefunds {
         let mut request = self.clone();
-        if !native.list_status_filter {
+        if !native.status {
             request.status = None;
         }
-        if !native.list_payment_filter {
+        if !native.payment {
             request.payment = None;
         }
-        if !native.list_created_filter {
+        if !native.created {
             request.created_after = None;
             request.created_before = None;
         }
@@ -162,4 +163,15 @@ impl<T> Page<T> {
     pub fn new(items: Vec<T>, next: Option<PageCursor>, total: Option<u64>) -> Page<T> {
         Page { items, next, total }
     }
+}
+
+/// Which filters of a [`ListRefunds`] a provider's list applies itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListFilters {
+    /// By status.
+    pub status: bool,
+    /// By payment.
+    pub payment: bool,
+    /// By creation time.
+    pub created: bool,
 }

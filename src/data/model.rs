@@ -15,7 +15,7 @@ use crate::reconciliation::{Fact, Reconciliation};
 
 mod list;
 
-pub use list::{ListRefunds, Page, PageCursor};
+pub use list::{ListFilters, ListRefunds, Page, PageCursor};
 
 /// Where a refund is in its life. Unknown provider strings are kept, never guessed into success.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

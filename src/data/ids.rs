@@ -219,7 +219,7 @@ impl IdempotencyKey {
     /// Fails (`Configuration`, `NotSent`) where the operating system has no entropy source: a key
     /// that is not random could repeat and turn a new refund into a replay of an old one.
     pub fn random() -> Result<IdempotencyKey, Error> {
-        crate::adapter::try_random_u128()
+        crate::random::try_random_u128()
             .map(|bits| IdempotencyKey(format!("rfd_{bits:032x}")))
             .ok_or_else(|| Error::configuration("the operating system gave no random bytes for an idempotency key"))
     }
