@@ -272,3 +272,80 @@ fn red_bulk_renamed_file_reports_success_for_unresolved_rows() {
         "the re-run of the same rows exited 0 while order-1 is unresolved: {list}"
     );
 }
+
+/// "Every row is checked first (a bad row stops the file before anything is recorded or sent,
+/// naming its line)" (cli README). A reason the provider does not take passes the check: the good
+/// rows are refunded, the bad one is recorded and failed, and correcting the file cannot send it
+/// (its intent id now holds the failed request: "recorded earlier with another request").
+#[test]
+fn red_bulk_bad_row_does_not_stop_the_file() {
+    let dir = scratch("bad-row");
+    std::fs::write(
+        dir.join("rows.csv"),
+        "intent_id,account,payment,amount,currency,reason,reference\n\
+         o-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n\
+         o-2,wooshpay,pi_1787730829493927936,1.00,EUR,because,\n",
+    )
+    .expect("csv");
+    let out = run(
+        &dir,
+        &["bulk", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json", "rows.csv"],
+    );
+    let recorded = run(&dir, &["journal", "list", "--journal", "j.db", "--format", "json"]);
+    let listed = String::from_utf8_lossy(&recorded.stdout).into_owned();
+    assert!(
+        listed.trim().is_empty(),
+        "a file with a bad row (line 3) was recorded and sent (exit {:?}): {listed}",
+        out.status.code()
+    );
+}
+
+/// `create --intent` for an id recorded earlier (not yet sent: a bulk run stopped after recording)
+/// under another account: the stored request is sent through *this* command's provider, not the
+/// account it was recorded for, while the message says "sending nothing".
+#[test]
+fn red_create_intent_sends_recorded_intent_through_another_provider() {
+    use refunds_journal::{IntentId, Journal, NewIntent};
+    let dir = scratch("other-provider");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let lookup = |name: &str| match name {
+            "REFUNDS_PROVIDERS" => Some("xpay".to_owned()),
+            "XPAY_API_KEY" => Some("sk_test_red28_xpay_key".to_owned()),
+            "XPAY_BASE_URL" => Some("http://127.0.0.1:9".to_owned()),
+            _ => None,
+        };
+        let registry = refunds_registry::Registry::from_lookup(lookup).expect("registry");
+        let xpay = registry.get("xpay").expect("xpay").clone();
+        let journal = Journal::open(dir.join("j.db").to_str().unwrap()).await.expect("journal");
+        let request = refunds::CreateRefund::new(refunds::PaymentRef::charge("ch_xyz789").unwrap())
+            .amount(refunds::Money::from_major_str("10.00", refunds::Currency::EGP).unwrap());
+        let (_, fresh) = journal
+            .record(&xpay, NewIntent::new(IntentId::new("order-9").unwrap(), "xpay", request))
+            .await
+            .expect("record");
+        assert!(fresh);
+    });
+    let out = run(
+        &dir,
+        &[
+            "create", "--sandbox", "--journal", "j.db", "--intent", "order-9", "-p", "wooshpay", "--payment",
+            "pi_1787730829493927936", "--amount", "5.00", "--currency", "EUR",
+        ],
+    );
+    let shown = run(&dir, &["journal", "show", "order-9", "--journal", "j.db", "--format", "json"]);
+    let shown = json_of(&shown);
+    let events: Vec<String> = shown["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("").to_owned())
+        .collect();
+    eprintln!("order-9 after `create -p wooshpay`: state {} events {events:?} exit {:?}", shown["state"], out.status.code());
+    assert_eq!(
+        events,
+        vec!["recorded".to_owned()],
+        "the xpay intent was sent through wooshpay (its state now {})",
+        shown["state"]
+    );
+}
