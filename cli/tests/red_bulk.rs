@@ -18,7 +18,12 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = bin().current_dir(dir).env("HOME", dir).args(args).output().expect("run");
+    let out = bin()
+        .current_dir(dir)
+        .env("HOME", dir)
+        .args(args)
+        .output()
+        .expect("run");
     eprintln!(
         "$ refunds {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
         args.join(" "),
@@ -33,7 +38,16 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 fn fourgeeks_refunds_by_amount(dir: &Path) -> BTreeMap<String, usize> {
     let out = run(
         dir,
-        &["export", "--sandbox", "--sandbox-state", "st.jsonl", "-p", "fourgeeks", "--format", "csv"],
+        &[
+            "export",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "-p",
+            "fourgeeks",
+            "--format",
+            "csv",
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -119,7 +133,17 @@ fn red_bulk_json_hides_changed_rows() {
     .expect("csv");
     let first = run(
         &dir,
-        &["bulk", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json", "rows.csv"],
+        &[
+            "bulk",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--format",
+            "json",
+            "rows.csv",
+        ],
     );
     assert_eq!(first.status.code(), Some(0));
     // The operator corrects the amount and runs the same file again.
@@ -130,7 +154,17 @@ fn red_bulk_json_hides_changed_rows() {
     .expect("csv");
     let second = run(
         &dir,
-        &["bulk", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json", "rows.csv"],
+        &[
+            "bulk",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--format",
+            "json",
+            "rows.csv",
+        ],
     );
     let all = format!(
         "{}{}",
@@ -174,7 +208,18 @@ fn red_journal_keyvalue_location_becomes_sqlite_file_named_with_password() {
     )
     .expect("csv");
     let location = "host=127.0.0.1 port=1 user=app password=s3cr3t-pw dbname=refunds";
-    let out = run(&dir, &["bulk", "--sandbox", "--journal", location, "--format", "json", "rows.csv"]);
+    let out = run(
+        &dir,
+        &[
+            "bulk",
+            "--sandbox",
+            "--journal",
+            location,
+            "--format",
+            "json",
+            "rows.csv",
+        ],
+    );
     let files: Vec<String> = std::fs::read_dir(&dir)
         .expect("dir")
         .filter_map(|e| e.ok())
@@ -186,7 +231,11 @@ fn red_journal_keyvalue_location_becomes_sqlite_file_named_with_password() {
         "exit {:?}: a journal file named with the password was created: {files:?}",
         out.status.code()
     );
-    assert_ne!(out.status.code(), Some(0), "a PostgreSQL location was used as a SQLite file");
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "a PostgreSQL location was used as a SQLite file"
+    );
 }
 
 fn json_of(out: &Output) -> serde_json::Value {
@@ -207,7 +256,16 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
         let mut args = vec!["create"];
         args.extend_from_slice(&common);
         args.extend_from_slice(&[
-            "--intent", intent, "-p", "xpay", "--payment", "ch_xyz789", "--amount", "10.00", "--currency", "EGP",
+            "--intent",
+            intent,
+            "-p",
+            "xpay",
+            "--payment",
+            "ch_xyz789",
+            "--amount",
+            "10.00",
+            "--currency",
+            "EGP",
         ]);
         args.extend_from_slice(extra);
         run(&dir, &args)
@@ -216,14 +274,27 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
     let direct = run(
         &dir,
         &[
-            "create", "--sandbox", "-p", "xpay", "--payment", "ch_xyz789", "--amount", "10.00", "--currency", "EGP",
-            "--metadata", "refunds_marker=rfm_copied",
+            "create",
+            "--sandbox",
+            "-p",
+            "xpay",
+            "--payment",
+            "ch_xyz789",
+            "--amount",
+            "10.00",
+            "--currency",
+            "EGP",
+            "--metadata",
+            "refunds_marker=rfm_copied",
         ],
     );
     eprintln!("direct create with a copied marker: exit {:?}", direct.status.code());
     let first = create("order-1", &[]);
     assert_eq!(first.status.code(), Some(0));
-    let shown = json_of(&run(&dir, &["journal", "show", "order-1", "--journal", "j.db", "--format", "json"]));
+    let shown = json_of(&run(
+        &dir,
+        &["journal", "show", "order-1", "--journal", "j.db", "--format", "json"],
+    ));
     let marker = shown["marker"].as_str().expect("order-1 has a marker").to_owned();
     let refund_1 = shown["refund_id"].as_str().expect("order-1 applied").to_owned();
     // order-2: same payment and amount, its metadata copied from order-1's refund; its create is lost.
@@ -233,7 +304,10 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
     let mut resume = vec!["journal", "resume", "--settle", "0s", "--wait", "5s"];
     resume.extend_from_slice(&common);
     run(&dir, &resume);
-    let shown2 = json_of(&run(&dir, &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"]));
+    let shown2 = json_of(&run(
+        &dir,
+        &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
+    ));
     eprintln!("order-2: {shown2}");
     assert_ne!(
         shown2["refund_id"].as_str(),
@@ -252,7 +326,15 @@ fn red_bulk_renamed_file_reports_success_for_unresolved_rows() {
     let rows = "intent_id,account,payment,amount,currency,reason,reference\n\
                 order-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n";
     std::fs::write(dir.join("rows.csv"), rows).expect("csv");
-    let common = ["--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json"];
+    let common = [
+        "--sandbox",
+        "--sandbox-state",
+        "st.jsonl",
+        "--journal",
+        "j.db",
+        "--format",
+        "json",
+    ];
     // The first run meets an outage on every request: the row is left pending (exit 3).
     let mut first = vec!["bulk", "--sandbox-fault", "unavailable:20", "--wait", "0s"];
     first.extend_from_slice(&common);
@@ -289,7 +371,17 @@ fn red_bulk_bad_row_does_not_stop_the_file() {
     .expect("csv");
     let out = run(
         &dir,
-        &["bulk", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json", "rows.csv"],
+        &[
+            "bulk",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--format",
+            "json",
+            "rows.csv",
+        ],
     );
     let recorded = run(&dir, &["journal", "list", "--journal", "j.db", "--format", "json"]);
     let listed = String::from_utf8_lossy(&recorded.stdout).into_owned();
@@ -317,11 +409,16 @@ fn red_create_intent_sends_recorded_intent_through_another_provider() {
         };
         let registry = refunds_registry::Registry::from_lookup(lookup).expect("registry");
         let xpay = registry.get("xpay").expect("xpay").clone();
-        let journal = Journal::open(dir.join("j.db").to_str().unwrap()).await.expect("journal");
+        let journal = Journal::open(dir.join("j.db").to_str().unwrap())
+            .await
+            .expect("journal");
         let request = refunds::CreateRefund::new(refunds::PaymentRef::charge("ch_xyz789").unwrap())
             .amount(refunds::Money::from_major_str("10.00", refunds::Currency::EGP).unwrap());
         let (_, fresh) = journal
-            .record(&xpay, NewIntent::new(IntentId::new("order-9").unwrap(), "xpay", request))
+            .record(
+                &xpay,
+                NewIntent::new(IntentId::new("order-9").unwrap(), "xpay", request),
+            )
             .await
             .expect("record");
         assert!(fresh);
@@ -329,11 +426,26 @@ fn red_create_intent_sends_recorded_intent_through_another_provider() {
     let out = run(
         &dir,
         &[
-            "create", "--sandbox", "--journal", "j.db", "--intent", "order-9", "-p", "wooshpay", "--payment",
-            "pi_1787730829493927936", "--amount", "5.00", "--currency", "EUR",
+            "create",
+            "--sandbox",
+            "--journal",
+            "j.db",
+            "--intent",
+            "order-9",
+            "-p",
+            "wooshpay",
+            "--payment",
+            "pi_1787730829493927936",
+            "--amount",
+            "5.00",
+            "--currency",
+            "EUR",
         ],
     );
-    let shown = run(&dir, &["journal", "show", "order-9", "--journal", "j.db", "--format", "json"]);
+    let shown = run(
+        &dir,
+        &["journal", "show", "order-9", "--journal", "j.db", "--format", "json"],
+    );
     let shown = json_of(&shown);
     let events: Vec<String> = shown["events"]
         .as_array()
@@ -341,7 +453,11 @@ fn red_create_intent_sends_recorded_intent_through_another_provider() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap_or("").to_owned())
         .collect();
-    eprintln!("order-9 after `create -p wooshpay`: state {} events {events:?} exit {:?}", shown["state"], out.status.code());
+    eprintln!(
+        "order-9 after `create -p wooshpay`: state {} events {events:?} exit {:?}",
+        shown["state"],
+        out.status.code()
+    );
     assert_eq!(
         events,
         vec!["recorded".to_owned()],

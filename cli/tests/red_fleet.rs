@@ -38,11 +38,15 @@ fn red_fleet_lease_expires_in_rate_limit_queue_two_refunds() {
     let file = format!("rows-{tag}.csv");
     let mut csv = String::from("intent_id,account,payment,amount,currency,reason,reference\n");
     for i in 1..=24 {
-        csv.push_str(&format!("fleet-{tag}-{i:03},fourgeeks,pay_7g8h9i0j1k2l,0.{i:02},USD,,\n"));
+        csv.push_str(&format!(
+            "fleet-{tag}-{i:03},fourgeeks,pay_7g8h9i0j1k2l,0.{i:02},USD,,\n"
+        ));
     }
     std::fs::write(dir.join(&file), csv).expect("csv");
     let with_env = |c: &mut Command| {
-        c.current_dir(&dir).env("HOME", &dir).env("REFUNDS_PROVIDERS", "fourgeeks");
+        c.current_dir(&dir)
+            .env("HOME", &dir)
+            .env("REFUNDS_PROVIDERS", "fourgeeks");
         for (k, v) in &env {
             c.env(k, v.as_str().unwrap_or_default());
         }
@@ -52,8 +56,22 @@ fn red_fleet_lease_expires_in_rate_limit_queue_two_refunds() {
             let mut c = bin();
             with_env(&mut c);
             c.args([
-                "bulk", "--journal", &pg, "--rate-limit", "2", "--concurrency", "48", "--lease", "3s", "--settle", "1s",
-                "--wait", "60s", "--format", "json", &file,
+                "bulk",
+                "--journal",
+                &pg,
+                "--rate-limit",
+                "2",
+                "--concurrency",
+                "48",
+                "--lease",
+                "3s",
+                "--settle",
+                "1s",
+                "--wait",
+                "60s",
+                "--format",
+                "json",
+                &file,
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -67,7 +85,10 @@ fn red_fleet_lease_expires_in_rate_limit_queue_two_refunds() {
     }
     let mut export = bin();
     with_env(&mut export);
-    let out = export.args(["export", "-p", "fourgeeks", "--format", "csv"]).output().expect("export");
+    let out = export
+        .args(["export", "-p", "fourgeeks", "--format", "csv"])
+        .output()
+        .expect("export");
     let _ = serve.kill();
     let _ = serve.wait();
     let mut by_amount: BTreeMap<String, usize> = BTreeMap::new();

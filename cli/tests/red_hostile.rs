@@ -50,7 +50,17 @@ fn journal(dir: &Path) {
     .expect("csv");
     let out = run(
         dir,
-        &["bulk", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--format", "json", "rows.csv"],
+        &[
+            "bulk",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--format",
+            "json",
+            "rows.csv",
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
 }
@@ -109,7 +119,17 @@ fn red_hostile_impossible_values_do_not_panic() {
     for args in [
         vec!["journal", "list", "--journal", "j.db"],
         vec!["journal", "show", "order-1", "--journal", "j.db"],
-        vec!["journal", "resume", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--wait", "0s"],
+        vec![
+            "journal",
+            "resume",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--wait",
+            "0s",
+        ],
     ] {
         let out = run(&dir, &args);
         assert!(!panicked(&out), "{args:?} panicked");
@@ -136,14 +156,43 @@ fn red_hostile_fence_at_max_sends_then_cannot_record() {
     );
     let out = run(
         &dir,
-        &["journal", "resume", "--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db", "--wait", "0s"],
+        &[
+            "journal",
+            "resume",
+            "--sandbox",
+            "--sandbox-state",
+            "st.jsonl",
+            "--journal",
+            "j.db",
+            "--wait",
+            "0s",
+        ],
     );
     assert!(!panicked(&out));
-    eprintln!("fence now: {}", sql(&dir, "SELECT typeof(fence), fence, state FROM intents WHERE id = 'order-2'"));
-    eprintln!("events: {}", sql(&dir, "SELECT kind FROM events WHERE intent_id = 'order-2' ORDER BY seq"));
+    eprintln!(
+        "fence now: {}",
+        sql(
+            &dir,
+            "SELECT typeof(fence), fence, state FROM intents WHERE id = 'order-2'"
+        )
+    );
+    eprintln!(
+        "events: {}",
+        sql(&dir, "SELECT kind FROM events WHERE intent_id = 'order-2' ORDER BY seq")
+    );
     let list = run(&dir, &["journal", "list", "--journal", "j.db"]);
-    assert_eq!(list.status.code(), Some(0), "the journal no longer reads after the resume");
-    let show = run(&dir, &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"]);
+    assert_eq!(
+        list.status.code(),
+        Some(0),
+        "the journal no longer reads after the resume"
+    );
+    let show = run(
+        &dir,
+        &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
+    );
     let state = String::from_utf8_lossy(&show.stdout).into_owned();
-    assert!(state.contains("\"state\":\"applied\""), "the answer to the create was not recorded");
+    assert!(
+        state.contains("\"state\":\"applied\""),
+        "the answer to the create was not recorded"
+    );
 }

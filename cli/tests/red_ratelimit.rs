@@ -19,7 +19,9 @@ async fn server(status: &'static str, extra: &'static str) -> (String, Arc<Mutex
     let log = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let log = log.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65536];
