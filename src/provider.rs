@@ -382,6 +382,21 @@ pub trait RefundProvider: Send + Sync + fmt::Debug {
         self.create_refund(&pending.request).await.map(|r| Resent::new(r, None))
     }
 
+    /// [`RefundProvider::resend_pending`] with per-call overrides (a deadline, a retry policy: a rate
+    /// limiter switches the client's retries off to count every request); the key and the body are
+    /// the pending create's, never the options'. Providers that cannot apply them refuse them
+    /// (`InvalidRequest` naming the option), sending nothing.
+    async fn resend_pending_with(&self, pending: &PendingCreate, options: &CallOptions) -> Result<Resent> {
+        refuse_transport_overrides(self.info(), options)?;
+        if options.idempotency_key.is_some() {
+            return Err(Error::invalid_request(
+                "idempotency_key",
+                "a pending create is re-sent under its own key",
+            ));
+        }
+        self.resend_pending(pending).await
+    }
+
     /// Cancels a refund that has not completed.
     async fn cancel_refund(&self, id: &RefundId) -> Result<Refund> {
         let _ = id;

@@ -3,18 +3,21 @@
 //! limit, with a progress bar on a terminal and a summary at the end. Interrupted (Ctrl-C, a crash),
 //! the same command resumes; run again after it settled, it changes nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use refunds::RefundProvider;
-use refunds_journal::{IntentId, NewIntent, State};
+use refunds_journal::{Intent, IntentId, Journal, NewIntent, ResumeReport, State};
 
 use crate::args::CreateArgs;
 use crate::commands::{Context, create_request};
 use crate::exit::Failure;
-use crate::journal::{JournalArg, LimitArgs, accounts, exit_for_counts, intent_table, printable, report_text};
+use crate::journal::{
+    JournalArg, LimitArgs, accounts, exit_for_counts, intent_table, journal_failure, printable, report_json,
+    report_text,
+};
 use crate::output::{Format, ReportFormat};
 
 /// The columns of a bulk file, in this order.
@@ -115,6 +118,13 @@ fn read_rows(context: &Context, path: &PathBuf, batch: &str) -> Result<Vec<Row>,
         }
         let provider = context.provider(&args.provider).map_err(|f| at(line, f.message))?;
         let request = create_request(&args, provider.as_ref()).map_err(|f| at(line, f.message))?;
+        // Every check the create makes, nothing sent: a row the provider would refuse fails the file
+        // before any row is recorded.
+        if let Err(e) = provider.preview_create(&request) {
+            if e.kind() != &refunds::ErrorKind::Unsupported {
+                return Err(at(line, printable(&e.to_string())));
+            }
+        }
         let intent = NewIntent::new(id, provider.info().id, request).batch(batch);
         rows.push(Row { line, intent });
     }
@@ -136,55 +146,87 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
     };
     let rows = read_rows(context, &args.file, &batch)?;
     let journal = args.journal.open(args.limits.lease).await?;
-    let (mut recorded, mut conflicts) = (0, Vec::new());
+    let (mut recorded, mut conflicts, mut ids, mut batches) = (0, Vec::new(), Vec::new(), BTreeSet::new());
     for row in rows {
         let provider: std::sync::Arc<dyn RefundProvider> = context.provider(&row.intent.account)?;
-        let request = row.intent.request.clone();
-        let (intent, fresh) = journal
-            .record(&provider, row.intent)
-            .await
-            .map_err(|e| Failure::other(e.to_string()))?;
+        let (request, account) = (row.intent.request.clone(), row.intent.account.clone());
+        let (intent, fresh) = journal.record(&provider, row.intent).await.map_err(journal_failure)?;
         if fresh {
             recorded += 1;
-        } else if !intent.same_request(&request) {
+        } else if intent.account != account || !intent.same_request(&request) {
             conflicts.push(format!(
-                "line {}: intent {} was recorded earlier with another request (left as it is: {})",
+                "line {}: intent {} was recorded earlier with another {} (left as it is: {})",
                 row.line,
                 printable(intent.id.as_str()),
+                if intent.account == account {
+                    "request"
+                } else {
+                    "account"
+                },
                 intent.state
             ));
         }
+        // The rows of this file are worked on and counted whatever batch first recorded them (a
+        // renamed copy of the file, another --batch).
+        batches.extend(intent.batch.clone());
+        ids.push(intent.id);
     }
     eprintln!(
         "refunds: {recorded} new rows recorded in the journal (batch {})",
         printable(&batch)
     );
-    let options = args.limits.resume_options().batch(batch.clone());
-    let report = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
-    let mut text = report_text(&report, args.format);
-    if args.format == ReportFormat::Table {
-        let mut attention = Vec::new();
-        for state in [
-            State::Differs,
-            State::Candidates,
-            State::Unknown,
-            State::Failed,
-            State::Pending,
-        ] {
-            let listed = journal
-                .list(Some(state), Some(&batch), None, 50)
-                .await
-                .map_err(|e| Failure::other(e.to_string()))?;
-            attention.extend(listed);
-        }
-        if !attention.is_empty() {
-            text.push_str("\nrows to look at (at most 50 per state):\n");
-            text.push_str(&intent_table(&attention));
-        }
-        for conflict in &conflicts {
-            text.push_str(&format!("{conflict}\n"));
-        }
+    let mut report = ResumeReport::default();
+    for batch in &batches {
+        let options = args.limits.resume_options().batch(batch.clone());
+        let part = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
+        report.sent += part.sent;
+        report.recovered += part.recovered;
+        report.skipped += part.skipped;
+        report.late += part.late;
     }
+    let (counts, attention) = file_states(&journal, &ids).await?;
+    report.states = counts;
+    let text = match args.format {
+        ReportFormat::Json => {
+            let mut value = report_json(&report);
+            value["conflicts"] = serde_json::json!(conflicts);
+            format!("{value}\n")
+        }
+        ReportFormat::Table => {
+            let mut text = report_text(&report, args.format);
+            if !attention.is_empty() {
+                text.push_str("\nrows to look at (at most 50 per state):\n");
+                text.push_str(&intent_table(&attention));
+            }
+            for conflict in &conflicts {
+                text.push_str(&format!("{conflict}\n"));
+            }
+            text
+        }
+    };
     print!("{text}");
     Ok(exit_for_counts(&report.states))
+}
+
+/// The states of this file's intents (an intent that does not read back counts as `unreadable`),
+/// and the ones a person should look at, at most 50 per state.
+async fn file_states(journal: &Journal, ids: &[IntentId]) -> Result<(BTreeMap<String, i64>, Vec<Intent>), Failure> {
+    let (mut counts, mut attention) = (BTreeMap::new(), Vec::new());
+    let mut shown: BTreeMap<State, usize> = BTreeMap::new();
+    for id in ids {
+        let state = match journal.get(id).await {
+            Ok(Some(intent)) => {
+                let state = intent.state;
+                let listed = shown.entry(state).or_default();
+                if !matches!(state, State::Applied | State::Recorded | State::Sending) && *listed < 50 {
+                    *listed += 1;
+                    attention.push(intent);
+                }
+                state.as_str()
+            }
+            Ok(None) | Err(_) => "unreadable",
+        };
+        *counts.entry(state.to_owned()).or_insert(0) += 1;
+    }
+    Ok((counts, attention))
 }

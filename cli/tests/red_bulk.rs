@@ -304,10 +304,17 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
     let mut resume = vec!["journal", "resume", "--settle", "0s", "--wait", "5s"];
     resume.extend_from_slice(&common);
     run(&dir, &resume);
-    let shown2 = json_of(&run(
+    let shown2 = run(
         &dir,
         &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
-    ));
+    );
+    // fix-28: the copied marker is refused before anything is recorded (as a plain create refuses
+    // it), so order-2 may not be in the journal at all: that is the fix, not a failure to read it.
+    if second.status.code() == Some(2) && String::from_utf8_lossy(&shown2.stderr).contains("no intent order-2") {
+        assert!(String::from_utf8_lossy(&second.stderr).contains("refunds_marker"));
+        return;
+    }
+    let shown2 = json_of(&shown2);
     eprintln!("order-2: {shown2}");
     assert_ne!(
         shown2["refund_id"].as_str(),

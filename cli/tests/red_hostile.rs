@@ -190,9 +190,24 @@ fn red_hostile_fence_at_max_sends_then_cannot_record() {
         &dir,
         &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
     );
+    // fix-28: a fence that cannot be raised refuses the send (brief: "an overflow refuses the send,
+    // never a REAL"): the row is set aside for a person, nothing sent, instead of being sent and
+    // recorded. The red test first expected `applied` (a replay under the old key); what it guards
+    // against (a send whose answer cannot be recorded, a journal that no longer reads) holds either way.
     let state = String::from_utf8_lossy(&show.stdout).into_owned();
     assert!(
-        state.contains("\"state\":\"applied\""),
-        "the answer to the create was not recorded"
+        state.contains("\"state\":\"unknown\"") && state.contains("fence"),
+        "a row with a used-up fence was not set aside: {state}"
+    );
+    let kinds = sql(&dir, "SELECT kind FROM events WHERE intent_id = 'order-2' ORDER BY seq");
+    let after_edit: Vec<&str> = kinds.lines().skip_while(|k| *k != "applied").skip(1).collect();
+    assert_eq!(
+        after_edit,
+        ["set_aside"],
+        "something was sent or written after the edit: {kinds}"
+    );
+    assert_eq!(
+        sql(&dir, "SELECT typeof(fence) FROM intents WHERE id = 'order-2'").trim(),
+        "integer"
     );
 }

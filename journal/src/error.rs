@@ -11,6 +11,14 @@ pub enum JournalError {
     Store(String),
     /// The input cannot be journaled (an intent id, an account, provider options), named.
     Invalid(String),
+    /// The intent id was recorded earlier with another account, request or provider options:
+    /// nothing was sent (a business key names one refund).
+    Conflict {
+        /// The intent id.
+        id: String,
+        /// What differs.
+        what: String,
+    },
     /// The database's schema is newer than this build knows: refused rather than guessed at.
     SchemaTooNew {
         /// The version in the database.
@@ -25,6 +33,10 @@ impl fmt::Display for JournalError {
         match self {
             JournalError::Store(message) => write!(f, "journal store: {message}"),
             JournalError::Invalid(message) => write!(f, "journal: {message}"),
+            JournalError::Conflict { id, what } => write!(
+                f,
+                "journal: intent {id} was recorded earlier with {what}: refused, nothing sent (use another intent id, or `refunds journal show {id}`)"
+            ),
             JournalError::SchemaTooNew { found, known } => write!(
                 f,
                 "journal schema version {found} is newer than this build knows ({known}): use a newer refunds-journal"

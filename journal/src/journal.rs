@@ -25,6 +25,13 @@ pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The instant `after` from now; a lease past what the clock holds is as good as a year.
+fn instant_after(after: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(after.min(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
+
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
@@ -33,8 +40,12 @@ fn ms(duration: Duration) -> i64 {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct JournalOptions {
-    /// How long a claim holds an intent (default 5 min): longer than any create or recovery call
-    /// takes. A worker that dies holds its intents this long; then another resumes them.
+    /// How long a claim holds an intent (default 5 min), renewed while its worker waits for the
+    /// account's rate limit and stamped again when the create is sent. A create or a recovery is
+    /// given the lease less a margin for clocks (a fifth of it, at most 10 s): one still running then
+    /// is abandoned (nothing more of it is sent) and the intent recovered, so no request of a worker
+    /// leaves after its lease. A worker that dies holds its intents this long; then another resumes
+    /// them. The machines of a fleet keep their clocks within the margin.
     pub lease: Duration,
     /// Attempts per intent (default 3): after a verdict of "not applied", a new attempt (a new key and
     /// marker) is made while attempts remain.
@@ -108,7 +119,10 @@ impl Default for JournalOptions {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ResumeOptions {
-    /// Recovery's options (settle window, booked refunds, walk bounds).
+    /// Recovery's options (settle window, walk bounds). The journal adds to `booked` the refunds it
+    /// recorded for the account's other intents of the same payment. `exclusive` is this run's
+    /// explicit declaration that nobody outside this journal refunds the payments it resumes; the
+    /// journal still drops it for an intent while another intent of the same payment is unresolved.
     pub recovery: RecoveryOptions,
     /// Intents worked on at once (default 4).
     pub concurrency: usize,
@@ -234,36 +248,39 @@ impl Journal {
     }
 
     pub(crate) async fn store(location: &str, options: &JournalOptions, version: i64) -> Result<Arc<dyn Store>> {
-        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-            #[cfg(feature = "postgres")]
-            {
-                let store = crate::store::postgres::Postgres::connect(location, options.connections).await?;
-                store.migrate_to(version).await?;
-                return Ok(Arc::new(store));
+        match Location::parse(location)? {
+            Location::Postgres(url) => {
+                #[cfg(feature = "postgres")]
+                {
+                    let store = crate::store::postgres::Postgres::connect(&url, options.connections).await?;
+                    store.migrate_to(version).await?;
+                    Ok(Arc::new(store))
+                }
+                #[cfg(not(feature = "postgres"))]
+                {
+                    let _ = (url, options, version);
+                    Err(JournalError::Invalid(
+                        "a PostgreSQL journal needs refunds-journal's `postgres` feature".into(),
+                    ))
+                }
             }
-            #[cfg(not(feature = "postgres"))]
-            return Err(JournalError::Invalid(
-                "a PostgreSQL journal needs refunds-journal's `postgres` feature".into(),
-            ));
+            Location::Sqlite(path) => {
+                #[cfg(feature = "sqlite")]
+                {
+                    let _ = options;
+                    let store = crate::store::sqlite::Sqlite::open(&path).await?;
+                    store.migrate_to(version).await?;
+                    Ok(Arc::new(store))
+                }
+                #[cfg(not(feature = "sqlite"))]
+                {
+                    let _ = (path, options, version);
+                    Err(JournalError::Invalid(
+                        "a SQLite journal needs refunds-journal's `sqlite` feature".into(),
+                    ))
+                }
+            }
         }
-        let path = location
-            .strip_prefix("sqlite://")
-            .or_else(|| location.strip_prefix("sqlite:"))
-            .unwrap_or(location);
-        if path.is_empty() {
-            return Err(JournalError::Invalid("no journal location".into()));
-        }
-        #[cfg(feature = "sqlite")]
-        {
-            let _ = options;
-            let store = crate::store::sqlite::Sqlite::open(std::path::Path::new(path)).await?;
-            store.migrate_to(version).await?;
-            Ok(Arc::new(store))
-        }
-        #[cfg(not(feature = "sqlite"))]
-        Err(JournalError::Invalid(
-            "a SQLite journal needs refunds-journal's `sqlite` feature".into(),
-        ))
     }
 
     fn over(store: Arc<dyn Store>, options: JournalOptions) -> Journal {
@@ -299,6 +316,8 @@ impl Journal {
             )));
         }
         let info = account.provider().info();
+        resolve::check_request(account.provider(), &new.request)
+            .map_err(|e| JournalError::Invalid(format!("intent {}: refused before it is recorded: {e}", new.id)))?;
         let (sent, marker) = resolve::attempt_request(&new.request, &info.capabilities)?;
         let sent_json = serde_json::to_string(&sent)?;
         let row = Row {
@@ -308,12 +327,13 @@ impl Journal {
             batch: new.batch.clone(),
             request: serde_json::to_string(&new.request)?,
             provider_options: new.provider_options.as_ref().map(|v| v.to_string()),
-            state: if claimed { State::Sending } else { State::Recorded }.as_str().into(),
+            // Held by this worker where `claimed`, but `recorded` until the send is marked.
+            state: State::Recorded.as_str().into(),
             attempt: 1,
             tries: 0,
             sent: sent_json,
             marker,
-            started_at: claimed.then_some(now),
+            started_at: None,
             pending: None,
             not_before: now,
             lease_owner: claimed.then(|| self.owner.to_string()),
@@ -350,22 +370,31 @@ impl Journal {
 
     /// Records `new` durably, then sends it and records the answer. An intent id recorded before is
     /// never sent again from here: its intent comes back as it is (a `recorded` one that nobody holds
-    /// is sent). An ambiguous answer leaves the intent `pending` for [`Journal::resume`].
+    /// is sent). The same id recorded with another account, request or provider options is refused
+    /// ([`JournalError::Conflict`]), nothing sent. An ambiguous answer leaves the intent `pending`
+    /// for [`Journal::resume`].
     pub async fn submit(&self, account: &dyn Account, new: NewIntent) -> Result<Intent> {
         let now = now_ms();
         let (row, event) = self.new_row(account, &new, now, true)?;
         let (stored, fresh) = self.store.insert(&row, &event).await?;
         if fresh {
-            return Ok(self.send(account, stored).await?.0);
+            return Ok(self.send(account, stored).await?.intent);
+        }
+        let existing = intent_of(&stored)?;
+        if let Some(what) = differs(&existing, &new) {
+            return Err(JournalError::Conflict {
+                id: existing.id.to_string(),
+                what,
+            });
         }
         if stored.state != State::Recorded.as_str() {
-            return intent_of(&stored);
+            return Ok(existing);
         }
         let claim = self.claim_now(now);
         match self.store.claim(claim, 1, Some(&stored.id), None).await?.pop() {
             Some(old) => {
                 let row = claimed(old, claim);
-                Ok(self.send(account, row).await?.0)
+                Ok(self.send(account, row).await?.intent)
             }
             None => self.get_required(&stored.id).await,
         }
@@ -388,17 +417,79 @@ impl Journal {
         intent_of(&row)
     }
 
-    /// Sends a row this worker holds (state `sending`) and records the answer.
-    async fn send(&self, account: &dyn Account, row: Row) -> Result<(Intent, bool)> {
+    /// Sends a `recorded` row this worker holds and records the answer. The account's permit (its
+    /// rate limit) is taken first, the lease renewed while it waits; then, in one commit, the row is
+    /// checked to be still this worker's and marked `sending` with its start and a fresh lease; only
+    /// then is the create sent, and abandoned (ambiguous) if it outruns the lease. A worker that lost
+    /// the row sends nothing.
+    async fn send(&self, account: &dyn Account, row: Row) -> Result<Sent> {
         let sent: CreateRefund = serde_json::from_str(&row.sent)?;
         let options: Option<serde_json::Value> =
             row.provider_options.as_deref().map(serde_json::from_str).transpose()?;
-        let call = refunds::PendingCreate::new(sent, account.provider().info().id, OffsetDateTime::now_utc())
+        let Some(ready) = self.holding(&row, account.ready()).await? else {
+            return self.lost(&row).await;
+        };
+        let now = now_ms();
+        let deadline = instant_after(self.window());
+        let started = Row {
+            state: State::Sending.as_str().into(),
+            started_at: Some(now),
+            lease_until: Some(now.saturating_add(ms(self.options.lease))),
+            updated_at: now,
+            ..row.clone()
+        };
+        let event = self.event(&started, "sending", json!({ "lease_until": started.lease_until }), now);
+        if !self.store.start(&started, row.fence, &event).await? {
+            drop(ready);
+            return self.lost(&row).await;
+        }
+        let provider = account.provider().info().id;
+        let call = refunds::PendingCreate::new(sent, provider, from_ms(now))
             .provider_options(options)
             .marker(row.marker.clone());
-        let result = account.create(&call).await;
-        let step = resolve::after_create(&row, &call, &result, &self.options, now_ms());
-        self.write(&row, step).await
+        let result = match tokio::time::timeout_at(deadline, account.create_on(ready, &call)).await {
+            Ok(result) => result,
+            Err(_) => Err(resolve::abandoned(provider, "the create")),
+        };
+        let step = resolve::after_create(&started, &call, &result, &self.options, now_ms());
+        let (intent, written) = self.write(&started, step).await?;
+        Ok(Sent {
+            intent,
+            sent: true,
+            written,
+        })
+    }
+
+    /// The create or recovery time a lease leaves: the lease less a margin for clocks (a fifth of
+    /// it, at most 10 s).
+    fn window(&self) -> Duration {
+        let lease = self.options.lease;
+        lease.saturating_sub((lease / 5).min(Duration::from_secs(10)))
+    }
+
+    /// Runs `work` while renewing the lease of `row` (held under its fence) every third of it; `None`
+    /// once the row is no longer this worker's.
+    async fn holding<T>(&self, row: &Row, work: impl std::future::Future<Output = T>) -> Result<Option<T>> {
+        let every = (self.options.lease / 3).max(Duration::from_millis(10));
+        let mut work = std::pin::pin!(work);
+        loop {
+            if let Ok(done) = tokio::time::timeout(every, &mut work).await {
+                return Ok(Some(done));
+            }
+            let until = now_ms().saturating_add(ms(self.options.lease));
+            if !self.store.renew(&row.id, row.fence, until).await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The answer for a row another worker took over before this one sent anything.
+    async fn lost(&self, row: &Row) -> Result<Sent> {
+        Ok(Sent {
+            intent: self.get_required(&row.id).await?,
+            sent: false,
+            written: false,
+        })
     }
 
     /// Records a step; false when another worker had taken the intent over (the answer is kept as a
@@ -409,21 +500,66 @@ impl Journal {
         Ok((self.get_required(&held.id).await?, written))
     }
 
-    /// Recovers a row this worker holds (state `sending` or `pending`) and records the verdict.
-    async fn recover(&self, account: &dyn Account, row: Row, options: &RecoveryOptions) -> Result<(Intent, bool)> {
+    /// Recovers a row this worker holds (state `sending` or `pending`; `was` is the row as the claim
+    /// found it) and records the verdict. The refunds the journal booked for the account's other
+    /// intents of the payment are `booked`; `exclusive` holds only while none of them is unresolved.
+    /// A recovery that outruns the lease is abandoned (nothing more of it is sent): `unknown` for now.
+    async fn recover(
+        &self,
+        account: &dyn Account,
+        was: &Row,
+        row: Row,
+        options: &RecoveryOptions,
+        deadline: tokio::time::Instant,
+    ) -> Result<(Intent, bool)> {
         let provider = account.provider();
-        let now = now_ms();
-        let pending = resolve::pending_of(&row, provider.info().id, now)?;
-        let verdict = provider.recover_with(&pending, options.clone()).await;
-        let step = resolve::after_recovery(
-            &row,
-            &pending,
-            &verdict,
-            &provider.info().capabilities,
-            &self.options,
-            now_ms(),
-        )?;
+        let pending = resolve::pending_of(was, provider.info().id, now_ms())?;
+        let mut options = options.clone();
+        let (booked, shared) = self.siblings(&row, &pending).await?;
+        options.booked.extend(booked);
+        if shared {
+            options.exclusive = false;
+        }
+        let verdict = tokio::time::timeout_at(deadline, provider.recover_with(&pending, options)).await;
+        let step = match verdict {
+            Ok(verdict) => resolve::after_recovery(
+                &row,
+                &pending,
+                &verdict,
+                &provider.info().capabilities,
+                &self.options,
+                now_ms(),
+            )?,
+            Err(_) => resolve::after_abandoned_recovery(&row, &pending, &self.options, now_ms())?,
+        };
         self.write(&row, step).await
+    }
+
+    /// The refunds recorded for the account's other intents of `pending`'s payment, and whether one
+    /// of those intents is unresolved (its create may still apply).
+    async fn siblings(&self, row: &Row, pending: &refunds::PendingCreate) -> Result<(Vec<refunds::RefundId>, bool)> {
+        let payment = pending.request.payment();
+        let (mut booked, mut shared) = (Vec::new(), false);
+        for other in self.store.siblings(&row.account, &row.id).await? {
+            // A row that does not read back names no payment: it cannot be told apart, so it counts
+            // as unresolved (no `exclusive`).
+            let Ok(request) = serde_json::from_str::<CreateRefund>(&other.request) else {
+                shared = true;
+                continue;
+            };
+            if request.payment() != payment {
+                continue;
+            }
+            match other.refund_id.as_deref().map(refunds::RefundId::new) {
+                Some(Ok(id)) => booked.push(id),
+                Some(Err(_)) => shared = true,
+                None => {}
+            }
+            if State::from_name(&other.state).is_none_or(|s| !s.is_settled()) {
+                shared = true;
+            }
+        }
+        Ok((booked, shared))
     }
 
     /// Works on every unresolved intent that is due: sends the recorded ones, recovers the ones a
@@ -466,6 +602,7 @@ impl Journal {
             if options.stopped() {
                 return Ok(report);
             }
+            let held_until = instant_after(self.window());
             let claim = self.claim_now(now_ms());
             let Some(old) = self.store.claim(claim, 1, None, options.batch.as_deref()).await?.pop() else {
                 let Some(due) = self.store.next_due(options.batch.as_deref()).await? else {
@@ -481,22 +618,23 @@ impl Journal {
                 tokio::time::sleep_until(now.checked_add(wait).unwrap_or(deadline).min(deadline)).await;
                 continue;
             };
-            let was = State::from_name(&old.state);
+            let was = old.clone();
             let row = claimed(old, claim);
             let Some(account) = accounts.account(&row.account) else {
                 report.skipped += 1;
                 self.skip(&row).await?;
                 continue;
             };
-            let (_, written) = if was == Some(State::Recorded) {
-                report.sent += 1;
-                self.send(account.as_ref(), row).await?
+            if was.state == State::Recorded.as_str() {
+                let sent = self.send(account.as_ref(), row).await?;
+                report.sent += u64::from(sent.sent);
+                report.late += u64::from(sent.sent && !sent.written);
             } else {
                 report.recovered += 1;
-                self.recover(account.as_ref(), row, &options.recovery).await?
-            };
-            if !written {
-                report.late += 1;
+                let (_, written) = self
+                    .recover(account.as_ref(), &was, row, &options.recovery, held_until)
+                    .await?;
+                report.late += u64::from(!written);
             }
         }
     }
@@ -509,11 +647,6 @@ impl Journal {
             lease_until: None,
             not_before: now.saturating_add(ms(self.options.backoff_cap)),
             updated_at: now,
-            state: if row.state == State::Sending.as_str() && row.started_at.is_none() {
-                State::Recorded.as_str().into()
-            } else {
-                row.state.clone()
-            },
             ..row.clone()
         };
         let event = self.event(
@@ -531,7 +664,8 @@ impl Journal {
         self.store.get(id.as_str()).await?.as_ref().map(intent_of).transpose()
     }
 
-    /// Intents in id order (of one state and batch where given), after `after`, at most `limit`.
+    /// Intents in id order (of one state and batch where given), after `after`, at most `limit`. A
+    /// row that does not read back is left out: [`Journal::entries`] names it.
     pub async fn list(
         &self,
         state: Option<State>,
@@ -539,11 +673,37 @@ impl Journal {
         after: Option<&IntentId>,
         limit: u32,
     ) -> Result<Vec<Intent>> {
+        let entries = self.entries(state, batch, after, limit).await?;
+        Ok(entries.into_iter().filter_map(|e| e.ok()).collect())
+    }
+
+    /// [`Journal::list`] with the rows that do not read back as this build writes them (a state it
+    /// does not know, a hand-edited value), each by its id and why: one odd row never hides the
+    /// others.
+    pub async fn entries(
+        &self,
+        state: Option<State>,
+        batch: Option<&str>,
+        after: Option<&IntentId>,
+        limit: u32,
+    ) -> Result<Vec<std::result::Result<Intent, Unreadable>>> {
         let rows = self
             .store
             .list(state.map(|s| s.as_str()), batch, after.map(IntentId::as_str), limit)
             .await?;
-        rows.iter().map(intent_of).collect()
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let row = row.map_err(|u| Unreadable {
+                    id: u.id,
+                    reason: u.reason,
+                })?;
+                intent_of(&row).map_err(|e| Unreadable {
+                    id: row.id.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect())
     }
 
     /// An intent's events, in order.
@@ -569,21 +729,147 @@ impl Journal {
     }
 }
 
-/// A row as the claim left it: the lease stamped, the fence raised, a recorded row now sending.
+/// A row as the claim left it: the lease stamped, the fence raised (a claim never takes a row whose
+/// fence is used up, so this never saturates).
 fn claimed(old: Row, claim: Claim<'_>) -> Row {
-    let recorded = old.state == State::Recorded.as_str();
     Row {
-        state: if recorded {
-            State::Sending.as_str().into()
-        } else {
-            old.state.clone()
-        },
-        started_at: if recorded { Some(claim.now) } else { old.started_at },
         lease_owner: Some(claim.owner.to_owned()),
         lease_until: Some(claim.lease_until),
         fence: old.fence.saturating_add(1),
         updated_at: claim.now,
         ..old
+    }
+}
+
+/// What differs between an intent as recorded and the same id given again, if anything.
+fn differs(existing: &Intent, new: &NewIntent) -> Option<String> {
+    if existing.account != new.account {
+        return Some(format!("account {} (given: {})", existing.account, new.account));
+    }
+    if !existing.same_request(&new.request) {
+        return Some("another request".into());
+    }
+    if existing.provider_options != new.provider_options {
+        return Some("other provider options".into());
+    }
+    None
+}
+
+/// What [`Journal::send`] did.
+struct Sent {
+    intent: Intent,
+    /// The create went out (false: another worker had taken the row, nothing sent).
+    sent: bool,
+    /// Its answer was recorded as the intent's (false: kept as a `late` event).
+    written: bool,
+}
+
+/// A row the journal cannot read back: its id (as stored) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unreadable {
+    /// The id as stored.
+    pub id: String,
+    /// Why it does not read back.
+    pub reason: String,
+}
+
+/// Where a journal is: `postgres://` or `postgresql://` (any case) is PostgreSQL; `sqlite:PATH` or
+/// a plain path is a SQLite file. Anything else that looks like a URL or a connection string (`://`,
+/// `=`, a scheme such as `postgres:`) is refused, never taken for a file name. `Display` never
+/// shows a password.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// A PostgreSQL URL (its scheme in lower case).
+    Postgres(String),
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+}
+
+impl Location {
+    /// Reads a location strictly. The error never repeats it (it may hold a password).
+    pub fn parse(location: &str) -> Result<Location> {
+        let refuse = |why: &str| {
+            JournalError::Invalid(format!(
+                "the journal location {why}: give a postgres://USER@HOST/DB URL, or a file path (sqlite:PATH for \
+                 a path that looks like a URL)"
+            ))
+        };
+        let scheme_end = location.find(':');
+        let scheme = scheme_end.map(|i| &location[..i]);
+        let lower = scheme.map(str::to_ascii_lowercase);
+        if let (Some(end), Some(lower)) = (scheme_end, lower.as_deref()) {
+            if matches!(lower, "postgres" | "postgresql") {
+                if !location[end..].starts_with("://") {
+                    return Err(refuse("is not a URL (postgres:// or postgresql://)"));
+                }
+                return Ok(Location::Postgres(format!("{lower}{}", &location[end..])));
+            }
+            if lower == "sqlite" {
+                let path = &location[end + 1..];
+                let path = path.strip_prefix("//").unwrap_or(path);
+                if path.is_empty() {
+                    return Err(refuse("names no file"));
+                }
+                return Ok(Location::Sqlite(path.into()));
+            }
+        }
+        if location.trim().is_empty() {
+            return Err(refuse("is empty"));
+        }
+        if location.contains("://") {
+            return Err(refuse("is a URL of a kind the journal does not use"));
+        }
+        if location.contains('=') {
+            return Err(refuse(
+                "looks like a key=value connection string (not taken: use a postgres:// URL)",
+            ));
+        }
+        // A scheme: a letter, then letters, digits, `+`, `-` or `.`, then `:` (two characters at
+        // least, so `C:\journal.db` stays a path).
+        let schemelike = scheme.is_some_and(|s| {
+            s.len() >= 2
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if schemelike {
+            return Err(refuse("starts like a URL"));
+        }
+        Ok(Location::Sqlite(location.into()))
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            // The password replaced: everything between the scheme's `//` and the last `@` is the
+            // user information.
+            Location::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+                let (authority, tail) = rest.split_at(authority_end);
+                match authority.rsplit_once('@') {
+                    Some((user, host)) => {
+                        let user = user.split(':').next().unwrap_or("");
+                        write!(
+                            f,
+                            "{scheme}://{user}:***@{host}{}",
+                            tail.split('?').next().unwrap_or("")
+                        )
+                    }
+                    None => write!(f, "{scheme}://{authority}{}", tail.split('?').next().unwrap_or("")),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({self})")
     }
 }
 

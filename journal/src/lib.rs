@@ -44,10 +44,10 @@ mod migrate;
 mod resolve;
 mod store;
 
-pub use account::{Account, Accounts, Typed};
+pub use account::{Account, Accounts, Limited, Ready, Typed};
 pub use error::JournalError;
 pub use intent::{Event, Intent, IntentId, NewIntent, State};
-pub use journal::{Journal, JournalOptions, ResumeOptions, ResumeReport};
+pub use journal::{Journal, JournalOptions, Location, ResumeOptions, ResumeReport, Unreadable};
 pub use migrate::SCHEMA_VERSION;
 
 /// The journal's result type.

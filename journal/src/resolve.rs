@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use refunds::adapter::try_random_u128;
 use refunds::{
-    Capabilities, CreateRefund, Error, Evidence, IdempotencyKey, MarkerField, PendingCreate, Recovery, Refund,
+    Capabilities, CreateRefund, Delivery, Error, ErrorKind, Evidence, IdempotencyKey, MarkerField, PendingCreate,
+    Recovery, Refund, RefundProvider,
 };
 use serde_json::{Value, json};
 
@@ -27,6 +28,16 @@ pub(crate) struct Step {
 /// exactly what goes on the wire.
 pub(crate) fn attempt_request(request: &CreateRefund, caps: &Capabilities) -> Result<(CreateRefund, Option<String>)> {
     request.validate()?;
+    // A marker is the journal's, never the caller's: one copied from another refund would prove
+    // that refund this intent's.
+    if let Some(MarkerField::Metadata(entry)) = caps.marker {
+        if request.metadata_given().contains_key(entry) {
+            return Err(JournalError::Invalid(format!(
+                "metadata `{entry}` is the create marker the SDK writes: a request never brings its own (copied from \
+                 another refund, it would prove that refund this one's)"
+            )));
+        }
+    }
     let mut sent = request.clone();
     if caps.idempotency.is_native() && sent.idempotency_key_given().is_none() {
         sent = sent.idempotency_key(IdempotencyKey::random()?);
@@ -37,15 +48,11 @@ pub(crate) fn attempt_request(request: &CreateRefund, caps: &Capabilities) -> Re
             .ok_or_else(|| JournalError::Invalid("the operating system gave no random bytes for a marker".into()))
     };
     let marker = match caps.marker {
-        Some(MarkerField::Metadata(entry)) => match sent.metadata_given().get(entry) {
-            Some(existing) => Some(existing.clone()),
-            None if sent.metadata_given().len() < refunds::MAX_METADATA_ENTRIES => {
-                let marker = fresh()?;
-                sent = sent.metadata(entry, marker.clone());
-                Some(marker)
-            }
-            None => None,
-        },
+        Some(MarkerField::Metadata(entry)) if sent.metadata_given().len() < refunds::MAX_METADATA_ENTRIES => {
+            let marker = fresh()?;
+            sent = sent.metadata(entry, marker.clone());
+            Some(marker)
+        }
         Some(MarkerField::MerchantReference) if sent.merchant_reference_given().is_none() => {
             let marker = fresh()?;
             sent = sent.merchant_reference(marker.clone());
@@ -56,16 +63,39 @@ pub(crate) fn attempt_request(request: &CreateRefund, caps: &Capabilities) -> Re
     Ok((sent, marker))
 }
 
-/// The pending create to recover `row` with: the one the create's ambiguous answer carried, or, for
-/// an attempt whose worker died while it was on the wire, one made from the stored request. Its last
-/// attempt is taken to end now: nobody saw it end, and the settle window must not count from before.
+/// Every check a create of `request` makes before sending, nothing sent
+/// ([`RefundProvider::preview_create`]); a provider that cannot preview (a hand-written one) is
+/// checked by the create itself.
+pub(crate) fn check_request(provider: &dyn RefundProvider, request: &CreateRefund) -> refunds::Result<()> {
+    match provider.preview_create(request) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == &ErrorKind::Unsupported => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The answer of a create or a recovery the journal abandoned at its lease's end: it may have been
+/// on the wire.
+pub(crate) fn abandoned(provider: &str, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        Delivery::Ambiguous,
+        format!("{what} outran the journal's lease and was abandoned (nothing more of it is sent)"),
+    )
+    .with_provider(provider)
+}
+
+/// The pending create to recover `row` (as the claim found it) with: the one the create's ambiguous
+/// answer carried, or, for an attempt whose worker died while it was on the wire, one made from the
+/// stored request. Its last attempt ended by the end of the lease it was sent under (the journal
+/// abandons a create before then), and no later than now.
 pub(crate) fn pending_of(row: &Row, provider: &str, now: i64) -> Result<PendingCreate> {
     if let Some(stored) = &row.pending {
         return Ok(serde_json::from_str(stored)?);
     }
     let sent: CreateRefund = serde_json::from_str(&row.sent)?;
     let started = crate::journal::from_ms(row.started_at.unwrap_or(row.updated_at));
-    let ended = crate::journal::from_ms(now).max(started);
+    let ended = crate::journal::from_ms(row.lease_until.map_or(now, |until| until.min(now))).max(started);
     let options = row.provider_options.as_deref().map(serde_json::from_str).transpose()?;
     Ok(PendingCreate::new(sent, provider, started)
         .ended_at(ended)
@@ -301,4 +331,38 @@ pub(crate) fn after_recovery(
         }
     };
     Ok(step)
+}
+
+/// The intent after a recovery the journal abandoned at its lease's end: unknown for now, tried
+/// again after a backoff (a person decides once the tries are used up).
+pub(crate) fn after_abandoned_recovery(
+    row: &Row,
+    pending: &PendingCreate,
+    options: &JournalOptions,
+    now: i64,
+) -> Result<Step> {
+    let tries = u32::try_from(row.tries).unwrap_or(u32::MAX).saturating_add(1);
+    let stored = serde_json::to_string(pending)?;
+    let detail = json!({
+        "verdict": "unknown",
+        "because": "the recovery outran the journal's lease and was abandoned (nothing more of it is sent)",
+        "tries": tries,
+    });
+    let state = if tries >= options.max_tries {
+        State::Unknown
+    } else {
+        State::Pending
+    };
+    Ok(Step {
+        row: Row {
+            state: state.as_str().into(),
+            pending: Some(stored),
+            tries: i64::from(tries),
+            not_before: later(now, backoff(options, tries, None)),
+            answer: Some(detail.to_string()),
+            ..released(row, now)
+        },
+        kind: "verdict",
+        detail,
+    })
 }

@@ -210,7 +210,8 @@ async fn scenarios(location: &str) {
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, ["recorded", "ambiguous", "applied"]);
+    // `sending`: the attempt marked sent (its start and lease) after the permit, before the create.
+    assert_eq!(kinds, ["recorded", "sending", "ambiguous", "applied"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,26 @@
 //! # refunds-ratelimit
 //!
-//! A per-account rate limit for any [`RefundProvider`]: wrap one client, and every call made through
-//! the wrapper (creates, gets, list pages, recovery's re-sends and look-ups) shares one limiter.
+//! A per-account rate limit for any [`RefundProvider`]: wrap one client, and every HTTP request made
+//! through the wrapper (creates, gets, list pages, recovery's re-sends and look-ups) shares one limiter.
 //!
-//! - **A steady rate**: at most `per_second` calls a second (GCRA, [governor]), evenly spaced by
+//! - **Requests, not calls**: the wrapper calls the client with its own retries switched off
+//!   (`CallOptions` with a retry policy of zero retries) and retries itself, one permit per attempt,
+//!   so a call the client would have sent three times counts three times, and a 429 inside it pauses
+//!   the account. It retries what the client would have retried ([`refunds::Error::is_retryable`]:
+//!   never an error that carries a pending create, which is recovery's to resolve), as often as the
+//!   call's retry policy allows (the client's default where the call names none). A client that
+//!   cannot take per-call overrides (a hand-written `RefundProvider`) is called as it is, its own
+//!   retries inside one permit.
+//! - **A steady rate**: at most `per_second` requests a second (GCRA, [governor]), evenly spaced by
 //!   default (a burst of one), so a provider that counts over short windows never sees more.
-//! - **A pause on 429**: a call answered "rate limited" (after the client's own retries) pauses every
-//!   call of the account for the provider's `Retry-After`, capped by [`Limits::max_pause`] (a server's
-//!   number never drives a longer wait), or for a doubling backoff where it names none; and until a
-//!   call succeeds again each call waits one more interval per 429 seen: the account slows down.
-//! - **Calls in flight bounded** by [`Limits::concurrency`].
+//! - **A pause on 429**: a request answered "rate limited" pauses every request of the account for the
+//!   provider's `Retry-After`, capped by [`Limits::max_pause`] (a server's number never drives a longer
+//!   wait), or for a doubling backoff where it names none; and until a request succeeds again each
+//!   one waits one more interval per 429 seen: the account slows down.
+//! - **Requests in flight bounded** by [`Limits::concurrency`].
+//! - **A permit taken ahead** ([`RateLimited::permit`]): a caller that must not spend time in the
+//!   queue after a decision (the journal, which stamps a lease before it sends) waits for its permit
+//!   first, then sends on it with [`RateLimited::resend_pending_on`].
 //!
 //! ```no_run
 //! # fn wrap(client: std::sync::Arc<dyn refunds::RefundProvider>) {
@@ -24,27 +35,26 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use refunds::{
-    CallOptions, CreateRefund, ErrorKind, ListRefunds, Page, PaymentRef, PendingCreate, ProviderInfo, Refund, RefundId,
-    RefundProvider, Resent, Result,
+    CallOptions, CreateRefund, Error, ErrorKind, ListRefunds, Page, PaymentRef, PendingCreate, ProviderInfo, Refund,
+    RefundId, RefundProvider, Resent, Result, RetryPolicy,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-
 /// An account's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Calls a second.
+    /// Requests a second.
     pub per_second: NonZeroU32,
-    /// Calls that may go at once after a quiet spell (default 1: evenly spaced).
+    /// Requests that may go at once after a quiet spell (default 1: evenly spaced).
     pub burst: NonZeroU32,
-    /// Calls in flight at once (default 8).
+    /// Requests in flight at once (default 8).
     pub concurrency: usize,
     /// The longest pause after a 429, whatever `Retry-After` says (default 60 s).
     pub max_pause: Duration,
@@ -89,9 +99,9 @@ impl Limits {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RateStats {
-    /// Calls made.
+    /// Requests sent (every attempt, the wrapper's retries included).
     pub calls: u64,
-    /// Calls answered "rate limited".
+    /// Requests answered "rate limited".
     pub rate_limited: u64,
     /// Time spent paused after 429s, in milliseconds (summed over the pauses set).
     pub paused_ms: u64,
@@ -108,7 +118,9 @@ pub struct RateLimited {
     inner: Arc<dyn RefundProvider>,
     limits: Limits,
     limiter: DefaultDirectRateLimiter,
-    in_flight: Semaphore,
+    in_flight: Arc<Semaphore>,
+    /// Set once the client refused a per-call retry override: it is called as it is from then on.
+    plain: AtomicBool,
     backoff: Mutex<Backoff>,
     calls: AtomicU64,
     rate_limited: AtomicU64,
@@ -131,7 +143,8 @@ impl RateLimited {
         RateLimited {
             inner,
             limiter: RateLimiter::direct(quota),
-            in_flight: Semaphore::new(limits.concurrency.max(1)),
+            in_flight: Arc::new(Semaphore::new(limits.concurrency.max(1))),
+            plain: AtomicBool::new(false),
             limits,
             backoff: Mutex::default(),
             calls: AtomicU64::new(0),
@@ -163,10 +176,11 @@ impl RateLimited {
         Duration::from_secs(1) / self.limits.per_second.get()
     }
 
-    /// Runs `call` once a slot in flight, the end of any pause and the rate allow it, and learns from
-    /// its answer.
-    async fn call<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        let _slot = self.in_flight.acquire().await;
+    /// Waits until one request of the account may go now: a slot in flight, the end of any pause, the
+    /// rate (and one more interval per 429 in a row). The permit holds the slot until it is dropped or
+    /// spent; the rate's token is taken.
+    pub async fn permit(&self) -> Permit {
+        let slot = self.in_flight.clone().acquire_owned().await.ok();
         loop {
             let until = self.backoff().until;
             match until {
@@ -179,8 +193,71 @@ impl RateLimited {
         if strikes > 0 {
             tokio::time::sleep(self.interval() * strikes).await;
         }
+        Permit { _slot: slot }
+    }
+
+    /// Sends a pending create again (as [`RefundProvider::resend_pending`]), its first request on
+    /// `permit` (taken earlier with [`RateLimited::permit`]): it leaves at once.
+    pub async fn resend_pending_on(&self, permit: Permit, pending: &PendingCreate) -> Result<Resent> {
+        let inner = &self.inner;
+        self.call(Some(permit), None, move |o| async move {
+            inner.resend_pending_with(pending, &o).await
+        })
+        .await
+    }
+
+    /// Runs one call as requests: each attempt on a permit (the first on `first`, where given), with
+    /// the client's own retries off; retries what the client would have retried, as often as the
+    /// call's policy allows, after a 429's pause (learnt) or the policy's backoff. A client that
+    /// refuses the override is called as it is from then on (its retries inside one permit).
+    async fn call<T, F, Fut>(&self, first: Option<Permit>, given: Option<&CallOptions>, op: F) -> Result<T>
+    where
+        F: Fn(CallOptions) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let given = given.cloned().unwrap_or_default();
+        let policy = given.retry.clone().unwrap_or_default();
+        let once = given.clone().retry(RetryPolicy::none());
+        let mut permit = first;
+        let mut retry = 0;
+        loop {
+            let held = match permit.take() {
+                Some(permit) => permit,
+                None => self.permit().await,
+            };
+            if self.plain.load(Ordering::Relaxed) {
+                return self.sent(op(given).await, held);
+            }
+            let result = op(once.clone()).await;
+            if result.as_ref().is_err_and(refused_override) {
+                // Nothing was sent: the same permit carries the call as the client makes it.
+                self.plain.store(true, Ordering::Relaxed);
+                return self.sent(op(given).await, held);
+            }
+            let result = self.sent(result, held);
+            let Err(e) = &result else { return result };
+            if retry >= policy.max_retries || !e.is_retryable() {
+                return result;
+            }
+            if is_rate_limited(e) {
+                // The pause learnt from it holds every next permit back; a wait longer than either cap
+                // is the caller's to make.
+                if e.retry_after()
+                    .is_some_and(|w| w > policy.max_retry_after || w > self.limits.max_pause)
+                {
+                    return result;
+                }
+            } else {
+                tokio::time::sleep(policy.backoff(retry)).await;
+            }
+            retry += 1;
+        }
+    }
+
+    /// Counts a request that was sent and learns from its answer.
+    fn sent<T>(&self, result: Result<T>, permit: Permit) -> Result<T> {
+        drop(permit);
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let result = call.await;
         self.learn(&result);
         result
     }
@@ -191,7 +268,7 @@ impl RateLimited {
                 self.backoff().strikes = 0;
                 return;
             }
-            Err(e) if e.kind() == &ErrorKind::RateLimited || e.http_status() == Some(429) => e,
+            Err(e) if is_rate_limited(e) => e,
             Err(_) => return,
         };
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -218,6 +295,22 @@ impl RateLimited {
     }
 }
 
+/// The right to send one request now ([`RateLimited::permit`]): a slot in flight, held until spent
+/// or dropped.
+#[derive(Debug)]
+pub struct Permit {
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+fn is_rate_limited(e: &Error) -> bool {
+    e.kind() == &ErrorKind::RateLimited || e.http_status() == Some(429)
+}
+
+/// A client that cannot change its retries per call refuses the override, sending nothing.
+fn refused_override(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::InvalidRequest { .. }) && e.field() == Some("retry")
+}
+
 #[async_trait]
 impl RefundProvider for RateLimited {
     fn info(&self) -> &ProviderInfo {
@@ -225,39 +318,62 @@ impl RefundProvider for RateLimited {
     }
 
     async fn create_refund(&self, request: &CreateRefund) -> Result<Refund> {
-        self.call(self.inner.create_refund(request)).await
+        self.create_refund_with(request, &CallOptions::new()).await
     }
 
     async fn get_refund(&self, id: &RefundId) -> Result<Refund> {
-        self.call(self.inner.get_refund(id)).await
+        self.get_refund_with(id, &CallOptions::new()).await
     }
 
     async fn list_refunds(&self, request: &ListRefunds) -> Result<Page<Refund>> {
-        self.call(self.inner.list_refunds(request)).await
+        self.list_refunds_with(request, &CallOptions::new()).await
     }
 
     async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
-        self.call(self.inner.create_refund_with(request, options)).await
+        let inner = &self.inner;
+        self.call(None, Some(options), move |o| async move {
+            inner.create_refund_with(request, &o).await
+        })
+        .await
     }
 
     async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
-        self.call(self.inner.get_refund_with(id, options)).await
+        let inner = &self.inner;
+        self.call(None, Some(options), move |o| async move {
+            inner.get_refund_with(id, &o).await
+        })
+        .await
     }
 
     async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
-        self.call(self.inner.list_refunds_with(request, options)).await
+        let inner = &self.inner;
+        self.call(None, Some(options), move |o| async move {
+            inner.list_refunds_with(request, &o).await
+        })
+        .await
     }
 
+    // The calls below have no per-call options: one permit each, the client's retries inside it.
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {
-        self.call(self.inner.get_refund_by_payment(payment)).await
+        let permit = self.permit().await;
+        self.sent(self.inner.get_refund_by_payment(payment).await, permit)
     }
 
     async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
-        self.call(self.inner.resend_pending(pending)).await
+        self.resend_pending_with(pending, &CallOptions::new()).await
+    }
+
+    async fn resend_pending_with(&self, pending: &PendingCreate, options: &CallOptions) -> Result<Resent> {
+        let inner = &self.inner;
+        self.call(None, Some(options), move |o| async move {
+            inner.resend_pending_with(pending, &o).await
+        })
+        .await
     }
 
     async fn cancel_refund(&self, id: &RefundId) -> Result<Refund> {
-        self.call(self.inner.cancel_refund(id)).await
+        let permit = self.permit().await;
+        self.sent(self.inner.cancel_refund(id).await, permit)
     }
 
     // Nothing is sent, so nothing is limited.
@@ -270,6 +386,7 @@ impl RefundProvider for RateLimited {
         id: &RefundId,
         metadata: &std::collections::BTreeMap<String, String>,
     ) -> Result<Refund> {
-        self.call(self.inner.update_refund_metadata(id, metadata)).await
+        let permit = self.permit().await;
+        self.sent(self.inner.update_refund_metadata(id, metadata).await, permit)
     }
 }

@@ -66,6 +66,30 @@ pub(crate) struct Claim<'a> {
     pub lease_until: i64,
 }
 
+/// A row that does not read back as this build writes rows (a state it does not know, a value of
+/// the wrong type): listed by its id and why, never hiding the others.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Unreadable {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What an intent of the same account's payment holds, for recovery's `booked` and `exclusive`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sibling {
+    pub id: String,
+    pub request: String,
+    pub state: String,
+    pub refund_id: Option<String>,
+}
+
+/// The largest fence: a row there cannot be claimed again without overflowing (it is set aside for a
+/// person instead).
+pub(crate) const FENCE_MAX: i64 = i64::MAX;
+
+/// The answer recorded on a row whose fence is used up.
+pub(crate) const FENCE_SPENT: &str = r#"{"because":"its fence is at the largest number, so no claim of it can be told from an earlier one: set aside, nothing sent; a person decides"}"#;
+
 /// The states a worker takes up (unresolved).
 pub(crate) const UNRESOLVED: &str = "('recorded', 'sending', 'pending')";
 
@@ -77,10 +101,23 @@ pub(crate) trait Store: Send + Sync {
     async fn insert(&self, row: &Row, event: &EventRow) -> Result<(Row, bool)>;
 
     /// Takes up to `limit` unresolved rows that are due and not leased (or whose lease expired),
-    /// oldest due first, returning them **as they were** (state and fence before the claim). A
-    /// `recorded` row becomes `sending` (started now) in the same commit; every taken row gets
-    /// `claim`'s lease and a raised fence. `id` restricts the claim to one intent; `batch` to a batch.
+    /// oldest due first, returning them **as they were** (fence and lease before the claim). Every
+    /// taken row gets `claim`'s lease and a raised fence; its state is left as it is (a `recorded`
+    /// row becomes `sending` only through [`Store::start`]). A due row whose fence is at
+    /// [`FENCE_MAX`] is not taken: it is settled `unknown` with [`FENCE_SPENT`] in the same commit.
+    /// `id` restricts the claim to one intent; `batch` to a batch.
     async fn claim(&self, claim: Claim<'_>, limit: u32, id: Option<&str>, batch: Option<&str>) -> Result<Vec<Row>>;
+
+    /// Marks the attempt of `row` sent (`sending`, its start time and lease as `row` has them) where
+    /// the row is still `recorded` under `fence`, with `event`; false (nothing written) when another
+    /// worker took it over.
+    async fn start(&self, row: &Row, fence: i64, event: &EventRow) -> Result<bool>;
+
+    /// Extends the lease of a row held under `fence` to `until`; false when it is no longer held.
+    async fn renew(&self, id: &str, fence: i64, until: i64) -> Result<bool>;
+
+    /// The other intents of `account` that hold a refund or are unresolved (request, state, refund).
+    async fn siblings(&self, account: &str, except: &str) -> Result<Vec<Sibling>>;
 
     /// Writes `row`'s mutable columns where its id and `fence` still match, and `event` in any case
     /// (an answer is never dropped). False when the fence no longer matched.
@@ -89,9 +126,15 @@ pub(crate) trait Store: Send + Sync {
     /// One row.
     async fn get(&self, id: &str) -> Result<Option<Row>>;
 
-    /// Rows in id order, optionally of one state and batch, after `after` (paging), at most `limit`.
-    async fn list(&self, state: Option<&str>, batch: Option<&str>, after: Option<&str>, limit: u32)
-    -> Result<Vec<Row>>;
+    /// Rows in id order, optionally of one state and batch, after `after` (paging), at most `limit`;
+    /// a row that does not read back comes as [`Unreadable`].
+    async fn list(
+        &self,
+        state: Option<&str>,
+        batch: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Result<Row, Unreadable>>>;
 
     /// An intent's events, in order.
     async fn events(&self, id: &str) -> Result<Vec<EventRow>>;

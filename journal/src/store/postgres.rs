@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row as PgRow};
 
-use super::{COLUMNS, Claim, EventRow, Row, Store, UNRESOLVED};
+use super::{COLUMNS, Claim, EventRow, FENCE_MAX, FENCE_SPENT, Row, Sibling, Store, UNRESOLVED, Unreadable};
 use crate::Result;
 use crate::migrate::{self, POSTGRES};
 
@@ -165,29 +165,121 @@ impl Store for Postgres {
         let mut client = self.client().await;
         let tx = client.transaction().await?;
         let limit = i64::from(limit);
+        let due = format!(
+            "state IN {UNRESOLVED} AND not_before <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+             AND ($2::TEXT IS NULL OR id = $2) AND ($3::TEXT IS NULL OR batch = $3)"
+        );
+        // A used-up fence is never raised (`fence + 1` would overflow): set aside for a person.
+        let spent = tx
+            .query(
+                &format!("SELECT id, attempt FROM intents WHERE {due} AND fence >= $4 FOR UPDATE SKIP LOCKED"),
+                &[&claim.now, &id, &batch, &FENCE_MAX],
+            )
+            .await?;
+        for r in &spent {
+            let (spent_id, attempt): (String, i64) = (r.get(0), r.get(1));
+            tx.execute(
+                "UPDATE intents SET state = 'unknown', answer = $2, lease_owner = NULL, lease_until = NULL, \
+                 updated_at = $3 WHERE id = $1",
+                &[&spent_id, &FENCE_SPENT, &claim.now],
+            )
+            .await?;
+            tx.execute(
+                INSERT_EVENT,
+                &[
+                    &spent_id,
+                    &attempt,
+                    &claim.now,
+                    &claim.owner,
+                    &"set_aside",
+                    &FENCE_SPENT,
+                ],
+            )
+            .await?;
+        }
         let taken = tx
             .query(
                 &format!(
-                    "SELECT {COLUMNS} FROM intents WHERE state IN {UNRESOLVED} AND not_before <= $1 \
-                     AND (lease_until IS NULL OR lease_until <= $1) AND ($2::TEXT IS NULL OR id = $2) \
-                     AND ($3::TEXT IS NULL OR batch = $3) ORDER BY not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED"
+                    "SELECT {COLUMNS} FROM intents WHERE {due} AND fence < $5 ORDER BY not_before, id LIMIT $4 \
+                     FOR UPDATE SKIP LOCKED"
                 ),
-                &[&claim.now, &id, &batch, &limit],
+                &[&claim.now, &id, &batch, &limit, &FENCE_MAX],
             )
             .await?;
         let rows: Vec<Row> = taken.iter().map(read_row).collect();
         if !rows.is_empty() {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
             tx.execute(
-                "UPDATE intents SET lease_owner = $2, lease_until = $3, fence = fence + 1, updated_at = $4, \
-                 started_at = CASE WHEN state = 'recorded' THEN $4 ELSE started_at END, \
-                 state = CASE WHEN state = 'recorded' THEN 'sending' ELSE state END WHERE id = ANY($1)",
+                "UPDATE intents SET lease_owner = $2, lease_until = $3, fence = fence + 1, updated_at = $4 \
+                 WHERE id = ANY($1)",
                 &[&ids, &claim.owner, &claim.lease_until, &claim.now],
             )
             .await?;
         }
         tx.commit().await?;
         Ok(rows)
+    }
+
+    async fn start(&self, row: &Row, fence: i64, event: &EventRow) -> Result<bool> {
+        let mut client = self.client().await;
+        let tx = client.transaction().await?;
+        let changed = tx
+            .execute(
+                "UPDATE intents SET state = 'sending', started_at = $3, lease_owner = $4, lease_until = $5, \
+                 updated_at = $6 WHERE id = $1 AND fence = $2 AND state = 'recorded'",
+                &[
+                    &row.id,
+                    &fence,
+                    &row.started_at,
+                    &row.lease_owner,
+                    &row.lease_until,
+                    &row.updated_at,
+                ],
+            )
+            .await?;
+        if changed == 1 {
+            let e = event;
+            tx.execute(
+                INSERT_EVENT,
+                &[&e.intent_id, &e.attempt, &e.at, &e.owner, &e.kind, &e.detail],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn renew(&self, id: &str, fence: i64, until: i64) -> Result<bool> {
+        let client = self.client().await;
+        let changed = client
+            .execute(
+                "UPDATE intents SET lease_until = $3 WHERE id = $1 AND fence = $2",
+                &[&id, &fence, &until],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn siblings(&self, account: &str, except: &str) -> Result<Vec<Sibling>> {
+        let client = self.client().await;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT id, request, state, refund_id FROM intents WHERE account = $1 AND id <> $2 \
+                     AND (refund_id IS NOT NULL OR state IN {UNRESOLVED})"
+                ),
+                &[&account, &except],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Sibling {
+                id: r.get(0),
+                request: r.get(1),
+                state: r.get(2),
+                refund_id: r.get(3),
+            })
+            .collect())
     }
 
     async fn update(&self, row: &Row, fence: i64, event: &EventRow) -> Result<bool> {
@@ -242,7 +334,7 @@ impl Store for Postgres {
         batch: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<Row>> {
+    ) -> Result<Vec<std::result::Result<Row, Unreadable>>> {
         let client = self.client().await;
         let limit = i64::from(limit);
         let rows = client
@@ -254,7 +346,8 @@ impl Store for Postgres {
                 &[&state, &batch, &after, &limit],
             )
             .await?;
-        Ok(rows.iter().map(read_row).collect())
+        // The columns are typed: every row reads back (a state this build does not know is read above).
+        Ok(rows.iter().map(|r| Ok(read_row(r))).collect())
     }
 
     async fn events(&self, id: &str) -> Result<Vec<EventRow>> {

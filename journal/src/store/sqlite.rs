@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{COLUMNS, Claim, EventRow, Row, Store, UNRESOLVED};
+use super::{COLUMNS, Claim, EventRow, FENCE_MAX, FENCE_SPENT, Row, Sibling, Store, UNRESOLVED, Unreadable};
 use crate::migrate::{self, SQLITE};
 use crate::{JournalError, Result};
 
@@ -121,6 +121,48 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
+/// A row's id however it is stored (a hand-edited file may hold a number or a blob there).
+fn read_id(r: &rusqlite::Row<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(0) {
+        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+        Ok(ValueRef::Integer(i)) => i.to_string(),
+        Ok(ValueRef::Real(f)) => f.to_string(),
+        Ok(ValueRef::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
+        Ok(ValueRef::Null) | Err(_) => "(no id)".into(),
+    }
+}
+
+/// Sets aside the due rows whose fence is used up: `unknown`, with why, and an event; nothing sent.
+fn set_aside_spent(tx: &Connection, due: &str, due_params: impl rusqlite::Params, owner: &str, now: i64) -> Result<()> {
+    let spent: Vec<(String, i64)> = {
+        let mut select = tx.prepare_cached(&format!(
+            "SELECT id, attempt FROM intents WHERE {due} AND fence >= {FENCE_MAX}"
+        ))?;
+        select
+            .query_map(due_params, |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    for (id, attempt) in spent {
+        tx.execute(
+            "UPDATE intents SET state = 'unknown', answer = ?2, lease_owner = NULL, lease_until = NULL, \
+             updated_at = ?3 WHERE id = ?1",
+            params![id, FENCE_SPENT, now],
+        )?;
+        let event = EventRow {
+            seq: 0,
+            intent_id: id,
+            attempt,
+            at: now,
+            owner: owner.to_owned(),
+            kind: "set_aside".into(),
+            detail: FENCE_SPENT.into(),
+        };
+        insert_event(tx, &event)?;
+    }
+    Ok(())
+}
+
 fn read_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         seq: r.get(0)?,
@@ -197,25 +239,88 @@ impl Store for Sqlite {
         let (id, batch) = (id.map(str::to_owned), batch.map(str::to_owned));
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // A fence that is not an integer (a hand-edited file) is never raised: `fence + 1` on it
+            // would store a REAL.
+            let due = format!(
+                "state IN {UNRESOLVED} AND not_before <= ?1 AND (lease_until IS NULL OR lease_until <= ?1) \
+                 AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR batch = ?3) AND typeof(fence) = 'integer'"
+            );
+            set_aside_spent(&tx, &due, params![now, id, batch], &owner, now)?;
             let rows = {
                 let mut select = tx.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM intents WHERE state IN {UNRESOLVED} AND not_before <= ?1 \
-                     AND (lease_until IS NULL OR lease_until <= ?1) AND (?2 IS NULL OR id = ?2) \
-                     AND (?3 IS NULL OR batch = ?3) ORDER BY not_before, id LIMIT ?4"
+                    "SELECT {COLUMNS} FROM intents WHERE {due} AND fence < ?5 ORDER BY not_before, id LIMIT ?4"
                 ))?;
                 select
-                    .query_map(params![now, id, batch, limit], read_row)?
+                    .query_map(params![now, id, batch, limit, FENCE_MAX], read_row)?
                     .collect::<rusqlite::Result<Vec<Row>>>()?
             };
             for row in &rows {
                 tx.execute(
-                    "UPDATE intents SET lease_owner = ?2, lease_until = ?3, fence = fence + 1, updated_at = ?4, \
-                     started_at = CASE WHEN state = 'recorded' THEN ?4 ELSE started_at END, \
-                     state = CASE WHEN state = 'recorded' THEN 'sending' ELSE state END WHERE id = ?1",
+                    "UPDATE intents SET lease_owner = ?2, lease_until = ?3, fence = fence + 1, updated_at = ?4 \
+                     WHERE id = ?1",
                     params![row.id, owner, lease_until, now],
                 )?;
             }
             tx.commit()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn start(&self, row: &Row, fence: i64, event: &EventRow) -> Result<bool> {
+        let (row, event) = (row.clone(), event.clone());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = tx.execute(
+                "UPDATE intents SET state = 'sending', started_at = ?3, lease_owner = ?4, lease_until = ?5, \
+                 updated_at = ?6 WHERE id = ?1 AND fence = ?2 AND state = 'recorded'",
+                params![
+                    row.id,
+                    fence,
+                    row.started_at,
+                    row.lease_owner,
+                    row.lease_until,
+                    row.updated_at
+                ],
+            )?;
+            if changed == 1 {
+                insert_event(&tx, &event)?;
+            }
+            tx.commit()?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn renew(&self, id: &str, fence: i64, until: i64) -> Result<bool> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let changed = c.execute(
+                "UPDATE intents SET lease_until = ?3 WHERE id = ?1 AND fence = ?2",
+                params![id, fence, until],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn siblings(&self, account: &str, except: &str) -> Result<Vec<Sibling>> {
+        let (account, except) = (account.to_owned(), except.to_owned());
+        self.with(move |c| {
+            let mut select = c.prepare_cached(&format!(
+                "SELECT id, request, state, refund_id FROM intents WHERE account = ?1 AND id <> ?2 \
+                 AND (refund_id IS NOT NULL OR state IN {UNRESOLVED})"
+            ))?;
+            let rows = select
+                .query_map(params![account, except], |r| {
+                    Ok(Sibling {
+                        id: r.get(0)?,
+                        request: r.get(1)?,
+                        state: r.get(2)?,
+                        refund_id: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
         .await
@@ -269,7 +374,7 @@ impl Store for Sqlite {
         batch: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<Row>> {
+    ) -> Result<Vec<std::result::Result<Row, Unreadable>>> {
         let (state, batch, after) = (
             state.map(str::to_owned),
             batch.map(str::to_owned),
@@ -281,8 +386,13 @@ impl Store for Sqlite {
                  AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4"
             ))?;
             let rows = select
-                .query_map(params![state, batch, after, limit], read_row)?
-                .collect::<rusqlite::Result<Vec<Row>>>()?;
+                .query_map(params![state, batch, after, limit], |r| {
+                    Ok(read_row(r).map_err(|e| Unreadable {
+                        id: read_id(r),
+                        reason: e.to_string(),
+                    }))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
         .await
@@ -322,7 +432,7 @@ impl Store for Sqlite {
             Ok(c.query_row(
                 &format!(
                     "SELECT MIN(MAX(not_before, COALESCE(lease_until, 0))) FROM intents WHERE state IN {UNRESOLVED} \
-                     AND (?1 IS NULL OR batch = ?1)"
+                     AND (?1 IS NULL OR batch = ?1) AND typeof(fence) = 'integer'"
                 ),
                 [batch],
                 |r| r.get(0),

@@ -96,7 +96,18 @@ impl<P: HttpProvider> RefundProvider for Client<P> {
     }
 
     async fn resend_pending(&self, pending: &PendingCreate) -> Result<Resent> {
-        self.resend(pending).await.map_err(|e| self.finish(e))
+        self.resend(pending, &NO_OVERRIDES).await.map_err(|e| self.finish(e))
+    }
+
+    async fn resend_pending_with(&self, pending: &PendingCreate, options: &CallOptions) -> Result<Resent> {
+        if options.idempotency_key.is_some() {
+            let e = crate::error::Error::invalid_request(
+                "idempotency_key",
+                "a pending create is re-sent under its own key",
+            );
+            return Err(self.finish(e));
+        }
+        self.resend(pending, options).await.map_err(|e| self.finish(e))
     }
 
     async fn get_refund_by_payment(&self, payment: &PaymentRef) -> Result<Refund> {

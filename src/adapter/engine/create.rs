@@ -153,7 +153,7 @@ impl<P: HttpProvider> Client<P> {
 
     /// Sends `pending` again, identically: its request as sent (key and marker included) and its
     /// provider options; the answer is checked against it as any create's is.
-    pub(super) async fn resend(&self, pending: &PendingCreate) -> Result<Resent> {
+    pub(super) async fn resend(&self, pending: &PendingCreate, overrides: &CallOptions) -> Result<Resent> {
         let options: P::Options = match &pending.provider_options {
             None => P::Options::default(),
             Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
@@ -163,9 +163,7 @@ impl<P: HttpProvider> Client<P> {
         let request = &pending.request;
         let (call, _) = self.prepare_create(request, request.idempotency_key_given(), &options)?;
         let marker = pending.marker.as_deref();
-        let (refund, replayed) = self
-            .exchange_create(&call, request, marker, &CallOptions::new())
-            .await?;
+        let (refund, replayed) = self.exchange_create(&call, request, marker, overrides).await?;
         Ok(Resent::new(refund, replayed))
     }
 
