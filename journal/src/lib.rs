@@ -40,6 +40,7 @@ mod account;
 mod error;
 mod intent;
 mod journal;
+mod location;
 mod migrate;
 mod resolve;
 mod store;
@@ -47,7 +48,8 @@ mod store;
 pub use account::{Account, Accounts, Limited, Ready, Typed};
 pub use error::JournalError;
 pub use intent::{Event, Intent, IntentId, NewIntent, State};
-pub use journal::{Journal, JournalOptions, Location, ResumeOptions, ResumeReport, Unreadable};
+pub use journal::{Journal, JournalOptions, ResumeOptions, ResumeReport, Unreadable};
+pub use location::Location;
 pub use migrate::SCHEMA_VERSION;
 
 /// The journal's result type.

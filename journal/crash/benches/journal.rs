@@ -113,14 +113,17 @@ async fn bulk(n: usize, rate: u32, rows: &mut Vec<Row>) {
         assert!(fresh);
     }
     let recorded = recording.elapsed();
-    let limited: Arc<dyn RefundProvider> = Arc::new(refunds_ratelimit::RateLimited::new(
+    // As `refunds bulk` runs it: the permit taken before a create is marked sent.
+    let limited = Arc::new(refunds_ratelimit::RateLimited::new(
         provider,
         Limits::per_second(rate).burst(burst(rate)).concurrency(8),
     ));
+    let mut limited_accounts: HashMap<String, Arc<dyn Account>> = HashMap::new();
+    limited_accounts.insert(PROVIDER.into(), Arc::new(refunds_journal::Limited::new(limited)));
     let sending = Instant::now();
     let report = journal
         .resume(
-            accounts(limited),
+            Arc::new(limited_accounts),
             ResumeOptions::new()
                 .concurrency(8)
                 .batch("bench")
