@@ -1,8 +1,9 @@
 //! # refunds-registry
 //!
-//! Every provider of the [`refunds`] SDK behind one [`Registry`]: `Arc<dyn RefundProvider>` by provider
-//! id, routed by [`Refund::provider`], built in one call from the environment or from a TOML file that
-//! names the environment variables holding the keys (and never holds a key itself).
+//! Every provider of the [`refunds`] SDK behind one [`Registry`]: `Arc<dyn RefundProvider>` by account
+//! name (several accounts of one provider, each test or live), routed by [`Refund::provider`], built
+//! from the environment or from a TOML file that names the environment variables holding the keys
+//! (and never holds a key itself), one account at a time if you like.
 //!
 //! ```no_run
 //! use refunds::{CreateRefund, PaymentRef, RefundProvider};
@@ -34,23 +35,42 @@
 //! WOOSHPAY_API_KEY=sk_live_...
 //! ```
 //!
-//! ## From a TOML file
+//! ## From a TOML file: accounts
 //!
-//! One table per provider under `[providers]`, in the order the registry keeps. Keys are never in the
-//! file: `api_key_env` names the variable holding the key (default `<PREFIX>_API_KEY`), and a table
-//! with a literal key (`api_key = "..."`) is refused. `base_url` and `currency` are literal settings,
-//! or `base_url_env` and `currency_env` name variables holding them.
+//! Each `[accounts.<name>]` table is an account: a provider, the variable holding its key, its
+//! [`Mode`] and its transport settings (`timeout`, `connect_timeout`, `attempt_timeout` as `"30s"` or
+//! `"500ms"`, `proxy`, `ca_roots`, `trust_store`). A `[providers.<id>]` table is the account named
+//! `<id>`. Keys are never in the file: `api_key_env` names the variable holding the key, and a table
+//! with a literal key (`api_key = "..."`) is refused. The crate's README has the full example (parsed
+//! by a test) and the rules for each setting.
 //!
 //! ```toml
-//! [providers.bias]
-//! api_key_env = "BIAS_API_KEY"
+//! [accounts.bias-eu]
+//! provider = "bias"
+//! api_key_env = "BIAS_EU_API_KEY"
 //! currency = "KWD"
+//! mode = "live"
+//! timeout = "30s"
+//!
+//! [accounts.bias-us]
+//! provider = "bias"
+//! api_key_env = "BIAS_US_API_KEY"
+//! currency = "USD"
+//! proxy = "https://proxy.corp.example:3128"
+//! trust_store = "os"
+//! ca_roots = ["corp-root.pem"]
 //!
 //! [providers.fourgeeks]
 //! api_key_env = "FOURGEEKS_KEY"
 //! currency = "USD"
 //! base_url_env = "FOURGEEKS_URL"
 //! ```
+//!
+//! Building is per account: [`Config::account`] then [`AccountConfig::build_with`] (or
+//! [`Config::build_accounts_with`]) read only that account's key, variables and files, and
+//! [`AccountConfig::mode_with`] tells test from live without building. [`Registry::for_refund`]
+//! routes by [`Refund::provider`] and is an error naming the candidates when that provider has
+//! several accounts.
 //!
 //! ## Errors
 //!
@@ -61,7 +81,8 @@
 //! ## Features
 //!
 //! One per provider (`fourgeeks`, `xpay`, `bias`, `syncgram`, `wooshpay`), all on by default; a
-//! provider whose feature is off is reported as not compiled in. `sandbox` adds [`Registry::sandbox`]:
+//! provider whose feature is off is reported as not compiled in. `os-trust-store` allows
+//! `trust_store = "os"`. `sandbox` adds [`Registry::sandbox`]:
 //! every enabled provider on its embedded sandbox, seeded with a demo payment, no credentials; and
 //! `sandbox::serve`, the same sandboxes as a standalone server (`refunds sandbox serve`).
 

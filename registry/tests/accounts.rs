@@ -368,7 +368,8 @@ fn ca_roots_are_read_at_build_and_errors_name_the_path_never_the_contents() {
     let fake_pem = dir.join("fake.pem");
     std::fs::write(
         &fake_pem,
-        format!("-----BEGIN CERTIFICATE-----\nc2tfbGl2ZV9tdXN0X25ldmVyX3Nob3dfNDI0Mg==\n-----END CERTIFICATE-----\n"),
+        // The secret, base64: PEM in form, not a certificate.
+        "-----BEGIN CERTIFICATE-----\nc2tfbGl2ZV9tdXN0X25ldmVyX3Nob3dfNDI0Mg==\n-----END CERTIFICATE-----\n",
     )
     .unwrap();
     let vars = lookup(&[("BIAS_API_KEY", "sk_test_1")]);
