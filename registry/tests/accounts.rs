@@ -99,8 +99,9 @@ fn the_readme_example_parses_and_each_account_knows_its_provider_and_mode() {
     );
 }
 
-#[test]
-fn two_accounts_of_one_provider_each_with_its_key_and_only_the_one_used_is_built() {
+#[tokio::test]
+async fn two_accounts_of_one_provider_each_with_its_key_and_only_the_one_used_is_built() {
+    let server = wiremock::MockServer::start().await;
     let config = Config::parse(
         r#"
         [accounts.bias-eu]
@@ -110,13 +111,20 @@ fn two_accounts_of_one_provider_each_with_its_key_and_only_the_one_used_is_built
         [accounts.bias-us]
         provider = "bias"
         api_key_env = "BIAS_US_API_KEY"
+        base_url_env = "BIAS_US_BASE_URL"
         "#,
     )
     .unwrap();
-    // Only bias-us's key is set.
-    let vars = lookup(&[("BIAS_US_API_KEY", "sk_test_us")]);
+    // Only bias-us's key is set: it is built, and used, with its own key.
+    let vars = lookup(&[("BIAS_US_API_KEY", "sk_test_us"), ("BIAS_US_BASE_URL", &server.uri())]);
     let us = config.account("bias-us").unwrap().build_with(&vars).unwrap();
     assert_eq!(us.info().id, "bias");
+    let _ = us.get_refund(&RefundId::new("re_1").unwrap()).await;
+    let requests = server.received_requests().await.unwrap();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(request.headers["authorization"], "Bearer sk_test_us");
+    }
     let registry = config.build_accounts_with(&["bias-us"], &vars).unwrap();
     assert_eq!(registry.names().collect::<Vec<_>>(), ["bias-us"]);
     // Its only Bias account: "bias" finds it in this registry.
@@ -131,7 +139,11 @@ fn two_accounts_of_one_provider_each_with_its_key_and_only_the_one_used_is_built
     );
 
     // With both keys, both are built; a refund of Bias is ambiguous and says between which.
-    let vars = lookup(&[("BIAS_US_API_KEY", "sk_test_us"), ("BIAS_EU_API_KEY", "sk_live_eu")]);
+    let vars = lookup(&[
+        ("BIAS_US_API_KEY", "sk_test_us"),
+        ("BIAS_US_BASE_URL", &server.uri()),
+        ("BIAS_EU_API_KEY", "sk_live_eu"),
+    ]);
     let registry = config.build_with(&vars).unwrap();
     assert_eq!(registry.ids().collect::<Vec<_>>(), ["bias", "bias"]);
     let modes: Vec<Mode> = registry.accounts().map(|a| a.mode().mode).collect();

@@ -109,7 +109,10 @@ fn debug_hides_the_key() {
 #[test]
 fn a_proxy_url_with_credentials_is_refused_unprinted() {
     for url in ["http://user:s3cret@proxy.example:3128", "https://s3cret@proxy.example"] {
-        let error = TransportConfig::new("https://api.example.com").unwrap().proxy(url).unwrap_err();
+        let error = TransportConfig::new("https://api.example.com")
+            .unwrap()
+            .proxy(url)
+            .unwrap_err();
         assert!(error.message().contains("credentials"), "{error}");
         assert!(!format!("{error:?}").contains("s3cret"), "{error:?}");
     }
@@ -134,7 +137,9 @@ fn root_certificates_are_checked_as_x509_not_only_as_pem() {
 
 #[test]
 fn the_os_trust_store_is_a_feature() {
-    let config = TransportConfig::new("https://api.example.com").unwrap().trust_store(TrustStore::Os);
+    let config = TransportConfig::new("https://api.example.com")
+        .unwrap()
+        .trust_store(TrustStore::Os);
     let built = Transport::new("test", config, Auth::bearer("sk_test_x").unwrap(), |r| {
         Error::new(ErrorKind::Other, Delivery::Rejected, format!("status {}", r.status))
     });
