@@ -94,11 +94,21 @@ pub(crate) fn ca_roots(value: &toml::Value, dir: &Path) -> std::result::Result<V
 /// (the path may point at a key by mistake, or by a hostile config file).
 pub(crate) fn read_roots(path: &Path, setting: &str) -> Result<Vec<u8>> {
     let fail = |problem: String| Error::configuration(format!("{setting}: {:?} {problem}", path));
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot be read: {}", io_problem(&e))))?;
+    let unreadable = |e: std::io::Error| fail(format!("cannot be read: {}", io_problem(&e)));
+    // A regular file only: opening a FIFO (or /dev/stdin) would wait forever, and a device never ends.
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err(fail("is not a regular file".to_owned()));
+    }
+    if metadata.len() > MAX_ROOTS_FILE {
+        return Err(fail("is larger than 1 MiB: not a file of root certificates".to_owned()));
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut pem = Vec::new();
     file.take(MAX_ROOTS_FILE + 1)
         .read_to_end(&mut pem)
-        .map_err(|e| fail(format!("cannot be read: {}", io_problem(&e))))?;
+        .map_err(unreadable)?;
+    // The file may have grown since: the read is capped all the same.
     if pem.len() as u64 > MAX_ROOTS_FILE {
         return Err(fail("is larger than 1 MiB: not a file of root certificates".to_owned()));
     }
@@ -113,7 +123,6 @@ fn io_problem(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
         other => other.to_string(),
     }
 }

@@ -384,14 +384,25 @@ fn ca_roots_are_read_at_build_and_errors_name_the_path_never_the_contents() {
         "-----BEGIN CERTIFICATE-----\nc2tfbGl2ZV9tdXN0X25ldmVyX3Nob3dfNDI0Mg==\n-----END CERTIFICATE-----\n",
     )
     .unwrap();
+    std::fs::File::create(dir.join("large.pem"))
+        .unwrap()
+        .set_len(2 << 20)
+        .unwrap();
+    // A FIFO would block an open() forever: refused from its metadata.
+    let fifo = dir.join("fifo.pem");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
     let vars = lookup(&[("BIAS_API_KEY", "sk_test_1")]);
     let config_file = dir.join("refunds.toml");
     for (roots, says) in [
         ("\"missing.pem\"", "missing.pem\" cannot be read: no such file"),
         ("\"not-pem.pem\"", "not-pem.pem\" holds no usable root certificate"),
         ("\"fake.pem\"", "fake.pem\" holds no usable root certificate"),
-        ("\"/dev/zero\"", "\"/dev/zero\" is larger than 1 MiB"),
-        ("\".\"", "cannot be read"),
+        ("\"/dev/zero\"", "\"/dev/zero\" is not a regular file"),
+        ("\"fifo.pem\"", "fifo.pem\" is not a regular file"),
+        ("\".\"", "is not a regular file"),
+        ("\"large.pem\"", "large.pem\" is larger than 1 MiB"),
     ] {
         std::fs::write(&config_file, format!("[accounts.bias]\nca_roots = [{roots}]\n")).unwrap();
         // Parsing reads no file.
