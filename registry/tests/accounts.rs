@@ -588,3 +588,45 @@ fn providers_tables_take_the_new_settings_too() {
         &["unknown setting `provider` in [providers.bias] of config"],
     );
 }
+
+/// The proxy is used: a request to the provider's own host goes as a CONNECT to the local proxy
+/// (which answers 403, so nothing leaves this machine), and the key is not in what the proxy sees.
+#[tokio::test]
+async fn the_proxy_carries_requests_to_the_provider_through_a_tunnel() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (heads, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tcp.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tcp
+                .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                .await;
+            let _ = heads.send(String::from_utf8_lossy(&head).into_owned());
+        }
+    });
+    let config = Config::parse(&format!(
+        "[accounts.bias]\nproxy = \"{proxy}\"\nattempt_timeout = \"5s\"\n"
+    ))
+    .unwrap();
+    let registry = config.build_with(lookup(&[("BIAS_API_KEY", SECRET)])).unwrap();
+    let error = registry
+        .provider("bias")
+        .unwrap()
+        .get_refund(&RefundId::new("re_1").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(error.delivery(), refunds::Delivery::NotSent, "{error}");
+    let head = seen.try_recv().expect("the proxy was asked");
+    assert!(head.starts_with("CONNECT api.biaspay.com:443 HTTP/1.1\r\n"), "{head}");
+    assert!(!head.contains(SECRET), "the proxy saw the key: {head}");
+}
