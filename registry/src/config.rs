@@ -1,56 +1,18 @@
-//! The TOML config file: which providers, and which environment variables hold their keys.
+//! The TOML config file: named accounts (and `[providers.<id>]` tables, each an account named after
+//! its provider), the environment variables holding their keys, their modes and transport settings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use refunds::{Error, Result};
 
 use crate::Registry;
-use crate::kinds::{self, Setting};
+use crate::account::AccountConfig;
 
-/// The settings a `[providers.<id>]` table may hold.
-const SETTINGS: &[&str] = &[
-    "api_key_env",
-    "base_url",
-    "base_url_env",
-    "currency",
-    "currency_env",
-    "allow_any_host",
-];
-
-/// Whether `name` may hold the setting `suffix` (`KEY`, `BASE_URL`, `CURRENCY`) of the provider whose
-/// variables start with `prefix`: upper-case letters, digits and `_`, naming the provider and ending
-/// in the setting, such as `SHOP_FOURGEEKS_KEY` or `BIAS_EU_API_KEY`. A config file is untrusted
-/// input: without the rule, `api_key_env = "AWS_SECRET_ACCESS_KEY"` would send another secret to
-/// the provider's host.
-fn names_the_setting(name: &str, prefix: &str, suffix: &str) -> bool {
-    let words: Vec<&str> = name.split('_').collect();
-    name.bytes()
-        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-        && words.contains(&prefix)
-        && name.ends_with(&format!("_{suffix}"))
-}
-
-/// Where a setting's value comes from.
-#[derive(Debug, Clone)]
-enum Source {
-    /// Written in the file.
-    Literal(String),
-    /// In the environment variable the file names.
-    Env(String),
-}
-
-/// One `[providers.<id>]` table.
-#[derive(Debug, Clone)]
-struct ProviderConfig {
-    id: String,
-    api_key_env: Option<String>,
-    base_url: Option<Source>,
-    currency: Option<Source>,
-    /// The operator's explicit leave to send the key to a host the provider does not document.
-    allow_any_host: bool,
-}
-
-/// A parsed config file: the providers in file order, each with the variable holding its key.
+/// A parsed config file: the accounts in file order, each with the variable holding its key.
+///
+/// Parsing checks every table (names, settings, the variables they may name, durations, proxies);
+/// nothing is read from the environment or disk until an account is built, and building one account
+/// ([`Config::account`], then [`AccountConfig::build_with`]) reads only its own variables and files.
 ///
 /// ```
 /// use refunds_registry::Config;
@@ -84,25 +46,27 @@ struct ProviderConfig {
 pub struct Config {
     /// The file's name, for messages.
     source: String,
-    providers: Vec<ProviderConfig>,
+    accounts: Vec<AccountConfig>,
 }
 
 impl Config {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file; relative `ca_roots` paths are taken from the file's folder.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config> {
         let path = path.as_ref();
         let source = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::configuration(format!("{source}: cannot read the config file: {e}")).with_source(e))?;
-        Config::parse_from(&text, source)
+        let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        Config::parse_from(&text, source, &dir)
     }
 
-    /// Parses config text (messages call it `config`).
+    /// Parses config text (messages call it `config`); relative `ca_roots` paths are taken from the
+    /// current directory.
     pub fn parse(text: &str) -> Result<Config> {
-        Config::parse_from(text, "config".to_owned())
+        Config::parse_from(text, "config".to_owned(), Path::new(""))
     }
 
-    fn parse_from(text: &str, source: String) -> Result<Config> {
+    fn parse_from(text: &str, source: String, dir: &Path) -> Result<Config> {
         // The message and line only: the file's own text is not quoted back (a key pasted in by
         // mistake would be, by the parser's snippet).
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
@@ -113,162 +77,92 @@ impl Config {
             });
             Error::configuration(format!("{source}: not valid TOML{line}: {}", e.message().trim()))
         })?;
-        let mut providers = Vec::new();
+        let mut accounts: Vec<AccountConfig> = Vec::new();
         for (key, value) in &table {
-            if key != "providers" {
+            if key != "providers" && key != "accounts" {
                 return Err(Error::configuration(format!(
-                    "{source}: unknown top-level key `{key}` (a config holds [providers.<id>] tables)"
+                    "{source}: unknown top-level key `{key}` (a config holds [accounts.<name>] and \
+                     [providers.<id>] tables)"
                 )));
             }
             let toml::Value::Table(tables) = value else {
                 return Err(Error::configuration(format!(
-                    "{source}: `providers` must be a table of [providers.<id>] tables"
+                    "{source}: `{key}` must be a table of [{key}.<name>] tables"
                 )));
             };
-            for (id, value) in tables {
-                providers.push(ProviderConfig::parse(id, value, &source)?);
+            for (name, value) in tables {
+                let account = AccountConfig::parse(key, name, value, &source, dir)?;
+                if accounts.iter().any(|a| a.name() == account.name()) {
+                    return Err(Error::configuration(format!(
+                        "{source}: account {name} is defined twice ([providers.{name}] is the account {name})"
+                    )));
+                }
+                accounts.push(account);
             }
         }
-        if providers.is_empty() {
+        if accounts.is_empty() {
             return Err(Error::configuration(format!(
-                "{source}: no providers (add a [providers.<id>] table for one of: {})",
+                "{source}: no providers (add an [accounts.<name>] or [providers.<id>] table for one of: {})",
                 crate::available().join(", ")
             )));
         }
-        Ok(Config { source, providers })
+        Ok(Config { source, accounts })
     }
 
-    /// The provider ids, in file order.
-    pub fn provider_ids(&self) -> impl Iterator<Item = &str> {
-        self.providers.iter().map(|p| p.id.as_str())
+    /// The account names, in file order.
+    pub fn account_names(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(AccountConfig::name)
     }
 
-    /// The registry, keys read from the environment.
+    /// The provider id of each account, in file order (an id repeats when it has several accounts).
+    pub fn provider_ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.accounts.iter().map(AccountConfig::provider_id)
+    }
+
+    /// Every account, in file order.
+    pub fn accounts(&self) -> std::slice::Iter<'_, AccountConfig> {
+        self.accounts.iter()
+    }
+
+    /// The account `name`; else, when `name` is a provider id, that provider's only account. An
+    /// error names the accounts there are, or the candidates when the provider has several (never a
+    /// silent pick).
+    pub fn account(&self, name: &str) -> Result<&AccountConfig> {
+        if let Some(account) = self.accounts.iter().find(|a| a.name() == name) {
+            return Ok(account);
+        }
+        let names: Vec<&str> = self.account_names().collect();
+        let of_provider = self.accounts.iter().filter(|a| a.provider_id() == name).collect();
+        crate::pick(name, &names, of_provider, AccountConfig::name, &self.source)
+    }
+
+    /// Every account's client, keys read from the environment.
     pub fn build(&self) -> Result<Registry> {
         self.build_with(|name| std::env::var(name).ok())
     }
 
-    /// The registry, keys (and `*_env` settings) read from `lookup`.
+    /// Every account's client, keys (and `*_env` settings) read from `lookup`. To need only the keys
+    /// of the accounts a command touches, use [`Config::build_accounts_with`] or
+    /// [`AccountConfig::build_with`].
     pub fn build_with(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<Registry> {
         let mut registry = Registry::new();
-        for provider in &self.providers {
-            registry.insert(provider.build(&lookup, &self.source)?);
+        for account in &self.accounts {
+            registry.insert_account(account.account_with(&lookup)?);
         }
         Ok(registry)
     }
-}
 
-/// True for a setting name that would hold a secret itself (`api_key`, `secret`, `token`, ...).
-fn holds_a_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    !name.ends_with("_env")
-        && ["key", "secret", "token", "password", "credential"]
-            .iter()
-            .any(|word| name.contains(word))
-}
-
-impl ProviderConfig {
-    fn parse(id: &str, value: &toml::Value, source: &str) -> Result<ProviderConfig> {
-        let table_name = format!("[providers.{id}] of {source}");
-        let kind = kinds::find(id, &table_name)?;
-        let fail = |message: String| Error::configuration(format!("{id}: {message}")).with_provider(kind.spec.id);
-        let toml::Value::Table(table) = value else {
-            return Err(fail(format!("providers.{id} in {source} must be a table")));
-        };
-        let mut config = ProviderConfig {
-            id: kind.spec.id.to_owned(),
-            api_key_env: None,
-            base_url: None,
-            currency: None,
-            allow_any_host: false,
-        };
-        for (name, value) in table {
-            if holds_a_secret(name) {
-                return Err(fail(format!(
-                    "{table_name} holds a literal `{name}`: a config file never holds a key; name the variable \
-                     holding it instead (api_key_env = \"{}\")",
-                    kind.spec.env_var("API_KEY")
-                )));
-            }
-            if !SETTINGS.contains(&name.as_str()) {
-                return Err(fail(format!(
-                    "unknown setting `{name}` in {table_name} (known: {})",
-                    SETTINGS.join(", ")
-                )));
-            }
-            if name == "allow_any_host" {
-                let toml::Value::Boolean(allow) = value else {
-                    return Err(fail(format!("allow_any_host in {table_name} must be true or false")));
-                };
-                config.allow_any_host = *allow;
-                continue;
-            }
-            let toml::Value::String(text) = value else {
-                return Err(fail(format!("{name} in {table_name} must be a string")));
-            };
-            let text = text.clone();
-            let suffix = match name.as_str() {
-                "api_key_env" => Some("KEY"),
-                "base_url_env" => Some("BASE_URL"),
-                "currency_env" => Some("CURRENCY"),
-                _ => None,
-            };
-            if let Some(suffix) = suffix.filter(|suffix| !names_the_setting(&text, kind.spec.env_prefix, suffix)) {
-                // The rule, never the value: a key pasted here by mistake must not be printed.
-                return Err(fail(format!(
-                    "{name} in {table_name} is not a variable for {}'s {}: upper-case letters, digits and _, \
-                     with {} as one of its words and ending in _{suffix} (such as {})",
-                    kind.spec.name,
-                    suffix.to_ascii_lowercase().replace('_', " "),
-                    kind.spec.env_prefix,
-                    kind.spec.env_var(if suffix == "KEY" { "API_KEY" } else { suffix }),
-                )));
-            }
-            let (slot, source) = match name.as_str() {
-                "api_key_env" => {
-                    config.api_key_env = Some(text);
-                    continue;
-                }
-                "base_url" => (&mut config.base_url, Source::Literal(text)),
-                "base_url_env" => (&mut config.base_url, Source::Env(text)),
-                "currency" => (&mut config.currency, Source::Literal(text)),
-                _ => (&mut config.currency, Source::Env(text)),
-            };
-            if slot.is_some() {
-                let setting = name.trim_end_matches("_env");
-                return Err(fail(format!("{table_name} sets both {setting} and {setting}_env")));
-            }
-            *slot = Some(source);
-        }
-        Ok(config)
-    }
-
-    fn build(
+    /// A registry of the accounts `names` only (each resolved as [`Config::account`] does), in the
+    /// order given: the other accounts' variables and files are not read.
+    pub fn build_accounts_with<S: AsRef<str>>(
         &self,
-        lookup: &dyn Fn(&str) -> Option<String>,
-        source: &str,
-    ) -> Result<std::sync::Arc<dyn refunds::RefundProvider>> {
-        let kind = kinds::find(&self.id, source)?;
-        let table_name = format!("[providers.{}] of {source}", self.id);
-        let key = match &self.api_key_env {
-            Some(var) => Setting::required(lookup(var), var).context(format!("api_key_env in {table_name}")),
-            None => {
-                let var = kind.spec.env_var("API_KEY");
-                Setting::required(lookup(&var), var).context(format!("no api_key_env in {table_name}: the default"))
-            }
-        };
-        let setting = |name: &str, source: &Option<Source>| match source {
-            Some(Source::Literal(value)) => Setting::optional(Some(value.clone()), format!("{name} in {table_name}")),
-            Some(Source::Env(var)) => {
-                Setting::required(lookup(var), var).context(format!("{name}_env in {table_name}"))
-            }
-            None => Setting::optional(None, format!("{name} in {table_name}")),
-        };
-        kind.build(
-            key,
-            setting("base_url", &self.base_url),
-            setting("currency", &self.currency),
-            self.allow_any_host,
-        )
+        names: &[S],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Registry> {
+        let mut registry = Registry::new();
+        for name in names {
+            registry.insert_account(self.account(name.as_ref())?.account_with(&lookup)?);
+        }
+        Ok(registry)
     }
 }

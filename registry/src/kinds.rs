@@ -2,11 +2,13 @@
 //! error names the provider and the setting as the user wrote it (a variable, or a key of the config).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use refunds::adapter::{AccountCurrency, ClientBuilder, HttpProvider, ProviderSpec, check_base_url};
+use refunds::adapter::{AccountCurrency, ClientBuilder, HttpProvider, ProviderSpec, TrustStore, check_base_url};
 use refunds::{Currency, Error, RefundProvider, Result};
 
 use crate::KNOWN_PROVIDERS;
+use crate::mode::{AccountMode, Mode, ModeSource};
 
 /// A source of variables: `std::env::var`, a map, or a config file's mapping.
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -15,11 +17,40 @@ pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub(crate) struct Kind {
     /// The provider's spec (id, env prefix, currency rule).
     pub spec: ProviderSpec,
-    build: fn(Lookup<'_>) -> Result<Arc<dyn RefundProvider>>,
+    build: fn(Lookup<'_>, &Transport) -> Result<Arc<dyn RefundProvider>>,
+    livemode_of_key: fn(&str) -> Option<bool>,
 }
 
-fn build<P: HttpProvider>(lookup: Lookup<'_>) -> Result<Arc<dyn RefundProvider>> {
-    Ok(Arc::new(ClientBuilder::<P>::from_lookup(lookup).build()?))
+/// The transport settings an account may set; `None` keeps the client builder's default.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transport {
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub attempt_timeout: Option<Duration>,
+    pub proxy: Option<String>,
+    /// PEM files already read and checked.
+    pub roots: Vec<Vec<u8>>,
+    pub trust_store: TrustStore,
+}
+
+fn build<P: HttpProvider>(lookup: Lookup<'_>, transport: &Transport) -> Result<Arc<dyn RefundProvider>> {
+    let mut builder = ClientBuilder::<P>::from_lookup(lookup).trust_store(transport.trust_store);
+    if let Some(timeout) = transport.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(timeout) = transport.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = transport.attempt_timeout {
+        builder = builder.attempt_timeout(timeout);
+    }
+    if let Some(proxy) = &transport.proxy {
+        builder = builder.proxy(proxy.clone());
+    }
+    for pem in &transport.roots {
+        builder = builder.add_root_certificate_pem(pem.clone());
+    }
+    Ok(Arc::new(builder.build()?))
 }
 
 impl Kind {
@@ -28,27 +59,91 @@ impl Kind {
         Kind {
             spec: P::SPEC,
             build: build::<P>,
+            livemode_of_key: ClientBuilder::<P>::livemode_of_key,
+        }
+    }
+
+    /// The mode the key's prefix says, where this provider's keys say.
+    pub fn key_mode(&self, key: &str) -> Option<Mode> {
+        (self.livemode_of_key)(key.trim()).map(|live| if live { Mode::Live } else { Mode::Test })
+    }
+
+    /// The mode the host says, where the provider has separate test and live hosts: `base_url`'s
+    /// host, else the default host (the test host unless the key is live, as the client picks it).
+    pub fn host_mode(&self, base_url: Option<&str>) -> Option<Mode> {
+        let hosts = &self.spec.hosts;
+        if host_of(hosts.test) == host_of(hosts.live) {
+            return None;
+        }
+        let host = host_of(base_url.unwrap_or(hosts.test))?;
+        if Some(&host) == host_of(hosts.live).as_ref() {
+            Some(Mode::Live)
+        } else if Some(&host) == host_of(hosts.test).as_ref() {
+            Some(Mode::Test)
+        } else {
+            None
+        }
+    }
+
+    /// The default base URL of `mode` where the provider has separate test and live hosts.
+    pub fn host_of_mode(&self, mode: Mode) -> Option<&'static str> {
+        let hosts = &self.spec.hosts;
+        (host_of(hosts.test) != host_of(hosts.live)).then_some(match mode {
+            Mode::Test => hosts.test,
+            Mode::Live => hosts.live,
+        })
+    }
+
+    /// The mode: stated, else the key's, else the host's, else live assumed.
+    pub fn mode(&self, stated: Option<Mode>, key: Option<&str>, base_url: Option<&str>) -> AccountMode {
+        if let Some(mode) = stated {
+            return AccountMode::set(mode);
+        }
+        if let Some(mode) = key.and_then(|key| self.key_mode(key)) {
+            return AccountMode {
+                mode,
+                source: ModeSource::Key,
+            };
+        }
+        match self.host_mode(base_url) {
+            Some(mode) => AccountMode {
+                mode,
+                source: ModeSource::Host,
+            },
+            None => AccountMode::assumed(),
         }
     }
 
     /// Builds from `<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL` and `<PREFIX>_CURRENCY` in `lookup`.
-    pub fn build_from_env(&self, lookup: Lookup<'_>) -> Result<Arc<dyn RefundProvider>> {
+    /// The mode from the key's prefix or the host (no mode variable is read).
+    pub fn build_from_env(&self, lookup: Lookup<'_>) -> Result<(Arc<dyn RefundProvider>, AccountMode)> {
         let var = |name: &str| {
             let name = self.spec.env_var(name);
             Setting::optional(lookup(&name), name)
         };
         let allow_any_host = lookup(&self.spec.env_var("ALLOW_ANY_HOST")).is_some_and(|v| v.trim() == "true");
-        self.build(var("API_KEY"), var("BASE_URL"), var("CURRENCY"), allow_any_host)
+        let settings = Settings {
+            key: var("API_KEY"),
+            base_url: var("BASE_URL"),
+            currency: var("CURRENCY"),
+            allow_any_host,
+        };
+        let mode = self.mode(
+            None,
+            settings.key.value(&self.spec)?.as_deref(),
+            settings.base_url.value(&self.spec)?.as_deref(),
+        );
+        Ok((self.build(settings, &Transport::default())?, mode))
     }
 
-    /// Checks the three settings, then builds the client through the engine's `from_lookup`.
-    pub fn build(
-        &self,
-        key: Setting,
-        base_url: Setting,
-        currency: Setting,
-        allow_any_host: bool,
-    ) -> Result<Arc<dyn RefundProvider>> {
+    /// Checks the settings, then builds the client through the engine's `from_lookup`.
+    pub fn build(&self, settings: Settings, transport: &Transport) -> Result<Arc<dyn RefundProvider>> {
+        let Settings {
+            key,
+            base_url,
+            currency,
+            allow_any_host,
+        } = settings;
         let spec = &self.spec;
         let key = key.require(spec)?;
         let url_setting = base_url.clone();
@@ -110,8 +205,22 @@ impl Kind {
                 None
             }
         };
-        (self.build)(&lookup).map_err(|e| e.with_provider(spec.id))
+        (self.build)(&lookup, transport).map_err(|e| e.with_provider(spec.id))
     }
+}
+
+/// The settings every provider has, as the user wrote them.
+pub(crate) struct Settings {
+    pub key: Setting,
+    pub base_url: Setting,
+    pub currency: Setting,
+    /// The operator's explicit leave to send the key to a host the provider does not document.
+    pub allow_any_host: bool,
+}
+
+/// The lower-case host of a URL, if it is a usable base URL.
+fn host_of(url: &str) -> Option<String> {
+    check_base_url(url.trim()).ok()?.host_str().map(str::to_ascii_lowercase)
 }
 
 /// The hosts the provider documents, for its test and live keys.

@@ -1,8 +1,9 @@
 //! # refunds-registry
 //!
-//! Every provider of the [`refunds`] SDK behind one [`Registry`]: `Arc<dyn RefundProvider>` by provider
-//! id, routed by [`Refund::provider`], built in one call from the environment or from a TOML file that
-//! names the environment variables holding the keys (and never holds a key itself).
+//! Every provider of the [`refunds`] SDK behind one [`Registry`]: `Arc<dyn RefundProvider>` by account
+//! name (several accounts of one provider, each test or live), routed by [`Refund::provider`], built
+//! from the environment or from a TOML file that names the environment variables holding the keys
+//! (and never holds a key itself), one account at a time if you like.
 //!
 //! ```no_run
 //! use refunds::{CreateRefund, PaymentRef, RefundProvider};
@@ -34,23 +35,42 @@
 //! WOOSHPAY_API_KEY=sk_live_...
 //! ```
 //!
-//! ## From a TOML file
+//! ## From a TOML file: accounts
 //!
-//! One table per provider under `[providers]`, in the order the registry keeps. Keys are never in the
-//! file: `api_key_env` names the variable holding the key (default `<PREFIX>_API_KEY`), and a table
-//! with a literal key (`api_key = "..."`) is refused. `base_url` and `currency` are literal settings,
-//! or `base_url_env` and `currency_env` name variables holding them.
+//! Each `[accounts.<name>]` table is an account: a provider, the variable holding its key, its
+//! [`Mode`] and its transport settings (`timeout`, `connect_timeout`, `attempt_timeout` as `"30s"` or
+//! `"500ms"`, `proxy`, `ca_roots`, `trust_store`). A `[providers.<id>]` table is the account named
+//! `<id>`. Keys are never in the file: `api_key_env` names the variable holding the key, and a table
+//! with a literal key (`api_key = "..."`) is refused. The crate's README has the full example (parsed
+//! by a test) and the rules for each setting.
 //!
 //! ```toml
-//! [providers.bias]
-//! api_key_env = "BIAS_API_KEY"
+//! [accounts.bias-eu]
+//! provider = "bias"
+//! api_key_env = "BIAS_EU_API_KEY"
 //! currency = "KWD"
+//! mode = "live"
+//! timeout = "30s"
+//!
+//! [accounts.bias-us]
+//! provider = "bias"
+//! api_key_env = "BIAS_US_API_KEY"
+//! currency = "USD"
+//! proxy = "https://proxy.corp.example:3128"
+//! trust_store = "os"
+//! ca_roots = ["corp-root.pem"]
 //!
 //! [providers.fourgeeks]
 //! api_key_env = "FOURGEEKS_KEY"
 //! currency = "USD"
 //! base_url_env = "FOURGEEKS_URL"
 //! ```
+//!
+//! Building is per account: [`Config::account`] then [`AccountConfig::build_with`] (or
+//! [`Config::build_accounts_with`]) read only that account's key, variables and files, and
+//! [`AccountConfig::mode_with`] tells test from live without building. [`Registry::for_refund`]
+//! routes by [`Refund::provider`] and is an error naming the candidates when that provider has
+//! several accounts.
 //!
 //! ## Errors
 //!
@@ -61,23 +81,29 @@
 //! ## Features
 //!
 //! One per provider (`fourgeeks`, `xpay`, `bias`, `syncgram`, `wooshpay`), all on by default; a
-//! provider whose feature is off is reported as not compiled in. `sandbox` adds [`Registry::sandbox`]:
+//! provider whose feature is off is reported as not compiled in. `os-trust-store` allows
+//! `trust_store = "os"`. `sandbox` adds [`Registry::sandbox`]:
 //! every enabled provider on its embedded sandbox, seeded with a demo payment, no credentials; and
 //! `sandbox::serve`, the same sandboxes as a standalone server (`refunds sandbox serve`).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod account;
 mod config;
 mod kinds;
+mod mode;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+mod values;
 
 use std::fmt;
 use std::sync::Arc;
 
 use refunds::{Error, Refund, RefundProvider, Result};
 
+pub use account::AccountConfig;
 pub use config::Config;
+pub use mode::{Account, AccountMode, Mode, ModeSource};
 
 /// The variable listing the providers [`Registry::from_env`] builds: `REFUNDS_PROVIDERS=bias,wooshpay`.
 pub const PROVIDERS_VAR: &str = "REFUNDS_PROVIDERS";
@@ -90,17 +116,56 @@ pub fn available() -> Vec<&'static str> {
     kinds::all().iter().map(|k| k.spec.id).collect()
 }
 
-/// Providers by id: `Arc<dyn RefundProvider>` each, in the order they were added. Cheap to clone.
+/// Accounts by name, each a provider's client with its mode, in the order they were added. Cheap to
+/// clone.
+///
+/// A name resolves to the account of that name, else to the only account of the provider with that
+/// id: `provider("bias")` finds `[providers.bias]`, or `[accounts.bias-eu]` when it is Bias' only
+/// account, and is an error naming both when Bias has two.
 #[derive(Clone, Default)]
 pub struct Registry {
-    providers: Vec<Arc<dyn RefundProvider>>,
+    accounts: Vec<Account>,
 }
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Registry")
-            .field("providers", &self.ids().collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("Registry").field("accounts", &self.accounts).finish()
+    }
+}
+
+/// The one candidate for `name`, or an error naming the accounts there are (`place`: "the registry",
+/// a file), or the candidates when several accounts of the provider `name` exist.
+pub(crate) fn pick<'a, T>(
+    name: &str,
+    all: &[&str],
+    of_provider: Vec<&'a T>,
+    name_of: impl Fn(&T) -> &str,
+    place: &str,
+) -> Result<&'a T> {
+    let tag = |error: Error| match KNOWN_PROVIDERS.iter().find(|id| **id == name) {
+        Some(id) => error.with_provider(*id),
+        None => error,
+    };
+    match of_provider.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known = if all.is_empty() {
+                "none".to_owned()
+            } else {
+                all.join(", ")
+            };
+            Err(tag(Error::configuration(format!(
+                "{name}: no account or provider of that name is in {place} (registered: {known})"
+            ))))
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|t| name_of(t)).collect();
+            Err(tag(Error::configuration(format!(
+                "{name}: {} accounts of this provider are in {place} ({}): name the account",
+                names.len(),
+                names.join(", ")
+            ))))
+        }
     }
 }
 
@@ -110,14 +175,21 @@ impl Registry {
         Registry::default()
     }
 
-    /// Adds `provider` under its [`ProviderInfo::id`](refunds::ProviderInfo::id), replacing (and
-    /// returning) one with the same id, which keeps its place.
+    /// Adds `provider` as an account named after its [`ProviderInfo::id`](refunds::ProviderInfo::id)
+    /// whose mode is not known (live, assumed), replacing (and returning) one with the same name,
+    /// which keeps its place.
     pub fn insert(&mut self, provider: Arc<dyn RefundProvider>) -> Option<Arc<dyn RefundProvider>> {
-        let id = provider.info().id;
-        match self.providers.iter_mut().find(|p| p.info().id == id) {
-            Some(slot) => Some(std::mem::replace(slot, provider)),
+        let name = provider.info().id;
+        self.insert_account(Account::new(name, provider, AccountMode::assumed()))
+            .map(|old| old.provider().clone())
+    }
+
+    /// Adds an account, replacing (and returning) one with the same name, which keeps its place.
+    pub fn insert_account(&mut self, account: Account) -> Option<Account> {
+        match self.accounts.iter_mut().find(|a| a.name() == account.name()) {
+            Some(slot) => Some(std::mem::replace(slot, account)),
             None => {
-                self.providers.push(provider);
+                self.accounts.push(account);
                 None
             }
         }
@@ -129,49 +201,75 @@ impl Registry {
         self
     }
 
-    /// The provider with this id, if registered.
-    pub fn get(&self, id: &str) -> Option<&Arc<dyn RefundProvider>> {
-        self.providers.iter().find(|p| p.info().id == id)
+    /// The account `name`, else the only account of the provider `name` (see [`Registry`]); an
+    /// error names the accounts there are, or the candidates.
+    pub fn account(&self, name: &str) -> Result<&Account> {
+        if let Some(account) = self.accounts.iter().find(|a| a.name() == name) {
+            return Ok(account);
+        }
+        let names: Vec<&str> = self.names().collect();
+        let of_provider = self.accounts.iter().filter(|a| a.provider_id() == name).collect();
+        pick(name, &names, of_provider, Account::name, "the registry")
     }
 
-    /// The provider with this id, or a `Configuration` error naming it and the registered ids.
-    pub fn provider(&self, id: &str) -> Result<&Arc<dyn RefundProvider>> {
-        self.get(id).ok_or_else(|| {
-            let known = self.ids().collect::<Vec<_>>();
-            let known = if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            };
-            Error::configuration(format!("{id}: provider is not in the registry (registered: {known})"))
-                .with_provider(id.to_owned())
-        })
+    /// The client of [`Registry::account`], if there is exactly one.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn RefundProvider>> {
+        self.account(name).ok().map(Account::provider)
     }
 
-    /// The provider that made `refund` (by [`Refund::provider`]), or a `Configuration` error naming it.
+    /// The client of [`Registry::account`], or a `Configuration` error naming the accounts there
+    /// are, or the candidates.
+    pub fn provider(&self, name: &str) -> Result<&Arc<dyn RefundProvider>> {
+        self.account(name).map(Account::provider)
+    }
+
+    /// The account of the provider that made `refund` (by [`Refund::provider`]); an error naming the
+    /// candidates when that provider has several accounts (a refund does not say which: look it up
+    /// by the account name you stored with it).
+    pub fn account_for_refund(&self, refund: &Refund) -> Result<&Account> {
+        let names: Vec<&str> = self.names().collect();
+        let of_provider = self
+            .accounts
+            .iter()
+            .filter(|a| a.provider_id() == refund.provider)
+            .collect();
+        pick(&refund.provider, &names, of_provider, Account::name, "the registry")
+    }
+
+    /// The client of [`Registry::account_for_refund`].
     pub fn for_refund(&self, refund: &Refund) -> Result<&Arc<dyn RefundProvider>> {
-        self.provider(&refund.provider)
+        self.account_for_refund(refund).map(Account::provider)
     }
 
-    /// Every provider, in the order they were added (the order `REFUNDS_PROVIDERS` or the config file
-    /// lists them).
-    pub fn providers(&self) -> std::slice::Iter<'_, Arc<dyn RefundProvider>> {
-        self.providers.iter()
+    /// Every account, in the order they were added.
+    pub fn accounts(&self) -> std::slice::Iter<'_, Account> {
+        self.accounts.iter()
     }
 
-    /// Every provider id, in order.
+    /// Every account's client, in the order they were added (the order `REFUNDS_PROVIDERS` or the
+    /// config file lists them).
+    pub fn providers(&self) -> Providers<'_> {
+        self.accounts.iter().map(Account::provider)
+    }
+
+    /// Every account's provider id, in order (an id repeats when it has several accounts).
     pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.providers.iter().map(|p| p.info().id)
+        self.accounts.iter().map(Account::provider_id)
     }
 
-    /// How many providers are registered.
+    /// Every account name, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.accounts.iter().map(Account::name)
+    }
+
+    /// How many accounts are registered.
     pub fn len(&self) -> usize {
-        self.providers.len()
+        self.accounts.len()
     }
 
-    /// True when no provider is registered.
+    /// True when no account is registered.
     pub fn is_empty(&self) -> bool {
-        self.providers.is_empty()
+        self.accounts.is_empty()
     }
 
     /// The providers `REFUNDS_PROVIDERS` lists, each configured from its own variables
@@ -204,7 +302,8 @@ impl Registry {
         }
         let mut registry = Registry::new();
         for kind in kinds {
-            registry.insert(kind.build_from_env(&lookup)?);
+            let (provider, mode) = kind.build_from_env(&lookup)?;
+            registry.insert_account(Account::new(kind.spec.id, provider, mode));
         }
         Ok(registry)
     }
@@ -215,11 +314,14 @@ impl Registry {
     }
 }
 
+/// The clients of a [`Registry`]'s accounts, in order.
+pub type Providers<'a> = std::iter::Map<std::slice::Iter<'a, Account>, fn(&Account) -> &Arc<dyn RefundProvider>>;
+
 impl<'a> IntoIterator for &'a Registry {
     type Item = &'a Arc<dyn RefundProvider>;
-    type IntoIter = std::slice::Iter<'a, Arc<dyn RefundProvider>>;
+    type IntoIter = Providers<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.providers.iter()
+        self.providers()
     }
 }

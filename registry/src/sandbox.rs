@@ -28,7 +28,7 @@ use refunds::sandbox::{Sandbox, WebhookSender};
 #[allow(unused_imports)] // unused when no provider feature is on
 use refunds::{Currency, Delivery, Error, ErrorKind, Money, RefundProvider, Result};
 
-use crate::Registry;
+use crate::{Account, AccountMode, Mode, Registry};
 
 mod serve;
 
@@ -226,7 +226,8 @@ impl Registry {
         let mut sandboxes = Sandboxes::default();
         for kit in kits() {
             let sandbox = kit.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-            registry.insert((kit.client)(&sandbox)?);
+            let client = (kit.client)(&sandbox)?;
+            registry.insert_account(Account::new(kit.provider, client, AccountMode::set(Mode::Test)));
             sandboxes.entries.push(DemoSandbox {
                 provider: kit.provider,
                 payment_id: kit.payment_id,

@@ -306,11 +306,12 @@ fn the_environment_order_is_the_registry_order_and_defaults_apply() {
     config_error(
         registry.provider("xpay").err().unwrap(),
         Some("xpay"),
-        &["xpay: provider is not in the registry (registered: wooshpay, bias)"],
+        &["xpay: no account or provider of that name is in the registry (registered: wooshpay, bias)"],
     );
+    // The keys say test; the Debug form shows accounts, never a key.
     assert_eq!(
         format!("{registry:?}"),
-        r#"Registry { providers: ["wooshpay", "bias"] }"#
+        r#"Registry { accounts: [Account { name: "wooshpay", provider: "wooshpay", mode: Test }, Account { name: "bias", provider: "bias", mode: Test }] }"#
     );
 }
 

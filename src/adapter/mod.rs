@@ -50,8 +50,9 @@ pub use status::StatusMap;
 pub use text::Text;
 pub(crate) use transport::instant_after;
 pub use transport::{
-    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, check_base_url,
-    parse_retry_after, request_id_from_headers,
+    ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, TrustStore,
+    check_base_url, check_proxy_url, check_root_certificates_pem, is_loopback, parse_retry_after,
+    request_id_from_headers,
 };
 
 use crate::error::ErrorKind;

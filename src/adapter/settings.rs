@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::adapter::secret::Secret;
-use crate::adapter::transport::{RetryPolicy, TransportConfig};
+use crate::adapter::transport::{RetryPolicy, TransportConfig, TrustStore};
 use crate::currency::Currency;
 use crate::error::{Error, Result};
 
@@ -36,6 +36,8 @@ pub struct ClientSettings {
     pub proxy: Option<String>,
     /// Extra trusted root certificates (PEM).
     pub root_certificates_pem: Vec<Vec<u8>>,
+    /// The trust store beside those roots (default: the web roots compiled in).
+    pub trust_store: TrustStore,
 }
 
 impl Default for ClientSettings {
@@ -52,6 +54,7 @@ impl Default for ClientSettings {
             currency_env_error: None,
             proxy: None,
             root_certificates_pem: Vec::new(),
+            trust_store: TrustStore::default(),
         }
     }
 }
@@ -67,6 +70,7 @@ impl fmt::Debug for ClientSettings {
             .field("currency", &self.currency)
             .field("proxy", &self.proxy.as_ref().map(|_| "[set]"))
             .field("root_certificates", &self.root_certificates_pem.len())
+            .field("trust_store", &self.trust_store)
             .finish()
     }
 }
@@ -136,6 +140,7 @@ impl ClientSettings {
             config = config.add_root_certificate_pem(pem)?;
         }
         Ok(config
+            .trust_store(self.trust_store)
             .timeout(self.timeout)
             .attempt_timeout(self.attempt_timeout)
             .connect_timeout(self.connect_timeout)
@@ -212,6 +217,12 @@ macro_rules! client_settings_setters {
         /// Trusts one more root certificate, in PEM (checked at `build`).
         pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
             self.$field.root_certificates_pem.push(pem.into());
+            self
+        }
+        /// Chooses the trust store beside the added roots (default: the web roots compiled in;
+        /// `TrustStore::Os` needs the `os-trust-store` feature).
+        pub fn trust_store(mut self, store: $crate::adapter::TrustStore) -> Self {
+            self.$field.trust_store = store;
             self
         }
     };

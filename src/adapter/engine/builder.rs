@@ -89,6 +89,13 @@ impl<P: HttpProvider> ClientBuilder<P> {
         &self.settings
     }
 
+    /// Whether a key of this provider is live (`Some(true)`), test (`Some(false)`) or does not say
+    /// (`None`, also for every key where [`ProviderSpec::key_modes`] is false): the rule `build` uses
+    /// to pick the default host, for a caller that must know the mode without building a client.
+    pub fn livemode_of_key(key: &str) -> Option<bool> {
+        livemode_of_key(&P::SPEC, key)
+    }
+
     /// The client, or a `Configuration` error naming the provider and what is missing or malformed.
     pub fn build(self) -> Result<Client<P>> {
         let spec = &P::SPEC;
@@ -166,6 +173,10 @@ impl<P: HttpProvider> ClientBuilder<P> {
 
 /// Live or test, where the spec says the key's prefix tells; `None` where it does not.
 fn key_mode(spec: &ProviderSpec, key: &Secret) -> Option<bool> {
+    livemode_of_key(spec, key.expose())
+}
+
+fn livemode_of_key(spec: &ProviderSpec, key: &str) -> Option<bool> {
     if !spec.key_modes {
         None
     } else if key.starts_with("sk_live_") {

@@ -20,13 +20,32 @@ mod stream;
 mod tests;
 
 pub use crate::retry::RetryPolicy;
-pub use config::{TransportConfig, check_base_url, is_loopback};
+pub use config::{
+    TransportConfig, TrustStore, check_base_url, check_proxy_url, check_root_certificates_pem, is_loopback,
+};
 pub use request::ApiRequest;
 pub use response::{ApiResponse, delivery_of_status, request_id_from_headers};
 pub(crate) use retry::instant_after;
 pub use retry::parse_retry_after;
 use retry::whole_call_verdict;
 pub use stream::StreamBody;
+
+/// Trusts the roots of `store` (and, with the `os-trust-store` feature on, only those: reqwest would
+/// otherwise add the OS roots to every client, read from disk at each build).
+fn trust_store(builder: reqwest::ClientBuilder, store: TrustStore) -> Result<reqwest::ClientBuilder> {
+    let builder = builder.use_rustls_tls();
+    #[cfg(feature = "os-trust-store")]
+    let builder = builder
+        .tls_built_in_webpki_certs(store == TrustStore::WebPki)
+        .tls_built_in_native_certs(store == TrustStore::Os);
+    #[cfg(not(feature = "os-trust-store"))]
+    if store == TrustStore::Os {
+        return Err(Error::configuration(
+            "the OS trust store needs the `os-trust-store` feature of refunds (refunds-registry forwards it)",
+        ));
+    }
+    Ok(builder)
+}
 
 /// Turns a non-2xx response into the provider's error (kind, code, message, field errors). The
 /// transport then adds the provider id, HTTP status, request id, `Retry-After` and delivery.
@@ -94,6 +113,7 @@ impl Transport {
                 .map_err(|e| Error::configuration(format!("proxy: {e}")).with_provider(provider))?;
             builder = builder.proxy(proxy);
         }
+        builder = trust_store(builder, config.trust_store).map_err(|e| e.with_provider(provider))?;
         for pem in &config.root_certificates_pem {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| Error::configuration(format!("root certificate: {e}")).with_provider(provider))?;

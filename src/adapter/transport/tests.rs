@@ -105,3 +105,47 @@ fn backoff_is_bounded_full_jitter() {
 fn debug_hides_the_key() {
     assert!(!format!("{:?}", transport("https://a.example")).contains("sk_test_x"));
 }
+
+#[test]
+fn a_proxy_url_with_credentials_is_refused_unprinted() {
+    for url in ["http://user:s3cret@proxy.example:3128", "https://s3cret@proxy.example"] {
+        let error = TransportConfig::new("https://api.example.com")
+            .unwrap()
+            .proxy(url)
+            .unwrap_err();
+        assert!(error.message().contains("credentials"), "{error}");
+        assert!(!format!("{error:?}").contains("s3cret"), "{error:?}");
+    }
+    let error = check_proxy_url("https://proxy.example/s3cret?x=1").unwrap_err();
+    assert!(!format!("{error:?}").contains("s3cret"), "{error:?}");
+    assert!(check_proxy_url("socks5://proxy.example").is_err());
+    assert_eq!(
+        check_proxy_url("http://127.0.0.1:3128").unwrap().as_str(),
+        "http://127.0.0.1:3128/"
+    );
+}
+
+#[test]
+fn root_certificates_are_checked_as_x509_not_only_as_pem() {
+    assert!(check_root_certificates_pem(b"not pem").is_err());
+    // PEM in form, base64 of text: not a certificate.
+    let fake = b"-----BEGIN CERTIFICATE-----\nc2tfbGl2ZV9zM2NyZXQ=\n-----END CERTIFICATE-----\n";
+    let error = check_root_certificates_pem(fake).unwrap_err();
+    assert!(error.message().contains("X.509"), "{error}");
+    assert!(!format!("{error:?}").contains("c2tf"), "{error:?}");
+}
+
+#[test]
+fn the_os_trust_store_is_a_feature() {
+    let config = TransportConfig::new("https://api.example.com")
+        .unwrap()
+        .trust_store(TrustStore::Os);
+    let built = Transport::new("test", config, Auth::bearer("sk_test_x").unwrap(), |r| {
+        Error::new(ErrorKind::Other, Delivery::Rejected, format!("status {}", r.status))
+    });
+    if cfg!(feature = "os-trust-store") {
+        built.unwrap();
+    } else {
+        assert!(built.unwrap_err().message().contains("os-trust-store"));
+    }
+}
