@@ -20,6 +20,13 @@ pub trait Account: Send + Sync {
         false
     }
 
+    /// Checks an intent's provider options before it is recorded, as the create would (default:
+    /// nothing to check, for an account that takes none).
+    fn check_options(&self, options: &serde_json::Value) -> Result<()> {
+        let _ = options;
+        Ok(())
+    }
+
     /// Waits until a create sent through this account may leave at once (a rate limit's slot, its
     /// pause and its rate), and holds that right. The journal waits here **before** it marks an
     /// attempt sent and stamps the lease the create runs under, so no lease is spent in a queue;
@@ -109,6 +116,14 @@ impl<P: HttpProvider> Account for Typed<P> {
 
     fn takes_options(&self) -> bool {
         true
+    }
+
+    fn check_options(&self, options: &serde_json::Value) -> Result<()> {
+        // The engine's own reading of options, at the send (`not <id>'s options`), made before the
+        // intent is recorded: a refused one would otherwise use its intent id up.
+        serde_json::from_value::<P::Options>(options.clone())
+            .map(drop)
+            .map_err(|e| Error::invalid_request("provider_options", format!("not {}'s options: {e}", P::SPEC.id)))
     }
 
     async fn create(&self, call: &PendingCreate) -> Result<Refund> {

@@ -315,6 +315,11 @@ impl Journal {
                 new.id
             )));
         }
+        if let Some(options) = &new.provider_options {
+            account
+                .check_options(options)
+                .map_err(|e| JournalError::Invalid(format!("intent {}: refused before it is recorded: {e}", new.id)))?;
+        }
         let info = account.provider().info();
         resolve::check_request(account.provider(), &new.request)
             .map_err(|e| JournalError::Invalid(format!("intent {}: refused before it is recorded: {e}", new.id)))?;

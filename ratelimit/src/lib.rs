@@ -40,9 +40,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use refunds::adapter::{attempt_may_have_applied, whole_call_verdict};
 use refunds::{
-    CallOptions, CreateRefund, Error, ErrorKind, ListRefunds, Page, PaymentRef, PendingCreate, ProviderInfo, Refund,
-    RefundId, RefundProvider, Resent, Result, RetryPolicy,
+    CallOptions, CreateRefund, Error, ErrorKind, IdempotencySupport, ListRefunds, Page, PaymentRef, PendingCreate,
+    ProviderInfo, Refund, RefundId, RefundProvider, Resent, Result, RetryPolicy,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -181,14 +182,16 @@ impl RateLimited {
     /// spent; the rate's token is taken.
     pub async fn permit(&self) -> Permit {
         let slot = self.in_flight.clone().acquire_owned().await.ok();
+        // The pause is checked again after the rate's token: a 429 answered while this request
+        // waited for its token holds it back too.
         loop {
+            self.limiter.until_ready().await;
             let until = self.backoff().until;
             match until {
                 Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
                 _ => break,
             }
         }
-        self.limiter.until_ready().await;
         let strikes = self.backoff().strikes.min(8);
         if strikes > 0 {
             tokio::time::sleep(self.interval() * strikes).await;
@@ -200,7 +203,7 @@ impl RateLimited {
     /// `permit` (taken earlier with [`RateLimited::permit`]): it leaves at once.
     pub async fn resend_pending_on(&self, permit: Permit, pending: &PendingCreate) -> Result<Resent> {
         let inner = &self.inner;
-        self.call(Some(permit), None, move |o| async move {
+        self.call(Some(permit), None, true, move |o| async move {
             inner.resend_pending_with(pending, &o).await
         })
         .await
@@ -210,7 +213,13 @@ impl RateLimited {
     /// the client's own retries off; retries what the client would have retried, as often as the
     /// call's policy allows, after a 429's pause (learnt) or the policy's backoff. A client that
     /// refuses the override is called as it is from then on (its retries inside one permit).
-    async fn call<T, F, Fut>(&self, first: Option<Permit>, given: Option<&CallOptions>, op: F) -> Result<T>
+    async fn call<T, F, Fut>(
+        &self,
+        first: Option<Permit>,
+        given: Option<&CallOptions>,
+        create: bool,
+        op: F,
+    ) -> Result<T>
     where
         F: Fn(CallOptions) -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -220,6 +229,10 @@ impl RateLimited {
         let once = given.clone().retry(RetryPolicy::none());
         let mut permit = first;
         let mut retry = 0;
+        // The verdict rule the client's own loop keeps: once an attempt of a create may have been
+        // applied, so may the call, whatever the later attempts answer (a 400, a refused connection).
+        let keyed = self.inner.info().capabilities.idempotency != IdempotencySupport::None;
+        let mut may_be_applied = false;
         loop {
             let held = match permit.take() {
                 Some(permit) => permit,
@@ -235,6 +248,9 @@ impl RateLimited {
                 return self.sent(op(given).await, held);
             }
             let result = self.sent(result, held);
+            let Err(e) = &result else { return result };
+            may_be_applied |= create && attempt_may_have_applied(e, create, keyed);
+            let result = result.map_err(|e| whole_call_verdict(e, may_be_applied));
             let Err(e) = &result else { return result };
             if retry >= policy.max_retries || !e.is_retryable() {
                 return result;
@@ -331,7 +347,7 @@ impl RefundProvider for RateLimited {
 
     async fn create_refund_with(&self, request: &CreateRefund, options: &CallOptions) -> Result<Refund> {
         let inner = &self.inner;
-        self.call(None, Some(options), move |o| async move {
+        self.call(None, Some(options), true, move |o| async move {
             inner.create_refund_with(request, &o).await
         })
         .await
@@ -339,7 +355,7 @@ impl RefundProvider for RateLimited {
 
     async fn get_refund_with(&self, id: &RefundId, options: &CallOptions) -> Result<Refund> {
         let inner = &self.inner;
-        self.call(None, Some(options), move |o| async move {
+        self.call(None, Some(options), false, move |o| async move {
             inner.get_refund_with(id, &o).await
         })
         .await
@@ -347,7 +363,7 @@ impl RefundProvider for RateLimited {
 
     async fn list_refunds_with(&self, request: &ListRefunds, options: &CallOptions) -> Result<Page<Refund>> {
         let inner = &self.inner;
-        self.call(None, Some(options), move |o| async move {
+        self.call(None, Some(options), false, move |o| async move {
             inner.list_refunds_with(request, &o).await
         })
         .await
@@ -365,7 +381,7 @@ impl RefundProvider for RateLimited {
 
     async fn resend_pending_with(&self, pending: &PendingCreate, options: &CallOptions) -> Result<Resent> {
         let inner = &self.inner;
-        self.call(None, Some(options), move |o| async move {
+        self.call(None, Some(options), true, move |o| async move {
             inner.resend_pending_with(pending, &o).await
         })
         .await

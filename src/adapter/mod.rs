@@ -39,6 +39,9 @@ pub mod timestamp;
 mod transport;
 
 pub use crate::random::{random_u64, try_random_u64, try_random_u128};
+/// The verdict rules a wrapper that retries by itself must keep (a rate limiter retrying each
+/// attempt on its own permit): once an attempt may have been applied, so may the whole call.
+pub use crate::verdict::rules::attempt_may_have_applied;
 pub use auth::{Auth, base64_decode, base64_encode};
 pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
 pub use expandable::Expandable;
@@ -52,7 +55,7 @@ pub(crate) use transport::instant_after;
 pub use transport::{
     ApiRequest, ApiResponse, ErrorDecoder, RetryPolicy, StreamBody, Transport, TransportConfig, TrustStore,
     check_base_url, check_proxy_url, check_root_certificates_pem, is_loopback, parse_retry_after,
-    request_id_from_headers,
+    request_id_from_headers, whole_call_verdict,
 };
 
 use crate::error::ErrorKind;

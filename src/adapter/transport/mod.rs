@@ -26,8 +26,7 @@ pub use config::{
 pub use request::ApiRequest;
 pub use response::{ApiResponse, delivery_of_status, request_id_from_headers};
 pub(crate) use retry::instant_after;
-pub use retry::parse_retry_after;
-use retry::whole_call_verdict;
+pub use retry::{parse_retry_after, whole_call_verdict};
 pub use stream::StreamBody;
 
 /// Trusts the roots of `store` (and, with the `os-trust-store` feature on, only those: reqwest would

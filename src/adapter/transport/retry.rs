@@ -35,7 +35,7 @@ pub(crate) fn instant_after(after: Duration) -> Instant {
 
 /// Once any attempt may have been applied, so may the call: later answers (a 429, a 409, a refused
 /// connection, a 400) do not undo it.
-pub(super) fn whole_call_verdict(error: Error, may_be_applied: bool) -> Error {
+pub fn whole_call_verdict(error: Error, may_be_applied: bool) -> Error {
     if may_be_applied && error.delivery() != Delivery::Ambiguous {
         error.with_delivery(Delivery::Ambiguous)
     } else {
