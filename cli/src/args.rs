@@ -29,6 +29,11 @@ pub struct Cli {
     /// bodies and server messages are never logged.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Let a command that can move money (create, recover, bulk, journal resume, create --intent)
+    /// go ahead through an account in live mode. Without it such a command stops before sending,
+    /// naming the account and how its mode is known (the config's `mode`, the key, the host).
+    #[arg(long, global = true)]
+    pub live: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

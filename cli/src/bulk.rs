@@ -12,7 +12,8 @@ use refunds::RefundProvider;
 use refunds_journal::{Intent, IntentId, Journal, NewIntent, ResumeReport, State};
 
 use crate::args::CreateArgs;
-use crate::commands::{Context, create_request};
+use crate::commands::create_request;
+use crate::context::Context;
 use crate::exit::Failure;
 use crate::journal::{
     JournalArg, LimitArgs, accounts, exit_for_counts, intent_table, journal_failure, printable, report_json,
@@ -116,7 +117,9 @@ fn read_rows(context: &Context, path: &PathBuf, batch: &str) -> Result<Vec<Row>,
         if args.amount.is_some() != args.currency.is_some() {
             return Err(at(line, "amount and currency go together".into()));
         }
-        let provider = context.provider(&args.provider).map_err(|f| at(line, f.message))?;
+        let account = context.account(&args.provider).map_err(|f| at(line, f.message))?;
+        context.may_move_money(&account).map_err(|f| at(line, f.message))?;
+        let provider = account.provider().clone();
         let request = create_request(&args, provider.as_ref()).map_err(|f| at(line, f.message))?;
         // Every check the create makes, nothing sent: a row the provider would refuse fails the file
         // before any row is recorded.
@@ -145,6 +148,9 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
             .ok_or_else(|| Failure::invalid(format!("{}: not a file", args.file.display())))?,
     };
     let rows = read_rows(context, &args.file, &batch)?;
+    let mut names: Vec<String> = rows.iter().map(|r| r.intent.account.clone()).collect();
+    names.sort();
+    names.dedup();
     let journal = args.journal.open(args.limits.lease).await?;
     let (mut recorded, mut conflicts, mut ids, mut batches) = (0, Vec::new(), Vec::new(), BTreeSet::new());
     for row in rows {
@@ -178,7 +184,7 @@ pub async fn run(context: &Context, args: BulkArgs) -> Result<u8, Failure> {
     let mut report = ResumeReport::default();
     for batch in &batches {
         let options = args.limits.resume_options().batch(batch.clone());
-        let part = crate::journal::resume(&journal, accounts(context, &args.limits), options).await?;
+        let part = crate::journal::resume(&journal, accounts(context, &args.limits, &names)?, options).await?;
         report.sent += part.sent;
         report.recovered += part.recovered;
         report.skipped += part.skipped;

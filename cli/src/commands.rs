@@ -14,77 +14,12 @@ use refunds::{
     RecoverExt, Recovery, RecoveryOptions, Refund, RefundId, RefundProvider, RefundProviderExt, RefundReason,
     SettleExt, WaitOptions,
 };
-use refunds_registry::Registry;
 use serde_json::json;
 
 use crate::args::{Cli, Command, CreateArgs, ExportArgs, Filters, KindArg, ListArgs, RecoverArgs, duration_text};
+use crate::context::Context;
 use crate::exit::{self, Failure};
 use crate::output::{self, Format, RefundWriter, ReportFormat};
-use crate::sandbox::World;
-
-/// The registry, and the sandboxes behind it with `--sandbox`.
-pub(crate) struct Context {
-    pub(crate) registry: Registry,
-    world: Option<World>,
-}
-
-impl Context {
-    async fn open(cli: &Cli) -> Result<Context, Failure> {
-        let source = &cli.source;
-        if !source.sandbox && (!source.sandbox_fault.is_empty() || source.sandbox_state.is_some()) {
-            return Err(Failure::invalid("--sandbox-fault and --sandbox-state need --sandbox"));
-        }
-        if source.sandbox {
-            let (registry, world) = World::start(source.sandbox_state.clone(), &source.sandbox_fault).await?;
-            return Ok(Context {
-                registry,
-                world: Some(world),
-            });
-        }
-        let registry = match &source.config {
-            Some(path) => Registry::from_config_file(path)?,
-            None => Registry::from_env()?,
-        };
-        Ok(Context { registry, world: None })
-    }
-
-    pub(crate) fn provider(&self, id: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
-        match self.registry.get(id) {
-            Some(provider) => Ok(provider.clone()),
-            None => Err(Failure::invalid(unknown_provider(id, self.registry.ids()))),
-        }
-    }
-
-    /// Saves the sandbox state (with `--sandbox-state`); the command's own outcome comes first.
-    fn close(self, outcome: Result<u8, Failure>) -> Result<u8, Failure> {
-        let saved = match self.world {
-            Some(world) => world.save(),
-            None => Ok(()),
-        };
-        let code = outcome?;
-        saved.map(|()| code)
-    }
-}
-
-/// "unknown provider", the configured ones, and the nearest as a suggestion when one is near.
-fn unknown_provider<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {
-    let known: Vec<&str> = known.collect();
-    let nearest = known
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(&id.to_ascii_lowercase(), k), *k))
-        .filter(|(distance, k)| *distance <= 2.max(k.len() / 3))
-        .min();
-    let listed = if known.is_empty() {
-        "none".to_owned()
-    } else {
-        known.join(", ")
-    };
-    let shown = output::shown(id);
-    match nearest {
-        Some((_, k)) => format!("unknown provider `{shown}`: did you mean {k}? (configured: {listed})"),
-        None => format!("unknown provider `{shown}` (configured: {listed})"),
-    }
-}
 
 /// Runs the command; `Ok` carries the exit code of an outcome that is not a failure of the command
 /// itself (a `recover` verdict, a `wait` that reached its deadline).
@@ -196,11 +131,12 @@ fn providers(context: &Context, format: ReportFormat) -> Result<u8, Failure> {
     let mut lines = Vec::new();
     if format == ReportFormat::Table {
         lines.push(format!(
-            "{:<10} {:<18} {:<12} {:<12} {:<8} {:<23} {}",
-            "provider", "name", "list", "idempotency", "partial", "payment kinds", "create carries"
+            "{:<12} {:<10} {:<5} {:<12} {:<12} {:<8} {:<23} {}",
+            "account", "provider", "mode", "list", "idempotency", "partial", "payment kinds", "create carries"
         ));
     }
-    for provider in &context.registry {
+    for account in context.accounts()? {
+        let provider = account.provider();
         let info = provider.info();
         let c = &info.capabilities;
         match format {
@@ -216,9 +152,10 @@ fn providers(context: &Context, format: ReportFormat) -> Result<u8, Failure> {
                 .map(|(name, _)| *name)
                 .collect::<Vec<_>>();
                 lines.push(format!(
-                    "{:<10} {:<18} {:<12} {:<12} {:<8} {:<23} {}",
+                    "{:<12} {:<10} {:<5} {:<12} {:<12} {:<8} {:<23} {}",
+                    output::shown(account.name()),
                     info.id,
-                    info.name,
+                    account.mode().mode.as_str(),
                     c.list.map_or("none".to_owned(), |s| format!("{s:?}").to_lowercase()),
                     format!("{:?}", c.idempotency).to_lowercase(),
                     if c.partial_refunds { "yes" } else { "no" },
@@ -231,7 +168,10 @@ fn providers(context: &Context, format: ReportFormat) -> Result<u8, Failure> {
                 ));
             }
             ReportFormat::Json => {
-                lines.push(capability_json(info.id, info.name, c).to_string());
+                let mut json = capability_json(info.id, info.name, c);
+                json["account"] = json!(account.name());
+                json["mode"] = json!(account.mode().mode.as_str());
+                lines.push(json.to_string());
             }
         }
     }
@@ -298,11 +238,14 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
     let request = create_request(&args, provider.as_ref()).map_err(|f| f.with_provider(&args.provider))?;
     if args.dry_run {
         let preview = provider.preview_create(&request)?;
+        let mode = context.account(&args.provider)?.mode();
+        eprintln!("refunds: {}: {mode}", output::shown(&args.provider));
         let mut out = io::stdout().lock();
         write!(out, "{}", output::shown_lines(&preview.to_string())).map_err(io_failure("stdout"))?;
         eprintln!("refunds: dry run: nothing was sent");
         return Ok(exit::SUCCESS);
     }
+    context.may_move_money(&context.account(&args.provider)?)?;
     let pending_path = args.pending_file.clone();
     if let Some(path) = &pending_path {
         if path.exists() {
@@ -507,7 +450,7 @@ fn progress() -> ProgressBar {
 async fn export(context: &Context, args: ExportArgs) -> Result<u8, Failure> {
     // Every provider named must exist, and every filter must parse, before anything is sent.
     let providers: Vec<Arc<dyn RefundProvider>> = if args.provider.is_empty() {
-        context.registry.providers().cloned().collect()
+        context.accounts()?.iter().map(|a| a.provider().clone()).collect()
     } else {
         args.provider
             .iter()
@@ -647,6 +590,8 @@ fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
 async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
     let pending = read_pending(&args.file)?;
     let provider = context.provider(&pending.provider)?;
+    // Recovery may send the pending create again.
+    context.may_move_money(&context.account(&pending.provider)?)?;
     let booked = args
         .booked
         .iter()

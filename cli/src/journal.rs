@@ -20,7 +20,8 @@ use refunds_ratelimit::{Limits, RateLimited};
 use serde_json::json;
 
 use crate::args::{CreateArgs, parse_duration};
-use crate::commands::{Context, create_request};
+use crate::commands::create_request;
+use crate::context::Context;
 use crate::exit::{self, Failure};
 use crate::output::ReportFormat;
 
@@ -196,21 +197,39 @@ pub fn printable(text: &str) -> String {
     crate::output::shown(text).into_owned()
 }
 
-/// Every provider of the context as an account of the same name, each behind its own limiter.
-pub fn accounts(context: &Context, limits: &LimitArgs) -> Arc<dyn Accounts> {
+/// The accounts `names` of the context, each behind its own limiter, under its name (and its
+/// provider's id where it is that provider's only account). An account that cannot be built is left
+/// out with a note (its intents wait); one in live mode needs `--live`.
+pub fn accounts(context: &Context, limits: &LimitArgs, names: &[String]) -> Result<Arc<dyn Accounts>, Failure> {
     let mut map: HashMap<String, Arc<dyn Account>> = HashMap::new();
-    for provider in &context.registry {
-        let id = provider.info().id.to_owned();
+    let mut by_provider: HashMap<&'static str, Vec<String>> = HashMap::new();
+    for name in names {
+        let account = match context.account(name) {
+            Ok(account) => account,
+            Err(failure) => {
+                eprintln!("refunds: {}: left out: {}", printable(name), failure.message);
+                continue;
+            }
+        };
+        context.may_move_money(&account)?;
+        by_provider.entry(account.provider_id()).or_default().push(name.clone());
+        let provider = account.provider();
         // A burst of a tenth of a second's worth: a call that left late (a timer's overshoot, a busy
         // machine) is made up for instead of lost, far inside a provider's own burst.
         let burst = (limits.rate_limit / 10).max(1);
         let limit = Limits::per_second(limits.rate_limit)
             .burst(burst)
             .concurrency(limits.concurrency);
-        let limited = Arc::new(RateLimited::new(provider.clone(), limit));
-        map.insert(id, Arc::new(Limited::new(limited)));
+        let limited: Arc<dyn Account> = Arc::new(Limited::new(Arc::new(RateLimited::new(provider.clone(), limit))));
+        map.insert(name.clone(), limited);
     }
-    Arc::new(map)
+    for (id, names) in by_provider {
+        if let ([only], false) = (names.as_slice(), map.contains_key(id)) {
+            let account = map[only].clone();
+            map.insert(id.to_owned(), account);
+        }
+    }
+    Ok(Arc::new(map))
 }
 
 /// Resumes with a progress bar on a terminal; the first Ctrl-C stops claiming (the intents in flight
@@ -481,7 +500,7 @@ pub async fn run(context: &Context, command: JournalCommand) -> Result<u8, Failu
             if let Some(batch) = &args.batch {
                 options = options.batch(batch.clone());
             }
-            let report = resume(&journal, accounts(context, &args.limits), options).await?;
+            let report = resume(&journal, accounts(context, &args.limits, &context.names())?, options).await?;
             write_out(&report_text(&report, args.format))?;
             Ok(exit_for_counts(&report.states))
         }
@@ -575,6 +594,7 @@ pub fn report_text(report: &ResumeReport, format: ReportFormat) -> String {
 /// again prints what the journal holds and sends nothing.
 pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Result<u8, Failure> {
     let provider = context.provider(&args.provider)?;
+    context.may_move_money(&context.account(&args.provider)?)?;
     let request = create_request(&args, provider.as_ref()).map_err(|f| f.with_provider(&args.provider))?;
     let journal = JournalArg {
         journal: args.journal.clone(),

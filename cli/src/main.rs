@@ -17,6 +17,7 @@
 mod args;
 mod bulk;
 mod commands;
+mod context;
 mod exit;
 mod interrupt;
 mod journal;

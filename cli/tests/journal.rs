@@ -471,34 +471,9 @@ fn answers_of_429_are_waited_out_and_every_row_applied_once() {
 /// `refunds` binary first on PATH), and its `text` block is what the first `bulk` prints.
 #[test]
 fn the_readme_bulk_example_runs_as_written() {
-    let readme = include_str!("../README.md");
-    let section = readme
-        .split("\n## ")
-        .find(|s| s.starts_with("Bulk refunds"))
-        .expect("a \"Bulk refunds\" section in cli/README.md");
-    let blocks: Vec<(&str, &str)> = section
-        .split("```")
-        .skip(1)
-        .step_by(2)
-        .map(|b| b.split_once('\n').expect("a fenced block"))
-        .collect();
-    let script = blocks.iter().find(|(lang, _)| *lang == "sh").expect("an sh block").1;
-    let expected = blocks.iter().find(|(lang, _)| *lang == "text").expect("a text block").1;
-    let dir = scratch("readme");
-    let bin_dir = Path::new(BIN).parent().expect("the binary's directory");
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let mut c = Command::new("sh");
-    c.arg("-ec").arg(script).current_dir(&dir).env("PATH", path);
-    for var in PROVIDER_VARS {
-        c.env_remove(var);
-    }
-    c.env("XDG_STATE_HOME", dir.join("state"));
-    let o = c.output().expect("sh runs");
-    assert_code(&o, 0);
-    let out = stdout(&o);
+    let (out, expected) = run_readme_section("Bulk refunds", "readme");
     assert!(
-        out.starts_with(expected),
+        out.starts_with(&expected),
         "the README's output is not what the example prints:\n{out}\nexpected first:\n{expected}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -289,3 +289,192 @@ fn the_xpay_sandbox_says_what_is_left_in_major_units() {
     assert_code(&o, 2);
     assert!(stderr(&o).contains("refundable amount of 200.00 EGP"), "{}", stderr(&o));
 }
+
+/// A config with two accounts of one provider, one live and one test, on a port nothing listens on
+/// (nothing here may reach a server).
+fn two_bias_accounts(dir: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("refunds.toml");
+    std::fs::write(
+        &config,
+        r#"
+[accounts.bias-eu]
+provider = "bias"
+api_key_env = "BIAS_EU_API_KEY"
+currency = "KWD"
+mode = "live"
+base_url = "http://127.0.0.1:9"
+
+[accounts.bias-test]
+provider = "bias"
+api_key_env = "BIAS_TEST_API_KEY"
+currency = "KWD"
+mode = "test"
+base_url = "http://127.0.0.1:9"
+"#,
+    )
+    .expect("write the config");
+    config
+}
+
+#[test]
+fn a_live_account_moves_money_only_with_live_and_says_which() {
+    let dir = scratch("live");
+    let config = two_bias_accounts(&dir);
+    let config = config.to_str().expect("utf-8 path");
+    let create = [
+        "--config",
+        config,
+        "create",
+        "-p",
+        "bias-eu",
+        "--payment",
+        "pay_1",
+        "--amount",
+        "1.000",
+        "--currency",
+        "KWD",
+    ];
+    let with_keys = |args: &[&str]| {
+        command(&dir, args)
+            .env("BIAS_EU_API_KEY", "sk_live_operator_0001")
+            .env("BIAS_TEST_API_KEY", "sk_test_operator_0001")
+            .output()
+            .expect("runs")
+    };
+    // Refused before anything is sent, naming the account and how its mode is known.
+    let o = with_keys(&create);
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("account bias-eu (bias), live (set in the config)"),
+        "{err}"
+    );
+    assert!(err.contains("--live"), "{err}");
+    assert!(!err.contains("sk_live"), "{err}");
+    // With --live it goes ahead (and fails to connect: nothing listens there), saying so first.
+    let o = with_keys(&[&create[..], &["--live", "--pending-file", "p.json"]].concat());
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("going ahead (--live)"), "{}", stderr(&o));
+    // A dry run needs no --live: it sends nothing, and says the mode.
+    let o = with_keys(&[&create[..], &["--dry-run"]].concat());
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("bias-eu: live (set in the config)"),
+        "{}",
+        stderr(&o)
+    );
+    // The test account needs none.
+    let test = [
+        "--config",
+        config,
+        "create",
+        "-p",
+        "bias-test",
+        "--payment",
+        "pay_1",
+        "--amount",
+        "1.000",
+        "--currency",
+        "KWD",
+        "--pending-file",
+        "q.json",
+    ];
+    let o = with_keys(&test);
+    assert_code(&o, 4);
+    assert!(!stderr(&o).contains("--live"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_command_needs_only_the_keys_of_the_accounts_it_touches() {
+    let dir = scratch("lazy");
+    let config = two_bias_accounts(&dir);
+    let config = config.to_str().expect("utf-8 path");
+    // Only the test account's key is set: a command on it works; one on the other names its variable.
+    let run = |args: &[&str]| {
+        command(&dir, args)
+            .env("BIAS_TEST_API_KEY", "sk_test_operator_0002")
+            .output()
+            .expect("runs")
+    };
+    let o = run(&[
+        "--config",
+        config,
+        "create",
+        "-p",
+        "bias-test",
+        "--payment",
+        "pay_1",
+        "--dry-run",
+    ]);
+    assert_code(&o, 0);
+    let o = run(&["--config", config, "get", "-p", "bias-eu", "re_1"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("BIAS_EU_API_KEY"), "{}", stderr(&o));
+    // The provider's id stands for its account only when it has one.
+    let o = run(&["--config", config, "get", "-p", "bias", "re_1"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("bias-eu, bias-test"), "{}", stderr(&o));
+    // From the environment too: a listed provider without a key blocks only the commands using it.
+    let o = command(
+        &dir,
+        &[
+            "create",
+            "-p",
+            "xpay",
+            "--payment",
+            "ch_1",
+            "--amount",
+            "1",
+            "--currency",
+            "EGP",
+            "--dry-run",
+        ],
+    )
+    .env("REFUNDS_PROVIDERS", "xpay,bias")
+    .env("XPAY_API_KEY", "sk_test_operator_0003")
+    .env("XPAY_BASE_URL", "http://127.0.0.1:9")
+    .output()
+    .expect("runs");
+    assert_code(&o, 0);
+}
+
+#[test]
+fn providers_lists_each_account_with_its_mode() {
+    let dir = scratch("accounts");
+    let config = two_bias_accounts(&dir);
+    let o = command(&dir, &["--config", config.to_str().expect("utf-8"), "providers"])
+        .env("BIAS_EU_API_KEY", "sk_live_operator_0004")
+        .env("BIAS_TEST_API_KEY", "sk_test_operator_0004")
+        .output()
+        .expect("runs");
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().take(3).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [["bias-eu", "bias", "live"], ["bias-test", "bias", "test"]],
+        "{out}"
+    );
+    let o = run(&["--sandbox", "providers", "--format", "json"]);
+    let all: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).expect("json");
+    assert!(
+        all.iter().all(|p| p["mode"] == "test" && p["account"] == p["id"]),
+        "{all:?}"
+    );
+}
+
+/// The CLI README's operator example, run as written: the config, the dry run (its output as the
+/// README shows it), the live guard's refusal, a verbose run and the completions.
+#[test]
+fn the_readme_operator_example_runs_as_written() {
+    let (out, expected) = run_readme_section("See it before you send it", "readme-operators");
+    assert!(
+        out.contains(&expected),
+        "the README's dry run is not what it prints:\n{out}\nexpected:\n{expected}"
+    );
+    assert!(out.starts_with("account "), "providers first:\n{out}");
+}

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
+
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_refunds");
@@ -94,4 +95,38 @@ pub fn wait(mut child: Child, limit: Duration) -> Output {
     }
     let _ = child.kill();
     child.wait_with_output().expect("output")
+}
+
+/// Runs the `sh` block of the CLI README's section whose heading starts with `heading` (the `refunds`
+/// binary first on PATH, in a scratch folder, exit 0 required) and returns its stdout and the
+/// section's first `text` block.
+pub fn run_readme_section(heading: &str, name: &str) -> (String, String) {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find(&format!("# {heading}"))
+        .unwrap_or_else(|| panic!("a section {heading:?} in cli/README.md"));
+    let rest = &readme[start..];
+    // To the next top-level section: a subsection's example may sit under a later `###`.
+    let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+    let blocks: Vec<(&str, &str)> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| b.split_once('\n').expect("a fenced block"))
+        .collect();
+    let script = blocks.iter().find(|(lang, _)| *lang == "sh").expect("an sh block").1;
+    let expected = blocks.iter().find(|(lang, _)| *lang == "text").expect("a text block").1;
+    let dir = scratch(name);
+    let bin_dir = Path::new(BIN).parent().expect("the binary's directory");
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut c = Command::new("sh");
+    c.arg("-ec").arg(script).current_dir(&dir).env("PATH", path);
+    for var in PROVIDER_VARS {
+        c.env_remove(var);
+    }
+    c.env("XDG_STATE_HOME", dir.join("state"));
+    let o = c.output().expect("sh runs");
+    assert_code(&o, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+    (stdout(&o), expected.to_owned())
 }
