@@ -114,6 +114,9 @@ impl From<Error> for Failure {
             if !message.starts_with(provider) {
                 message = format!("{provider}: {message}");
             }
+            // A message that names its provider first (the registry's) is said with the provider once:
+            // `bias: configuration error: 2 accounts ...`, not `... error: bias: 2 accounts ...`.
+            message = message.replacen(&format!("error: {provider}: "), "error: ", 1);
         }
         if let Some(id) = e.request_id() {
             if !message.contains(id) {
@@ -128,6 +131,16 @@ impl From<Error> for Failure {
 mod tests {
     use super::*;
     use refunds::Delivery;
+
+    #[test]
+    fn the_provider_is_named_once() {
+        let e = Error::configuration("bias: 2 accounts of this provider are in refunds.toml").with_provider("bias");
+        let failure = Failure::from(e);
+        assert_eq!(
+            failure.message,
+            "bias: configuration error: 2 accounts of this provider are in refunds.toml"
+        );
+    }
 
     #[test]
     fn codes_by_outcome() {
