@@ -47,8 +47,9 @@ pub(crate) fn failed_create(e: Error, keyed: bool) -> (Error, bool) {
 }
 
 /// Whether one attempt of a call may have been applied: an ambiguous answer, or, for a create, a
-/// refusal that does not prove the provider did nothing (see [`refusal_may_hide_an_apply`]). Once one
-/// has, the whole call is ambiguous, whatever later attempts answer.
+/// refusal that does not prove the provider did nothing (a conflict, a 4xx whose body says the
+/// provider failed, or a rate limit on a keyed create). Once one has, the whole call is ambiguous,
+/// whatever later attempts answer.
 pub fn attempt_may_have_applied(e: &Error, create: bool, keyed: bool) -> bool {
     e.delivery() == Delivery::Ambiguous
         || (create && e.delivery() == Delivery::Rejected && refusal_may_hide_an_apply(e, keyed))
