@@ -184,6 +184,10 @@ pub struct ServeArgs {
 pub struct RecoverArgs {
     /// The pending create (JSON) that `create` wrote.
     pub file: PathBuf,
+    /// The account the create went through, where its provider has several (the pending create
+    /// names the provider only); default: the provider's one account.
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub account: Option<String>,
     /// A refund of the same payment you have already booked for another create (repeatable): never
     /// taken for this one.
     #[arg(long, value_name = "REFUND_ID")]

@@ -128,7 +128,9 @@ fn read_rows(context: &Context, path: &PathBuf, batch: &str) -> Result<Vec<Row>,
                 return Err(at(line, printable(&e.to_string())));
             }
         }
-        let intent = NewIntent::new(id, provider.info().id, request).batch(batch);
+        // Recorded under the account's name, which resume sends it through (not the provider's id:
+        // another account of the same provider would be taken).
+        let intent = NewIntent::new(id, account.name(), request).batch(batch);
         rows.push(Row { line, intent });
     }
     if rows.is_empty() {

@@ -278,7 +278,7 @@ async fn create(context: &Context, args: CreateArgs) -> Result<u8, Failure> {
                 print_one(refund, args.format)?;
                 Err(e.into())
             }
-            (None, Some(pending)) => Err(save_pending(pending, pending_path, &e)),
+            (None, Some(pending)) => Err(save_pending(pending, pending_path, &e, &args.provider)),
             (None, None) => Err(e.into()),
         },
     }
@@ -322,7 +322,7 @@ async fn wait_after_create(
 
 /// Saves an ambiguous create's pending create; the failure says where (exit 3), or prints it on stdout
 /// when it cannot be written.
-fn save_pending(pending: &PendingCreate, path: Option<PathBuf>, e: &refunds::Error) -> Failure {
+fn save_pending(pending: &PendingCreate, path: Option<PathBuf>, e: &refunds::Error, account: &str) -> Failure {
     let path = path.unwrap_or_else(|| {
         let millis = refunds::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         PathBuf::from(format!("refunds-pending-{}-{millis}.json", pending.provider))
@@ -344,9 +344,15 @@ fn save_pending(pending: &PendingCreate, path: Option<PathBuf>, e: &refunds::Err
         Ok(()) => Failure::new(
             exit::AMBIGUOUS,
             format!(
-                "{base}; the refund may exist: pending create saved to {} (resolve with `refunds recover {}`)",
+                "{base}; the refund may exist: pending create saved to {} (resolve with `refunds recover {}{}`)",
                 path.display(),
-                path.display()
+                path.display(),
+                // The file names the provider, not the account: recover is told which one.
+                if account == pending.provider {
+                    String::new()
+                } else {
+                    format!(" --account {}", output::shown(account))
+                }
             ),
         ),
         Err(err) => {
@@ -589,9 +595,21 @@ fn read_pending(path: &Path) -> Result<PendingCreate, Failure> {
 
 async fn recover(context: &Context, args: RecoverArgs) -> Result<u8, Failure> {
     let pending = read_pending(&args.file)?;
-    let provider = context.provider(&pending.provider)?;
+    let account = match &args.account {
+        Some(name) => context.account(name)?,
+        None => context.sole_account_of(&pending.provider)?,
+    };
+    if account.provider_id() != pending.provider {
+        return Err(Failure::invalid(format!(
+            "account {} is a {} account; the pending create is {}'s",
+            output::shown(account.name()),
+            account.provider_id(),
+            output::shown(&pending.provider)
+        )));
+    }
     // Recovery may send the pending create again.
-    context.may_move_money(&context.account(&pending.provider)?)?;
+    context.may_move_money(&account)?;
+    let provider = account.provider().clone();
     let booked = args
         .booked
         .iter()

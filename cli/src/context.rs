@@ -97,6 +97,34 @@ impl Context {
         Ok(account)
     }
 
+    /// The one account of the provider `id`; an error naming them where there are several (a
+    /// pending create names its provider only: never a silent pick of one of its accounts).
+    pub(crate) fn sole_account_of(&self, id: &str) -> Result<Account, Failure> {
+        let of_provider: Vec<String> = match &self.source {
+            Source::Sandbox => self
+                .registry()
+                .accounts()
+                .filter(|a| a.provider_id() == id)
+                .map(|a| a.name().to_owned())
+                .collect(),
+            Source::Config(config) => config
+                .accounts()
+                .filter(|a| a.provider_id() == id)
+                .map(|a| a.name().to_owned())
+                .collect(),
+            Source::Env(names) => names.iter().filter(|n| *n == id).cloned().collect(),
+        };
+        match of_provider.as_slice() {
+            [only] => self.account(only),
+            [] => Err(Failure::invalid(unknown(id, &self.names()))),
+            several => Err(Failure::invalid(format!(
+                "{} has several accounts ({}): name the one the create went through with --account",
+                output::shown(id),
+                several.join(", ")
+            ))),
+        }
+    }
+
     /// The provider behind the account `name`.
     pub(crate) fn provider(&self, name: &str) -> Result<Arc<dyn RefundProvider>, Failure> {
         Ok(self.account(name)?.provider().clone())

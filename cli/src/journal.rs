@@ -593,8 +593,9 @@ pub fn report_text(report: &ResumeReport, format: ReportFormat) -> String {
 /// `refunds create --intent ID`: the create recorded in the journal, then sent; the same intent id
 /// again prints what the journal holds and sends nothing.
 pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Result<u8, Failure> {
-    let provider = context.provider(&args.provider)?;
-    context.may_move_money(&context.account(&args.provider)?)?;
+    let named = context.account(&args.provider)?;
+    context.may_move_money(&named)?;
+    let provider = named.provider().clone();
     let request = create_request(&args, provider.as_ref()).map_err(|f| f.with_provider(&args.provider))?;
     let journal = JournalArg {
         journal: args.journal.clone(),
@@ -603,7 +604,8 @@ pub async fn create(context: &Context, args: CreateArgs, intent: String) -> Resu
     .await?;
     let id = IntentId::new(intent).map_err(journal_failure)?;
     let account: Arc<dyn RefundProvider> = provider.clone();
-    let new = NewIntent::new(id.clone(), provider.info().id, request);
+    // Under the account's name, which resume sends it through.
+    let new = NewIntent::new(id.clone(), named.name(), request);
     // The same id recorded with another account or request is refused by the journal, nothing sent.
     let done = journal.submit(&account, new).await.map_err(journal_failure)?;
     let events = journal.events(&id).await.map_err(journal_failure)?;

@@ -405,6 +405,16 @@ impl AccountConfig {
     /// The transport settings, CA roots files read and checked now.
     fn transport(&self) -> Result<Transport> {
         let setting = format!("ca_roots in {}", self.table);
+        // Extra roots let whoever holds them stand in for the provider's host (a proxy the file also
+        // names, say) and read the key: the same leave as a foreign host, asked for the same way.
+        if !self.ca_roots.is_empty() && !self.allow_any_host {
+            return Err(Error::configuration(format!(
+                "{}: {setting}: extra trust roots let whoever holds them read the key in transit; to mean it \
+                 (a corporate TLS proxy), set allow_any_host = true in the table",
+                self.provider
+            ))
+            .with_provider(self.provider));
+        }
         let roots = self
             .ca_roots
             .iter()

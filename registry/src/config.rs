@@ -54,8 +54,34 @@ impl Config {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config> {
         let path = path.as_ref();
         let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::configuration(format!("{source}: cannot read the config file: {e}")).with_source(e))?;
+        // Untrusted input: a FIFO or a device would block or never end, a huge file would take the
+        // memory; a config is a few kilobytes.
+        const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+        let unreadable = |e: std::io::Error| {
+            Error::configuration(format!("{source}: cannot read the config file: {e}")).with_source(e)
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if !meta.is_file() {
+            return Err(Error::configuration(format!(
+                "{source}: the config is not a regular file"
+            )));
+        }
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(Error::configuration(format!(
+                "{source}: the config file is larger than {MAX_CONFIG_BYTES} bytes"
+            )));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::fs::File::open(path).map_err(unreadable)?, MAX_CONFIG_BYTES + 1),
+            &mut text,
+        )
+        .map_err(unreadable)?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(Error::configuration(format!(
+                "{source}: the config file is larger than {MAX_CONFIG_BYTES} bytes"
+            )));
+        }
         let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
         Config::parse_from(&text, source, &dir)
     }

@@ -99,6 +99,13 @@ impl Kind {
         if let Some(mode) = stated {
             return AccountMode::set(mode);
         }
+        // A base url on the live host is live whatever the key says: money moves at the host.
+        if base_url.is_some() && self.host_mode(base_url) == Some(Mode::Live) {
+            return AccountMode {
+                mode: Mode::Live,
+                source: ModeSource::Host,
+            };
+        }
         if let Some(mode) = key.and_then(|key| self.key_mode(key)) {
             return AccountMode {
                 mode,
@@ -220,14 +227,20 @@ pub(crate) struct Settings {
 
 /// The lower-case host of a URL, if it is a usable base URL.
 fn host_of(url: &str) -> Option<String> {
-    check_base_url(url.trim()).ok()?.host_str().map(str::to_ascii_lowercase)
+    check_base_url(url.trim()).ok()?.host_str().map(canonical_host)
+}
+
+/// A host as DNS reads it: lower case, without the root's trailing dot (`api.wooshpay.com.` is
+/// `api.wooshpay.com`: a comparison of the two strings must not tell them apart).
+fn canonical_host(host: &str) -> String {
+    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// The hosts the provider documents, for its test and live keys.
 fn documented_hosts(spec: &ProviderSpec) -> Vec<String> {
     let mut hosts: Vec<String> = [spec.hosts.test, spec.hosts.live]
         .iter()
-        .filter_map(|url| check_base_url(url).ok()?.host_str().map(str::to_ascii_lowercase))
+        .filter_map(|url| check_base_url(url).ok()?.host_str().map(canonical_host))
         .collect();
     hosts.dedup();
     hosts
@@ -235,7 +248,7 @@ fn documented_hosts(spec: &ProviderSpec) -> Vec<String> {
 
 /// Whether a key may go to `host` without the operator's explicit leave.
 fn documented_or_loopback(spec: &ProviderSpec, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
+    let host = canonical_host(host);
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     documented_hosts(spec).contains(&host)
         || host == "localhost"

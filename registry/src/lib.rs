@@ -59,6 +59,7 @@
 //! proxy = "https://proxy.corp.example:3128"
 //! trust_store = "os"
 //! ca_roots = ["corp-root.pem"]
+//! allow_any_host = true
 //!
 //! [providers.fourgeeks]
 //! api_key_env = "FOURGEEKS_KEY"

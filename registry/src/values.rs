@@ -81,13 +81,25 @@ pub(crate) fn ca_roots(value: &toml::Value, dir: &Path) -> std::result::Result<V
     let toml::Value::Array(items) = value else {
         return Err("ca_roots must be an array of paths to PEM files".to_owned());
     };
-    items
-        .iter()
-        .map(|item| match item {
-            toml::Value::String(path) if !path.is_empty() => Ok(dir.join(path)),
-            _ => Err("ca_roots must be an array of paths to PEM files".to_owned()),
-        })
-        .collect()
+    // Each file is capped at 1 MiB when read; the list is capped too, so that a hostile config
+    // cannot multiply that by repeating a path.
+    const MAX_CA_ROOTS: usize = 16;
+    if items.len() > MAX_CA_ROOTS {
+        return Err(format!("ca_roots lists more than {MAX_CA_ROOTS} files"));
+    }
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for item in items {
+        match item {
+            toml::Value::String(path) if !path.is_empty() => {
+                let path = dir.join(path);
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
+            _ => return Err("ca_roots must be an array of paths to PEM files".to_owned()),
+        }
+    }
+    Ok(paths)
 }
 
 /// Reads and checks one CA roots file. The message names the file and never shows what it holds

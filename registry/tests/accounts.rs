@@ -404,7 +404,11 @@ fn ca_roots_are_read_at_build_and_errors_name_the_path_never_the_contents() {
         ("\".\"", "is not a regular file"),
         ("\"large.pem\"", "large.pem\" is larger than 1 MiB"),
     ] {
-        std::fs::write(&config_file, format!("[accounts.bias]\nca_roots = [{roots}]\n")).unwrap();
+        std::fs::write(
+            &config_file,
+            format!("[accounts.bias]\nallow_any_host = true\nca_roots = [{roots}]\n"),
+        )
+        .unwrap();
         // Parsing reads no file.
         let config = Config::from_file(&config_file).unwrap();
         let error = config.build_with(&vars).err().unwrap();
@@ -504,7 +508,10 @@ fn tls_config(server: &TlsServer, extra: &str) -> Config {
     let file = dir.join(format!("refunds-{}.toml", extra.len()));
     std::fs::write(
         &file,
-        format!("[accounts.wooshpay]\nbase_url = \"{}\"\n{extra}\n", server.url),
+        format!(
+            "[accounts.wooshpay]\nbase_url = \"{}\"\nallow_any_host = true\n{extra}\n",
+            server.url
+        ),
     )
     .unwrap();
     Config::from_file(&file).unwrap()
