@@ -147,7 +147,17 @@ impl<'a> World<'a> {
             mode,
             plan,
             kinds,
-            books: Mutex::new(Books::default()),
+            // Every create the application plans is unresolved from the start: an intent that has
+            // not begun yet may begin during another's recovery, so only the last unresolved
+            // create of a payment may declare it exclusive (a real application that declares
+            // exclusivity makes no other refund of the payment meanwhile).
+            books: Mutex::new(Books {
+                booked: HashMap::new(),
+                unresolved: plan.intents.iter().fold(HashMap::new(), |mut n, intent| {
+                    *n.entry(intent.payment).or_default() += 1;
+                    n
+                }),
+            }),
             first_creates: std::sync::atomic::AtomicUsize::new(plan.intents.len()),
         }
     }
@@ -235,7 +245,6 @@ impl<'a> World<'a> {
     /// The application's work for one intent: create; follow the verdicts.
     pub(crate) async fn intent(&self, index: usize) -> Vec<CallRecord> {
         let intent = self.plan.intents[index];
-        *lock(&self.books).unresolved.entry(intent.payment).or_default() += 1;
         let mut calls = Vec::new();
         for round in 0..3 {
             let id = CallId { intent: index, round };
