@@ -450,7 +450,7 @@ fn kind_of(section: &str, name: &str, value: &toml::Value, source: &str) -> Resu
             "provider in {table} must be a provider id (one of: {})",
             crate::available().join(", ")
         ))),
-        None if crate::KNOWN_PROVIDERS.contains(&name) => kinds::find(name, &table),
+        None if crate::available().contains(&name) => kinds::find(name, &table),
         None => Err(Error::configuration(format!(
             "{table} names no provider: add provider = \"<id>\" (one of: {})",
             crate::available().join(", ")

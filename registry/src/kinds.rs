@@ -1,10 +1,10 @@
 //! The providers compiled in, and how one is built from settings checked here first, so that every
 //! error names the provider and the setting as the user wrote it (a variable, or a key of the config).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use refunds::adapter::{AccountCurrency, ClientBuilder, HttpProvider, ProviderSpec, TrustStore, check_base_url};
+use refunds::adapter::{AccountCurrency, ClientSettings, Descriptor, ProviderSpec, Secret, TrustStore, check_base_url};
 use refunds::{Currency, Error, RefundProvider, Result};
 
 use crate::KNOWN_PROVIDERS;
@@ -13,12 +13,12 @@ use crate::mode::{AccountMode, Mode, ModeSource};
 /// A source of variables: `std::env::var`, a map, or a config file's mapping.
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// One provider this build can construct.
+/// One provider this registry can construct: a descriptor, compiled in or registered at run time.
+#[derive(Clone, Copy)]
 pub(crate) struct Kind {
     /// The provider's spec (id, env prefix, currency rule).
     pub spec: ProviderSpec,
-    build: fn(Lookup<'_>, &Transport) -> Result<Arc<dyn RefundProvider>>,
-    livemode_of_key: fn(&str) -> Option<bool>,
+    pub descriptor: Descriptor,
 }
 
 /// The transport settings an account may set; `None` keeps the client builder's default.
@@ -33,39 +33,37 @@ pub(crate) struct Transport {
     pub trust_store: TrustStore,
 }
 
-fn build<P: HttpProvider>(lookup: Lookup<'_>, transport: &Transport) -> Result<Arc<dyn RefundProvider>> {
-    let mut builder = ClientBuilder::<P>::from_lookup(lookup).trust_store(transport.trust_store);
-    if let Some(timeout) = transport.timeout {
-        builder = builder.timeout(timeout);
+impl Transport {
+    /// Sets what the account set; the rest keeps the client's defaults.
+    fn apply(&self, client: &mut ClientSettings) {
+        if let Some(timeout) = self.timeout {
+            client.timeout = timeout;
+        }
+        if let Some(timeout) = self.connect_timeout {
+            client.connect_timeout = timeout;
+        }
+        if self.attempt_timeout.is_some() {
+            client.attempt_timeout = self.attempt_timeout;
+        }
+        client.proxy.clone_from(&self.proxy);
+        client.root_certificates_pem.clone_from(&self.roots);
+        client.trust_store = self.trust_store;
     }
-    if let Some(timeout) = transport.connect_timeout {
-        builder = builder.connect_timeout(timeout);
-    }
-    if let Some(timeout) = transport.attempt_timeout {
-        builder = builder.attempt_timeout(timeout);
-    }
-    if let Some(proxy) = &transport.proxy {
-        builder = builder.proxy(proxy.clone());
-    }
-    for pem in &transport.roots {
-        builder = builder.add_root_certificate_pem(pem.clone());
-    }
-    Ok(Arc::new(builder.build()?))
 }
 
 impl Kind {
-    #[allow(dead_code)] // unused when every provider feature is off
-    fn of<P: HttpProvider>() -> Kind {
+    fn of(descriptor: Descriptor) -> Kind {
         Kind {
-            spec: P::SPEC,
-            build: build::<P>,
-            livemode_of_key: ClientBuilder::<P>::livemode_of_key,
+            spec: descriptor.spec,
+            descriptor,
         }
     }
 
     /// The mode the key's prefix says, where this provider's keys say.
     pub fn key_mode(&self, key: &str) -> Option<Mode> {
-        (self.livemode_of_key)(key.trim()).map(|live| if live { Mode::Live } else { Mode::Test })
+        self.descriptor
+            .livemode_of_key(key.trim())
+            .map(|live| if live { Mode::Live } else { Mode::Test })
     }
 
     /// The mode the host says, where the provider has separate test and live hosts: `base_url`'s
@@ -143,7 +141,7 @@ impl Kind {
         Ok((self.build(settings, &Transport::default())?, mode))
     }
 
-    /// Checks the settings, then builds the client through the engine's `from_lookup`.
+    /// Checks the settings, then builds the client from them, typed, through the descriptor.
     pub fn build(&self, settings: Settings, transport: &Transport) -> Result<Arc<dyn RefundProvider>> {
         let Settings {
             key,
@@ -196,23 +194,14 @@ impl Kind {
                 ),
             ));
         }
-        let (key_var, url_var, currency_var) = (
-            spec.env_var("API_KEY"),
-            spec.env_var("BASE_URL"),
-            spec.env_var("CURRENCY"),
-        );
-        let lookup = |name: &str| {
-            if name == key_var {
-                Some(key.clone())
-            } else if name == url_var {
-                base_url.clone()
-            } else if name == currency_var {
-                currency.clone()
-            } else {
-                None
-            }
-        };
-        (self.build)(&lookup, transport).map_err(|e| e.with_provider(spec.id))
+        let mut client = ClientSettings::new();
+        client.api_key = Some(Secret::new(key));
+        client.base_url = base_url;
+        if let Some(code) = &currency {
+            client.set_currency(Currency::from_code(code)?);
+        }
+        transport.apply(&mut client);
+        self.descriptor.build(client).map_err(|e| e.with_provider(spec.id))
     }
 }
 
@@ -322,22 +311,52 @@ impl Setting {
     }
 }
 
-/// Every provider compiled in, in [`KNOWN_PROVIDERS`] order.
-#[allow(clippy::vec_init_then_push)] // one push per feature
-pub(crate) fn all() -> Vec<Kind> {
-    #[allow(unused_mut)]
-    let mut kinds = Vec::new();
+/// The descriptors compiled in, one line per provider (and its feature), in [`KNOWN_PROVIDERS`] order.
+const BUILT_IN: &[Descriptor] = &[
     #[cfg(feature = "fourgeeks")]
-    kinds.push(Kind::of::<refunds_fourgeeks::FourGeeks>());
+    refunds_fourgeeks::DESCRIPTOR,
     #[cfg(feature = "xpay")]
-    kinds.push(Kind::of::<refunds_xpay::XPay>());
+    refunds_xpay::DESCRIPTOR,
     #[cfg(feature = "bias")]
-    kinds.push(Kind::of::<refunds_bias::Bias>());
+    refunds_bias::DESCRIPTOR,
     #[cfg(feature = "syncgram")]
-    kinds.push(Kind::of::<refunds_syncgram::Syncgram>());
+    refunds_syncgram::DESCRIPTOR,
     #[cfg(feature = "wooshpay")]
-    kinds.push(Kind::of::<refunds_wooshpay::WooshPay>());
-    kinds
+    refunds_wooshpay::DESCRIPTOR,
+];
+
+/// Descriptors given at run time ([`crate::register`]), after the built-in ones.
+static REGISTERED: RwLock<Vec<Descriptor>> = RwLock::new(Vec::new());
+
+/// Adds a provider written elsewhere; an id already known is refused.
+pub(crate) fn register(descriptor: Descriptor) -> Result<()> {
+    let id = descriptor.spec.id;
+    let mut registered = REGISTERED.write().unwrap_or_else(|p| p.into_inner());
+    if BUILT_IN.iter().chain(registered.iter()).any(|d| d.spec.id == id) {
+        return Err(Error::configuration(format!("{id}: a provider with this id is already known")).with_provider(id));
+    }
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(Error::configuration(format!(
+            "{id:?}: a provider id is lower-case letters, digits, '-' and '_'"
+        )));
+    }
+    registered.push(descriptor);
+    Ok(())
+}
+
+/// Every provider this registry knows: the built-in ones, then those registered at run time.
+pub(crate) fn all() -> Vec<Kind> {
+    let registered = REGISTERED.read().unwrap_or_else(|p| p.into_inner());
+    BUILT_IN
+        .iter()
+        .chain(registered.iter())
+        .copied()
+        .map(Kind::of)
+        .collect()
 }
 
 /// The provider `id`, or an error saying, in `source`, that it is unknown or not compiled in.

@@ -112,9 +112,19 @@ pub const PROVIDERS_VAR: &str = "REFUNDS_PROVIDERS";
 /// Every provider id this crate knows, whether or not its feature is enabled.
 pub const KNOWN_PROVIDERS: &[&str] = &["fourgeeks", "xpay", "bias", "syncgram", "wooshpay"];
 
-/// The provider ids compiled into this build (one cargo feature each), in [`KNOWN_PROVIDERS`] order.
+/// The provider ids this registry can build: those compiled in (one cargo feature each), in
+/// [`KNOWN_PROVIDERS`] order, then those [`register`]ed at run time.
 pub fn available() -> Vec<&'static str> {
     kinds::all().iter().map(|k| k.spec.id).collect()
+}
+
+/// Makes a provider written outside this crate known to every registry and config built after, in
+/// this process, as if it were compiled in: `REFUNDS_PROVIDERS`, `provider = "..."` in a config file,
+/// [`Registry::sandbox`] (when the descriptor has a sandbox kit). An id already known, or not of
+/// lower-case letters, digits, `-` and `_`, is a `Configuration` error. `examples/custom_provider.rs`
+/// in the repository shows a whole provider written this way.
+pub fn register(descriptor: refunds::adapter::Descriptor) -> Result<()> {
+    kinds::register(descriptor)
 }
 
 /// Accounts by name, each a provider's client with its mode, in the order they were added. Cheap to
@@ -143,8 +153,8 @@ pub(crate) fn pick<'a, T>(
     name_of: impl Fn(&T) -> &str,
     place: &str,
 ) -> Result<&'a T> {
-    let tag = |error: Error| match KNOWN_PROVIDERS.iter().find(|id| **id == name) {
-        Some(id) => error.with_provider(*id),
+    let tag = |error: Error| match available().into_iter().find(|id| *id == name) {
+        Some(id) => error.with_provider(id),
         None => error,
     };
     match of_provider.as_slice() {

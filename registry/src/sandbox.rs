@@ -19,14 +19,12 @@
 //! # Ok(()) }
 //! ```
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use refunds::sandbox::{Sandbox, WebhookSender};
-#[allow(unused_imports)] // unused when no provider feature is on
-use refunds::{Currency, Delivery, Error, ErrorKind, Money, RefundProvider, Result};
+use refunds::adapter::{AccountCurrency, ClientSettings, Descriptor};
+use refunds::sandbox::{Sandbox, SandboxKit, WebhookSender};
+use refunds::{Delivery, Error, ErrorKind, Money, RefundProvider, Result};
 
 use crate::{Account, AccountMode, Mode, Registry};
 
@@ -90,11 +88,9 @@ impl<'a> IntoIterator for &'a Sandboxes {
     }
 }
 
-type Starting = Pin<Box<dyn Future<Output = std::io::Result<Sandbox>> + Send>>;
-
-/// How one provider's sandbox is made: its demo payment (five currencies among them, three-decimal
-/// KWD and zero-decimal JPY), how it starts, the client pointed at it, and its signed webhooks.
-#[allow(dead_code)] // parts unused when some provider features are off
+/// How one provider's sandbox is made, from its descriptor: its demo payment (five currencies among
+/// the built-in ones, three-decimal KWD and zero-decimal JPY), how it starts, the client pointed at
+/// it, and its signed webhooks.
 pub(crate) struct Kit {
     pub provider: &'static str,
     pub name: &'static str,
@@ -103,105 +99,37 @@ pub(crate) struct Kit {
     pub captured: Money,
     /// The provider's refunds carry their currency: its payments may be in any currency.
     pub currency_on_wire: bool,
-    pub start: fn(SocketAddr) -> Starting,
-    pub client: fn(&Sandbox) -> Result<Arc<dyn RefundProvider>>,
-    pub webhooks: Option<fn(&Sandbox, &str) -> Result<WebhookSender>>,
+    pub webhooks: Option<fn(&Sandbox, refunds::adapter::Secret) -> Result<WebhookSender>>,
+    descriptor: Descriptor,
+    kit: SandboxKit,
 }
 
-#[allow(dead_code)]
-fn on_wire(currency: refunds::adapter::AccountCurrency) -> bool {
-    matches!(currency, refunds::adapter::AccountCurrency::OnTheWire)
-}
-
-/// Every provider compiled in, in the registry's order.
+/// Every provider of the registry with a sandbox, in the registry's order.
 pub(crate) fn kits() -> Vec<Kit> {
-    #[allow(unused_imports)]
-    use refunds::adapter::HttpProvider;
-    #[allow(unused_mut)]
-    let mut kits = Vec::new();
-    #[cfg(feature = "fourgeeks")]
-    kits.push(Kit {
-        provider: refunds_fourgeeks::ID,
-        name: refunds_fourgeeks::FourGeeks::SPEC.name,
-        api_key: refunds_fourgeeks::sandbox::API_KEY,
-        payment_id: "pay_7g8h9i0j1k2l",
-        captured: Money::from_minor(10_000, Currency::USD),
-        currency_on_wire: on_wire(refunds_fourgeeks::FourGeeks::SPEC.currency),
-        start: |addr| Box::pin(refunds_fourgeeks::sandbox::start_at(addr)),
-        client: |s| {
-            Ok(Arc::new(
-                refunds_fourgeeks::sandbox::builder_for(s)
-                    .currency(Currency::USD)
-                    .build()?,
-            ))
-        },
-        webhooks: None,
-    });
-    #[cfg(feature = "xpay")]
-    kits.push(Kit {
-        provider: refunds_xpay::ID,
-        name: refunds_xpay::XPay::SPEC.name,
-        api_key: refunds_xpay::sandbox::API_KEY,
-        payment_id: "ch_xyz789",
-        captured: Money::from_minor(80_000, Currency::EGP),
-        currency_on_wire: on_wire(refunds_xpay::XPay::SPEC.currency),
-        start: |addr| Box::pin(refunds_xpay::sandbox::start_at(addr)),
-        client: |s| Ok(Arc::new(refunds_xpay::sandbox::builder_for(s).build()?)),
-        webhooks: Some(|s, secret| refunds_xpay::sandbox::enable_webhooks(s, secret)),
-    });
-    #[cfg(feature = "bias")]
-    kits.push(Kit {
-        provider: refunds_bias::ID,
-        name: refunds_bias::Bias::SPEC.name,
-        api_key: refunds_bias::sandbox::API_KEY,
-        payment_id: "pay_bias_1",
-        captured: Money::from_minor(12_345, Currency::KWD),
-        currency_on_wire: on_wire(refunds_bias::Bias::SPEC.currency),
-        start: |addr| Box::pin(refunds_bias::sandbox::start_at(addr, Currency::KWD)),
-        client: |s| {
-            Ok(Arc::new(
-                refunds_bias::sandbox::builder_for(s).currency(Currency::KWD).build()?,
-            ))
-        },
-        webhooks: None,
-    });
-    #[cfg(feature = "syncgram")]
-    kits.push(Kit {
-        provider: refunds_syncgram::ID,
-        name: refunds_syncgram::Syncgram::SPEC.name,
-        api_key: refunds_syncgram::sandbox::API_KEY,
-        payment_id: "ch_a1b2c3d4e5f6",
-        captured: Money::from_minor(10_000, Currency::JPY),
-        currency_on_wire: on_wire(refunds_syncgram::Syncgram::SPEC.currency),
-        start: |addr| Box::pin(refunds_syncgram::sandbox::start_at(addr)),
-        client: |s| {
-            Ok(Arc::new(
-                refunds_syncgram::sandbox::builder_for(s)
-                    .currency(Currency::JPY)
-                    .build()?,
-            ))
-        },
-        webhooks: Some(|s, secret| refunds_syncgram::sandbox::enable_webhooks(s, secret)),
-    });
-    #[cfg(feature = "wooshpay")]
-    kits.push(Kit {
-        provider: refunds_wooshpay::PROVIDER_ID,
-        name: refunds_wooshpay::WooshPay::SPEC.name,
-        api_key: refunds_wooshpay::sandbox::API_KEY,
-        payment_id: "pi_1787730829493927936",
-        captured: Money::from_minor(8_000, Currency::EUR),
-        currency_on_wire: on_wire(refunds_wooshpay::WooshPay::SPEC.currency),
-        start: |addr| Box::pin(refunds_wooshpay::sandbox::start_at(addr)),
-        client: |s| Ok(Arc::new(refunds_wooshpay::sandbox::builder_for(s).build()?)),
-        webhooks: Some(|s, secret| refunds_wooshpay::sandbox::enable_webhooks(s, secret)),
-    });
-    kits
+    crate::kinds::all()
+        .into_iter()
+        .filter_map(|kind| {
+            let descriptor = kind.descriptor;
+            let kit = descriptor.sandbox?;
+            Some(Kit {
+                provider: descriptor.spec.id,
+                name: descriptor.spec.name,
+                api_key: kit.api_key,
+                payment_id: kit.demo_payment,
+                captured: kit.demo_captured,
+                currency_on_wire: descriptor.spec.currency == AccountCurrency::OnTheWire,
+                webhooks: kit.webhooks.map(|w| w.enable),
+                descriptor,
+                kit,
+            })
+        })
+        .collect()
 }
 
 impl Kit {
     /// Starts the sandbox on `addr` and seeds the demo payment.
     pub(crate) async fn start_on(&self, addr: SocketAddr) -> Result<Sandbox> {
-        let sandbox = (self.start)(addr).await.map_err(|e| {
+        let sandbox = self.kit.start_at(addr, self.captured.currency()).await.map_err(|e| {
             Error::new(
                 ErrorKind::Transport,
                 Delivery::NotSent,
@@ -211,6 +139,17 @@ impl Kit {
         })?;
         sandbox.ledger().seed_payment(self.payment_id, self.captured);
         Ok(sandbox)
+    }
+
+    /// A client of the demo account pointed at `sandbox` (its currency set where refunds carry none).
+    pub(crate) fn client(&self, sandbox: &Sandbox) -> Result<Arc<dyn RefundProvider>> {
+        let mut settings = ClientSettings::new();
+        settings.api_key = Some(self.api_key.into());
+        settings.base_url = Some(sandbox.base_url());
+        if !self.currency_on_wire {
+            settings.set_currency(self.captured.currency());
+        }
+        self.descriptor.build(settings)
     }
 }
 
@@ -226,7 +165,7 @@ impl Registry {
         let mut sandboxes = Sandboxes::default();
         for kit in kits() {
             let sandbox = kit.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-            let client = (kit.client)(&sandbox)?;
+            let client = kit.client(&sandbox)?;
             registry.insert_account(Account::new(kit.provider, client, AccountMode::set(Mode::Test)));
             sandboxes.entries.push(DemoSandbox {
                 provider: kit.provider,

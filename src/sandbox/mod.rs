@@ -26,6 +26,7 @@ mod control;
 mod fault;
 mod http_types;
 mod journal;
+mod kit;
 mod rate_limit;
 mod server;
 mod skin;
@@ -39,6 +40,7 @@ pub use control::{FAULT_NAMES, parse_fault};
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use http_types::{SandboxRequest, SandboxResponse};
 pub use journal::{Journal, JournalEntry};
+pub use kit::{SandboxKit, SandboxWebhooks};
 pub use rate_limit::{RateLimitCount, RateLimited};
 pub use server::{RECENT_REQUESTS, Sandbox};
 pub use skin::{

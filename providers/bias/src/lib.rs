@@ -93,3 +93,6 @@ pub fn cursor_after(id: &str) -> refunds::PageCursor {
 pub fn cursor_before(id: &str) -> refunds::PageCursor {
     refunds::adapter::paging::id_cursor::before(ID, id)
 }
+
+/// Bias, described once for the registry, the command line and the shared suite.
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <Bias as refunds::adapter::HttpProvider>::DESCRIPTOR;

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef, PaymentRefKind, Refund,
@@ -22,6 +22,13 @@ pub struct FourGeeks {
 }
 
 impl HttpProvider for FourGeeks {
+    const DESCRIPTOR: Descriptor = {
+        let descriptor = Descriptor::of::<Self>();
+        #[cfg(feature = "sandbox")]
+        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
+        descriptor
+    };
+
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "4Geeks Payments",

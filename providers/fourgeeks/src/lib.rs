@@ -64,3 +64,6 @@ pub use wire::STATUSES;
 
 /// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
 pub const ID: &str = "fourgeeks";
+
+/// FourGeeks, described once for the registry, the command line and the shared suite.
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <FourGeeks as refunds::adapter::HttpProvider>::DESCRIPTOR;

@@ -6,10 +6,10 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let sandbox = refunds_fourgeeks::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pay_1", Money::from_minor(10_000, Currency::USD));
+//! sandbox.ledger().seed_payment("pay_1", refunds::Money::from_minor(10_000, refunds::Currency::USD);
 //! let client = refunds_fourgeeks::sandbox::builder_for(&sandbox).build()?;
 //! let refund = client.create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?)).await?;
-//! assert_eq!(refund.amount, Money::from_minor(10_000, Currency::USD));
+//! assert_eq!(refund.amount, refunds::Money::from_minor(10_000, refunds::Currency::USD);
 //! # Ok(())
 //! # }
 //! ```
@@ -26,7 +26,7 @@ use refunds::Currency;
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{HttpProvider, ProviderSpec};
 use refunds::sandbox::{
-    BadParam, Call, Ledger, LedgerError, Page, ParamProblem, RefundDraft, RefundRecord, Refusal, Sandbox,
+    BadParam, Call, Ledger, LedgerError, Page, ParamProblem, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit,
     SandboxRequest, SandboxResponse, SpecSkin,
 };
 use serde::Serialize;
@@ -220,3 +220,10 @@ impl SpecSkin for FourGeeksSkin {
         }
     }
 }
+
+/// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
+/// shared suite): this key, this skin, and a demo payment of "pay_7g8h9i0j1k2l".
+pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currency| Box::new(FourGeeksSkin)).demo(
+    "pay_7g8h9i0j1k2l",
+    refunds::Money::from_minor(10_000, refunds::Currency::USD),
+);

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Hosts, HttpProvider, Idempotency, ListBody,
-    PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency,
+    ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, MarkerField, PagingStyle,
@@ -67,6 +67,13 @@ pub struct Syncgram {
 }
 
 impl HttpProvider for Syncgram {
+    const DESCRIPTOR: Descriptor = {
+        let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
+        #[cfg(feature = "sandbox")]
+        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
+        descriptor
+    };
+
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "SyncgramPay",

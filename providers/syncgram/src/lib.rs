@@ -77,3 +77,6 @@ pub use wire::{FeeBearer, STATUSES, SimulatedOutcome};
 
 /// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
 pub const ID: &str = "syncgram";
+
+/// Syncgram, described once for the registry, the command line and the shared suite.
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <Syncgram as refunds::adapter::HttpProvider>::DESCRIPTOR;

@@ -6,7 +6,9 @@
 
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
 use refunds::ledger::ChangeKind;
-use refunds::sandbox::{BadParam, Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox};
+use refunds::sandbox::{
+    BadParam, Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxWebhooks,
+};
 use refunds::sandbox::{SandboxResponse, SimulatedOutcome as LedgerOutcome, SpecSkin, WebhookSender, event_kind};
 use refunds::{Currency, FieldError, Money, RefundStatus, Result};
 use serde::Serialize;
@@ -215,3 +217,13 @@ fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec
     let event_type = EVENTS.wire_type(&event_kind(record, change))?;
     event_body(record, event_type, &format!("evt_sbx{n:010}"))
 }
+
+/// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
+/// shared suite): this key, this skin, and a demo payment of "ch_a1b2c3d4e5f6".
+pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currency| Box::new(SyncgramSkin))
+    .demo("ch_a1b2c3d4e5f6", Money::from_minor(10_000, Currency::JPY))
+    .webhooks(SandboxWebhooks::new(
+        |sandbox, secret| enable_webhooks(sandbox, secret),
+        event_body,
+        ("evt_trigger_", "ref_trigger_", "ch_trigger_"),
+    ));

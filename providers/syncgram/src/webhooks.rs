@@ -32,11 +32,15 @@
 //! ```
 
 use refunds::adapter::signature::SecretRule;
-use refunds::adapter::{HttpProvider, Secret};
+use std::sync::Arc;
+
+use refunds::WebhookVerifier;
+use refunds::adapter::signature::SignatureScheme;
+use refunds::adapter::{HttpProvider, Secret, WebhookKit, WebhookSettings};
 use refunds::webhook::{
     Carries, Envelope, EventKind, EventParser, EventTable, HmacBuilder, HmacScheme, SignedWebhooks,
 };
-use refunds::{Currency, Result};
+use refunds::{Currency, Error, Result};
 
 use crate::{ID, Syncgram};
 
@@ -121,3 +125,25 @@ pub fn parser(currency: Currency) -> EventParser {
 /// `signed_bytes`, `encoding`, `split_headers` for a receiver configured otherwise. `Debug` never
 /// shows a secret.
 pub type VerifierBuilder = HmacBuilder<SyncgramScheme>;
+
+/// The verifier and signer for tools that serve every provider (the registry, `refunds webhook`): the
+/// verifier needs the account's currency, and the signer can use the legacy pair.
+pub const KIT: WebhookKit = WebhookKit::new(EVENTS, kit_verifier, kit_scheme)
+    .needs_currency()
+    .legacy_form();
+
+fn kit_verifier(secret: Secret, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
+    let currency = settings.currency.ok_or_else(|| {
+        Error::configuration(format!(
+            "{ID}: reading its webhooks needs the account's currency (its refund objects carry none)"
+        ))
+        .with_provider(ID)
+    })?;
+    let builder = builder(secret, currency).tolerance(settings.tolerance);
+    Ok(Box::new(builder.clock(settings.clock.clone()).build()?))
+}
+
+fn kit_scheme(secret: Secret, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
+    let builder = scheme_builder(secret).clock(settings.clock.clone());
+    Ok(Arc::new(builder.sign_split(settings.legacy_signature).scheme()?))
+}

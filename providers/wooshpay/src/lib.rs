@@ -67,3 +67,6 @@ pub const LIVE_BASE_URL: &str = "https://api.wooshpay.com";
 /// The prefix of the environment variables `WooshPayClient::from_env` reads: `WOOSHPAY_API_KEY`,
 /// `WOOSHPAY_BASE_URL` and `WOOSHPAY_CURRENCY`.
 pub const ENV_PREFIX: &str = "WOOSHPAY";
+
+/// WooshPay, described once for the registry, the command line and the shared suite.
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <WooshPay as refunds::adapter::HttpProvider>::DESCRIPTOR;

@@ -5,7 +5,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use refunds::{Currency, Money};
 //! let sandbox = refunds_wooshpay::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pi_1", Money::from_minor(5_000, Currency::USD));
+//! sandbox.ledger().seed_payment("pi_1", refunds::Money::from_minor(5_000, refunds::Currency::USD);
 //! let client = refunds_wooshpay::sandbox::builder_for(&sandbox).build()?;
 //! # let _ = client; Ok(()) }
 //! ```
@@ -29,7 +29,10 @@ use std::collections::BTreeMap;
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MinorUnits, errors::ErrorBody, errors::stripe};
 use refunds::ledger::ChangeKind;
-use refunds::sandbox::{Call, Ledger, LedgerError, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxResponse};
+use refunds::sandbox::{
+    Call, Ledger, LedgerError, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxResponse,
+    SandboxWebhooks,
+};
 use refunds::sandbox::{SpecSkin, WebhookSender, send_webhooks};
 use refunds::{RawJson, Result};
 use serde::Serialize;
@@ -227,3 +230,16 @@ pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<V
     let refund = RawJson::parse(&refund).ok()?;
     Some(crate::webhooks::ENVELOPE.encode(id, event_type, record.updated_at, false, &refund))
 }
+
+/// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
+/// shared suite): this key, this skin, and a demo payment of "pi_1787730829493927936".
+pub const KIT: SandboxKit = SandboxKit::new(API_KEY, "re_", |_currency| Box::new(WooshPaySkin))
+    .demo(
+        "pi_1787730829493927936",
+        refunds::Money::from_minor(8_000, refunds::Currency::EUR),
+    )
+    .webhooks(SandboxWebhooks::new(
+        |sandbox, secret| enable_webhooks(sandbox, secret),
+        event_body,
+        ("evt_trigger_", "re_trigger_", "pi_trigger_"),
+    ));

@@ -21,7 +21,11 @@
 
 use refunds::Result;
 use refunds::adapter::signature::{SecretRule, TimestampedHmac};
-use refunds::adapter::{HttpProvider, Secret};
+use std::sync::Arc;
+
+use refunds::WebhookVerifier;
+use refunds::adapter::signature::SignatureScheme;
+use refunds::adapter::{HttpProvider, Secret, WebhookKit, WebhookSettings};
 use refunds::webhook::{Carries, Envelope, EventKind, EventParser, EventTable, HmacBuilder, SignedWebhooks};
 
 use crate::{PROVIDER_ID, WooshPay};
@@ -74,4 +78,18 @@ pub fn scheme(secret: impl Into<Secret>) -> Result<TimestampedHmac> {
 /// `Configuration` (an empty or over-long secret) and never contain the secret.
 pub fn verifier(secret: impl Into<Secret>) -> Result<WooshPayWebhooks> {
     builder(secret).build()
+}
+
+/// The verifier and signer for tools that serve every provider (the registry, `refunds webhook`).
+pub const KIT: WebhookKit = WebhookKit::new(EVENTS, kit_verifier, kit_scheme);
+
+fn kit_verifier(secret: Secret, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
+    let builder = builder(secret)
+        .tolerance(settings.tolerance)
+        .clock(settings.clock.clone());
+    Ok(Box::new(builder.build()?))
+}
+
+fn kit_scheme(secret: Secret, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
+    Ok(Arc::new(builder(secret).clock(settings.clock.clone()).scheme()?))
 }

@@ -61,3 +61,6 @@ pub use wire::{MERCHANT_REFERENCE_KEY, STATUSES};
 
 /// The provider id, in [`refunds::ProviderInfo::id`], [`refunds::Refund::provider`] and errors.
 pub const ID: &str = "xpay";
+
+/// XPay, described once for the registry, the command line and the shared suite.
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <XPay as refunds::adapter::HttpProvider>::DESCRIPTOR;

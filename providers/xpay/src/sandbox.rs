@@ -26,8 +26,8 @@ use refunds::adapter::signature::TimestampedHmac;
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret};
 use refunds::ledger::ChangeKind;
 use refunds::sandbox::{
-    Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxRequest, SandboxResponse,
-    SpecSkin, WebhookSender, event_kind, send_webhooks,
+    Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxRequest,
+    SandboxResponse, SandboxWebhooks, SpecSkin, WebhookSender, event_kind, send_webhooks,
 };
 use refunds::webhook::Carries;
 use refunds::{RawJson, Result};
@@ -211,3 +211,13 @@ pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<V
     let object = RawJson::parse(&object).ok()?;
     Some(crate::webhooks::ENVELOPE.encode(id, event_type, record.updated_at, false, &object))
 }
+
+/// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
+/// shared suite): this key, this skin, and a demo payment of "ch_xyz789".
+pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currency| Box::new(XPaySkin::default()))
+    .demo("ch_xyz789", refunds::Money::from_minor(80_000, refunds::Currency::EGP))
+    .webhooks(SandboxWebhooks::new(
+        |sandbox, secret| enable_webhooks(sandbox, secret),
+        event_body,
+        ("evt_test_trigger_", "re_trigger_", "ch_trigger_"),
+    ));

@@ -264,7 +264,7 @@ pub async fn serve(options: ServeOptions) -> Result<Served> {
         let (webhook_secret, webhooks) = match (kit.webhooks, options.webhook_urls.is_empty()) {
             (Some(enable), false) => {
                 let secret = format!("whsec_refunds_sandbox_{}", kit.provider);
-                let sender = enable(&sandbox, &secret).map_err(|e| e.with_provider(kit.provider))?;
+                let sender = enable(&sandbox, secret.as_str().into()).map_err(|e| e.with_provider(kit.provider))?;
                 for url in &options.webhook_urls {
                     sender.register(url).map_err(|e| e.with_provider(kit.provider))?;
                 }

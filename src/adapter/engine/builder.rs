@@ -72,6 +72,14 @@ impl<P: HttpProvider> ClientBuilder<P> {
         }
     }
 
+    /// From typed settings (what a registry has read and checked), no provider options.
+    pub fn from_settings(settings: ClientSettings) -> ClientBuilder<P> {
+        ClientBuilder {
+            settings,
+            options: P::Options::default(),
+        }
+    }
+
     /// The account currency: required where refunds carry none, a check on creates elsewhere.
     pub fn currency(mut self, currency: Currency) -> Self {
         self.settings.set_currency(currency);

@@ -11,7 +11,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider};
 //! let sandbox = refunds_bias::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pay_1", Money::from_minor(5_000, Currency::USD));
+//! sandbox.ledger().seed_payment("pay_1", refunds::Money::from_minor(5_000, refunds::Currency::USD);
 //! let client = refunds_bias::sandbox::builder_for(&sandbox).build()?;
 //! let refund = client.create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?)).await?;
 //! assert_eq!(refund.amount.minor(), 5_000);
@@ -32,7 +32,9 @@ use std::time::Duration;
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{HttpProvider, ProviderSpec};
-use refunds::sandbox::{Call, Ledger, LedgerError, ListQuery, Page, RefundRecord, Refusal, Sandbox, SandboxResponse};
+use refunds::sandbox::{
+    Call, Ledger, LedgerError, ListQuery, Page, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxResponse,
+};
 use refunds::sandbox::{PaymentState, RefundDraft, SpecSkin};
 use refunds::{Currency, RefundStatus};
 use serde::{Deserialize, Serialize};
@@ -281,3 +283,8 @@ pub fn builder_for(sandbox: &Sandbox) -> BiasClientBuilder {
     let builder = BiasClient::builder().api_key(API_KEY);
     builder.base_url(sandbox.base_url()).currency(Currency::USD)
 }
+
+/// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
+/// shared suite): this key, this skin, and a demo payment of "pay_bias_1".
+pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |currency| Box::new(BiasSkin::new(currency)))
+    .demo("pay_bias_1", refunds::Money::from_minor(12_345, refunds::Currency::KWD));

@@ -1,0 +1,215 @@
+//! A provider's descriptor: the one value a provider crate exports for everything that works with
+//! every provider without naming one (the registry, the command line, the shared test suite).
+//!
+//! ```ignore
+//! impl HttpProvider for WooshPay {
+//!     const SPEC: ProviderSpec = ...;
+//!     const DESCRIPTOR: Descriptor = Descriptor::of::<WooshPay>()
+//!         .webhooks(crate::webhooks::KIT)
+//!         .sandbox(crate::sandbox::KIT);
+//!     ...
+//! }
+//! pub const DESCRIPTOR: Descriptor = <WooshPay as HttpProvider>::DESCRIPTOR;
+//! ```
+//!
+//! A descriptor made by [`Descriptor::of`] builds the provider's [`Client`](super::Client) from typed
+//! [`ClientSettings`]; its webhook kit says how the provider signs (if it does), and its sandbox kit
+//! (feature `sandbox`) how its sandbox starts and what demo payment it holds.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adapter::engine::{ClientBuilder, HttpProvider};
+use crate::adapter::secret::Secret;
+use crate::adapter::settings::ClientSettings;
+use crate::adapter::signature::SignatureScheme;
+use crate::adapter::spec::ProviderSpec;
+use crate::currency::Currency;
+use crate::error::Result;
+use crate::provider::RefundProvider;
+use crate::webhook::{Clock, DEFAULT_TOLERANCE, EventTable, WebhookVerifier};
+
+/// Builds a client of the provider from typed settings.
+pub type BuildFn = fn(ClientSettings) -> Result<Arc<dyn RefundProvider>>;
+
+/// One provider, described once: its spec, how to build a client, its webhooks and its sandbox.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Descriptor {
+    /// Id, name, hosts, environment prefix, currency rule, paging: the engine's spec.
+    pub spec: ProviderSpec,
+    /// How the provider signs its webhooks; `None` where it does not.
+    pub webhooks: Option<WebhookKit>,
+    /// The provider's sandbox: its skin, test key and demo payment.
+    #[cfg(feature = "sandbox")]
+    pub sandbox: Option<crate::sandbox::SandboxKit>,
+    build: BuildFn,
+    livemode_of_key: fn(&str) -> Option<bool>,
+}
+
+impl fmt::Debug for Descriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Descriptor")
+            .field("id", &self.spec.id)
+            .field("webhooks", &self.webhooks.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn build<P: HttpProvider>(settings: ClientSettings) -> Result<Arc<dyn RefundProvider>> {
+    Ok(Arc::new(ClientBuilder::<P>::from_settings(settings).build()?))
+}
+
+impl Descriptor {
+    /// The descriptor of `P`: its spec and its client builder; no webhooks, no sandbox.
+    pub const fn of<P: HttpProvider>() -> Descriptor {
+        Descriptor {
+            spec: P::SPEC,
+            webhooks: None,
+            #[cfg(feature = "sandbox")]
+            sandbox: None,
+            build: build::<P>,
+            livemode_of_key: ClientBuilder::<P>::livemode_of_key,
+        }
+    }
+
+    /// With the provider's webhook kit.
+    pub const fn webhooks(mut self, kit: WebhookKit) -> Descriptor {
+        self.webhooks = Some(kit);
+        self
+    }
+
+    /// With the provider's sandbox kit.
+    #[cfg(feature = "sandbox")]
+    pub const fn sandbox(mut self, kit: crate::sandbox::SandboxKit) -> Descriptor {
+        self.sandbox = Some(kit);
+        self
+    }
+
+    /// The provider id (`"wooshpay"`).
+    pub const fn id(&self) -> &'static str {
+        self.spec.id
+    }
+
+    /// A client from typed settings (the key, base url, currency, timeouts, proxy, roots), checked
+    /// as the provider's own builder checks them.
+    pub fn build(&self, settings: ClientSettings) -> Result<Arc<dyn RefundProvider>> {
+        (self.build)(settings)
+    }
+
+    /// Whether a key of this provider is live (`Some(true)`), test (`Some(false)`), or does not say.
+    pub fn livemode_of_key(&self, key: &str) -> Option<bool> {
+        (self.livemode_of_key)(key)
+    }
+}
+
+/// How a provider signs its webhooks, for a tool that verifies or sends them without naming it.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct WebhookKit {
+    /// The provider's event types.
+    pub events: EventTable,
+    /// Its refund objects carry no currency: reading an event needs the account's.
+    pub needs_currency: bool,
+    /// It has an older signature form ([`WebhookSettings::legacy_signature`]).
+    pub legacy_form: bool,
+    verifier: fn(Secret, &WebhookSettings) -> Result<Box<dyn WebhookVerifier>>,
+    scheme: fn(Secret, &WebhookSettings) -> Result<Arc<dyn SignatureScheme>>,
+}
+
+impl WebhookKit {
+    /// A kit from the provider's verifier and scheme constructors.
+    pub const fn new(
+        events: EventTable,
+        verifier: fn(Secret, &WebhookSettings) -> Result<Box<dyn WebhookVerifier>>,
+        scheme: fn(Secret, &WebhookSettings) -> Result<Arc<dyn SignatureScheme>>,
+    ) -> WebhookKit {
+        WebhookKit {
+            events,
+            needs_currency: false,
+            legacy_form: false,
+            verifier,
+            scheme,
+        }
+    }
+
+    /// Reading an event needs the account's currency.
+    pub const fn needs_currency(mut self) -> WebhookKit {
+        self.needs_currency = true;
+        self
+    }
+
+    /// The provider has a legacy signature form.
+    pub const fn legacy_form(mut self) -> WebhookKit {
+        self.legacy_form = true;
+        self
+    }
+
+    /// A verifier for `secret`. A `Configuration` error (never holding the secret) for a bad
+    /// secret, or a currency or legacy form the provider needs or lacks.
+    pub fn verifier(&self, secret: impl Into<Secret>, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
+        (self.verifier)(secret.into(), settings)
+    }
+
+    /// The signing scheme for `secret` (what a sender signs with).
+    pub fn scheme(&self, secret: impl Into<Secret>, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
+        (self.scheme)(secret.into(), settings)
+    }
+}
+
+/// How a webhook verifier or signer is set up beyond its secret.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WebhookSettings {
+    /// How far a signature's time may be from the clock.
+    pub tolerance: Duration,
+    /// The clock signatures are checked (or made) against.
+    pub clock: Clock,
+    /// The account's currency, for a provider whose refund objects carry none.
+    pub currency: Option<Currency>,
+    /// Sign in the provider's legacy form.
+    pub legacy_signature: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Clock::system(),
+            currency: None,
+            legacy_signature: false,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The default tolerance (300 s), the system clock, no currency, the current form.
+    pub fn new() -> WebhookSettings {
+        WebhookSettings::default()
+    }
+
+    /// Sets the tolerance.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the account's currency.
+    pub fn currency(mut self, currency: Option<Currency>) -> Self {
+        self.currency = currency;
+        self
+    }
+
+    /// Signs in the legacy form.
+    pub fn legacy_signature(mut self, legacy: bool) -> Self {
+        self.legacy_signature = legacy;
+        self
+    }
+}
