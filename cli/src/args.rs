@@ -12,9 +12,9 @@ use crate::sandbox::FaultSpec;
 
 /// One command line for refunds across payment providers.
 ///
-/// Providers come from the environment (REFUNDS_PROVIDERS=bias,wooshpay and each provider's
-/// <PREFIX>_API_KEY), from a TOML file (--config), or from the embedded sandboxes (--sandbox: all five
-/// providers offline, seeded with demo payments and refunds).
+/// Providers come from the environment (REFUNDS_PROVIDERS, a comma-separated list of provider ids,
+/// and each provider's <PREFIX>_API_KEY), from a TOML file (--config), or from the embedded sandboxes
+/// (--sandbox: every provider offline, seeded with demo payments and refunds).
 ///
 /// Exit codes: 0 success; 2 invalid input or rejected (nothing applied); 3 ambiguous (a pending create
 /// was saved, or recover could not tell); 4 provider unavailable or timed out; 5 created, not confirmed
@@ -165,7 +165,7 @@ pub struct ServeArgs {
     /// list-total-overstated=N, list-short-page, list-repeat-item, list-repeat-cursor). Repeatable.
     #[arg(long, value_name = "KIND[:N]")]
     pub fault: Vec<FaultSpec>,
-    /// Send signed webhooks (xpay, SyncgramPay, WooshPay) for every refund change to URL, a loopback
+    /// Send signed webhooks (from the providers that sign them) for every refund change to URL, a loopback
     /// URL (repeatable); the signing secrets are printed.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Vec<String>,
@@ -342,7 +342,7 @@ pub enum WebhookCommand {
 /// `refunds webhook trigger`.
 #[derive(Debug, Args)]
 pub struct TriggerArgs {
-    /// wooshpay, xpay or syncgram.
+    /// The provider id (one that signs its webhooks).
     #[arg(long, short)]
     pub provider: String,
     /// The environment variable holding the endpoint's webhook secret (never printed).
@@ -351,14 +351,13 @@ pub struct TriggerArgs {
     /// Where to POST it: an http(s) URL on this machine (localhost, 127.0.0.0/8, [::1]).
     #[arg(long)]
     pub url: String,
-    /// The provider's event type (default: its refund-succeeded event; wooshpay
-    /// charge.refund.updated, xpay charge.refunded, syncgram refund.paid).
+    /// The provider's event type (default: its refund-succeeded event, else its refund-updated one).
     pub event: Option<String>,
     /// Send this body (the raw bytes of FILE, `-` for stdin) instead of a generated event.
     #[arg(long, value_name = "FILE")]
     pub body: Option<PathBuf>,
-    /// SyncgramPay only: sign with the legacy pair (X-Bachs-Timestamp and X-Bachs-Signature)
-    /// instead of X-Bachs-Signature-V2.
+    /// Sign in the provider's legacy form, where it has one (SyncgramPay: the X-Bachs-Timestamp and
+    /// X-Bachs-Signature pair instead of X-Bachs-Signature-V2).
     #[arg(long)]
     pub legacy: bool,
     /// The generated refund's currency (default USD).
@@ -375,7 +374,7 @@ pub struct TriggerArgs {
 /// `refunds webhook verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// wooshpay, xpay or syncgram.
+    /// The provider id (one that signs its webhooks).
     #[arg(long, short)]
     pub provider: String,
     /// The environment variable holding the endpoint's webhook secret (never printed).
@@ -386,8 +385,8 @@ pub struct VerifyArgs {
     pub header: Vec<String>,
     /// The body exactly as received (`-` for stdin).
     pub file: PathBuf,
-    /// SyncgramPay only: the account's settlement currency (its refund objects carry none); default
-    /// SYNCGRAM_CURRENCY.
+    /// The account's currency, for a provider whose refund objects carry none (SyncgramPay); default
+    /// the provider's <PREFIX>_CURRENCY variable.
     #[arg(long)]
     pub currency: Option<String>,
     /// The largest distance allowed between the signature's timestamp and the clock (default 5m).

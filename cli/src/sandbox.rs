@@ -15,18 +15,6 @@ use crate::exit::Failure;
 /// How long after its creation a refund made on the sandbox settles (to `succeeded`).
 pub const SETTLE_DELAY: Duration = Duration::from_secs(1);
 
-/// The demo refunds of each provider, in minor units of its demo payment's currency: two settled
-/// partial refunds, leaving a balance to refund.
-fn demo_amounts(provider: &str) -> [i64; 2] {
-    match provider {
-        "fourgeeks" => [2_500, 1_000], // 25.00 and 10.00 of 100.00 USD
-        "xpay" => [50_000, 10_000],    // 500.00 and 100.00 of 800.00 EGP
-        "bias" => [1_234, 500],        // 1.234 and 0.500 of 12.345 KWD
-        "syncgram" => [5_000, 1_000],  // 5000 and 1000 of 10000 JPY
-        _ => [1_999, 1_000],           // 19.99 and 10.00 of 80.00 EUR
-    }
-}
-
 /// A fault injected into every sandbox: `KIND[=ARG][:TIMES]`, the kinds of
 /// [`refunds::sandbox::parse_fault`].
 #[derive(Debug, Clone)]
@@ -78,7 +66,7 @@ impl World {
             let info = provider.info();
             let payment = PaymentRef::new(info.capabilities.payment_kinds[0], demo.payment_id)?;
             let ledger = demo.sandbox.ledger();
-            for (n, minor) in demo_amounts(demo.provider).into_iter().enumerate() {
+            for (n, minor) in demo.demo_refunds.into_iter().enumerate() {
                 let mut request =
                     CreateRefund::new(payment.clone()).amount(Money::from_minor(minor, demo.captured.currency()));
                 if info.capabilities.carries.reason {

@@ -7,58 +7,42 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use refunds::adapter::WebhookSettings;
 use refunds::adapter::signature::SignatureScheme;
-use refunds::sandbox::{DeliveryRecord, RefundRecord, WebhookSender};
+use refunds::sandbox::{DeliveryRecord, RefundRecord, SandboxWebhooks, WebhookSender};
 use refunds::webhook::{Clock, EventKind, EventTable};
 use refunds::{Currency, Money, OffsetDateTime, RefundStatus};
 
 use crate::args::TriggerArgs;
 use crate::exit::{self, Failure};
 use crate::output::ReportFormat;
-use crate::webhook::{body, not_signing, secret, syncgram_currency};
-
-/// Writes one provider event about a refund record: (record, event type, event id).
-type EventBody = fn(&RefundRecord, &str, &str) -> Option<Vec<u8>>;
+use crate::webhook::{body, kit, secret};
 
 /// What a provider needs to trigger one of its events.
 struct Provider {
     scheme: Arc<dyn SignatureScheme>,
     events: EventTable,
-    event_body: EventBody,
-    /// Event id, refund id and payment id prefixes of the generated event.
-    ids: (&'static str, &'static str, &'static str),
+    sandbox: SandboxWebhooks,
 }
 
 fn provider(args: &TriggerArgs, secret: String, clock: Clock) -> Result<Provider, Failure> {
-    if args.legacy && args.provider != "syncgram" {
-        return Err(Failure::invalid("--legacy: only syncgram has a legacy signature form"));
+    let (descriptor, kit) = kit(&args.provider, "send")?;
+    if args.legacy && !kit.legacy_form {
+        return Err(Failure::invalid(format!(
+            "--legacy: {} has no legacy signature form",
+            args.provider
+        )));
     }
-    let provider = match args.provider.as_str() {
-        "wooshpay" => Provider {
-            scheme: Arc::new(refunds_wooshpay::webhooks::builder(secret).clock(clock).scheme()?),
-            events: refunds_wooshpay::webhooks::EVENTS,
-            event_body: refunds_wooshpay::sandbox::event_body,
-            ids: ("evt_trigger_", "re_trigger_", "pi_trigger_"),
-        },
-        "xpay" => Provider {
-            scheme: Arc::new(refunds_xpay::webhooks::builder(secret).clock(clock).scheme()?),
-            events: refunds_xpay::webhooks::EVENTS,
-            event_body: refunds_xpay::sandbox::event_body,
-            ids: ("evt_test_trigger_", "re_trigger_", "ch_trigger_"),
-        },
-        "syncgram" => {
-            // The currency only matters to the verifier's reader, not to the scheme.
-            let builder = refunds_syncgram::webhooks::builder(secret, Currency::USD);
-            Provider {
-                scheme: Arc::new(builder.clock(clock).sign_split(args.legacy).scheme()?),
-                events: refunds_syncgram::webhooks::EVENTS,
-                event_body: refunds_syncgram::sandbox::event_body,
-                ids: ("evt_trigger_", "ref_trigger_", "ch_trigger_"),
-            }
-        }
-        other => return Err(not_signing(other, "send")),
-    };
-    Ok(provider)
+    let sandbox = descriptor
+        .sandbox
+        .and_then(|s| s.webhooks)
+        .ok_or_else(|| Failure::invalid(format!("{}: its sandbox writes no events to send", args.provider)))?;
+    let settings = WebhookSettings::new().clock(clock).legacy_signature(args.legacy);
+    Ok(Provider {
+        scheme: kit.scheme(secret, &settings)?,
+        events: kit.events,
+        sandbox,
+    })
 }
 
 /// The event type asked for, else the provider's refund-succeeded event (its refund-updated one
@@ -96,7 +80,7 @@ fn record(provider: &Provider, kind: &EventKind, currency: Currency, at: OffsetD
         EventKind::Canceled => RefundStatus::Canceled,
         _ => RefundStatus::Succeeded,
     };
-    let (_, refund, payment) = provider.ids;
+    let (_, refund, payment) = provider.sandbox.id_prefixes;
     let amount = Money::from_minor(10_i64.pow(u32::from(currency.exponent())) * 10, currency);
     let mut record = RefundRecord::new(format!("{refund}{n}"), format!("{payment}{n}"), amount, status);
     record.reason = Some("requested_by_customer".to_owned());
@@ -151,15 +135,14 @@ pub async fn trigger(args: &TriggerArgs) -> Result<u8, Failure> {
         Some(file) => (body(file)?, None),
         None => {
             let event_type = event_type(args, &provider.events)?;
-            let currency = match (&args.currency, args.provider.as_str()) {
-                (given, "syncgram") => syncgram_currency(given.as_deref().or(Some("USD")))?,
-                (Some(code), _) => Currency::from_code(code.trim())?,
-                (None, _) => Currency::USD,
+            let currency = match &args.currency {
+                Some(code) => Currency::from_code(code.trim())?,
+                None => Currency::USD,
             };
             let n = format!("{:x}", at.unix_timestamp_nanos().unsigned_abs());
             let record = record(&provider, &provider.events.kind(event_type), currency, at, &n);
-            let id = format!("{}{n}", provider.ids.0);
-            let bytes = (provider.event_body)(&record, event_type, &id)
+            let id = format!("{}{n}", provider.sandbox.id_prefixes.0);
+            let bytes = (provider.sandbox.event_body)(&record, event_type, &id)
                 .ok_or_else(|| Failure::other(format!("{}: the event could not be written", args.provider)))?;
             (bytes, Some((id, event_type)))
         }

@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use refunds::adapter::{Descriptor, WebhookKit, WebhookSettings};
 use refunds::webhook::{Clock, DEFAULT_TOLERANCE};
 use refunds::{Currency, WebhookEvent, WebhookVerifier};
 
@@ -21,16 +22,31 @@ pub async fn run(command: &WebhookCommand) -> Result<u8, Failure> {
     }
 }
 
-/// The providers that sign their webhooks.
-const SIGNING: &str = "wooshpay, xpay, syncgram";
+/// The providers that sign their webhooks, named.
+fn signing() -> String {
+    let ids: Vec<&str> = refunds_registry::descriptors()
+        .iter()
+        .filter(|d| d.webhooks.is_some())
+        .map(|d| d.id())
+        .collect();
+    ids.join(", ")
+}
 
-/// The refusal of a provider without signed webhooks (or unknown), for `what` (verify, send).
-pub fn not_signing(provider: &str, what: &str) -> Failure {
-    match provider {
-        "fourgeeks" | "bias" => Failure::invalid(format!(
-            "{provider}: no signed webhooks to {what} (providers that sign them: {SIGNING})"
-        )),
-        other => Failure::invalid(format!("unknown provider {other:?} (webhooks: {SIGNING})")),
+/// The webhook kit of `provider`, or the refusal of a provider without signed webhooks (or unknown),
+/// for `what` (verify, send).
+pub fn kit(provider: &str, what: &str) -> Result<(Descriptor, WebhookKit), Failure> {
+    match refunds_registry::descriptor(provider) {
+        Some(descriptor) => match descriptor.webhooks {
+            Some(kit) => Ok((descriptor, kit)),
+            None => Err(Failure::invalid(format!(
+                "{provider}: no signed webhooks to {what} (providers that sign them: {})",
+                signing()
+            ))),
+        },
+        None => Err(Failure::invalid(format!(
+            "unknown provider {provider:?} (webhooks: {})",
+            signing()
+        ))),
     }
 }
 
@@ -69,48 +85,34 @@ pub fn secret(var: &str) -> Result<String, Failure> {
         .ok_or_else(|| Failure::invalid(format!("--secret-env {var}: the variable is not set")))
 }
 
-/// The settlement currency of SyncgramPay's refund objects (which carry none): `given`, else
-/// `SYNCGRAM_CURRENCY`.
-pub fn syncgram_currency(given: Option<&str>) -> Result<Currency, Failure> {
+/// The account currency a provider's webhook reader needs where its refund objects carry none:
+/// `given`, else `<PREFIX>_CURRENCY`.
+fn account_currency(
+    descriptor: &Descriptor,
+    kit: &WebhookKit,
+    given: Option<&str>,
+) -> Result<Option<Currency>, Failure> {
+    let var = descriptor.spec.env_var("CURRENCY");
     let code = match given {
         Some(code) => code.to_owned(),
-        None => std::env::var("SYNCGRAM_CURRENCY").map_err(|_| {
-            Failure::invalid(
-                "syncgram: --currency is required (or SYNCGRAM_CURRENCY): its refund objects carry no currency",
-            )
+        None if !kit.needs_currency => return Ok(None),
+        None => std::env::var(&var).map_err(|_| {
+            Failure::invalid(format!(
+                "{}: --currency is required (or {var}): its refund objects carry no currency",
+                descriptor.id()
+            ))
         })?,
     };
-    Ok(Currency::from_code(code.trim())?)
+    Ok(Some(Currency::from_code(code.trim())?))
 }
 
 fn verifier(args: &VerifyArgs, secret: String) -> Result<Box<dyn WebhookVerifier>, Failure> {
-    let tolerance = args.tolerance.unwrap_or(DEFAULT_TOLERANCE);
-    let clock = args.at.map_or_else(Clock::system, Clock::fixed);
-    let verifier: Box<dyn WebhookVerifier> = match args.provider.as_str() {
-        "wooshpay" => Box::new(
-            refunds_wooshpay::webhooks::builder(secret)
-                .tolerance(tolerance)
-                .clock(clock)
-                .build()?,
-        ),
-        "xpay" => Box::new(
-            refunds_xpay::webhooks::builder(secret)
-                .tolerance(tolerance)
-                .clock(clock)
-                .build()?,
-        ),
-        "syncgram" => {
-            let currency = syncgram_currency(args.currency.as_deref())?;
-            Box::new(
-                refunds_syncgram::webhooks::builder(secret, currency)
-                    .tolerance(tolerance)
-                    .clock(clock)
-                    .build()?,
-            )
-        }
-        other => return Err(not_signing(other, "verify")),
-    };
-    Ok(verifier)
+    let (descriptor, kit) = kit(&args.provider, "verify")?;
+    let settings = WebhookSettings::new()
+        .tolerance(args.tolerance.unwrap_or(DEFAULT_TOLERANCE))
+        .clock(args.at.map_or_else(Clock::system, Clock::fixed))
+        .currency(account_currency(&descriptor, &kit, args.currency.as_deref())?);
+    Ok(kit.verifier(secret, &settings)?)
 }
 
 fn event_text(event: &WebhookEvent, format: ReportFormat) -> String {

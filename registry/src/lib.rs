@@ -118,6 +118,16 @@ pub fn available() -> Vec<&'static str> {
     kinds::all().iter().map(|k| k.spec.id).collect()
 }
 
+/// The descriptor of provider `id`, compiled in or registered.
+pub fn descriptor(id: &str) -> Option<refunds::adapter::Descriptor> {
+    kinds::all().into_iter().find(|k| k.spec.id == id).map(|k| k.descriptor)
+}
+
+/// Every descriptor this registry knows, in [`available`] order.
+pub fn descriptors() -> Vec<refunds::adapter::Descriptor> {
+    kinds::all().into_iter().map(|k| k.descriptor).collect()
+}
+
 /// Makes a provider written outside this crate known to every registry and config built after, in
 /// this process, as if it were compiled in: `REFUNDS_PROVIDERS`, `provider = "..."` in a config file,
 /// [`Registry::sandbox`] (when the descriptor has a sandbox kit). An id already known, or not of

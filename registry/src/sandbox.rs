@@ -41,6 +41,8 @@ pub struct DemoSandbox {
     pub payment_id: &'static str,
     /// What the payment captured, in the account's currency.
     pub captured: Money,
+    /// Two partial refunds a demo makes of it (minor units), leaving a balance.
+    pub demo_refunds: [i64; 2],
     /// The running sandbox: its ledger (settle, advance the clock, inspect) and fault plan.
     pub sandbox: Sandbox,
 }
@@ -171,6 +173,7 @@ impl Registry {
                 provider: kit.provider,
                 payment_id: kit.payment_id,
                 captured: kit.captured,
+                demo_refunds: kit.kit.demo_refunds,
                 sandbox,
             });
         }

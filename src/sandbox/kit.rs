@@ -25,6 +25,8 @@ pub struct SandboxKit {
     pub demo_payment: &'static str,
     /// What the demo payment captured (its currency is the demo account's).
     pub demo_captured: Money,
+    /// Two partial refunds of the demo payment a demo makes (in its minor units), leaving a balance.
+    pub demo_refunds: [i64; 2],
     /// How the sandbox sends signed webhooks, where the provider signs them.
     pub webhooks: Option<SandboxWebhooks>,
     skin: fn(Currency) -> Box<dyn Skin>,
@@ -69,7 +71,8 @@ impl SandboxWebhooks {
 
 impl SandboxKit {
     /// A kit: the key the sandbox accepts, its refund id prefix, and its skin for an account in a
-    /// currency. The demo payment is `pay_demo`, 100.00 USD, until [`SandboxKit::demo`].
+    /// currency. The demo payment is `pay_demo`, 100.00 USD, refunded 25.00 and 10.00, until
+    /// [`SandboxKit::demo`].
     pub const fn new(
         api_key: &'static str,
         refund_id_prefix: &'static str,
@@ -80,15 +83,23 @@ impl SandboxKit {
             refund_id_prefix,
             demo_payment: "pay_demo",
             demo_captured: Money::from_minor(10_000, Currency::USD),
+            demo_refunds: [2_500, 1_000],
             webhooks: None,
             skin,
         }
     }
 
-    /// The demo payment: its id and what it captured.
+    /// The demo payment: its id and what it captured; the demo refunds a quarter and a tenth of it.
     pub const fn demo(mut self, payment: &'static str, captured: Money) -> Self {
         self.demo_payment = payment;
         self.demo_captured = captured;
+        self.demo_refunds = [captured.minor() / 4, captured.minor() / 10];
+        self
+    }
+
+    /// The two partial refunds the demo makes, in minor units of the demo payment's currency.
+    pub const fn demo_refunds(mut self, first: i64, second: i64) -> Self {
+        self.demo_refunds = [first, second];
         self
     }
 

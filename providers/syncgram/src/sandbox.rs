@@ -222,6 +222,7 @@ fn webhook_body(record: &RefundRecord, change: ChangeKind, n: u64) -> Option<Vec
 /// shared suite): this key, this skin, and a demo payment of "ch_a1b2c3d4e5f6".
 pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currency| Box::new(SyncgramSkin))
     .demo("ch_a1b2c3d4e5f6", Money::from_minor(10_000, Currency::JPY))
+    .demo_refunds(5_000, 1_000)
     .webhooks(SandboxWebhooks::new(
         |sandbox, secret| enable_webhooks(sandbox, secret),
         event_body,

@@ -238,6 +238,7 @@ pub const KIT: SandboxKit = SandboxKit::new(API_KEY, "re_", |_currency| Box::new
         "pi_1787730829493927936",
         refunds::Money::from_minor(8_000, refunds::Currency::EUR),
     )
+    .demo_refunds(1_999, 1_000)
     .webhooks(SandboxWebhooks::new(
         |sandbox, secret| enable_webhooks(sandbox, secret),
         event_body,

@@ -216,6 +216,7 @@ pub fn event_body(record: &RefundRecord, event_type: &str, id: &str) -> Option<V
 /// shared suite): this key, this skin, and a demo payment of "ch_xyz789".
 pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currency| Box::new(XPaySkin::default()))
     .demo("ch_xyz789", refunds::Money::from_minor(80_000, refunds::Currency::EGP))
+    .demo_refunds(50_000, 10_000)
     .webhooks(SandboxWebhooks::new(
         |sandbox, secret| enable_webhooks(sandbox, secret),
         event_body,

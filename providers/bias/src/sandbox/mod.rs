@@ -287,4 +287,5 @@ pub fn builder_for(sandbox: &Sandbox) -> BiasClientBuilder {
 /// The sandbox for tools that serve every provider (the registry's demo, `refunds sandbox serve`, the
 /// shared suite): this key, this skin, and a demo payment of "pay_bias_1".
 pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |currency| Box::new(BiasSkin::new(currency)))
-    .demo("pay_bias_1", refunds::Money::from_minor(12_345, refunds::Currency::KWD));
+    .demo("pay_bias_1", refunds::Money::from_minor(12_345, refunds::Currency::KWD))
+    .demo_refunds(1_234, 500);
