@@ -64,10 +64,41 @@ macro_rules! fixture_tests {
     };
 }
 
+/// The answers' and error bodies of a fixture file, as sent: what the hostile run mutates.
+pub fn bodies(fixtures: &str) -> Vec<String> {
+    let fixtures = parse(fixtures);
+    let answers = cases(&fixtures, "responses").iter().chain(cases(&fixtures, "errors"));
+    answers
+        .map(|case| body_text(&case["body"]))
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// A client builder pointed at `base_url` with the key of `P`'s sandbox: the documented-fixtures
+/// runner's builder for a provider described once.
+pub fn builder<P: HttpProvider>(base_url: &str) -> ClientBuilder<P> {
+    ClientBuilder::new()
+        .api_key(crate::sandbox_kit::<P>().api_key)
+        .base_url(base_url)
+}
+
 /// The fixture text, parsed, with the money shorthands expanded.
+/// A top-level `api_key` or `account_currency` is every case's where the case gives none (the
+/// documented auth headers are made with the key).
 fn parse(fixtures: &str) -> Value {
     let mut value: Value = serde_json::from_str(fixtures).expect("the fixture file is JSON");
     expand_money(&mut value);
+    for setting in ["api_key", "account_currency"] {
+        let Some(key) = value.get(setting).cloned() else {
+            continue;
+        };
+        for list in ["requests", "responses", "errors"] {
+            let cases = value.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten();
+            cases.filter_map(Value::as_object_mut).for_each(|case| {
+                case.entry(setting).or_insert_with(|| key.clone());
+            });
+        }
+    }
     value
 }
 
@@ -137,8 +168,12 @@ async fn received(server: &MockServer) -> Vec<Request> {
         .collect()
 }
 
-/// The client for a case: no retries, and the case's `account_currency` when it gives one.
+/// The client for a case: no retries, and the case's `account_currency` and `api_key` when it gives
+/// them.
 fn build<P: HttpProvider>(mut builder: ClientBuilder<P>, case: &Value) -> Result<Client<P>, String> {
+    if let Some(key) = case.get("api_key").and_then(Value::as_str) {
+        builder = builder.api_key(key);
+    }
     if let Some(code) = case.get("account_currency").and_then(Value::as_str) {
         builder = builder.currency(Currency::from_code(code).map_err(|e| e.to_string())?);
     }

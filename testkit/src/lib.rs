@@ -35,7 +35,7 @@ pub mod wire;
 
 pub use harness::{Backend, Harness, HarnessOptions, RefundFixture, Situation};
 pub use memory::{MemoryBackend, MemoryHarness, MemoryProvider};
-pub use suite::{ProviderUnderTest, SuiteHarness, WRONG_KEY, env_and_redaction, skip, status_table};
+pub use suite::{ProviderUnderTest, SuiteHarness, WRONG_KEY, env_and_redaction, sandbox_kit, skip, status_table};
 pub use wire::{WireBackend, WireClient, WireDialect, WireError, WireHarness, fast_retry};
 
 /// Adds to `request` those of the optional fields given that `capabilities` says the provider

@@ -67,6 +67,14 @@ pub trait ProviderUnderTest: Send + Sync + 'static {
     }
 }
 
+/// The sandbox kit of `P`'s descriptor; a provider without one cannot run the shared suite.
+pub const fn sandbox_kit<P: HttpProvider>() -> refunds::sandbox::SandboxKit {
+    match P::DESCRIPTOR.sandbox {
+        Some(kit) => kit,
+        None => panic!("the provider's descriptor has no sandbox kit: add one (`Descriptor::sandbox`)"),
+    }
+}
+
 /// Prints that a scenario is skipped for this provider, and why.
 pub fn skip(scenario: &str, why: &str) {
     println!("skipped: {scenario}: {why}");
@@ -521,14 +529,22 @@ pub fn env_and_redaction<P: HttpProvider>() {
     }
 }
 
-/// Every shared scenario for one provider: the type given implements [`ProviderUnderTest`].
+/// Every shared scenario for one provider, from its descriptor and its documented fixtures.
+///
+/// `provider_suite!(refunds_wooshpay::WooshPay, include_str!("fixtures/documented.json"))`: the
+/// provider's engine type (whose [`HttpProvider::DESCRIPTOR`] carries a sandbox kit) and its
+/// documented-fixtures file. Add `, options = EXPR` for the provider's own create options the
+/// recovery property sends with some creates. The fixture file's answers and error bodies are the
+/// bodies the hostile run mutates, and its requests, answers and errors run as
+/// [`fixture_tests!`](crate::fixture_tests) against the client over wiremock.
 ///
 /// Expands to the conformance scenarios on the provider's sandbox, the bad-input table, the sandbox
 /// suite, the fault storm and the key-never-logged check, the hostile bodies, the status table, and
 /// the `from_env`/`build`/`Debug` checks, the safety review's recovery and stream scenarios
 /// ([`recovery_suite`](crate::recovery_suite)), the recovery property ([`property`](crate::property))
-/// and the optional-field table ([`fields`](crate::fields)). Scenarios a provider's capabilities rule out print
-/// `skipped: <scenario>: <why>`.
+/// and the optional-field table ([`fields`](crate::fields)). Scenarios a provider's capabilities rule
+/// out print `skipped: <scenario>: <why>`. `provider_suite!(Under)` runs the same on a type that
+/// implements [`ProviderUnderTest`] by hand.
 #[macro_export]
 macro_rules! provider_suite {
     ($under:ty) => {
@@ -557,5 +573,35 @@ macro_rules! provider_suite {
         fn from_env_build_and_debug_redaction() {
             $crate::env_and_redaction::<<$under as $crate::ProviderUnderTest>::Provider>();
         }
+    };
+    ($provider:ty, $fixtures:expr $(, options = $options:expr)? $(,)?) => {
+        /// The provider under test, as its descriptor describes it.
+        struct Described;
+
+        impl $crate::ProviderUnderTest for Described {
+            type Provider = $provider;
+            const API_KEY: &'static str = $crate::sandbox_kit::<$provider>().api_key;
+
+            fn skin(currency: $crate::refunds::Currency) -> impl $crate::refunds::sandbox::Skin {
+                $crate::sandbox_kit::<$provider>().skin(currency)
+            }
+
+            fn ledger() -> $crate::refunds::sandbox::Ledger {
+                $crate::sandbox_kit::<$provider>().ledger()
+            }
+
+            fn sample_bodies() -> Vec<String> {
+                $crate::fixtures::bodies($fixtures)
+            }
+
+            $(
+                fn sample_options() -> Option<<$provider as $crate::refunds::adapter::HttpProvider>::Options> {
+                    Some($options)
+                }
+            )?
+        }
+
+        $crate::fixture_tests!($fixtures, $crate::fixtures::builder::<$provider>);
+        $crate::provider_suite!(Described);
     };
 }
