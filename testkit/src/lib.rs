@@ -25,6 +25,7 @@ mod harness;
 pub mod hostile;
 mod memory;
 pub mod property;
+pub mod raw;
 pub mod readme;
 pub mod recovery_suite;
 pub mod reliability;

@@ -55,3 +55,15 @@ pub fn assert_readme_status_table(readme: &str, statuses: &StatusMap) {
         .collect();
     assert_eq!(documented, coded, "the README's status table against the code's");
 }
+
+/// `#[test] the_readme_status_table_is_the_code_s`: the README text given (`include_str!` of the
+/// provider's `README.md`) against its status table.
+#[macro_export]
+macro_rules! readme_status_table_test {
+    ($readme:expr, $statuses:expr $(,)?) => {
+        #[test]
+        fn the_readme_status_table_is_the_code_s() {
+            $crate::readme::assert_readme_status_table($readme, $statuses);
+        }
+    };
+}

@@ -13,7 +13,7 @@ use refunds::RefundProvider;
 use refunds::RefundProviderExt;
 use refunds::sandbox::{Fault, Sandbox};
 use refunds::{CreateRefund, ListRefunds, RefundStatus};
-use refunds::{Delivery, ErrorKind};
+use refunds::{Delivery, Error, ErrorKind, PendingCreate, RecoverExt, Recovery, Refund, RefundId};
 use refunds::{IdempotencyKey, PaymentRef, PaymentRefKind};
 
 /// A provider sandbox with clients pointed at it.
@@ -160,20 +160,82 @@ pub async fn idempotent_replay(h: &dyn SandboxHarness) {
         assert_eq!(run.sandbox.ledger().refund_count(), 2);
         return;
     }
+    replay_then_conflict(&run.sandbox, run.client.as_ref(), run.payment("pay_sbx_idem")).await;
+}
+
+/// Under one key, a create of 10.00 (of `payment`, seeded with 50.00 or more) sent twice is one
+/// refund; the key reused for 20.00 is an `IdempotencyConflict` and creates nothing. Returns the
+/// conflict for the provider's own checks of its shape.
+pub async fn replay_then_conflict(sandbox: &Sandbox, client: &dyn RefundProvider, payment: PaymentRef) -> Error {
+    let currency = Currency::USD;
     let key = IdempotencyKey::new("sandbox-replay-1").unwrap();
-    let request = CreateRefund::new(run.payment("pay_sbx_idem"))
+    let request = CreateRefund::new(payment.clone())
         .amount(money(1_000, currency))
         .idempotency_key(key.clone());
-    let first = run.client.create_refund(&request).await.expect("first");
-    let again = run.client.create_refund(&request).await.expect("replay");
+    let first = client.create_refund(&request).await.expect("first");
+    let again = client.create_refund(&request).await.expect("replay");
     assert_eq!(first.id, again.id);
-    assert_eq!(run.sandbox.ledger().refund_count(), 1, "one refund");
-    let other = CreateRefund::new(run.payment("pay_sbx_idem"))
+    assert_eq!(sandbox.ledger().refund_count(), 1, "one refund");
+    let other = CreateRefund::new(payment)
         .amount(money(2_000, currency))
         .idempotency_key(key);
-    let e = run.client.create_refund(&other).await.expect_err("conflict");
+    let e = client.create_refund(&other).await.expect_err("conflict");
     assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict, "{e}");
-    assert_eq!(run.sandbox.ledger().refund_count(), 1);
+    assert_eq!(sandbox.ledger().refund_count(), 1);
+    e
+}
+
+/// A keyed create of `request` applied with its answer lost, then answered 429 by each of the
+/// client's `retries` re-sends (which the provider replays): the call is `Ambiguous`, one refund
+/// exists under the generated key the pending create carries, and recovery re-sends it and answers
+/// `Applied` with that refund, still one. Returns the pending create and the recovered refund.
+pub async fn lost_then_429s_recovered(
+    sandbox: &Sandbox,
+    client: &dyn RefundProvider,
+    request: &CreateRefund,
+    retries: usize,
+) -> (PendingCreate, Refund) {
+    sandbox.faults().push(Fault::ResponseLost, 1);
+    sandbox.faults().push(Fault::AppliedThen(429), retries);
+    let e = client.create_refund(request).await.expect_err("lost, then 429s");
+    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
+    assert_eq!(sandbox.ledger().refund_count(), 1, "one key, one refund");
+    let pending = e.pending().expect("the pending create travels with the error").clone();
+    let key = pending.request.idempotency_key_given().expect("the generated key");
+    assert!(key.as_str().starts_with("rfd_"), "{key:?}");
+    let applied = sandbox.ledger().refunds()[0].clone();
+    assert_eq!(applied.idempotency_key.as_deref(), Some(key.as_str()));
+    let Recovery::Applied { refund, .. } = client.recover(&pending).await else {
+        panic!("the re-send answers with the refund");
+    };
+    assert_eq!(
+        (refund.id.as_str(), refund.amount),
+        (applied.id.as_str(), applied.amount)
+    );
+    assert_eq!(Some(&refund.amount), request.amount_requested());
+    assert_eq!(
+        sandbox.ledger().refund_count(),
+        1,
+        "the original refund, not a second one"
+    );
+    (pending, *refund)
+}
+
+/// `n` refunds of 4.00 USD, each of its own payment (`pay_0`, `pay_1`, ..., seeded with 10.00), the
+/// ledger clock a minute further after each, so that creation times order them; their ids in
+/// creation order.
+pub async fn refunds_a_minute_apart(sandbox: &Sandbox, client: &dyn RefundProvider, n: usize) -> Vec<RefundId> {
+    let kind = client.info().capabilities.payment_kinds.first().copied();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = format!("pay_{i}");
+        sandbox.ledger().seed_payment(&id, money(1_000, Currency::USD));
+        let payment = PaymentRef::new(kind.unwrap_or(PaymentRefKind::Payment), &id).expect("payment id");
+        let request = CreateRefund::new(payment).amount(money(400, Currency::USD));
+        ids.push(client.create_refund(&request).await.expect("create").id);
+        sandbox.ledger().advance(Duration::from_secs(60));
+    }
+    ids
 }
 
 /// A wrong key gets the provider's 401.

@@ -1,34 +1,36 @@
 //! The webhook checks every HMAC-signing provider runs: typed failures, tolerance and rotation, no
-//! secret in any text, random input, and the sandbox-to-receiver round trip with a retry after a 500.
+//! secret in any text, the secret rule, random input, and the sandbox-to-receiver round trip with a
+//! retry after a 500 ([`sandbox_round_trip`]).
 //!
-//! A provider describes its scheme once ([`WebhookCase`]) with its own, independent signing recipe
-//! (`hmac` + `sha2` in its test file, never the SDK's signer) and invokes
+//! A provider describes its scheme once ([`WebhookCase`]) with a signing recipe independent of the
+//! SDK (RustCrypto's `hmac` + `sha2` called directly, never the SDK's signer; the timestamped recipe
+//! three providers document is [`sign_timestamped`]) and invokes
 //! [`webhook_tests!`](crate::webhook_tests); its documented events and its sandbox's event names stay
 //! in its own tests.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use refunds::adapter::signature::SignatureScheme;
 use refunds::adapter::{Client, HttpProvider};
-use refunds::sandbox::{Sandbox, WebhookSender};
 use refunds::webhook::{Clock, FromHmacSettings, HmacBuilder, MAX_SIGNATURE_HEADER, SignedWebhooks, WebhookErrorKind};
-use refunds::{
-    CreateRefund, Currency, EventKind, Money, PaymentRef, RefundProvider, RefundStatus, WebhookError, WebhookEvent,
-    WebhookVerifier,
-};
+use refunds::{ErrorKind, EventKind, WebhookError, WebhookEvent, WebhookVerifier};
+use sha2::Sha256;
+
+mod round_trip;
+
+pub use round_trip::{Received, Receiver, RoundTrip, sandbox_round_trip};
 
 /// One `#[test]` per shared scheme check, for the [`WebhookCase`] expression given.
 #[macro_export]
 macro_rules! webhook_tests {
     ($case:expr) => {
         $crate::webhook_tests!(@tests $case; each_failure_has_its_own_typed_result, tolerance_clock_and_rotation,
-            the_secret_appears_in_no_debug_display_or_error, random_headers_and_bodies_never_panic);
+            the_secret_appears_in_no_debug_display_or_error, random_headers_and_bodies_never_panic,
+            the_secret_rule_refuses_as_configuration);
     };
     (@tests $case:expr; $($name:ident),*) => {
         $(
@@ -60,6 +62,10 @@ pub struct WebhookCase<S> {
     pub unknown: &'static [u8],
     /// An authentic refund event whose refund cannot be read.
     pub broken: &'static [u8],
+    /// Secrets the provider's rule takes, besides `secret` and `other_secret`.
+    pub accepted_secrets: &'static [&'static str],
+    /// Secrets the provider's rule refuses.
+    pub refused_secrets: &'static [&'static str],
     /// Whether the signature carries a timestamp (`t=..,v1=..`) checked against a tolerance.
     pub timestamped: bool,
     /// The provider's documented recipe, computed independently: the header value for `secret`, `t`
@@ -74,7 +80,8 @@ pub const NOW: i64 = 1_704_067_200;
 
 impl<S> WebhookCase<S> {
     /// A timestamped case at [`NOW`], with `whsec_` rotation and unprintable secrets (8 to 64
-    /// characters); set `unknown` and `broken` (and `timestamped: false` for a raw-body scheme).
+    /// characters) and the empty secret refused; set `unknown` and `broken` (and `timestamped: false`
+    /// for a raw-body scheme).
     pub fn new(
         (provider, header): (&'static str, &'static str),
         (secret, event): (&'static str, &'static str),
@@ -91,6 +98,8 @@ impl<S> WebhookCase<S> {
             event,
             unknown: b"",
             broken: b"",
+            accepted_secrets: &[],
+            refused_secrets: &[""],
             timestamped: true,
             sign,
             builder,
@@ -110,6 +119,41 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The headers given, in order (a name given twice is sent twice).
+pub fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("header name");
+        headers.append(name, HeaderValue::from_str(value).expect("header value"));
+    }
+    headers
+}
+
+/// HMAC-SHA256 of `message` under `secret`, by RustCrypto directly: a mistake in the SDK's signer
+/// cannot cancel out in a check that signs with the signer itself.
+pub fn hmac_sha256(secret: &str, message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The hex HMAC-SHA256 of `t` + "." + body: the `v1` of [`sign_timestamped`].
+pub fn timestamped_signature(secret: &str, t: i64, body: &[u8]) -> String {
+    hex(&hmac_sha256(secret, &[format!("{t}.").as_bytes(), body].concat()))
+}
+
+/// The raw-body recipe: the hex HMAC-SHA256 of the body alone (`t` unused), for a receiver
+/// configured to sign the body without a timestamp.
+pub fn sign_body(secret: &str, _t: i64, body: &[u8]) -> String {
+    hex(&hmac_sha256(secret, body))
+}
+
+/// The recipe XPay, WooshPay and SyncgramPay (its V2 header) document:
+/// `t=<t>,v1=<hex of HMAC-SHA256(secret, t + "." + body)>`.
+pub fn sign_timestamped(secret: &str, t: i64, body: &[u8]) -> String {
+    format!("t={t},v1={}", timestamped_signature(secret, t, body))
+}
+
 /// The part of a header value after `v1=` (the signature of a timestamped header), or all of it.
 fn signature_part(value: &str) -> &str {
     value.split_once("v1=").map_or(value, |(_, sig)| sig)
@@ -118,10 +162,7 @@ fn signature_part(value: &str) -> &str {
 impl<S: FromHmacSettings + SignatureScheme> WebhookCase<S> {
     /// `value` under the provider's header.
     pub fn headers(&self, value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let name = HeaderName::from_bytes(self.header.as_bytes()).expect("header name");
-        headers.insert(name, HeaderValue::from_str(value).expect("header value"));
-        headers
+        header_map(&[(self.header, value)])
     }
 
     /// The verifier for `secret` at the fixed clock.
@@ -318,6 +359,36 @@ impl<S: FromHmacSettings + SignatureScheme> WebhookCase<S> {
         }
     }
 
+    /// The provider's rule takes `accepted_secrets`; each of `refused_secrets`, as the first secret or
+    /// a rotated one, is a configuration error whose text holds no 12 characters of it.
+    pub fn the_secret_rule_refuses_as_configuration(&self) {
+        for secret in self.accepted_secrets {
+            (self.builder)(secret)
+                .build()
+                .unwrap_or_else(|e| panic!("{secret:?}: {e}"));
+        }
+        for secret in self.refused_secrets {
+            let e = (self.builder)(secret).build().expect_err(secret);
+            assert_eq!(e.kind(), &ErrorKind::Configuration, "{secret:?}: {e}");
+            let text = format!("{e} {e:?}");
+            let window = secret.len().min(12);
+            let shown = secret.len() >= 8 && (0..=secret.len() - window).any(|i| text.contains(&secret[i..i + window]));
+            assert!(!shown, "{secret:?} shown: {text}");
+            let rotated = (self.builder)(self.secret).secret(*secret).build();
+            assert!(rotated.is_err(), "{secret:?} taken as a rotated secret");
+        }
+    }
+
+    /// A verifier given the provider's client reads the documented refund as the standalone reader
+    /// does, plus the mode the client's key says.
+    pub fn reads_like_the_standalone_reader<P: HttpProvider>(&self, client: &Client<P>, livemode: bool) {
+        let via_client = self.documented_with(|builder| builder.client(client));
+        let mut standalone = self.documented_event().refund.expect("a refund");
+        assert_eq!(standalone.livemode, None, "no mode without a client");
+        standalone.livemode = Some(livemode);
+        assert_eq!(via_client.refund, Some(standalone));
+    }
+
     /// Random headers never verify; correctly signed random bodies are events or typed refusals.
     pub fn random_headers_and_bodies_never_panic(&self) {
         let headers = prop_oneof![
@@ -352,164 +423,4 @@ impl<S: FromHmacSettings + SignatureScheme> WebhookCase<S> {
         });
         outcome.unwrap_or_else(|e| panic!("{e}"));
     }
-}
-
-/// One request a [`Receiver`] got.
-#[derive(Debug)]
-pub struct Received {
-    /// Its headers.
-    pub headers: HeaderMap,
-    /// Its body.
-    pub body: Vec<u8>,
-    /// What the receiver answered.
-    pub status: u16,
-}
-
-/// A webhook endpoint on 127.0.0.1 (a plain std thread, independent of the SDK): answers the first
-/// `failures` requests with 500, the rest with 200, and keeps every request.
-pub struct Receiver {
-    /// The endpoint's URL.
-    pub url: String,
-    log: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    /// Starts a receiver that fails the first `failures` requests.
-    pub fn start(failures: usize) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}/webhooks", listener.local_addr().expect("addr"));
-        let log: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let seen = log.clone();
-        std::thread::spawn(move || {
-            for (n, stream) in listener.incoming().enumerate() {
-                let Ok(mut stream) = stream else { return };
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let Some((headers, body)) = read_request(&mut stream) else {
-                    continue;
-                };
-                let status = if n < failures { 500 } else { 200 };
-                seen.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(Received { headers, body, status });
-                let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-                let _ = stream.write_all(answer.as_bytes());
-            }
-        });
-        Receiver { url, log }
-    }
-
-    /// Every request so far, taken out of the log.
-    pub fn take(&self) -> Vec<Received> {
-        std::mem::take(&mut *self.log.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<(HeaderMap, Vec<u8>)> {
-    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
-    let head_end = loop {
-        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut headers = HeaderMap::new();
-    for (name, value) in head.lines().skip(1).filter_map(|line| line.split_once(':')) {
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value.trim()),
-        ) {
-            headers.append(k, v);
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some((headers, buf[head_end..head_end + length].to_vec()))
-}
-
-/// The round trip every webhook sandbox runs: `payment` seeded in `currency`; a receiver that fails
-/// once; `enable` (the provider's `sandbox::enable_webhooks_with` over a sender retrying 3 times);
-/// a refund created and settled, another created and failed. Every delivery is checked (one 500
-/// then four 200s, the retry the same bytes, JSON) and verified with `verifier`; each event that
-/// carries a refund carries it as `get_refund` answers it, in the expected state; none is live; the
-/// event types are `types`. Returns the events and the deliveries (the failed one first). Returns the four
-pub async fn sandbox_round_trip<P: HttpProvider>(
-    sandbox: &Sandbox,
-    client: &Client<P>,
-    enable: impl FnOnce(WebhookSender) -> WebhookSender,
-    verifier: &impl WebhookVerifier,
-    payment: PaymentRef,
-    currency: Currency,
-    types: [&str; 4],
-) -> RoundTrip {
-    sandbox
-        .ledger()
-        .seed_payment(payment.id(), Money::from_minor(10_000, currency));
-    let receiver = Receiver::start(1);
-    let sender = enable(WebhookSender::with_retries(3, Duration::from_millis(10)).expect("sender"));
-    sender.register(&receiver.url).expect("a loopback url");
-    let create = |minor| CreateRefund::new(payment.clone()).amount(Money::from_minor(minor, currency));
-    let created = client.create_refund(&create(1_500)).await.expect("create");
-    sender.wait_idle().await;
-    assert_eq!(sandbox.ledger().settle_all(), 1);
-    sender.wait_idle().await;
-    let failing = client.create_refund(&create(500)).await.expect("create");
-    sender.wait_idle().await;
-    assert!(sandbox.ledger().set_status(failing.id.as_str(), RefundStatus::Failed));
-    sender.wait_idle().await;
-
-    let records = sender.deliveries();
-    assert_eq!(records.len(), 4, "{records:?}");
-    assert!(records.iter().all(|r| r.delivered));
-    assert_eq!(
-        (records[0].attempts, sender.stats().failed),
-        (2, 0),
-        "one 500, then a 200"
-    );
-    let log = receiver.take();
-    assert_eq!(
-        log.iter().map(|r| r.status).collect::<Vec<_>>(),
-        [500, 200, 200, 200, 200]
-    );
-    assert_eq!(log[0].body, log[1].body, "a retry re-sends the same event");
-    assert!(log.iter().all(|r| r.headers["content-type"] == "application/json"));
-    let events: Vec<WebhookEvent> = log[1..]
-        .iter()
-        .map(|r| verifier.verify_and_parse(&r.headers, &r.body).expect("verifies"))
-        .collect();
-    let expected = [
-        (&created.id, RefundStatus::Pending),
-        (&created.id, RefundStatus::Succeeded),
-        (&failing.id, RefundStatus::Pending),
-        (&failing.id, RefundStatus::Failed),
-    ];
-    for (event, (id, status)) in events.iter().zip(expected) {
-        assert_ne!(event.livemode, Some(true), "a test-mode event: {event:?}");
-        if let Some(refund) = &event.refund {
-            assert_eq!((&refund.id, &refund.status), (id, &status));
-        }
-    }
-    let fetched = client.get_refund(&failing.id).await.expect("get");
-    assert_eq!(events[3].refund.as_ref().map(|r| &r.raw), Some(&fetched.raw));
-    assert_eq!(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), types);
-    RoundTrip {
-        events,
-        deliveries: log,
-    }
-}
-
-/// What [`sandbox_round_trip`] saw.
-#[derive(Debug)]
-pub struct RoundTrip {
-    /// The four events, verified, in order.
-    pub events: Vec<WebhookEvent>,
-    /// The five deliveries (a 500, then four 200s).
-    pub deliveries: Vec<Received>,
 }

@@ -1,16 +1,13 @@
-//! Bias-specific behaviour on its sandbox (the shared suite is in `suite.rs`): the delivery rules a
-//! keyed create meets, expand, native filters, paging both ways newest first, the event log, and the
-//! event stream end to end: live events, a cut connection caught up through the log, a stored resume
-//! point.
+//! Bias-specific behaviour on its sandbox (the shared suite is in `suite.rs`; the event API is in
+//! `events.rs`): the delivery rules a keyed create meets, the `/v1` API with its fees, expand, native
+//! filters, paging both ways newest first.
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
-use refunds::sandbox::{Fault, Ledger, Sandbox};
+use refunds::sandbox::{Fault, Sandbox};
 use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundProvider};
-use refunds::{IdempotencyKey, RefundId, RefundProviderExt, RefundStatus};
-use refunds_bias::sandbox::{BiasSkin, REFUND_ID_PREFIX, builder_for, start};
-use refunds_bias::{BiasClient, BiasEvent, BiasExt, EventsRequest, ResumePoint, cursor_after, cursor_before};
+use refunds::{RefundId, RefundProviderExt, RefundStatus};
+use refunds_bias::sandbox::{builder_for, start};
+use refunds_bias::{BiasClient, BiasExt, cursor_after, cursor_before};
+use refunds_testkit::sandbox_suite::{refunds_a_minute_apart, replay_then_conflict};
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
@@ -27,45 +24,18 @@ fn client(sandbox: &Sandbox, retries: u32) -> BiasClient {
         .unwrap()
 }
 
-/// Five refunds of 400 on five payments; their ids in creation order.
-async fn five(sandbox: &Sandbox, client: &BiasClient) -> Vec<RefundId> {
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let id = format!("pay_{i}");
-        sandbox.ledger().seed_payment(&id, usd(1_000));
-        let request = CreateRefund::new(pay(&id)).amount(usd(400));
-        ids.push(client.create_refund(&request).await.unwrap().id);
-        sandbox.ledger().advance(Duration::from_secs(60));
-    }
-    ids
-}
-
 fn ids_of(refunds: &[refunds::Refund]) -> Vec<RefundId> {
     refunds.iter().map(|r| r.id.clone()).collect()
 }
 
+/// The shared replay scenario, with Bias' own conflict: a 409 with its code.
 #[tokio::test]
 async fn same_key_replays_other_body_conflicts() {
     let sandbox = start().await.unwrap();
     sandbox.ledger().seed_payment("pay_idem", usd(5_000));
-    let client = client(&sandbox, 0);
-    let key = IdempotencyKey::new("bias-key-1").unwrap();
-    let request = CreateRefund::new(pay("pay_idem"))
-        .amount(usd(1_000))
-        .idempotency_key(key.clone());
-    let first = client.create_refund(&request).await.unwrap();
-    let again = client.create_refund(&request).await.unwrap();
-    assert_eq!((first.id, sandbox.ledger().refund_count()), (again.id, 1));
-    let other = CreateRefund::new(pay("pay_idem"))
-        .amount(usd(2_000))
-        .idempotency_key(key);
-    let e = client.create_refund(&other).await.unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::IdempotencyConflict, "{e}");
-    assert_eq!(
-        (e.http_status(), e.provider_code()),
-        (Some(409), Some("idempotency_params_mismatch"))
-    );
-    assert_eq!(sandbox.ledger().refund_count(), 1);
+    let e = replay_then_conflict(&sandbox, &client(&sandbox, 0), pay("pay_idem")).await;
+    let shape = (e.http_status(), e.provider_code());
+    assert_eq!(shape, (Some(409), Some("idempotency_params_mismatch")), "{e}");
 }
 
 /// Bias says whether an answer under a key is a replay (`idempotency-replay`, vendor code); recovery
@@ -145,7 +115,7 @@ async fn the_api_lives_under_v1_and_every_refund_carries_fees() {
         sandbox.base_url(),
         "the host alone, as the vendor's client takes it"
     );
-    let ids = five(&sandbox, &client).await;
+    let ids = refunds_a_minute_apart(&sandbox, &client, 5).await;
     let got = client.get_refund(&ids[0]).await.unwrap();
     assert!(got.raw.get().contains(r#""fees":{}"#), "{}", got.raw.get());
     let sent = sandbox.recent_requests();
@@ -168,7 +138,7 @@ async fn the_api_lives_under_v1_and_every_refund_carries_fees() {
 async fn expand_paging_both_ways_newest_first_and_native_filters() {
     let sandbox = start().await.unwrap();
     let client = client(&sandbox, 0);
-    let ids = five(&sandbox, &client).await;
+    let ids = refunds_a_minute_apart(&sandbox, &client, 5).await;
     let got = client.get_refund_expanded(&ids[0]).await.unwrap();
     let payment = got.payment.expect("expanded");
     assert_eq!(
@@ -220,131 +190,4 @@ async fn expand_paging_both_ways_newest_first_and_native_filters() {
     let sent = sandbox.recent_requests();
     let filters = sent.last().unwrap().query_param("filters").unwrap().to_owned();
     assert!(filters.starts_with(r#"{"created_at":{"gte":"#), "{filters}");
-}
-
-fn refund_event(event: &refunds::Result<BiasEvent>) -> (String, RefundStatus) {
-    match event {
-        Ok(BiasEvent::Refund(e)) => (e.event_type.clone(), e.state.status.clone()),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn the_event_log_lists_and_reads_events() {
-    let sandbox = start().await.unwrap();
-    let client = client(&sandbox, 0);
-    let ids = five(&sandbox, &client).await;
-    sandbox.ledger().settle(ids[0].as_str());
-    let page = client.list_events(&EventsRequest::new().limit(3), None).await.unwrap();
-    let types: Vec<&str> = page.items.iter().map(|e| e.event_type()).collect();
-    assert_eq!(
-        types,
-        ["refund.succeeded", "refund.updated", "refund.created"],
-        "newest first"
-    );
-    let rest = client
-        .list_events(&EventsRequest::new().limit(100), page.next.as_ref())
-        .await
-        .unwrap();
-    assert_eq!((rest.items.len(), rest.next), (4, None));
-    let one = client.get_event(page.items[1].id()).await.unwrap();
-    assert_eq!(one.id(), page.items[1].id());
-    let only = EventsRequest::new()
-        .for_object(ids[0].as_str())
-        .event_type("refund.created");
-    let filtered = client.list_events(&only, None).await.unwrap();
-    assert_eq!(filtered.items.len(), 1);
-    let e = client.get_event("event_nope").await.unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::NotFound);
-}
-
-#[tokio::test]
-async fn the_stream_delivers_live_events_and_catches_up_after_a_cut() {
-    let sandbox = Sandbox::start(
-        BiasSkin::new(Currency::USD).keep_alive(Duration::from_millis(50)),
-        Ledger::new(REFUND_ID_PREFIX),
-    )
-    .await
-    .unwrap();
-    let client = client(&sandbox, 0);
-    let ids = five(&sandbox, &client).await;
-    let fast = refunds::adapter::RetryPolicy::new()
-        .max_retries(3)
-        .base_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(20));
-    let mut stream = client.refund_events(EventsRequest::new().reconnect(fast.clone()));
-    assert!(stream.resume_point().is_none());
-    let first = tokio::spawn({
-        let ledger = sandbox.ledger().clone();
-        let id = ids[0].to_string();
-        async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            ledger.advance(Duration::from_secs(1));
-            ledger.settle(&id);
-        }
-    });
-    let live = [stream.next().await.unwrap(), stream.next().await.unwrap()];
-    first.await.unwrap();
-    assert_eq!(
-        refund_event(&live[0]),
-        ("refund.updated".into(), RefundStatus::Succeeded)
-    );
-    assert_eq!(
-        refund_event(&live[1]),
-        ("refund.succeeded".into(), RefundStatus::Succeeded)
-    );
-
-    // The connection drops; two refunds settle while the stream is away. The catch-up lists them.
-    assert_eq!(sandbox.cut_streams(), 1);
-    sandbox.ledger().advance(Duration::from_secs(1));
-    sandbox.ledger().settle(ids[1].as_str());
-    sandbox.ledger().settle(ids[2].as_str());
-    let mut caught = Vec::new();
-    for _ in 0..4 {
-        caught.push(refund_event(&stream.next().await.unwrap()));
-    }
-    let succeeded = ("refund.succeeded".to_owned(), RefundStatus::Succeeded);
-    assert_eq!(caught.iter().filter(|e| **e == succeeded).count(), 2, "{caught:?}");
-    let point = stream.resume_point().expect("after delivered events");
-    drop(stream);
-
-    // The application stops; a refund settles; it comes back with its stored resume point.
-    sandbox.ledger().advance(Duration::from_secs(1));
-    sandbox.ledger().settle(ids[3].as_str());
-    let stored = ResumePoint::from_token(&point.to_token()).unwrap();
-    let request = EventsRequest::new().resume_from(stored).limit(2).reconnect(fast);
-    let resumed: Vec<_> = client.refund_events(request).collect().await;
-    let states: Vec<_> = resumed.iter().map(refund_event).collect();
-    assert_eq!(states, [("refund.updated".into(), RefundStatus::Succeeded), succeeded]);
-    match &resumed[0] {
-        Ok(BiasEvent::Refund(e)) => assert_eq!(e.state.id, ids[3]),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn a_stream_that_cannot_reconnect_ends_with_the_error_and_keys_stay_secret() {
-    let sandbox = start().await.unwrap();
-    let wrong = builder_for(&sandbox).api_key("sk_test_wrong_key_0000").build().unwrap();
-    let errors: Vec<_> = wrong.refund_events(EventsRequest::new()).collect().await;
-    let e = errors[0].as_ref().unwrap_err();
-    assert_eq!((e.kind(), errors.len()), (&ErrorKind::Authentication, 1));
-    assert!(!format!("{e:?}").contains("sk_test_wrong_key_0000"));
-
-    let client = client(&sandbox, 0);
-    sandbox.faults().push(Fault::ServiceUnavailable, 10);
-    let once = refunds::adapter::RetryPolicy::new()
-        .max_retries(1)
-        .base_delay(Duration::from_millis(1));
-    let errors: Vec<_> = client
-        .refund_events(EventsRequest::new().reconnect(once))
-        .collect()
-        .await;
-    assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0].as_ref().unwrap_err().kind(), &ErrorKind::ProviderUnavailable);
-    assert_eq!(
-        sandbox.faults().counts().service_unavailable,
-        2,
-        "the first attempt and one reconnect"
-    );
 }

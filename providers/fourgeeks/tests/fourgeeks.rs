@@ -146,8 +146,4 @@ async fn retrieve_sends_the_documented_trailing_slash() {
     assert_eq!(paths, ["/v1/refunds/ref_1/", "/v1/payments/pay_1/", "/v1/refunds"]);
 }
 
-/// The README's status table says what `STATUSES` does.
-#[test]
-fn the_readme_status_table_is_the_code_s() {
-    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &refunds_fourgeeks::STATUSES);
-}
+refunds_testkit::readme_status_table_test!(include_str!("../README.md"), &refunds_fourgeeks::STATUSES);

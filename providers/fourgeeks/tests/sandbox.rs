@@ -1,13 +1,12 @@
 //! 4Geeks-specific behaviour on its sandbox (the shared suite is in `suite.rs`): recovery of a lost
 //! create, the account currency, refusals and statuses in its shapes, the skin's own answers.
 
-use http::{HeaderMap, HeaderValue, Method};
-use refunds::sandbox::{Fault, SandboxRequest, Skin};
+use refunds::sandbox::Fault;
 use refunds::{
     CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RecoverExt, Recovery, RecoveryOptions, RefundId,
     RefundProvider, RefundReason, RefundStatus,
 };
-use refunds_fourgeeks::sandbox::{self, API_KEY, FourGeeksSkin};
+use refunds_fourgeeks::sandbox::{self, API_KEY};
 use refunds_testkit::fast_retry;
 use serde_json::json;
 
@@ -159,75 +158,29 @@ async fn refusals_and_statuses_in_4geeks_shapes() {
     assert_eq!((e.is_not_found(), e.message()), (true, "Not found."), "{e}");
 }
 
-fn skin_request(method: Method, path: &str, key: Option<&str>, body: &str) -> SandboxRequest {
-    let mut headers = HeaderMap::new();
-    if let Some(key) = key {
-        headers.insert("x-api-key", HeaderValue::from_str(key).unwrap());
-    }
-    SandboxRequest::new(method, path, headers, body.as_bytes().to_vec())
-}
-
 /// The skin's answers to what the client never sends: FastAPI 422 lists, DRF-style 401s.
-#[test]
-fn skin_speaks_fastapi_validation_and_checks_the_key() {
-    let ledger = refunds::sandbox::Ledger::new("ref_");
-    let skin = FourGeeksSkin;
-    let missing = skin.handle(
-        &skin_request(Method::POST, "/v1/refunds", Some(API_KEY), r#"{"amount": 5}"#),
-        &ledger,
-    );
-    assert_eq!(missing.status, 422);
-    assert_eq!(
-        missing.json_body(),
-        json!({"detail": [{"loc": ["body", "payment_id"], "msg": "field required", "type": "value_error.missing"}]})
-    );
-    let bad_amount = skin.handle(
-        &skin_request(
-            Method::POST,
-            "/v1/refunds",
-            Some(API_KEY),
-            r#"{"payment_id": "pay_1", "amount": "12.50"}"#,
-        ),
-        &ledger,
-    );
-    assert_eq!(bad_amount.status, 422);
-    assert_eq!(bad_amount.json_body()["detail"][0]["loc"], json!(["body", "amount"]));
-    let zero = skin.handle(
-        &skin_request(
-            Method::POST,
-            "/v1/refunds",
-            Some(API_KEY),
-            r#"{"payment_id": "pay_1", "amount": 0}"#,
-        ),
-        &ledger,
-    );
-    assert_eq!(zero.status, 422);
-    assert_eq!(zero.json_body()["detail"][0]["type"], "value_error.number.not_gt");
-    let limit = skin.handle(
-        &skin_request(Method::GET, "/v1/refunds?limit=1000", Some(API_KEY), ""),
-        &ledger,
-    );
-    assert_eq!(limit.status, 422);
-    assert_eq!(limit.json_body()["detail"][0]["loc"], json!(["query", "limit"]));
-    let no_key = skin.handle(&skin_request(Method::GET, "/v1/refunds", None, ""), &ledger);
-    assert_eq!(no_key.status, 401);
-    assert_eq!(
-        no_key.json_body(),
-        json!({"detail": "Authentication credentials were not provided."})
-    );
-    let bearer = {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "authorization",
-            HeaderValue::from_str(&format!("Bearer {API_KEY}")).unwrap(),
-        );
-        SandboxRequest::new(Method::GET, "/v1/refunds", headers, Vec::new())
-    };
-    assert_eq!(skin.handle(&bearer, &ledger).status, 401, "only X-Api-Key is accepted");
-    let empty = skin.handle(&skin_request(Method::GET, "/v1/refunds", Some(API_KEY), ""), &ledger);
-    assert_eq!(
-        empty.json_body(),
-        json!({"items": [], "total_items": 0, "limit": 10, "offset": 0})
-    );
-    assert_eq!(ledger.refund_count(), 0);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skin_speaks_fastapi_validation_and_checks_the_key() {
+    let sandbox = sandbox::start().await.unwrap();
+    let missing =
+        json!({"detail": [{"loc": ["body", "payment_id"], "msg": "field required", "type": "value_error.missing"}]});
+    let key = json!({"x-api-key": "{key}"});
+    let table = json!([
+        {"case": "no payment_id", "request": "POST /v1/refunds", "headers": key, "body": {"amount": 5},
+         "status": 422, "expect": {"": missing}},
+        {"case": "a string amount", "request": "POST /v1/refunds", "headers": key,
+         "body": {"payment_id": "pay_1", "amount": "12.50"}, "status": 422, "expect": {"/detail/0/loc": ["body", "amount"]}},
+        {"case": "a zero amount", "request": "POST /v1/refunds", "headers": key, "body": {"payment_id": "pay_1", "amount": 0},
+         "status": 422, "expect": {"/detail/0/type": "value_error.number.not_gt"}},
+        {"case": "limit 1000", "request": "GET /v1/refunds?limit=1000", "headers": key,
+         "status": 422, "expect": {"/detail/0/loc": ["query", "limit"]}},
+        {"case": "no key", "request": "GET /v1/refunds", "status": 401,
+         "expect": {"": {"detail": "Authentication credentials were not provided."}}},
+        {"case": "only X-Api-Key is accepted", "request": "GET /v1/refunds",
+         "headers": {"authorization": "Bearer {key}"}, "status": 401},
+        {"case": "an empty list", "request": "GET /v1/refunds", "headers": key, "status": 200,
+         "expect": {"": {"items": [], "total_items": 0, "limit": 10, "offset": 0}}},
+    ]);
+    refunds_testkit::raw::assert_answers(&sandbox, API_KEY, &table).await;
+    assert_eq!(sandbox.ledger().refund_count(), 0);
 }

@@ -135,8 +135,4 @@ async fn the_bachs_paths_and_the_upper_case_filter() {
     assert_eq!(gone.message(), "Refund not found");
 }
 
-/// The README's status table says what `STATUSES` does.
-#[test]
-fn the_readme_status_table_is_the_code_s() {
-    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &STATUSES);
-}
+refunds_testkit::readme_status_table_test!(include_str!("../README.md"), &STATUSES);

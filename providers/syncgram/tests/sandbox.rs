@@ -1,12 +1,16 @@
-//! What only SyncgramPay does, on its sandbox (the shared suite is in `suite.rs`).
+//! What only SyncgramPay does, on its sandbox (the shared suite is in `suite.rs`): the marker a
+//! recovered create's reference carries, create options per call and from the builder, and the
+//! red-team regressions B8 (the README's old recipe) and a re-send after a JSON round trip.
+
+use std::time::Duration;
 
 use refunds::sandbox::{Fault, Sandbox};
-use refunds::{
-    CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RecoverExt, Recovery, RefundProvider, RefundStatus,
-};
+use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, PendingCreate, RecoverExt};
+use refunds::{RecoveryOptions, RefundProvider, RefundReason, RefundStatus};
 use refunds_syncgram::sandbox::{self, LIVE_API_KEY};
 use refunds_syncgram::{FeeBearer, SimulatedOutcome, SyncgramClient, SyncgramExt, SyncgramOptions};
 use refunds_testkit::fast_retry;
+use refunds_testkit::sandbox_suite::lost_then_429s_recovered;
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
@@ -25,34 +29,14 @@ async fn seeded(retries: u32) -> (Sandbox, SyncgramClient, PaymentRef) {
 #[tokio::test]
 async fn applied_then_429_is_ambiguous_and_the_pending_create_replays_the_same_refund() {
     let (sandbox, client, charge) = seeded(1).await;
-    // Applied with its answer lost; the retry (same key, replayed) is answered 429.
-    sandbox.faults().push(Fault::ResponseLost, 1);
-    sandbox.faults().push(Fault::AppliedThen(429), 1);
     let request = CreateRefund::new(charge).amount(usd(700));
-    let e = client.create_refund(&request).await.unwrap_err();
-    assert_eq!(e.delivery(), Delivery::Ambiguous, "{e}");
-    let marker = e
-        .pending()
-        .and_then(|p| p.marker.clone())
-        .expect("the marker written as the reference");
-    let pending = e.pending_create().expect("the create travels with the error").clone();
-    assert!(pending.idempotency_key_given().is_some(), "with the generated key");
-    assert_eq!(sandbox.ledger().refund_count(), 1);
-
-    let Recovery::Applied { refund, .. } = client.recover(e.pending().expect("pending")).await else {
-        panic!("the re-send answers with the refund");
-    };
+    let (pending, refund) = lost_then_429s_recovered(&sandbox, &client, &request, 1).await;
+    let marker = pending.marker.expect("the marker written as the reference");
     assert_eq!(
-        sandbox.ledger().refund_count(),
-        1,
-        "the original refund, not a second one"
-    );
-    assert_eq!(
-        refund.merchant_reference.as_deref(),
-        Some(marker.as_str()),
+        refund.merchant_reference,
+        Some(marker),
         "reference = the create's marker"
     );
-    assert_eq!(refund.amount, usd(700));
 }
 
 #[tokio::test]
@@ -96,4 +80,90 @@ async fn options_per_call_and_from_the_builder() {
     );
     let e = client.get_refund_by_charge("ch_none").await.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::NotFound);
+}
+
+/// Red-team attack B8: the SyncgramPay README's own recovery recipe contradicts the core's verdict
+/// rules and refunds twice.
+///
+/// providers/syncgram/README.md, "Idempotency, re-sends and ambiguous creates", tells the application:
+/// `let refund = client.create_refund(pending).await?; // same key: the same refund, never a second`
+/// and "Assumed: SyncgramPay keeps a key for as long as a re-send can come". The core rules
+/// (RELIABILITY.md, per provider: SyncgramPay key retention "24 h (undocumented)"; issue 24: "A pending
+/// create older than the provider's key retention is never re-sent") say the opposite. An application
+/// that follows the provider's README a day later, when the key is forgotten, makes a second refund;
+/// `recover` on the same pending create answers `Applied` (marker) instead.
+#[tokio::test]
+async fn red_syncgram_readme_recipe_refunds_twice_after_the_key_is_forgotten() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox
+        .ledger()
+        .seed_payment("ch_red_readme", Money::from_minor(10_000, Currency::USD));
+    let client = sandbox::builder_for(&sandbox).max_retries(0).build().unwrap();
+    let request = CreateRefund::new(PaymentRef::charge("ch_red_readme").unwrap())
+        .amount(Money::from_major_str("25.00", Currency::USD).unwrap());
+    sandbox.faults().push(Fault::ResponseLost, 1);
+    let e = client.create_refund(&request).await.unwrap_err();
+    assert!(e.is_ambiguous());
+    let pending = e.pending().unwrap().clone();
+    let key = pending.request.idempotency_key_given().unwrap().as_str().to_owned();
+    // A day later the provider no longer keeps the key (the core's own 24 h assumption).
+    assert!(sandbox.ledger().forget_idempotency_key(&key));
+    let core = client
+        .recover_with(
+            &pending,
+            RecoveryOptions::new().now(pending.started_at + Duration::from_secs(25 * 3600)),
+        )
+        .await;
+    eprintln!("core recipe (recover a day later): {core}");
+    // The provider README's recipe.
+    let readme = client.create_refund(e.pending_create().unwrap()).await;
+    let refunds = sandbox.ledger().refunds_for_payment("ch_red_readme");
+    eprintln!(
+        "README recipe: {:?}; refunds of the charge: {:?}",
+        readme.as_ref().map(|r| r.id.clone()),
+        refunds.iter().map(|r| (&r.id, r.amount)).collect::<Vec<_>>()
+    );
+    assert_eq!(refunds.len(), 1, "the provider README's recipe refunded twice");
+    let _ = client.info();
+}
+
+/// Red-team attempt: a pending create re-sent after a round trip through JSON (as the CLI and an
+/// application store it), by another client whose builder options differ, must send the identical body.
+#[tokio::test]
+async fn red_resend_after_json_round_trip_is_identical() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox
+        .ledger()
+        .seed_payment("ch_red_body", Money::from_minor(10_000, Currency::USD));
+    let original = sandbox::builder_for(&sandbox)
+        .options(SyncgramOptions::new().fee_bearer(FeeBearer::Org))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let request = CreateRefund::new(PaymentRef::charge("ch_red_body").unwrap())
+        .amount(Money::from_major_str("12.30", Currency::USD).unwrap())
+        .reason(RefundReason::Other("Kunde möchte \"zurück\" — 退款 \\ / ".to_owned()));
+    let per_call = SyncgramOptions::new()
+        .fee_bearer(FeeBearer::Customer)
+        .refund_address("0xAbC/\u{00e9}\u{301}");
+    sandbox.faults().push(Fault::ResponseLost, 1);
+    let error = original
+        .create_refund_with_options(&request, &per_call)
+        .await
+        .unwrap_err();
+    let stored = serde_json::to_string_pretty(error.pending().unwrap()).unwrap();
+    let pending: PendingCreate = serde_json::from_str(&stored).unwrap();
+    let other = sandbox::builder_for(&sandbox).build().unwrap();
+    let verdict = other.recover(&pending).await;
+    eprintln!(
+        "{stored}\nverdict: {verdict}; changed re-sends {}",
+        sandbox.changed_resends()
+    );
+    assert_eq!(
+        sandbox.changed_resends(),
+        0,
+        "the re-send differs from the original body"
+    );
+    assert!(verdict.is_applied(), "{verdict}");
+    assert_eq!(sandbox.ledger().refunds().len(), 1);
 }

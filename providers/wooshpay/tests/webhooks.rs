@@ -1,16 +1,14 @@
 //! WooshPay webhooks (providers-2.md §2): `Wooshpay-Signature: t=<ts>,v1=<hex>`, hex HMAC-SHA256 over
 //! `t` + "." + the raw body; Stripe-style envelope; refund event `charge.refund.updated`.
 //!
-//! Every signature a test accepts is computed here with `hmac` + `sha2` and the documented recipe,
-//! never with the SDK's signer; the shared checks (`refunds_testkit::webhooks`) run on it.
+//! Every signature a test accepts is the documented recipe computed by the testkit with `hmac` +
+//! `sha2`, never with the SDK's signer; the shared checks (`refunds_testkit::webhooks`) run on it.
 
-use hmac::{Hmac, Mac};
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::{Currency, EventKind, Money, PaymentRef, RefundStatus, WebhookVerifier};
-use refunds_testkit::webhooks::{WebhookCase, hex, sandbox_round_trip};
+use refunds_testkit::webhooks::{WebhookCase, sign_timestamped};
 use refunds_wooshpay::sandbox;
 use refunds_wooshpay::webhooks::{self, EVENTS, SIGNATURE_HEADER};
-use sha2::Sha256;
 
 const SECRET: &str = "whsec_test_5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH";
 
@@ -31,20 +29,20 @@ const EVENT: &str = r#"{
   "type": "charge.refund.updated"
 }"#;
 
-/// `t=<t>,v1=<hex of HMAC-SHA256(secret, t + "." + body)>`.
-fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(&[t.to_string().as_bytes(), b".", body].concat());
-    format!("t={t},v1={}", hex(&mac.finalize().into_bytes()))
-}
-
 fn case() -> WebhookCase<TimestampedHmac> {
     let builder = |secret: &str| webhooks::builder(secret);
-    let mut case = WebhookCase::new(("wooshpay", "wooshpay-signature"), (SECRET, EVENT), sign, builder);
+    let mut case = WebhookCase::new(
+        ("wooshpay", "wooshpay-signature"),
+        (SECRET, EVENT),
+        sign_timestamped,
+        builder,
+    );
     case.unknown =
         br#"{"id":"evt_2","object":"event","type":"payout.paid","created":1704067200,"data":{"object":{"id":"po_1"}}}"#;
     case.broken =
         br#"{"id":"evt_3","type":"charge.refund.updated","created":1704067200,"data":{"object":{"id":"re_1"}}}"#;
+    // WooshPay's guide shows a secret without `whsec_`: any non-empty secret is taken.
+    case.accepted_secrets = &["c2tfdGVzdF9leGFtcGxl"];
     case
 }
 
@@ -58,47 +56,49 @@ fn the_documented_event_signed_with_the_documented_recipe_verifies() {
         (event.kind, event.event_type.as_str()),
         (EventKind::Updated, "charge.refund.updated")
     );
-    assert_eq!(event.created_at.unwrap().unix_timestamp(), 1_704_067_195);
-    assert_eq!(event.livemode, Some(false));
+    assert_eq!(
+        (event.created_at.unwrap().unix_timestamp(), event.livemode),
+        (1_704_067_195, Some(false))
+    );
     let refund = event.refund.expect("a refund event carries a refund");
-    assert_eq!(refund.id.as_str(), "re_3OaBcD2eZvKYlo2C0a1b2c3d");
-    assert_eq!(refund.amount, Money::from_minor(1999, Currency::EUR));
-    assert_eq!(refund.status, RefundStatus::Succeeded);
     let intent = PaymentRef::payment_intent("pi_1787730829493927936").unwrap();
-    assert_eq!(refund.payment, intent);
+    assert_eq!(
+        (refund.id.as_str(), refund.amount, refund.status, refund.payment),
+        (
+            "re_3OaBcD2eZvKYlo2C0a1b2c3d",
+            Money::from_minor(1999, Currency::EUR),
+            RefundStatus::Succeeded,
+            intent
+        )
+    );
     assert_eq!(EVENTS.kind("charge.refund.updated"), EventKind::Updated);
     assert_eq!(SIGNATURE_HEADER, "Wooshpay-Signature");
 }
 
 #[test]
-fn any_non_empty_secret_and_a_client_carries_its_mode() {
-    // WooshPay's guide shows a secret without `whsec_`: any non-empty secret is accepted; empty is not.
-    assert!(webhooks::verifier("c2tfdGVzdF9leGFtcGxl").is_ok());
-    assert!(webhooks::verifier("").is_err());
+fn a_client_carries_its_mode() {
     let client = refunds_wooshpay::WooshPayClient::builder()
         .api_key("sk_test_example_key")
         .build()
         .unwrap();
-    let event = case().documented_with(|builder| builder.client(&client));
-    assert_eq!(event.refund.unwrap().livemode, Some(false), "the client's key mode");
+    case().reads_like_the_standalone_reader(&client, false);
 }
 
 /// The sandbox signs with the documented recipe and sends `charge.refund.updated` for every change;
-/// `refunds_testkit::webhooks::sandbox_round_trip` checks the rest.
+/// `WebhookCase::sandbox_trip` checks the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_sends_signed_refund_events_and_retries_after_a_500() {
     let sandbox = sandbox::start().await.expect("bind 127.0.0.1");
     let client = sandbox::builder_for(&sandbox).build().unwrap();
     let enable = |sender| sandbox::enable_webhooks_with(&sandbox, webhooks::scheme(SECRET).unwrap(), sender);
-    let payment = PaymentRef::payment_intent("pi_webhooks_1").unwrap();
-    let verifier = webhooks::verifier(SECRET).unwrap();
-    let types = ["charge.refund.updated"; 4];
-    let trip = sandbox_round_trip(&sandbox, &client, enable, &verifier, payment, Currency::USD, types).await;
-    for event in &trip.events {
-        assert_eq!(event.kind, EventKind::Updated);
-        assert!(event.id.starts_with("evt_") && event.refund.is_some());
-    }
-    case().assert_signed(&trip.deliveries[0]);
+    let seed = (PaymentRef::payment_intent("pi_webhooks_1").unwrap(), Currency::USD);
+    let events = std::array::from_fn(|_| ("charge.refund.updated", EventKind::Updated));
+    let trip = case().sandbox_trip((&sandbox, &client), enable, seed, events).await;
+    assert!(
+        trip.events
+            .iter()
+            .all(|e| e.id.starts_with("evt_") && e.refund.is_some())
+    );
     assert!(sandbox::enable_webhooks(&sandbox, "").is_err());
 }
 

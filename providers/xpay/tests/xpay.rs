@@ -1,9 +1,13 @@
-//! XPay's own behaviour: the documented bodies in `fixtures/documented.json` (refund objects, error
-//! envelopes, create bodies; `refunds_testkit::fixtures`) and the delivery rules of a provider without
-//! idempotency.
+//! XPay's own behaviour (the shared suite is in `suite.rs`, webhooks in `webhooks.rs`): its documented
+//! bodies and assumed list envelopes (`fixtures/documented.json`, run by `refunds_testkit::fixtures`),
+//! the delivery rules of a provider without idempotency, its red-team attacks (unkeyed, marker).
 
-use refunds::{CreateRefund, Currency, Delivery, ErrorKind, ListRefunds, Money, PaymentRef, RefundId, RefundProvider};
-use refunds_xpay::{XPayClient, XPayClientBuilder};
+use std::time::Duration;
+
+use refunds::sandbox::Fault;
+use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, PaymentRef, RefundId, RefundProvider};
+use refunds_testkit::fast_retry;
+use refunds_xpay::{XPayClient, XPayClientBuilder, sandbox};
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
 
 const KEY: &str = "sk_test_xpay_own_0001";
@@ -12,6 +16,10 @@ const USD_REFUND: &str = r#"{"id":"re_1","chargeId":"ch_1","amount":"50000","cur
 /// A client of an EGP account (the currency guard on).
 fn client(base_url: &str) -> XPayClient {
     builder(base_url).currency(Currency::EGP).build().unwrap()
+}
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
 }
 
 fn builder(base_url: &str) -> XPayClientBuilder {
@@ -37,9 +45,8 @@ async fn sent(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
-// The documented bodies (create bodies and refusals, refund objects, error envelopes), run against
-// the client over wiremock.
 refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
+refunds_testkit::readme_status_table_test!(include_str!("../README.md"), &refunds_xpay::STATUSES);
 
 fn create() -> CreateRefund {
     CreateRefund::new(PaymentRef::charge("ch_1").unwrap()).amount(Money::from_minor(100, Currency::EGP))
@@ -61,15 +68,12 @@ async fn a_create_is_re_sent_after_a_429_only() {
         assert_eq!(sent(&server).await, 1, "{status}: a create is never re-sent");
         assert!(!e.is_retryable(), "{status}");
         let pending = e.pending().expect("the request travels with the error");
-        let marker = pending
-            .marker
-            .clone()
-            .expect("xpay echoes metadata: a marker was written");
+        // xpay echoes metadata, so a marker was written; no key is made up.
+        let Some(marker) = pending.marker.clone() else {
+            panic!("no marker")
+        };
         let as_sent = create().metadata(refunds::adapter::MARKER_KEY, marker);
-        assert_eq!(
-            pending.request, as_sent,
-            "{status}: as sent (with its marker), no key made up"
-        );
+        assert_eq!(pending.request, as_sent, "{status}: as sent");
     }
     let limited = r#"{"error":{"type":"invalid_request_error","code":"rate_limit","message":"slow down"}}"#;
     let server = answering(429, limited, Some(1)).await;
@@ -86,11 +90,7 @@ async fn a_refund_in_another_currency_than_the_configured_one_keeps_its_own() {
     let server = answering(200, USD_REFUND, None).await;
     let client = client(&server.uri());
     let refund = client.get_refund(&RefundId::new("re_1").unwrap()).await.unwrap();
-    assert_eq!(
-        refund.amount,
-        Money::from_minor(50_000, Currency::USD),
-        "not 500.00 EGP"
-    );
+    assert_eq!(refund.amount, usd(50_000), "not 500.00 EGP");
     assert_eq!(client.refund_from_json(USD_REFUND.as_bytes()).unwrap(), refund);
     let e = client.create_refund(&create().amount(refund.amount)).await.unwrap_err();
     assert_eq!((e.field(), e.delivery()), (Some("amount"), Delivery::NotSent));
@@ -102,28 +102,11 @@ async fn a_refund_in_another_currency_than_the_configured_one_keeps_its_own() {
 }
 
 #[tokio::test]
-async fn list_envelopes_are_read_tolerantly() {
-    let list = |body: String| async move {
-        let server = answering(200, &body, None).await;
-        client(&server.uri()).list_refunds(&ListRefunds::new()).await
-    };
-    for page in ["[{}]", r#"{"data":[{}]}"#, r#"{"items":[{}],"hasMore":true}"#] {
-        let page = list(page.replace("{}", USD_REFUND)).await.unwrap();
-        assert_eq!(
-            (page.items[0].raw.get(), page.next, page.total),
-            (USD_REFUND, None, None)
-        );
-    }
-    let e = list(r#"{"refunds":[]}"#.to_owned()).await.unwrap_err();
-    assert_eq!((e.kind(), e.body()), (&ErrorKind::Decode, Some(r#"{"refunds":[]}"#)));
-}
-
-#[tokio::test]
 async fn the_sandbox_refunds_by_payment_intent() {
-    let sandbox = refunds_xpay::sandbox::start().await.unwrap();
+    let sandbox = sandbox::start().await.unwrap();
     let egp = |minor| Money::from_minor(minor, Currency::EGP);
     sandbox.ledger().seed_payment("pi_test_xyz789", egp(30_000));
-    let client = refunds_xpay::sandbox::builder_for(&sandbox).build().unwrap();
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
     let intent = PaymentRef::payment_intent("pi_test_xyz789").unwrap();
     let by_intent = CreateRefund::new(intent.clone()).amount(egp(10_000));
     let partial = client.create_refund(&by_intent).await.unwrap();
@@ -136,8 +119,82 @@ async fn the_sandbox_refunds_by_payment_intent() {
     assert!(e.request_id().is_some_and(|id| id.starts_with("req_sbx")), "{e:?}");
 }
 
-/// The README's status table says what `STATUSES` does.
-#[test]
-fn the_readme_status_table_is_the_code_s() {
-    refunds_testkit::readme::assert_readme_status_table(include_str!("../README.md"), &refunds_xpay::STATUSES);
+/// B3 on a real unkeyed provider: xpay answers a create 409 after applying it (the sandbox's
+/// `AppliedThen(409)`, "the provider refusing what it has just done"). xpay's own error table says
+/// `invalid_request_error` covers 400, 404 and 409; the engine calls the create `Rejected` with no
+/// pending create, so the recipe's `(None, None)` arm says nothing was applied and the application
+/// creates again. No stated assumption covers an unkeyed 409 (only an unkeyed 429 is "truthful").
+#[tokio::test]
+async fn red_xpay_applied_then_409_is_a_definite_refusal() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("ch_red_409", usd(10_000));
+    let client = sandbox::builder_for(&sandbox).retry(fast_retry(2)).build().unwrap();
+    let request = CreateRefund::new(PaymentRef::charge("ch_red_409").unwrap()).amount(usd(1000));
+    sandbox.faults().push(Fault::AppliedThen(409), 1);
+    let error = client.create_refund(&request).await.unwrap_err();
+    let nothing_applied_says_the_recipe = error.refund().is_none() && error.pending().is_none();
+    eprintln!("delivery {:?}, kind {:?}: {error}", error.delivery(), error.kind());
+    if nothing_applied_says_the_recipe {
+        client.create_refund(&request).await.unwrap();
+    }
+    let refunds = sandbox.ledger().refunds();
+    assert!(
+        !nothing_applied_says_the_recipe,
+        "a 409 that may hide an apply came back as a definite refusal; after the recipe: {} refunds of 10.00 \
+         for one",
+        refunds.len()
+    );
+}
+
+/// B5 (fixed: the test now holds the defence). A create marker the SDK did not write. `Client::mark`
+/// adopts a `refunds_marker` metadata entry already in the caller's request as "this create's marker" ("a pending create sent again keeps
+/// it": but re-sends never go through `mark`). `Refund::metadata` hands that entry to the
+/// application, so an application that refunds again "with the same metadata as the last refund"
+/// sends another create's marker; recovery then takes the earlier refund as proof (`Evidence::Marker`)
+/// that this create was applied, and the create that was never applied is booked as done.
+#[tokio::test]
+async fn red_copied_metadata_marker_makes_another_creates_refund_proof() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("ch_red_marker", usd(10_000));
+    let builder = sandbox::builder_for(&sandbox).retry(fast_retry(0));
+    let client = builder.timeout(Duration::from_secs(5)).build().unwrap();
+    let first = CreateRefund::new(PaymentRef::charge("ch_red_marker").unwrap())
+        .amount(usd(1000))
+        .metadata("order", "42");
+    let r1 = client.create_refund(&first).await.unwrap();
+    eprintln!("first refund {} metadata {:?}", r1.id, r1.metadata);
+    // A second partial refund of the same order, "with the same metadata": never applied (the
+    // connection is reset before anything happens), ambiguous.
+    let mut second = CreateRefund::new(PaymentRef::charge("ch_red_marker").unwrap()).amount(usd(1000));
+    for (k, v) in &r1.metadata {
+        second = second.metadata(k.clone(), v.clone());
+    }
+    // The fix: a create carrying the SDK's marker it did not write is refused before sending, naming
+    // the field, so no later recovery can take the first refund as this create's proof.
+    let error = client.create_refund(&second).await.unwrap_err();
+    assert_eq!(error.delivery(), Delivery::NotSent, "{error}");
+    assert_eq!(error.field(), Some("metadata"), "{error}");
+    assert!(error.pending().is_none());
+    assert_eq!(sandbox.ledger().refunds().len(), 1, "nothing sent");
+}
+
+/// B6 (functional, no money at risk). The SDK's own marker takes a metadata slot: a request with 49
+/// metadata entries and a merchant reference (which xpay carries in metadata: 50 entries, within the
+/// limit) is refused before sending, "at most 50 entries including the merchant reference", because
+/// the engine added `refunds_marker` first.
+#[tokio::test]
+async fn red_marker_makes_a_valid_request_too_big() {
+    let sandbox = sandbox::start().await.unwrap();
+    sandbox.ledger().seed_payment("ch_red_meta", usd(10_000));
+    let client = sandbox::builder_for(&sandbox).build().unwrap();
+    let mut request = CreateRefund::new(PaymentRef::charge("ch_red_meta").unwrap())
+        .amount(usd(100))
+        .merchant_reference("order-7");
+    for i in 0..49 {
+        request = request.metadata(format!("k{i}"), "v");
+    }
+    request.validate().unwrap();
+    let outcome = client.create_refund(&request).await;
+    eprintln!("{:?}", outcome.as_ref().map(|r| &r.id));
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
 }
