@@ -213,6 +213,7 @@ impl SpecSkin for AcmeSkin {
 /// Acme, described once.
 pub const DESCRIPTOR: Descriptor = <Acme as HttpProvider>::DESCRIPTOR;
 
+/// Registers Acme, then creates a refund through the registry on its sandbox and reads it back.
 #[allow(dead_code)] // the suite includes this file as a module
 #[tokio::main]
 pub async fn main() -> Result<()> {

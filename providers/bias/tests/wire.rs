@@ -16,8 +16,6 @@ fn builder(base: &str) -> BiasClientBuilder {
     BiasClient::builder().api_key(KEY).base_url(base)
 }
 
-refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
-
 async fn list_server() -> MockServer {
     let server = MockServer::start().await;
     let page = ResponseTemplate::new(200).set_body_string(LIST);

@@ -18,8 +18,6 @@ fn builder(base_url: &str) -> FourGeeksClientBuilder {
         .currency(Currency::USD)
 }
 
-refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
-
 #[test]
 fn capabilities_say_what_4geeks_does() {
     let client = FourGeeksClient::builder()

@@ -224,7 +224,7 @@ pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currenc
     .demo("ch_a1b2c3d4e5f6", Money::from_minor(10_000, Currency::JPY))
     .demo_refunds(5_000, 1_000)
     .webhooks(SandboxWebhooks::new(
-        |sandbox, secret| enable_webhooks(sandbox, secret),
+        enable_webhooks,
         event_body,
         ("evt_trigger_", "ref_trigger_", "ch_trigger_"),
     ));

@@ -16,8 +16,6 @@ fn builder(base_url: &str) -> SyncgramClientBuilder {
         .currency(Currency::USD)
 }
 
-refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
-
 /// A server answering the seed's create response to everything, and a client of it with `key`. (That
 /// answer names the seed's own reference, so the answer check refuses it as another create's refund:
 /// the tests here look only at what was sent.)

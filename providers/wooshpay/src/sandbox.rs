@@ -240,7 +240,7 @@ pub const KIT: SandboxKit = SandboxKit::new(API_KEY, "re_", |_currency| Box::new
     )
     .demo_refunds(1_999, 1_000)
     .webhooks(SandboxWebhooks::new(
-        |sandbox, secret| enable_webhooks(sandbox, secret),
+        enable_webhooks,
         event_body,
         ("evt_trigger_", "re_trigger_", "pi_trigger_"),
     ));

@@ -1,5 +1,5 @@
-//! What only WooshPay does (the shared suite is in `suite.rs`, webhooks in `webhooks.rs`): its
-//! documented bodies (`fixtures/documented.json`, run by `refunds_testkit::fixtures`), its hosts
+//! What only WooshPay does (the shared suite and its documented bodies, `fixtures/documented.json`,
+//! are in `suite.rs`, webhooks in `webhooks.rs`): its hosts
 //! chosen by the key, the delivery rules on its sandbox (one key across a create's retries, a create
 //! still in progress waited out), its skin's units and form bodies, and the red-team regression B9.
 
@@ -12,17 +12,10 @@ use refunds::{CreateRefund, Currency, Delivery, ErrorKind, Money, OffsetDateTime
 use refunds::{RecoveryOptions, RefundId, RefundProvider, RefundStatus};
 use refunds_testkit::fast_retry;
 use refunds_testkit::sandbox_suite::lost_then_429s_recovered;
+use refunds_wooshpay::WooshPayClient;
 use refunds_wooshpay::sandbox::{self, builder_for};
-use refunds_wooshpay::{WooshPayClient, WooshPayClientBuilder};
 use serde_json::json;
 
-fn builder(base_url: &str) -> WooshPayClientBuilder {
-    WooshPayClient::builder()
-        .api_key("sk_test_wire_tests_000000")
-        .base_url(base_url)
-}
-
-refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
 refunds_testkit::readme_status_table_test!(include_str!("../README.md"), &refunds_wooshpay::STATUSES);
 
 #[test]

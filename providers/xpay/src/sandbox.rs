@@ -218,7 +218,7 @@ pub const KIT: SandboxKit = SandboxKit::new(API_KEY, REFUND_ID_PREFIX, |_currenc
     .demo("ch_xyz789", refunds::Money::from_minor(80_000, refunds::Currency::EGP))
     .demo_refunds(50_000, 10_000)
     .webhooks(SandboxWebhooks::new(
-        |sandbox, secret| enable_webhooks(sandbox, secret),
+        enable_webhooks,
         event_body,
         ("evt_test_trigger_", "re_trigger_", "ch_trigger_"),
     ));

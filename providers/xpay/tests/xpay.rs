@@ -45,7 +45,6 @@ async fn sent(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
 
-refunds_testkit::fixture_tests!(include_str!("fixtures/documented.json"), builder);
 refunds_testkit::readme_status_table_test!(include_str!("../README.md"), &refunds_xpay::STATUSES);
 
 fn create() -> CreateRefund {
