@@ -2,7 +2,7 @@
 //! made-up JSON API (`POST /v2/refunds`, `GET /v2/refunds/{id}`, Bearer keys `ak_test_`/`ak_live_`,
 //! integer minor units with the currency on every refund, an `Idempotency-Key` header).
 //!
-//! 1. The translator: [`Acme`] implements [`HttpProvider`] (a spec plus pure functions: the create
+//! 1. The translator: [`Acme`] implements [`HttpProvider`] and [`Described`] (a spec plus pure functions: the create
 //!    body, reading a refund, reading an error). The engine runs every call: retries, idempotency,
 //!    recovery, paging, timeouts.
 //! 2. Its sandbox: [`AcmeSkin`] answers in Acme's shape over the shared ledger ([`SpecSkin`]).
@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::errors::{self, CodeTable, ErrorBody};
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency, MARKER_KEY,
-    ProviderSpec, Setup, StatusMap, WithRaw, read,
+    AccountCurrency, ApiResponse, AuthStyle, CreateBody, Described, Descriptor, Hosts, HttpProvider, Idempotency,
+    MARKER_KEY, ProviderSpec, Setup, StatusMap, WithRaw, read,
 };
 use refunds::sandbox::{Call, LedgerError, RefundDraft, RefundRecord, Refusal, SandboxKit, SandboxResponse, SpecSkin};
 use refunds::{
@@ -64,6 +64,13 @@ struct WireRefund {
     metadata: BTreeMap<String, String>,
 }
 
+impl Described for Acme {
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Acme>().sandbox(
+        SandboxKit::new(API_KEY, "re_", |_currency| Box::new(AcmeSkin))
+            .demo("pay_acme_1", refunds::Money::from_minor(5_000, Currency::GBP)),
+    );
+}
+
 impl HttpProvider for Acme {
     const SPEC: ProviderSpec = ProviderSpec {
         id: ID,
@@ -88,11 +95,6 @@ impl HttpProvider for Acme {
         marker: Some(MarkerField::Metadata(MARKER_KEY)),
         replay_header: None,
     };
-
-    const DESCRIPTOR: Descriptor = Descriptor::of::<Acme>().sandbox(
-        SandboxKit::new(API_KEY, "re_", |_currency| Box::new(AcmeSkin))
-            .demo("pay_acme_1", refunds::Money::from_minor(5_000, Currency::GBP)),
-    );
 
     type Options = ();
 
@@ -211,7 +213,7 @@ impl SpecSkin for AcmeSkin {
 }
 
 /// Acme, described once.
-pub const DESCRIPTOR: Descriptor = <Acme as HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: Descriptor = <Acme as Described>::DESCRIPTOR;
 
 /// Registers Acme, then creates a refund through the registry on its sandbox and reads it back.
 #[allow(dead_code)] // the suite includes this file as a module

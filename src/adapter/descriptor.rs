@@ -2,14 +2,12 @@
 //! every provider without naming one (the registry, the command line, the shared test suite).
 //!
 //! ```ignore
-//! impl HttpProvider for WooshPay {
-//!     const SPEC: ProviderSpec = ...;
+//! impl Described for WooshPay {
 //!     const DESCRIPTOR: Descriptor = Descriptor::of::<WooshPay>()
 //!         .webhooks(crate::webhooks::KIT)
 //!         .sandbox(crate::sandbox::KIT);
-//!     ...
 //! }
-//! pub const DESCRIPTOR: Descriptor = <WooshPay as HttpProvider>::DESCRIPTOR;
+//! pub const DESCRIPTOR: Descriptor = <WooshPay as Described>::DESCRIPTOR;
 //! ```
 //!
 //! A descriptor made by [`Descriptor::of`] builds the provider's [`Client`](super::Client) from typed
@@ -29,6 +27,13 @@ use crate::currency::Currency;
 use crate::error::Result;
 use crate::provider::RefundProvider;
 use crate::webhook::{Clock, DEFAULT_TOLERANCE, EventTable, WebhookVerifier};
+
+/// A provider's engine type with its descriptor: what the shared suite (`provider_suite!`) reads.
+pub trait Described: HttpProvider {
+    /// The provider for tools that serve every provider (the registry, the command line, the shared
+    /// suite): the spec and client builder, plus the webhook and sandbox kits the crate adds.
+    const DESCRIPTOR: Descriptor;
+}
 
 /// Builds a client of the provider from typed settings.
 pub type BuildFn = fn(ClientSettings) -> Result<Arc<dyn RefundProvider>>;

@@ -44,7 +44,7 @@ pub use crate::random::{random_u64, try_random_u64, try_random_u128};
 /// attempt on its own permit): once an attempt may have been applied, so may the whole call.
 pub use crate::verdict::rules::attempt_may_have_applied;
 pub use auth::{Auth, base64_decode, base64_encode};
-pub use descriptor::{BuildFn, Descriptor, WebhookKit, WebhookSettings};
+pub use descriptor::{BuildFn, Described, Descriptor, WebhookKit, WebhookSettings};
 pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
 pub use expandable::Expandable;
 pub use json::{WithRaw, parse_list, parse_object};

@@ -76,7 +76,7 @@ pub fn bodies(fixtures: &str) -> Vec<String> {
 
 /// A client builder pointed at `base_url` with the key of `P`'s sandbox: the documented-fixtures
 /// runner's builder for a provider described once.
-pub fn builder<P: HttpProvider>(base_url: &str) -> ClientBuilder<P> {
+pub fn builder<P: refunds::adapter::Described>(base_url: &str) -> ClientBuilder<P> {
     ClientBuilder::new()
         .api_key(crate::sandbox_kit::<P>().api_key)
         .base_url(base_url)

@@ -68,7 +68,7 @@ pub trait ProviderUnderTest: Send + Sync + 'static {
 }
 
 /// The sandbox kit of `P`'s descriptor; a provider without one cannot run the shared suite.
-pub const fn sandbox_kit<P: HttpProvider>() -> refunds::sandbox::SandboxKit {
+pub const fn sandbox_kit<P: refunds::adapter::Described>() -> refunds::sandbox::SandboxKit {
     match P::DESCRIPTOR.sandbox {
         Some(kit) => kit,
         None => panic!("the provider's descriptor has no sandbox kit: add one (`Descriptor::sandbox`)"),
@@ -532,7 +532,7 @@ pub fn env_and_redaction<P: HttpProvider>() {
 /// Every shared scenario for one provider, from its descriptor and its documented fixtures.
 ///
 /// `provider_suite!(refunds_wooshpay::WooshPay, include_str!("fixtures/documented.json"))`: the
-/// provider's engine type (whose [`HttpProvider::DESCRIPTOR`] carries a sandbox kit) and its
+/// provider's engine type (whose [`Described::DESCRIPTOR`](refunds::adapter::Described::DESCRIPTOR) carries a sandbox kit) and its
 /// documented-fixtures file. Add `, options = EXPR` for the provider's own create options the
 /// recovery property sends with some creates. The fixture file's answers and error bodies are the
 /// bodies the hostile run mutates, and its requests, answers and errors run as

@@ -4,8 +4,8 @@
 use http::{HeaderName, HeaderValue};
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Described, Descriptor, Hosts, HttpProvider,
+    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, ListRefunds, PagingStyle,
@@ -59,14 +59,16 @@ pub struct Bias {
     api_version: HeaderValue,
 }
 
-impl HttpProvider for Bias {
+impl Described for Bias {
     const DESCRIPTOR: Descriptor = {
         let descriptor = Descriptor::of::<Self>();
         #[cfg(feature = "sandbox")]
         let descriptor = descriptor.sandbox(crate::sandbox::KIT);
         descriptor
     };
+}
 
+impl HttpProvider for Bias {
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "Bias",

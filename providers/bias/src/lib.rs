@@ -95,4 +95,4 @@ pub fn cursor_before(id: &str) -> refunds::PageCursor {
 }
 
 /// Bias, described once for the registry, the command line and the shared suite.
-pub const DESCRIPTOR: refunds::adapter::Descriptor = <Bias as refunds::adapter::HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <Bias as refunds::adapter::Described>::DESCRIPTOR;

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Described, Descriptor, Hosts, HttpProvider,
+    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Currency, Error, IdempotencyKey, PagingStyle, PaymentRef, PaymentRefKind, Refund,
@@ -21,14 +21,16 @@ pub struct FourGeeks {
     livemode: Option<bool>,
 }
 
-impl HttpProvider for FourGeeks {
+impl Described for FourGeeks {
     const DESCRIPTOR: Descriptor = {
         let descriptor = Descriptor::of::<Self>();
         #[cfg(feature = "sandbox")]
         let descriptor = descriptor.sandbox(crate::sandbox::KIT);
         descriptor
     };
+}
 
+impl HttpProvider for FourGeeks {
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "4Geeks Payments",

@@ -66,4 +66,4 @@ pub use wire::STATUSES;
 pub const ID: &str = "fourgeeks";
 
 /// FourGeeks, described once for the registry, the command line and the shared suite.
-pub const DESCRIPTOR: refunds::adapter::Descriptor = <FourGeeks as refunds::adapter::HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <FourGeeks as refunds::adapter::Described>::DESCRIPTOR;

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MajorDecimal;
 use refunds::adapter::{
-    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Descriptor, Hosts, HttpProvider, Idempotency,
-    ListBody, PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiRequest, ApiResponse, AuthStyle, CreateBody, Described, Descriptor, Hosts, HttpProvider,
+    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CallOptions, Capabilities, CreateFields, CreateRefund, Currency, Error, IdempotencyKey, MarkerField, PagingStyle,
@@ -66,14 +66,16 @@ pub struct Syncgram {
     pub(crate) livemode: Option<bool>,
 }
 
-impl HttpProvider for Syncgram {
+impl Described for Syncgram {
     const DESCRIPTOR: Descriptor = {
         let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
         #[cfg(feature = "sandbox")]
         let descriptor = descriptor.sandbox(crate::sandbox::KIT);
         descriptor
     };
+}
 
+impl HttpProvider for Syncgram {
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "SyncgramPay",

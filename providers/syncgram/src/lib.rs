@@ -79,4 +79,4 @@ pub use wire::{FeeBearer, STATUSES, SimulatedOutcome};
 pub const ID: &str = "syncgram";
 
 /// Syncgram, described once for the registry, the command line and the shared suite.
-pub const DESCRIPTOR: refunds::adapter::Descriptor = <Syncgram as refunds::adapter::HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <Syncgram as refunds::adapter::Described>::DESCRIPTOR;

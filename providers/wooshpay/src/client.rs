@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Descriptor, Hosts, HttpProvider,
-    Idempotency, ProviderSpec, Setup, WithRaw, read,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Described, Descriptor, Hosts,
+    HttpProvider, Idempotency, ProviderSpec, Setup, WithRaw, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, MarkerField, PaymentRefKind, Refund,
@@ -36,14 +36,16 @@ pub type WooshPayClient = Client<WooshPay>;
 /// keys to [`LIVE_BASE_URL`]; any other key needs an explicit base URL.
 pub type WooshPayClientBuilder = ClientBuilder<WooshPay>;
 
-impl HttpProvider for WooshPay {
+impl Described for WooshPay {
     const DESCRIPTOR: Descriptor = {
         let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
         #[cfg(feature = "sandbox")]
         let descriptor = descriptor.sandbox(crate::sandbox::KIT);
         descriptor
     };
+}
 
+impl HttpProvider for WooshPay {
     const SPEC: ProviderSpec = ProviderSpec {
         id: PROVIDER_ID,
         name: "WooshPay",

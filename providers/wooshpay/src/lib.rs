@@ -69,4 +69,4 @@ pub const LIVE_BASE_URL: &str = "https://api.wooshpay.com";
 pub const ENV_PREFIX: &str = "WOOSHPAY";
 
 /// WooshPay, described once for the registry, the command line and the shared suite.
-pub const DESCRIPTOR: refunds::adapter::Descriptor = <WooshPay as refunds::adapter::HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <WooshPay as refunds::adapter::Described>::DESCRIPTOR;

@@ -3,8 +3,8 @@
 
 use refunds::adapter::amount::MinorUnits;
 use refunds::adapter::{
-    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Descriptor, Hosts, HttpProvider,
-    Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, read,
+    AccountCurrency, ApiResponse, AuthStyle, Client, ClientBuilder, CreateBody, Described, Descriptor, Hosts,
+    HttpProvider, Idempotency, ListBody, PagingSpec, ProviderSpec, Setup, read,
 };
 use refunds::{
     CreateFields, CreateRefund, Error, IdempotencyKey, MAX_METADATA_ENTRIES, MarkerField, PagingStyle, PaymentRefKind,
@@ -33,14 +33,16 @@ pub type XPayClientBuilder = ClientBuilder<XPay>;
 /// The references XPay refunds: a charge (`chargeId`) or a payment intent (`paymentIntentId`).
 const PAYMENT_KINDS: &[PaymentRefKind] = &[PaymentRefKind::Charge, PaymentRefKind::PaymentIntent];
 
-impl HttpProvider for XPay {
+impl Described for XPay {
     const DESCRIPTOR: Descriptor = {
         let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
         #[cfg(feature = "sandbox")]
         let descriptor = descriptor.sandbox(crate::sandbox::KIT);
         descriptor
     };
+}
 
+impl HttpProvider for XPay {
     const SPEC: ProviderSpec = ProviderSpec {
         id: crate::ID,
         name: "XPay",

@@ -63,4 +63,4 @@ pub use wire::{MERCHANT_REFERENCE_KEY, STATUSES};
 pub const ID: &str = "xpay";
 
 /// XPay, described once for the registry, the command line and the shared suite.
-pub const DESCRIPTOR: refunds::adapter::Descriptor = <XPay as refunds::adapter::HttpProvider>::DESCRIPTOR;
+pub const DESCRIPTOR: refunds::adapter::Descriptor = <XPay as refunds::adapter::Described>::DESCRIPTOR;

@@ -82,10 +82,6 @@ pub trait HttpProvider: Sized + Send + Sync + fmt::Debug + 'static {
     /// The provider, described.
     const SPEC: ProviderSpec;
 
-    /// The provider for tools that serve every provider (the registry, the command line, the shared
-    /// suite): the spec and client builder, plus the webhook and sandbox kits the crate adds.
-    const DESCRIPTOR: crate::adapter::Descriptor = crate::adapter::Descriptor::of::<Self>();
-
     /// Builder options of this provider alone (`()` when it has none). They serialize, so that a
     /// pending create keeps the options it was sent with and recovery sends the identical request.
     type Options: Clone + Default + fmt::Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
