@@ -2,12 +2,12 @@
 //! every provider without naming one (the registry, the command line, the shared test suite).
 //!
 //! ```ignore
-//! impl Described for WooshPay {
-//!     const DESCRIPTOR: Descriptor = Descriptor::of::<WooshPay>()
+//! impl Described for Acme {
+//!     const DESCRIPTOR: Descriptor = Descriptor::of::<Acme>()
 //!         .webhooks(crate::webhooks::KIT)
 //!         .sandbox(crate::sandbox::KIT);
 //! }
-//! pub const DESCRIPTOR: Descriptor = <WooshPay as Described>::DESCRIPTOR;
+//! pub const DESCRIPTOR: Descriptor = <Acme as Described>::DESCRIPTOR;
 //! ```
 //!
 //! A descriptor made by [`Descriptor::of`] builds the provider's [`Client`](super::Client) from typed
@@ -92,7 +92,7 @@ impl Descriptor {
         self
     }
 
-    /// The provider id (`"wooshpay"`).
+    /// The provider id (`"acme"`).
     pub const fn id(&self) -> &'static str {
         self.spec.id
     }

@@ -531,7 +531,7 @@ pub fn env_and_redaction<P: HttpProvider>() {
 
 /// Every shared scenario for one provider, from its descriptor and its documented fixtures.
 ///
-/// `provider_suite!(refunds_wooshpay::WooshPay, include_str!("fixtures/documented.json"))`: the
+/// `provider_suite!(acme_refunds::Acme, include_str!("fixtures/documented.json"))`: the
 /// provider's engine type (whose [`Described::DESCRIPTOR`](refunds::adapter::Described::DESCRIPTOR) carries a sandbox kit) and its
 /// documented-fixtures file. Add `, options = EXPR` for the provider's own create options the
 /// recovery property sends with some creates. The fixture file's answers and error bodies are the

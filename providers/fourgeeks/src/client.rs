@@ -22,12 +22,10 @@ pub struct FourGeeks {
 }
 
 impl Described for FourGeeks {
-    const DESCRIPTOR: Descriptor = {
-        let descriptor = Descriptor::of::<Self>();
-        #[cfg(feature = "sandbox")]
-        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
-        descriptor
-    };
+    #[cfg(feature = "sandbox")]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>().sandbox(crate::sandbox::KIT);
+    #[cfg(not(feature = "sandbox"))]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>();
 }
 
 impl HttpProvider for FourGeeks {

@@ -67,12 +67,12 @@ pub struct Syncgram {
 }
 
 impl Described for Syncgram {
-    const DESCRIPTOR: Descriptor = {
-        let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
-        #[cfg(feature = "sandbox")]
-        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
-        descriptor
-    };
+    #[cfg(feature = "sandbox")]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>()
+        .webhooks(crate::webhooks::KIT)
+        .sandbox(crate::sandbox::KIT);
+    #[cfg(not(feature = "sandbox"))]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
 }
 
 impl HttpProvider for Syncgram {

@@ -37,12 +37,12 @@ pub type WooshPayClient = Client<WooshPay>;
 pub type WooshPayClientBuilder = ClientBuilder<WooshPay>;
 
 impl Described for WooshPay {
-    const DESCRIPTOR: Descriptor = {
-        let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
-        #[cfg(feature = "sandbox")]
-        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
-        descriptor
-    };
+    #[cfg(feature = "sandbox")]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>()
+        .webhooks(crate::webhooks::KIT)
+        .sandbox(crate::sandbox::KIT);
+    #[cfg(not(feature = "sandbox"))]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
 }
 
 impl HttpProvider for WooshPay {

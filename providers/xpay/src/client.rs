@@ -34,12 +34,12 @@ pub type XPayClientBuilder = ClientBuilder<XPay>;
 const PAYMENT_KINDS: &[PaymentRefKind] = &[PaymentRefKind::Charge, PaymentRefKind::PaymentIntent];
 
 impl Described for XPay {
-    const DESCRIPTOR: Descriptor = {
-        let descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
-        #[cfg(feature = "sandbox")]
-        let descriptor = descriptor.sandbox(crate::sandbox::KIT);
-        descriptor
-    };
+    #[cfg(feature = "sandbox")]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>()
+        .webhooks(crate::webhooks::KIT)
+        .sandbox(crate::sandbox::KIT);
+    #[cfg(not(feature = "sandbox"))]
+    const DESCRIPTOR: Descriptor = Descriptor::of::<Self>().webhooks(crate::webhooks::KIT);
 }
 
 impl HttpProvider for XPay {

@@ -86,7 +86,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_cursor_and_wooshpay_bodies() {
+    fn reads_a_request_id_inside_the_error_object() {
         let body = parse(
             br#"{"error":{"type":"invalid_request_error","code":"amount_too_large","message":"Refund amount ($30.00) is greater than unrefunded amount on payment ($25.00)","param":"amount","request_id":"req_body_1"}}"#,
         )

@@ -1,7 +1,10 @@
+// Neutral tables in the shapes providers use (exact codes with types and statuses, wildcard codes,
+// sentence rules), not copies of any provider's: a provider's own table is tested in its crate.
+
 use super::*;
 use crate::adapter::errors::{fastapi, flat, stripe};
 
-const WOOSHPAY: CodeTable = CodeTable::new(&[
+const TYPED_CODES: CodeTable = CodeTable::new(&[
     ("amount_too_large", ErrorKind::AmountExceedsRefundable),
     ("charge_already_refunded", ErrorKind::AlreadyRefunded),
     ("resource_missing", ErrorKind::NotFound),
@@ -10,7 +13,7 @@ const WOOSHPAY: CodeTable = CodeTable::new(&[
 .with_types(&[("idempotency_error", ErrorKind::IdempotencyConflict)])
 .with_statuses(&[(409, ErrorKind::IdempotencyConflict), (503, ErrorKind::NotFound)]);
 
-const XPAY: CodeTable = CodeTable::new(&[
+const WILDCARD_CODES: CodeTable = CodeTable::new(&[
     ("amount_too_large", ErrorKind::AmountExceedsRefundable),
     ("*already_refunded*", ErrorKind::AlreadyRefunded),
     ("*exceed*", ErrorKind::AmountExceedsRefundable),
@@ -22,7 +25,7 @@ const XPAY: CodeTable = CodeTable::new(&[
     ("invalid_request_error", ErrorKind::Validation),
 ]);
 
-const FOURGEEKS: CodeTable = CodeTable::new(&[]).with_sentence_rules();
+const SENTENCES: CodeTable = CodeTable::new(&[]).with_sentence_rules();
 
 fn stripe_kind(table: &CodeTable, status: u16, body: &str) -> ErrorKind {
     stripe::parse(body.as_bytes())
@@ -33,7 +36,7 @@ fn stripe_kind(table: &CodeTable, status: u16, body: &str) -> ErrorKind {
 }
 
 #[test]
-fn wooshpay_cases_status_then_type_and_code() {
+fn exact_codes_status_then_type_and_code() {
     let cases = [
         (
             400,
@@ -100,17 +103,17 @@ fn wooshpay_cases_status_then_type_and_code() {
         (409, r#"<html>conflict</html>"#, ErrorKind::IdempotencyConflict),
     ];
     for (status, body, kind) in cases {
-        assert_eq!(stripe_kind(&WOOSHPAY, status, body), kind, "{status} {body}");
+        assert_eq!(stripe_kind(&TYPED_CODES, status, body), kind, "{status} {body}");
     }
 }
 
 #[test]
-fn xpay_cases_with_wildcards_and_types() {
+fn wildcard_codes_and_types() {
     let kind = |status, t: Option<&str>, c: Option<&str>| {
         let mut body = ErrorBody::new("m");
         body.error_type = t.map(str::to_owned);
         body.code = c.map(str::to_owned);
-        XPAY.kind(status, &body)
+        WILDCARD_CODES.kind(status, &body)
     };
     assert_eq!(
         kind(401, Some("invalid_request_error"), Some("amount_too_large")),
@@ -165,11 +168,11 @@ fn safety_finding_16_a_body_never_overrides_5xx_or_429() {
 }
 
 #[test]
-fn fourgeeks_sentences_refine_refusals_only() {
+fn sentences_refine_refusals_only() {
     let kind = |status, body: &str| {
         super::super::parse_any(body.as_bytes())
             .unwrap_or_default()
-            .into_error(status, &FOURGEEKS)
+            .into_error(status, &SENTENCES)
             .kind()
             .clone()
     };
@@ -294,7 +297,7 @@ fn schema_complaints_are_not_sentences() {
     )
     .unwrap();
     assert_eq!(body.sentence, None);
-    assert_eq!(FOURGEEKS.kind(422, &body), ErrorKind::Validation);
+    assert_eq!(SENTENCES.kind(422, &body), ErrorKind::Validation);
 }
 
 #[test]
