@@ -48,9 +48,8 @@ pub(crate) fn attempt_request(request: &CreateRefund, caps: &Capabilities) -> Re
             .ok_or_else(|| JournalError::Invalid("the operating system gave no random bytes for a marker".into()))
     };
     let marker = match caps.marker {
-        // The engine's rule (its create path): room for the marker and a merchant reference a
-        // provider may carry in metadata too, so the marker never makes a checked request too big.
-        Some(MarkerField::Metadata(entry)) if sent.metadata_given().len() <= refunds::MAX_METADATA_ENTRIES - 2 => {
+        // The engine's rule, the same constant: a marked request is the one the preview checked.
+        Some(MarkerField::Metadata(entry)) if sent.metadata_given().len() <= refunds::adapter::MARKER_ROOM => {
             let marker = fresh()?;
             sent = sent.metadata(entry, marker.clone());
             Some(marker)

@@ -50,7 +50,7 @@ pub use expandable::Expandable;
 pub use json::{WithRaw, parse_list, parse_object};
 pub use secret::Secret;
 pub use settings::ClientSettings;
-pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, MARKER_KEY, PagingSpec, ProviderSpec};
+pub use spec::{AccountCurrency, AuthStyle, Hosts, Idempotency, MARKER_KEY, MARKER_ROOM, PagingSpec, ProviderSpec};
 pub use status::StatusMap;
 pub use text::Text;
 pub(crate) use transport::instant_after;

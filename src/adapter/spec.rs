@@ -13,6 +13,11 @@ use crate::provider::{CreateFields, IdempotencySupport, MarkerField, PagingStyle
 /// The metadata key under which the engine writes its create marker where a provider echoes metadata.
 pub const MARKER_KEY: &str = "refunds_marker";
 
+/// The most metadata entries of the caller's beside which the engine adds its marker: room is left
+/// for the marker and a merchant reference a provider may carry in metadata too, so the marker never
+/// makes a valid request too big. A wrapper that marks requests itself (the journal) keeps the same rule.
+pub const MARKER_ROOM: usize = crate::model::MAX_METADATA_ENTRIES - 2;
+
 /// How the API key travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -120,16 +120,13 @@ impl<P: HttpProvider> Client<P> {
     fn mark(&self, request: &CreateRefund, key: Option<&IdempotencyKey>) -> Result<Option<(CreateRefund, String)>> {
         let spec = &P::SPEC;
         let marker = || key.map_or_else(new_marker, |k| Ok(marker_of_key(k)));
-        // Room for the marker beside the caller's entries and a merchant reference a provider may carry
-        // in metadata too, so the marker never makes a valid request too big.
-        const ROOM: usize = crate::model::MAX_METADATA_ENTRIES - 2;
         match spec.marker {
             Some(MarkerField::Metadata(entry)) if spec.carries.metadata => {
                 let metadata = request.metadata_given();
                 if metadata.contains_key(entry) {
                     return Err(copied_marker("metadata", entry));
                 }
-                if metadata.len() > ROOM {
+                if metadata.len() > crate::adapter::spec::MARKER_ROOM {
                     return Ok(None);
                 }
                 let marker = marker()?;
