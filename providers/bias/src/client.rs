@@ -14,7 +14,7 @@ use refunds::{
 use serde::de::IgnoredAny;
 
 use crate::wire::{
-    Comparisons, Condition, STATUSES, WireCreate, WireList, WireRefundFilters, query_json, to_refund, unix_millis,
+    Comparisons, Condition, STATUSES, WireCreate, WireList, WireRefundFilters, into_refund, query_json, unix_millis,
 };
 
 /// The `api-version` the vendor's own client pins (`biaspay` 2.0.0, `API_VERSION`), sent on every
@@ -125,7 +125,7 @@ impl HttpProvider for Bias {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        to_refund(read::object(body)?, self.currency, self.livemode)
+        into_refund(read::object(body)?, self.currency, self.livemode)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
@@ -133,7 +133,7 @@ impl HttpProvider for Bias {
         if let Some(object) = list.object.as_deref().filter(|o| *o != "list") {
             return Err(Error::decode(format!("expected a list, got `object`: {object:?}")));
         }
-        let items = read::items(items, |wire| to_refund(wire, self.currency, self.livemode))?;
+        let items = read::items(items, |wire| into_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, None, list.has_more))
     }
 

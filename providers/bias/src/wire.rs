@@ -102,7 +102,7 @@ pub(crate) struct WireList<R> {
 /// The one conversion into the model. `key_live` is the mode of the client's key (`sk_live_` /
 /// `sk_test_`); a refund whose `live` says otherwise is a `Decode` error, since it cannot belong to
 /// this key's environment.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
+pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, key_live: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     if let Some(object) = value.object.as_deref().filter(|o| *o != "refund") {
         return Err(not_a_refund(object));

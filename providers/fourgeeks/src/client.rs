@@ -12,7 +12,7 @@ use refunds::{
 };
 use serde::de::IgnoredAny;
 
-use crate::wire::{STATUSES, WireCreateRefund, WireRefundList, to_refund};
+use crate::wire::{STATUSES, WireCreateRefund, WireRefundList, into_refund};
 
 /// 4Geeks Payments, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -79,12 +79,12 @@ impl HttpProvider for FourGeeks {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        to_refund(read::object(body)?, self.currency, self.livemode)
+        into_refund(read::object(body)?, self.currency, self.livemode)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
         let (list, items): (WireRefundList<IgnoredAny>, _) = read::list(body, &["items"])?;
-        let items = read::items(items, |wire| to_refund(wire, self.currency, self.livemode))?;
+        let items = read::items(items, |wire| into_refund(wire, self.currency, self.livemode))?;
         Ok(ListBody::new(items, list.total_items, None))
     }
 

@@ -190,7 +190,7 @@ impl std::fmt::Display for WireCode {
 }
 
 /// The one conversion from the wire into the model. Errors are `Decode` errors naming the field.
-pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
+pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>, currency: Currency, livemode: Option<bool>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| read::bad_field("id", &e))?;
     let payment = PaymentRef::payment(value.payment_id).map_err(|e| read::bad_field("payment_id", &e))?;

@@ -12,7 +12,7 @@ use refunds::{
 };
 
 use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreateReason, WireCreateRefund, WireRefund};
-use crate::{ENV_PREFIX, LIVE_BASE_URL, PROVIDER_ID, TEST_BASE_URL};
+use crate::{ENV_PREFIX, ID, LIVE_BASE_URL, TEST_BASE_URL};
 
 /// WooshPay, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +47,7 @@ impl Described for WooshPay {
 
 impl HttpProvider for WooshPay {
     const SPEC: ProviderSpec = ProviderSpec {
-        id: PROVIDER_ID,
+        id: ID,
         name: "WooshPay",
         env_prefix: ENV_PREFIX,
         hosts: Hosts {

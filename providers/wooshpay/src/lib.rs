@@ -56,7 +56,7 @@ pub use client::{WooshPay, WooshPayClient, WooshPayClientBuilder};
 pub use wire::STATUSES;
 
 /// The provider id, as in [`refunds::ProviderInfo::id`] and [`refunds::Refund::provider`].
-pub const PROVIDER_ID: &str = "wooshpay";
+pub const ID: &str = "wooshpay";
 
 /// WooshPay's test host, chosen for `sk_test_` keys.
 pub const TEST_BASE_URL: &str = "https://apitest.wooshpay.com";

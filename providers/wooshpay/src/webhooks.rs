@@ -28,7 +28,7 @@ use refunds::adapter::signature::SignatureScheme;
 use refunds::adapter::{HttpProvider, Secret, WebhookKit, WebhookSettings};
 use refunds::webhook::{Carries, Envelope, EventKind, EventParser, EventTable, HmacBuilder, SignedWebhooks};
 
-use crate::{PROVIDER_ID, WooshPay};
+use crate::{ID, WooshPay};
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "Wooshpay-Signature";
@@ -63,7 +63,7 @@ pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;
 /// The event reader alone (envelope, [`EVENTS`], this crate's refund reader, `livemode` left to the
 /// event). Call it only on a body whose signature was verified.
 pub fn parser() -> EventParser {
-    EventParser::new(PROVIDER_ID, ENVELOPE, EVENTS, |body| {
+    EventParser::new(ID, ENVELOPE, EVENTS, |body| {
         WooshPay { livemode: None }.read_refund(body)
     })
 }

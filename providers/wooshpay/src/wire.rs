@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::PROVIDER_ID;
+use crate::ID;
 
 /// WooshPay's refund statuses. The seed shows only `succeeded`; the rest is Stripe's refund status set,
 /// which WooshPay's objects copy (assumed, see the README). Anything else stays `Unknown(raw)`.
@@ -179,7 +179,7 @@ impl WireRefund<'_> {
         let merchant_reference = metadata.get(MERCHANT_REFERENCE_KEY).cloned();
         Ok(Refund::new(
             id,
-            PROVIDER_ID,
+            ID,
             payment,
             crate::units::from_wire(amount.0, currency)?,
             STATUSES.to_status(&status),

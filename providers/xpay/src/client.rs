@@ -12,7 +12,7 @@ use refunds::{
 };
 use serde::de::IgnoredAny;
 
-use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, to_refund};
+use crate::wire::{MERCHANT_REFERENCE_KEY, STATUSES, WireCreate, into_refund};
 
 /// XPay, as the engine runs it.
 #[derive(Debug, Clone, Copy)]
@@ -112,14 +112,14 @@ impl HttpProvider for XPay {
     }
 
     fn read_refund(&self, body: &[u8]) -> Result<Refund> {
-        to_refund(read::object(body)?)
+        into_refund(read::object(body)?)
     }
 
     fn read_list(&self, body: &[u8]) -> Result<ListBody> {
         // A bare array, or an object with `data` or `items` (the real envelope is undocumented; the
         // sandbox writes `{"data": [...]}`).
         let (_, items): (IgnoredAny, _) = read::list(body, &["data", "items"])?;
-        let items = read::items(items, to_refund)?;
+        let items = read::items(items, into_refund)?;
         Ok(ListBody::new(items, None, None))
     }
 

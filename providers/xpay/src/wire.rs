@@ -122,7 +122,7 @@ fn metadata_text(value: Value) -> String {
 /// The one conversion from XPay's refund object into the SDK's model. The currency is always the
 /// object's own `currency`, never the configured one (see the README: a configured currency only
 /// guards creates).
-pub(crate) fn to_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
+pub(crate) fn into_refund(wire: WithRaw<WireRefund<'_>>) -> Result<Refund> {
     let WithRaw { value, raw } = wire;
     let id = RefundId::new(value.id).map_err(|e| read::bad_field("id", &e))?;
     // A refund by payment intent is resolved to a charge by the server, so the charge names the
