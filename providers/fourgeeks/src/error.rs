@@ -1,101 +1,29 @@
-//! 4Geeks error bodies into [`refunds::Error`]: the HTTP status decides the kind first, then the
-//! message text refines it (the shared `adapter::errors::refine_by_sentence` rules; the words are
+//! 4Geeks error bodies into [`refunds::Error`], on the shared parsers: the HTTP status decides the
+//! kind first, then the message text refines it (the shared sentence rules; the words are
 //! assumptions, see the README's error table) for the refusals 4Geeks does not document.
 
-use refunds::adapter::errors::refine_by_sentence;
-use refunds::adapter::{ApiResponse, kind_for_status};
-use refunds::{Delivery, Error, FieldError};
+use refunds::Error;
+use refunds::adapter::ApiResponse;
+use refunds::adapter::errors::{CodeTable, fastapi, flat};
 
-use crate::wire::{WireDetail, WireErrorBody, WireMessage};
+/// No codes of its own: the status decides, and the shared sentence rules refine a refusal.
+const CODES: CodeTable = CodeTable::new(&[]).with_sentence_rules();
 
-/// What one error body says, whatever its shape.
-struct Decoded {
-    message: String,
-    code: Option<String>,
-    fields: Vec<FieldError>,
-    /// The provider's own sentence, for the refinements; `None` for FastAPI field lists, whose
-    /// messages describe the schema ("ensure this value is greater than 0") and never a balance.
-    sentence: Option<String>,
-}
-
-fn read_body(body: &[u8]) -> Option<Decoded> {
-    let parsed: WireErrorBody = serde_json::from_slice(body).ok()?;
-    if let Some(detail) = parsed.detail {
-        return Some(match detail {
-            WireDetail::Items(items) => {
-                let fields: Vec<FieldError> = items
-                    .iter()
-                    .map(|item| FieldError::new(item.path(), item.msg.clone(), item.kind.clone()))
-                    .collect();
-                let message = fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                Decoded {
-                    message,
-                    code: items.first().and_then(|i| i.kind.clone()),
-                    fields,
-                    sentence: None,
-                }
-            }
-            WireDetail::Text(text) => Decoded {
-                message: text.clone(),
-                code: None,
-                fields: Vec::new(),
-                sentence: Some(text),
-            },
-        });
-    }
-    match parsed.message? {
-        WireMessage::Object(object) => {
-            let message = match (object.title, object.content) {
-                (Some(title), Some(content)) => format!("{title}: {content}"),
-                (Some(text), None) | (None, Some(text)) => text,
-                (None, None) => String::new(),
-            };
-            Some(Decoded {
-                sentence: Some(message.clone()),
-                message,
-                code: object.code.map(|c| c.to_string()),
-                fields: Vec::new(),
-            })
-        }
-        WireMessage::Text(text) => Some(Decoded {
-            message: text.clone(),
-            code: None,
-            fields: Vec::new(),
-            sentence: Some(text),
-        }),
-    }
-}
-
-/// The [`refunds::adapter::ErrorDecoder`] of the 4Geeks transport: kind, code, message and field
-/// errors from any documented body shape; an unreadable body keeps the status-table kind.
+/// The [`refunds::adapter::ErrorDecoder`] of the 4Geeks transport, on the shared parsers: FastAPI's
+/// `detail` (field lists carry no sentence: their messages describe the schema, never a balance),
+/// then 4Geeks' `message` object or text ([`flat`]); an unreadable body keeps the status's kind.
 pub(crate) fn decode_error(response: &ApiResponse) -> Error {
-    let status = response.status;
-    let kind = kind_for_status(status);
-    let Some(decoded) = read_body(&response.body) else {
-        return Error::new(kind, Delivery::Rejected, format!("http {status}"));
-    };
-    let kind = match &decoded.sentence {
-        Some(sentence) => refine_by_sentence(kind, status, sentence),
-        None => kind,
-    };
-    let message = if decoded.message.is_empty() {
-        format!("http {status}")
-    } else {
-        decoded.message
-    };
-    Error::new(kind, Delivery::Rejected, message)
-        .with_provider_code(decoded.code)
-        .with_field_errors(decoded.fields)
+    fastapi::parse(&response.body)
+        .or_else(|| flat::parse(&response.body))
+        .unwrap_or_default()
+        .into_error(response.status, &CODES)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use refunds::ErrorKind;
+    use refunds::adapter::errors::refine_by_sentence;
 
     fn response(status: u16, body: &str) -> ApiResponse {
         ApiResponse {

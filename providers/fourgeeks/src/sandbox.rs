@@ -6,10 +6,10 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let sandbox = refunds_fourgeeks::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pay_1", refunds::Money::from_minor(10_000, refunds::Currency::USD);
+//! sandbox.ledger().seed_payment("pay_1", Money::from_minor(10_000, Currency::USD));
 //! let client = refunds_fourgeeks::sandbox::builder_for(&sandbox).build()?;
 //! let refund = client.create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?)).await?;
-//! assert_eq!(refund.amount, refunds::Money::from_minor(10_000, refunds::Currency::USD);
+//! assert_eq!(refund.amount, Money::from_minor(10_000, Currency::USD));
 //! # Ok(())
 //! # }
 //! ```

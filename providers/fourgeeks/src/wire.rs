@@ -96,6 +96,7 @@ pub(crate) struct WireRefundList<R> {
 /// - `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`: FastAPI validation (422);
 /// - `{"detail": "..."}`: a plain message (401, 404);
 /// - `{"message": {"code": 400, "title": ..., "content": ..., "type": "danger"}}`: other refusals.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct WireErrorBody {
     /// The FastAPI / DRF `detail`.
@@ -107,6 +108,7 @@ pub(crate) struct WireErrorBody {
 }
 
 /// `detail` as a list of field complaints or as one message.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum WireDetail {
@@ -117,6 +119,7 @@ pub(crate) enum WireDetail {
 }
 
 /// One FastAPI validation complaint.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct WireDetailItem {
     /// Where: `["body", "payment_id"]`, `["query", "limit"]`, list indices as integers.
@@ -130,6 +133,7 @@ pub(crate) struct WireDetailItem {
     pub kind: Option<String>,
 }
 
+#[cfg(feature = "sandbox")]
 impl WireDetailItem {
     /// A complaint about `loc`.
     #[cfg(feature = "sandbox")]
@@ -140,15 +144,10 @@ impl WireDetailItem {
             kind: Some(kind.to_owned()),
         }
     }
-
-    /// The location joined with `.`: `body.amount`.
-    pub fn path(&self) -> String {
-        let parts: Vec<String> = self.loc.iter().map(WireCode::to_string).collect();
-        parts.join(".")
-    }
 }
 
 /// `message` as the documented object, or as a bare string.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum WireMessage {
@@ -160,6 +159,7 @@ pub(crate) enum WireMessage {
 
 /// The 4Geeks message object: `code` (a number, `400`, in the documented example; a string is read
 /// too), a short `title`, the explanation in `content`, and `type`, a UI hint (`"danger"`).
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct WireMessageObject {
     pub code: Option<WireCode>,
@@ -171,6 +171,7 @@ pub(crate) struct WireMessageObject {
 
 /// A number or a string: an error code (`400`, `"refund_error"`), or one step of a `loc` (a list
 /// index or a field name).
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum WireCode {
@@ -180,6 +181,7 @@ pub(crate) enum WireCode {
     Text(String),
 }
 
+#[cfg(feature = "sandbox")]
 impl std::fmt::Display for WireCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

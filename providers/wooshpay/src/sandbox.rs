@@ -5,7 +5,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use refunds::{Currency, Money};
 //! let sandbox = refunds_wooshpay::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pi_1", refunds::Money::from_minor(5_000, refunds::Currency::USD);
+//! sandbox.ledger().seed_payment("pi_1", Money::from_minor(5_000, Currency::USD));
 //! let client = refunds_wooshpay::sandbox::builder_for(&sandbox).build()?;
 //! # let _ = client; Ok(()) }
 //! ```

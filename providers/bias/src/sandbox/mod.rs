@@ -11,7 +11,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundProvider};
 //! let sandbox = refunds_bias::sandbox::start().await?;
-//! sandbox.ledger().seed_payment("pay_1", refunds::Money::from_minor(5_000, refunds::Currency::USD);
+//! sandbox.ledger().seed_payment("pay_1", Money::from_minor(5_000, Currency::USD));
 //! let client = refunds_bias::sandbox::builder_for(&sandbox).build()?;
 //! let refund = client.create_refund(&CreateRefund::new(PaymentRef::payment("pay_1")?)).await?;
 //! assert_eq!(refund.amount.minor(), 5_000);
