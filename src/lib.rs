@@ -42,8 +42,9 @@ mod webhook_check;
 // The data layer's modules under their own names, as everything in the crate imports them.
 pub(crate) use data::{currency, error, ids, model, money, pending};
 
+// Its types are public under one path, `refunds::sandbox`.
 #[cfg(feature = "sandbox")]
-pub mod ledger;
+mod ledger;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 

@@ -6,7 +6,7 @@ refunds_testkit::conformance_tests!(refunds_testkit::MemoryHarness);
 fn providers_are_usable_as_trait_objects() {
     use std::sync::Arc;
     let provider: Arc<dyn refunds::RefundProvider> = Arc::new(refunds_testkit::MemoryProvider::new(
-        refunds::ledger::Ledger::default(),
+        refunds::sandbox::Ledger::default(),
         0,
     ));
     let providers: Vec<Arc<dyn refunds::RefundProvider>> = vec![provider.clone(), provider];

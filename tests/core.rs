@@ -93,7 +93,7 @@ fn api_key_never_in_debug_or_errors() {
 
 #[test]
 fn providers_are_object_safe_and_shareable() {
-    let memory = refunds_testkit::MemoryProvider::new(refunds::ledger::Ledger::default(), 0);
+    let memory = refunds_testkit::MemoryProvider::new(refunds::sandbox::Ledger::default(), 0);
     let providers: Vec<Arc<dyn RefundProvider>> = vec![Arc::new(memory)];
     let shared = providers.clone();
     std::thread::spawn(move || assert_eq!(shared[0].info().id, "memory"))

@@ -33,7 +33,8 @@ mod skin;
 mod webhooks;
 
 pub use crate::ledger::{
-    CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord, SimulatedOutcome,
+    ChangeKind, CreateOutcome, Ledger, LedgerError, PaymentRecord, PaymentState, RefundDraft, RefundRecord,
+    SimulatedOutcome,
 };
 pub use body::StreamWriter;
 pub use control::{FAULT_NAMES, parse_fault};

@@ -5,7 +5,7 @@
 //! webhooks on every refund change in the Bachs envelope and scheme ([`crate::webhooks`]).
 
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MajorDecimal, errors::ErrorBody, errors::fastapi};
-use refunds::ledger::ChangeKind;
+use refunds::sandbox::ChangeKind;
 use refunds::sandbox::{
     BadParam, Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxWebhooks,
 };

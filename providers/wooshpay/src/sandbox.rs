@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret, amount::MinorUnits, errors::ErrorBody, errors::stripe};
-use refunds::ledger::ChangeKind;
+use refunds::sandbox::ChangeKind;
 use refunds::sandbox::{
     Call, Ledger, LedgerError, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxResponse,
     SandboxWebhooks,

@@ -24,7 +24,7 @@ use refunds::adapter::amount::MinorUnitsString;
 use refunds::adapter::errors::{ErrorBody, stripe};
 use refunds::adapter::signature::TimestampedHmac;
 use refunds::adapter::{HttpProvider, ProviderSpec, Secret};
-use refunds::ledger::ChangeKind;
+use refunds::sandbox::ChangeKind;
 use refunds::sandbox::{
     Call, Ledger, LedgerError, Page, RefundDraft, RefundRecord, Refusal, Sandbox, SandboxKit, SandboxRequest,
     SandboxResponse, SandboxWebhooks, SpecSkin, WebhookSender, event_kind, send_webhooks,

@@ -3,7 +3,7 @@
 
 use http::header::{HeaderMap, HeaderName};
 
-use crate::error::{Delivery, Error, ErrorKind, Result};
+use crate::error::{Delivery, Error, Result};
 
 /// A response as read by the transport (body capped).
 #[derive(Debug, Clone)]
@@ -36,40 +36,6 @@ impl ApiResponse {
     /// Parses the body as `T`, or a `Decode` error that says where it failed.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("response body: {e}")))
-    }
-
-    /// Parses the body as one provider object `T` in a single pass ([`crate::adapter::parse_object`]),
-    /// keeping the body as its raw JSON, and converts it with `convert`; failures as in
-    /// [`ApiResponse::decode`].
-    pub fn decode_object<T: serde::de::DeserializeOwned, R>(
-        &self,
-        convert: impl FnOnce(crate::adapter::WithRaw<T>) -> Result<R>,
-    ) -> Result<R> {
-        let wire = crate::adapter::parse_object::<T>(&self.body)
-            .map_err(|e| self.decode_error(format!("response body: {e}")))?;
-        convert(wire).map_err(|e| {
-            let message = if e.kind() == &ErrorKind::Decode {
-                e.message().to_owned()
-            } else {
-                e.to_string()
-            };
-            self.decode_error(message)
-        })
-    }
-
-    /// Parses the body as `T` and converts it with `convert` (wire struct into model). Any failure,
-    /// of the parse or of the conversion (a bad currency, an empty id, an amount that does not fit), is
-    /// a `Decode` error keeping the HTTP status, the request id and the start of the body.
-    pub fn decode<T: serde::de::DeserializeOwned, R>(&self, convert: impl FnOnce(T) -> Result<R>) -> Result<R> {
-        let wire = self.json::<T>()?;
-        convert(wire).map_err(|e| {
-            let message = if e.kind() == &ErrorKind::Decode {
-                e.message().to_owned()
-            } else {
-                e.to_string()
-            };
-            self.decode_error(message)
-        })
     }
 }
 
