@@ -303,21 +303,13 @@ fn get_list_and_wait() {
     assert!(stdout(&o).contains("succeeded"));
 
     // A create, then polled until the sandbox settles it.
-    let o = run(&[
-        "create",
-        "--sandbox",
-        "-p",
+    let o = run(&create(
         "bias",
-        "--payment",
         "pay_bias_1",
-        "--amount",
         "0.011",
-        "--currency",
         "KWD",
-        "--wait",
-        "--format",
-        "jsonl",
-    ]);
+        &["--sandbox", "--wait", "--format", "jsonl"],
+    ));
     assert_code(&o, 0);
     let refund: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(
@@ -342,33 +334,11 @@ fn unavailable_and_rejected_exit_codes() {
     assert!(stderr(&o).contains("request req_"), "{}", stderr(&o));
 
     // More than is left: the provider refuses (exit 2), nothing applied.
-    let o = run(&[
-        "create",
-        "--sandbox",
-        "-p",
-        "xpay",
-        "--payment",
-        "ch_xyz789",
-        "--amount",
-        "300.00",
-        "--currency",
-        "EGP",
-    ]);
+    let o = run(&create("xpay", "ch_xyz789", "300.00", "EGP", &["--sandbox"]));
     assert_code(&o, 2);
     assert!(stderr(&o).starts_with("refunds: xpay: "), "{}", stderr(&o));
 
-    let o = run(&[
-        "create",
-        "--sandbox",
-        "-p",
-        "xpay",
-        "--payment",
-        "ch_xyz789",
-        "--amount",
-        "200.00",
-        "--currency",
-        "EGP",
-    ]);
+    let o = run(&create("xpay", "ch_xyz789", "200.00", "EGP", &["--sandbox"]));
     assert_code(&o, 0);
     assert!(stdout(&o).contains("200.00 EGP"));
 }
@@ -384,24 +354,21 @@ fn an_ambiguous_create_then_recover_in_a_second_process() {
         let dir = scratch(&format!("recover-{provider}"));
         let o = run_in(
             &dir,
-            &[
-                "create",
-                "--sandbox",
-                "--sandbox-state",
-                "state.json",
-                "--sandbox-fault",
-                faults,
-                "-p",
+            &create(
                 provider,
-                "--payment",
                 payment,
-                "--amount",
                 amount,
-                "--currency",
                 currency,
-                "--pending-file",
-                "pending.json",
-            ],
+                &[
+                    "--sandbox",
+                    "--sandbox-state",
+                    "state.json",
+                    "--sandbox-fault",
+                    faults,
+                    "--pending-file",
+                    "pending.json",
+                ],
+            ),
         );
         assert_code(&o, 3);
         let err = stderr(&o);
@@ -463,20 +430,7 @@ fn bad_arguments_exit_2_with_a_clear_message_and_send_nothing() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let key = "sk_test_never_printed_4242";
     let cases: &[(&[&str], &str)] = &[
-        (
-            &[
-                "create",
-                "-p",
-                "xpay",
-                "--payment",
-                "ch_1",
-                "--amount",
-                "1.001",
-                "--currency",
-                "EGP",
-            ],
-            "decimal places",
-        ),
+        (&create("xpay", "ch_1", "1.001", "EGP", &[]), "decimal places"),
         (
             &[
                 "create",
@@ -490,38 +444,12 @@ fn bad_arguments_exit_2_with_a_clear_message_and_send_nothing() {
             ],
             "amount",
         ),
-        (
-            &[
-                "create",
-                "-p",
-                "xpay",
-                "--payment",
-                "ch_1",
-                "--amount",
-                "5",
-                "--currency",
-                "XYZ",
-            ],
-            "XYZ",
-        ),
+        (&create("xpay", "ch_1", "5", "XYZ", &[]), "XYZ"),
         (
             &["create", "-p", "xpay", "--payment", "ch_1", "--amount", "5"],
             "--currency",
         ),
-        (
-            &[
-                "create",
-                "-p",
-                "xpay",
-                "--payment",
-                "",
-                "--amount",
-                "5",
-                "--currency",
-                "EGP",
-            ],
-            "payment",
-        ),
+        (&create("xpay", "", "5", "EGP", &[]), "payment"),
         (
             &["create", "-p", "xpay", "--payment", "ch_1", "--payment-kind", "card"],
             "card",
@@ -740,22 +668,13 @@ fn create_wait_never_hides_the_created_refund() {
         let dir = scratch(&format!("wait-{}", then.0));
         let o = command(
             &dir,
-            &[
-                "create",
-                "-p",
+            &create(
                 "xpay",
-                "--payment",
                 "ch_1",
-                "--amount",
                 "50.00",
-                "--currency",
                 "EGP",
-                "--wait",
-                "--wait-timeout",
-                "2s",
-                "--format",
-                "json",
-            ],
+                &["--wait", "--wait-timeout", "2s", "--format", "json"],
+            ),
         )
         .env("REFUNDS_PROVIDERS", "xpay")
         .env("XPAY_API_KEY", "sk_test_cli_0123456789")
@@ -787,36 +706,11 @@ fn a_definite_refusal_writes_no_pending_file() {
     let dir = scratch("definite");
     let over = run_in(
         &dir,
-        &[
-            "create",
-            "--sandbox",
-            "-p",
-            "wooshpay",
-            "--payment",
-            "pi_1787730829493927936",
-            "--amount",
-            "500.00",
-            "--currency",
-            "EUR",
-        ],
+        &create("wooshpay", "pi_1787730829493927936", "500.00", "EUR", &["--sandbox"]),
     );
     assert_code(&over, 2);
     assert!(!stderr(&over).contains("may exist"), "{}", stderr(&over));
-    let unknown = run_in(
-        &dir,
-        &[
-            "create",
-            "--sandbox",
-            "-p",
-            "syncgram",
-            "--payment",
-            "ch_nope",
-            "--amount",
-            "10",
-            "--currency",
-            "JPY",
-        ],
-    );
+    let unknown = run_in(&dir, &create("syncgram", "ch_nope", "10", "JPY", &["--sandbox"]));
     assert_code(&unknown, 2);
     assert!(
         std::fs::read_dir(&dir).unwrap().next().is_none(),
@@ -833,24 +727,21 @@ fn pending_files_are_private_and_recover_states_its_evidence() {
     let state = state.to_str().unwrap();
     let o = run_in(
         &dir,
-        &[
-            "create",
-            "--sandbox",
-            "--sandbox-state",
-            state,
-            "--sandbox-fault",
-            "response-lost:10",
-            "-p",
+        &create(
             "wooshpay",
-            "--payment",
             "pi_1787730829493927936",
-            "--amount",
             "5.00",
-            "--currency",
             "EUR",
-            "--pending-file",
-            "p.json",
-        ],
+            &[
+                "--sandbox",
+                "--sandbox-state",
+                state,
+                "--sandbox-fault",
+                "response-lost:10",
+                "--pending-file",
+                "p.json",
+            ],
+        ),
     );
     assert_code(&o, 3);
     #[cfg(unix)]

@@ -15,21 +15,19 @@ use support::*;
 
 const HEADER: &str = "intent_id,account,payment,amount,currency,reason,reference";
 
+/// `journal list` of `journal.db` with `extra`, JSON out.
+fn list_journal_db<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    [
+        &["journal", "list", "--journal", "journal.db"][..],
+        extra,
+        &["--format", "json"],
+    ]
+    .concat()
+}
+
 /// The journal's intents, by id, as `journal list --format json` prints them.
 fn intents(dir: &Path) -> BTreeMap<String, serde_json::Value> {
-    let o = run_in(
-        dir,
-        &[
-            "journal",
-            "list",
-            "--journal",
-            "journal.db",
-            "--limit",
-            "10000",
-            "--format",
-            "json",
-        ],
-    );
+    let o = run_in(dir, &list_journal_db(&["--limit", "10000"]));
     json_lines(&o)
         .into_iter()
         .map(|v| (v["id"].as_str().expect("id").to_owned(), v))
@@ -41,16 +39,7 @@ fn intents(dir: &Path) -> BTreeMap<String, serde_json::Value> {
 fn ledger(dir: &Path, provider: &str) -> Vec<(String, String)> {
     let o = run_in(
         dir,
-        &[
-            "export",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "-p",
-            provider,
-            "--format",
-            "jsonl",
-        ],
+        &[&["export"][..], &SANDBOX_STATE, &["-p", provider, "--format", "jsonl"]].concat(),
     );
     json_lines(&o)
         .into_iter()
@@ -407,19 +396,7 @@ fn spawn_until_applied(dir: &Path, args: &[&str], applied: usize) -> std::proces
     loop {
         std::thread::sleep(Duration::from_millis(200));
         if dir.join("journal.db").exists() {
-            let o = run_in(
-                dir,
-                &[
-                    "journal",
-                    "list",
-                    "--journal",
-                    "journal.db",
-                    "--state",
-                    "applied",
-                    "--format",
-                    "json",
-                ],
-            );
+            let o = run_in(dir, &list_journal_db(&["--state", "applied"]));
             if stdout(&o).lines().count() >= applied {
                 return child;
             }

@@ -180,18 +180,10 @@ fn a_dry_run_prints_the_request_a_create_sends_and_sends_nothing() {
 
     // A request the create would refuse is refused by the dry run too, naming the field.
     let o = run(&[
-        "--sandbox",
-        "create",
-        "-p",
-        "wooshpay",
-        "--payment",
-        "pi_1",
-        "--amount",
-        "1.255",
-        "--currency",
-        "EUR",
-        "--dry-run",
-    ]);
+        &["--sandbox"][..],
+        &support::create("wooshpay", "pi_1", "1.255", "EUR", &["--dry-run"]),
+    ]
+    .concat());
     assert_code(&o, 2);
     assert!(stderr(&o).contains("amount"), "{}", stderr(&o));
 }
@@ -251,20 +243,16 @@ fn completions_load_in_bash_and_name_every_command() {
 #[test]
 fn a_wait_shorter_than_a_second_is_said_as_given() {
     let o = run(&[
-        "--sandbox",
-        "create",
-        "-p",
-        "bias",
-        "--payment",
-        "pay_bias_1",
-        "--amount",
-        "0.1",
-        "--currency",
-        "KWD",
-        "--wait",
-        "--wait-timeout",
-        "250ms",
-    ]);
+        &["--sandbox"][..],
+        &create(
+            "bias",
+            "pay_bias_1",
+            "0.1",
+            "KWD",
+            &["--wait", "--wait-timeout", "250ms"],
+        ),
+    ]
+    .concat());
     assert_code(&o, 5);
     let err = stderr(&o);
     assert!(err.contains("waiting up to 250ms"), "{err}");
@@ -274,18 +262,7 @@ fn a_wait_shorter_than_a_second_is_said_as_given() {
 
 #[test]
 fn the_xpay_sandbox_says_what_is_left_in_major_units() {
-    let o = run(&[
-        "--sandbox",
-        "create",
-        "-p",
-        "xpay",
-        "--payment",
-        "ch_xyz789",
-        "--amount",
-        "9999",
-        "--currency",
-        "EGP",
-    ]);
+    let o = run(&[&["--sandbox"][..], &create("xpay", "ch_xyz789", "9999", "EGP", &[])].concat());
     assert_code(&o, 2);
     assert!(stderr(&o).contains("refundable amount of 200.00 EGP"), "{}", stderr(&o));
 }
@@ -365,20 +342,10 @@ fn a_live_account_moves_money_only_with_live_and_says_which() {
     );
     // The test account needs none.
     let test = [
-        "--config",
-        config,
-        "create",
-        "-p",
-        "bias-test",
-        "--payment",
-        "pay_1",
-        "--amount",
-        "1.000",
-        "--currency",
-        "KWD",
-        "--pending-file",
-        "q.json",
-    ];
+        &["--config", config][..],
+        &support::create("bias-test", "pay_1", "1.000", "KWD", &["--pending-file", "q.json"]),
+    ]
+    .concat();
     let o = with_keys(&test);
     assert_code(&o, 4);
     assert!(!stderr(&o).contains("--live"), "{}", stderr(&o));
@@ -415,26 +382,12 @@ fn a_command_needs_only_the_keys_of_the_accounts_it_touches() {
     assert_code(&o, 2);
     assert!(stderr(&o).contains("bias-eu, bias-test"), "{}", stderr(&o));
     // From the environment too: a listed provider without a key blocks only the commands using it.
-    let o = command(
-        &dir,
-        &[
-            "create",
-            "-p",
-            "xpay",
-            "--payment",
-            "ch_1",
-            "--amount",
-            "1",
-            "--currency",
-            "EGP",
-            "--dry-run",
-        ],
-    )
-    .env("REFUNDS_PROVIDERS", "xpay,bias")
-    .env("XPAY_API_KEY", "sk_test_operator_0003")
-    .env("XPAY_BASE_URL", "http://127.0.0.1:9")
-    .output()
-    .expect("runs");
+    let o = command(&dir, &create("xpay", "ch_1", "1", "EGP", &["--dry-run"]))
+        .env("REFUNDS_PROVIDERS", "xpay,bias")
+        .env("XPAY_API_KEY", "sk_test_operator_0003")
+        .env("XPAY_BASE_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("runs");
     assert_code(&o, 0);
 }
 

@@ -8,10 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use refunds::{CreateRefund, Currency, Money, PaymentRef, RefundId, RefundProvider};
-use refunds_journal::{IntentId, Journal, JournalOptions, Limited, NewIntent, State};
+use refunds_journal::{Intent, IntentId, Journal, JournalError, Limited, NewIntent, State};
 use refunds_ratelimit::{Limits, RateLimited};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+mod support;
+
+use support::get_refunds_for;
 
 /// Reads one HTTP request (headers and a content-length body); its head, or None at EOF.
 async fn read_request(socket: &mut TcpStream, have: &mut Vec<u8>) -> Option<String> {
@@ -96,6 +100,52 @@ fn request() -> CreateRefund {
         .amount(Money::from_major_str("5.00", Currency::EUR).unwrap())
 }
 
+/// Writes to the test's log what became of a submit: recorded (with the requests `count` saw), or
+/// refused before recording.
+fn log_outcome(outcome: &Result<Intent, JournalError>, count: &AtomicUsize) {
+    match outcome {
+        Ok(intent) => eprintln!(
+            "recorded: state {:?}, answer {:?}, requests sent {}",
+            intent.state,
+            intent.answer,
+            count.load(Ordering::SeqCst)
+        ),
+        Err(e) => eprintln!("refused before recording: {e}"),
+    }
+}
+
+/// A WooshPay client of the server at `url`.
+fn client(url: String) -> refunds_wooshpay::WooshPayClient {
+    refunds_wooshpay::WooshPayClient::builder()
+        .api_key("sk_test_red28b")
+        .base_url(url)
+        .build()
+        .expect("client")
+}
+
+/// A fresh SQLite journal for the test `tag`.
+async fn journal(tag: &str) -> Journal {
+    let dir = std::env::temp_dir().join(format!("red28b-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_file(dir.join("j.db"));
+    Journal::open(dir.join("j.db").to_str().unwrap())
+        .await
+        .expect("journal")
+}
+
+/// The first request's connection drops unanswered (it may have been applied); every later one is
+/// refused 400 ("already fully refunded").
+fn drops_then_refuses(n: usize) -> Option<String> {
+    match n {
+        0 => None,
+        _ => Some(http(
+            "400 Bad Request",
+            "",
+            r#"{"error":{"type":"invalid_request_error","message":"This PaymentIntent has already been fully refunded."}}"#,
+        )),
+    }
+}
+
 /// A create's first attempt reaches the provider and its connection drops (ambiguous: applied, as
 /// far as anyone knows); the limiter retries it (same key) and the retry is answered 400. The
 /// transport's rule: "Once any attempt may have been applied, so may the call: later answers (a 429,
@@ -103,27 +153,10 @@ fn request() -> CreateRefund {
 /// intent `failed` (a refusal: nothing applied) although the first attempt may have refunded.
 #[tokio::test]
 async fn red_b_limiter_retry_turns_ambiguous_create_into_failed() {
-    let (url, count, log) = server(|n| match n {
-        0 => None,
-        _ => Some(http(
-            "400 Bad Request",
-            "",
-            r#"{"error":{"type":"invalid_request_error","message":"This PaymentIntent has already been fully refunded."}}"#,
-        )),
-    })
-    .await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
+    let (url, count, log) = server(drops_then_refuses).await;
+    let client = client(url);
     let limited = Arc::new(RateLimited::new(Arc::new(client), Limits::per_second(50)));
-    let dir = std::env::temp_dir().join(format!("red28b-lim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = std::fs::remove_file(dir.join("j.db"));
-    let journal = Journal::open_with(dir.join("j.db").to_str().unwrap(), JournalOptions::new())
-        .await
-        .expect("journal");
+    let journal = journal("lim").await;
     let account = Limited::new(limited.clone());
     let intent = journal
         .submit(
@@ -148,26 +181,9 @@ async fn red_b_limiter_retry_turns_ambiguous_create_into_failed() {
 /// ambiguous. Shows the difference is the limiter's loop.
 #[tokio::test]
 async fn red_b_control_plain_client_keeps_it_pending() {
-    let (url, _count, _log) = server(|n| match n {
-        0 => None,
-        _ => Some(http(
-            "400 Bad Request",
-            "",
-            r#"{"error":{"type":"invalid_request_error","message":"This PaymentIntent has already been fully refunded."}}"#,
-        )),
-    })
-    .await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
-    let dir = std::env::temp_dir().join(format!("red28b-ctl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = std::fs::remove_file(dir.join("j.db"));
-    let journal = Journal::open(dir.join("j.db").to_str().unwrap())
-        .await
-        .expect("journal");
+    let (url, _count, _log) = server(drops_then_refuses).await;
+    let client = client(url);
+    let journal = journal("ctl").await;
     let account: Arc<dyn RefundProvider> = Arc::new(client);
     let intent = journal
         .submit(
@@ -201,11 +217,7 @@ async fn red_b_limiter_429_pause_does_not_hold_queued_requests() {
         )),
     })
     .await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
+    let client = client(url);
     let limited = Arc::new(RateLimited::new(Arc::new(client), Limits::per_second(5).concurrency(8)));
     let mut tasks = Vec::new();
     for _ in 0..6 {
@@ -254,23 +266,14 @@ async fn red_b_preview_passes_what_the_journal_then_cannot_send() {
         ))
     })
     .await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
+    let client = client(url);
     let mut request = request().merchant_reference("order-77");
     for i in 0..49 {
         request = request.metadata(format!("line_{i}"), "x");
     }
     let preview = client.preview_create(&request);
     eprintln!("preview of the caller's request: ok={}", preview.is_ok());
-    let dir = std::env::temp_dir().join(format!("red28b-prev-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = std::fs::remove_file(dir.join("j.db"));
-    let journal = Journal::open(dir.join("j.db").to_str().unwrap())
-        .await
-        .expect("journal");
+    let journal = journal("prev").await;
     let account: Arc<dyn RefundProvider> = Arc::new(client);
     let outcome = journal
         .submit(
@@ -278,15 +281,7 @@ async fn red_b_preview_passes_what_the_journal_then_cannot_send() {
             NewIntent::new(IntentId::new("order-77").unwrap(), "wooshpay", request),
         )
         .await;
-    match &outcome {
-        Ok(intent) => eprintln!(
-            "recorded: state {:?}, answer {:?}, requests sent {}",
-            intent.state,
-            intent.answer,
-            count.load(Ordering::SeqCst)
-        ),
-        Err(e) => eprintln!("refused before recording: {e}"),
-    }
+    log_outcome(&outcome, &count);
     // Fixed by giving the journal the engine's rule for the marker's room: the request sent is the
     // one the preview checked (49 entries + the reference, no marker), so the intent is recorded and
     // sent (this server then answers 500: pending), never recorded and then refused for its size.
@@ -320,27 +315,11 @@ async fn red_b_limiter_server_answer_switches_off_request_counting() {
         )),
     })
     .await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
+    let client = client(url);
     let limited = Arc::new(RateLimited::new(Arc::new(client), Limits::per_second(4).concurrency(8)));
     let start = Instant::now();
     let window = Duration::from_secs(3);
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let limited = limited.clone();
-        tasks.push(tokio::spawn(async move {
-            while start.elapsed() < window {
-                let _ = limited.get_refund(&RefundId::new("re_1").unwrap()).await;
-            }
-        }));
-    }
-    tokio::time::sleep(window).await;
-    for t in tasks {
-        t.abort();
-    }
+    get_refunds_for(&limited, 8, start, window).await;
     let n = log
         .lock()
         .unwrap()
@@ -360,17 +339,8 @@ async fn red_b_limiter_server_answer_switches_off_request_counting() {
 #[tokio::test]
 async fn red_b_typed_options_are_checked_only_when_sent() {
     let (url, count, _log) = server(|_| Some(http("500 Internal Server Error", "", "{}"))).await;
-    let client = refunds_wooshpay::WooshPayClient::builder()
-        .api_key("sk_test_red28b")
-        .base_url(url)
-        .build()
-        .expect("client");
-    let dir = std::env::temp_dir().join(format!("red28b-opt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = std::fs::remove_file(dir.join("j.db"));
-    let journal = Journal::open(dir.join("j.db").to_str().unwrap())
-        .await
-        .expect("journal");
+    let client = client(url);
+    let journal = journal("opt").await;
     let account = refunds_journal::Typed(client);
     let outcome = journal
         .submit(
@@ -379,15 +349,7 @@ async fn red_b_typed_options_are_checked_only_when_sent() {
                 .provider_options(serde_json::json!({"reverse_transfer": true})),
         )
         .await;
-    match &outcome {
-        Ok(intent) => eprintln!(
-            "recorded: state {:?}, answer {:?}, requests {}",
-            intent.state,
-            intent.answer,
-            count.load(Ordering::SeqCst)
-        ),
-        Err(e) => eprintln!("refused before recording: {e}"),
-    }
+    log_outcome(&outcome, &count);
     assert!(
         outcome.is_err(),
         "recorded an intent whose provider options the create refuses: {:?}",

@@ -1,56 +1,20 @@
 //! Red team (issue 28): `refunds bulk`, `create --intent` and `--journal` run as the real binary.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_refunds"));
-    c.env_remove("REFUNDS_PROVIDERS");
-    c
-}
+mod support;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("red28-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = bin()
-        .current_dir(dir)
-        .env("HOME", dir)
-        .args(args)
-        .output()
-        .expect("run");
-    eprintln!(
-        "$ refunds {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use support::*;
 
 /// The sandbox ledger's 4Geeks refunds of the demo payment, by amount (the two demo refunds left out).
 fn fourgeeks_refunds_by_amount(dir: &Path) -> BTreeMap<String, usize> {
-    let out = run(
+    let out = run_logged(
         dir,
-        &[
-            "export",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "-p",
-            "fourgeeks",
-            "--format",
-            "csv",
-        ],
+        &[&["export"][..], &SANDBOX_STATE, &["-p", "fourgeeks", "--format", "csv"]].concat(),
     );
     assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = text(&out.stdout);
     let mut by_amount = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -75,42 +39,20 @@ fn fourgeeks_refunds_by_amount(dir: &Path) -> BTreeMap<String, usize> {
 #[test]
 fn red_bulk_lease_expires_in_rate_limit_queue_two_refunds() {
     let dir = scratch("lease-queue");
-    let mut csv = String::from("intent_id,account,payment,amount,currency,reason,reference\n");
+    let mut csv = format!("{BULK_HEADER}\n");
     let rows = 24;
     for i in 1..=rows {
         csv.push_str(&format!("order-{i:03},fourgeeks,pay_7g8h9i0j1k2l,0.{i:02},USD,,\n"));
     }
     std::fs::write(dir.join("rows.csv"), csv).expect("csv");
-    let out = run(
-        &dir,
-        &[
-            "bulk",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--rate-limit",
-            "3",
-            "--concurrency",
-            "48",
-            "--lease",
-            "3s",
-            "--settle",
-            "1s",
-            "--wait",
-            "60s",
-            "--format",
-            "json",
-            "rows.csv",
-        ],
-    );
-    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    let bulk = &BULK_ROWS[..6];
+    let out = run_logged(&dir, &[bulk, &queue_outlasts_lease("3"), &["rows.csv"]].concat());
+    let summary = text(&out.stdout);
     let by_amount = fourgeeks_refunds_by_amount(&dir);
     let duplicates: Vec<_> = by_amount.iter().filter(|(_, n)| **n > 1).collect();
     eprintln!("refunds per amount: {by_amount:?}\nsummary: {summary}");
-    let list = run(&dir, &["journal", "list", "--journal", "j.db", "--format", "json"]);
-    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    let list = run_logged(&dir, &LIST_J_DB);
+    let list = text(&list.stdout);
     let second_attempts = list.lines().filter(|l| l.contains("\"attempt\":2")).count();
     eprintln!("intents on a second attempt: {second_attempts}");
     assert!(
@@ -125,47 +67,12 @@ fn red_bulk_lease_expires_in_rate_limit_queue_two_refunds() {
 #[test]
 fn red_bulk_json_hides_changed_rows() {
     let dir = scratch("json-conflict");
-    let header = "intent_id,account,payment,amount,currency,reason,reference\n";
-    std::fs::write(
-        dir.join("rows.csv"),
-        format!("{header}order-1,wooshpay,pi_1787730829493927936,5.00,EUR,,\n"),
-    )
-    .expect("csv");
-    let first = run(
-        &dir,
-        &[
-            "bulk",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--format",
-            "json",
-            "rows.csv",
-        ],
-    );
+    write_rows(&dir, &[&format!("order-1,{KEYED},{KEYED_PAYMENT},5.00,EUR,,")]);
+    let first = run_logged(&dir, &BULK_ROWS);
     assert_eq!(first.status.code(), Some(0));
     // The operator corrects the amount and runs the same file again.
-    std::fs::write(
-        dir.join("rows.csv"),
-        format!("{header}order-1,wooshpay,pi_1787730829493927936,50.00,EUR,,\n"),
-    )
-    .expect("csv");
-    let second = run(
-        &dir,
-        &[
-            "bulk",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--format",
-            "json",
-            "rows.csv",
-        ],
-    );
+    write_rows(&dir, &[&format!("order-1,{KEYED},{KEYED_PAYMENT},50.00,EUR,,")]);
+    let second = run_logged(&dir, &BULK_ROWS);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&second.stdout),
@@ -189,8 +96,8 @@ fn red_journal_location_password_in_error() {
         "postgres:/app:s3cr3t-pw@127.0.0.1:1/refunds",
         "postgress://app:s3cr3t-pw@127.0.0.1:1/refunds",
     ] {
-        let out = run(&dir, &["journal", "list", "--journal", location]);
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let out = run_logged(&dir, &["journal", "list", "--journal", location]);
+        let err = text(&out.stderr);
         assert!(!err.contains("s3cr3t-pw"), "the password is printed: {err}");
     }
 }
@@ -202,13 +109,9 @@ fn red_journal_location_password_in_error() {
 #[test]
 fn red_journal_keyvalue_location_becomes_sqlite_file_named_with_password() {
     let dir = scratch("journal-kv");
-    std::fs::write(
-        dir.join("rows.csv"),
-        "intent_id,account,payment,amount,currency,reason,reference\norder-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n",
-    )
-    .expect("csv");
+    write_rows(&dir, &[&format!("order-1,{KEYED},{KEYED_PAYMENT},1.00,EUR,,")]);
     let location = "host=127.0.0.1 port=1 user=app password=s3cr3t-pw dbname=refunds";
-    let out = run(
+    let out = run_logged(
         &dir,
         &[
             "bulk",
@@ -238,10 +141,6 @@ fn red_journal_keyvalue_location_becomes_sqlite_file_named_with_password() {
     );
 }
 
-fn json_of(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).expect("json")
-}
-
 /// The engine refuses a create that already carries the SDK's marker ("metadata copied from another
 /// refund, whose marker would then prove the wrong create"). The journal takes a `refunds_marker`
 /// found in the caller's metadata as the intent's own marker and sends it with `resend_pending`, which
@@ -253,48 +152,26 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
     let dir = scratch("copied-marker");
     let common = ["--sandbox", "--sandbox-state", "st.jsonl", "--journal", "j.db"];
     let create = |intent: &str, extra: &[&str]| {
-        let mut args = vec!["create"];
-        args.extend_from_slice(&common);
-        args.extend_from_slice(&[
-            "--intent",
-            intent,
-            "-p",
-            "xpay",
-            "--payment",
-            "ch_xyz789",
-            "--amount",
-            "10.00",
-            "--currency",
-            "EGP",
-        ]);
+        let mut args = create("xpay", "ch_xyz789", "10.00", "EGP", &common);
+        args.extend_from_slice(&["--intent", intent]);
         args.extend_from_slice(extra);
-        run(&dir, &args)
+        run_logged(&dir, &args)
     };
     // A direct create with a copied marker is refused by the engine (exit 2): the rule exists.
-    let direct = run(
+    let direct = run_logged(
         &dir,
-        &[
-            "create",
-            "--sandbox",
-            "-p",
+        &support::create(
             "xpay",
-            "--payment",
             "ch_xyz789",
-            "--amount",
             "10.00",
-            "--currency",
             "EGP",
-            "--metadata",
-            "refunds_marker=rfm_copied",
-        ],
+            &["--sandbox", "--metadata", "refunds_marker=rfm_copied"],
+        ),
     );
     eprintln!("direct create with a copied marker: exit {:?}", direct.status.code());
     let first = create("order-1", &[]);
     assert_eq!(first.status.code(), Some(0));
-    let shown = json_of(&run(
-        &dir,
-        &["journal", "show", "order-1", "--journal", "j.db", "--format", "json"],
-    ));
+    let shown = json_of(&run_logged(&dir, &show_json("order-1", "j.db")));
     let marker = shown["marker"].as_str().expect("order-1 has a marker").to_owned();
     let refund_1 = shown["refund_id"].as_str().expect("order-1 applied").to_owned();
     // order-2: same payment and amount, its metadata copied from order-1's refund; its create is lost.
@@ -303,11 +180,8 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
     eprintln!("order-2 create: exit {:?}", second.status.code());
     let mut resume = vec!["journal", "resume", "--settle", "0s", "--wait", "5s"];
     resume.extend_from_slice(&common);
-    run(&dir, &resume);
-    let shown2 = run(
-        &dir,
-        &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
-    );
+    run_logged(&dir, &resume);
+    let shown2 = run_logged(&dir, &show_json("order-2", "j.db"));
     // fix-28: the copied marker is refused before anything is recorded (as a plain create refuses
     // it), so order-2 may not be in the journal at all: that is the fix, not a failure to read it.
     if second.status.code() == Some(2) && String::from_utf8_lossy(&shown2.stderr).contains("no intent order-2") {
@@ -330,9 +204,7 @@ fn red_create_intent_copied_marker_proves_the_wrong_refund() {
 #[test]
 fn red_bulk_renamed_file_reports_success_for_unresolved_rows() {
     let dir = scratch("renamed");
-    let rows = "intent_id,account,payment,amount,currency,reason,reference\n\
-                order-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n";
-    std::fs::write(dir.join("rows.csv"), rows).expect("csv");
+    write_rows(&dir, &[&format!("order-1,{KEYED},{KEYED_PAYMENT},1.00,EUR,,")]);
     let common = [
         "--sandbox",
         "--sandbox-state",
@@ -346,15 +218,15 @@ fn red_bulk_renamed_file_reports_success_for_unresolved_rows() {
     let mut first = vec!["bulk", "--sandbox-fault", "unavailable:20", "--wait", "0s"];
     first.extend_from_slice(&common);
     first.push("rows.csv");
-    let out = run(&dir, &first);
+    let out = run_logged(&dir, &first);
     eprintln!("first run: exit {:?}", out.status.code());
     std::fs::copy(dir.join("rows.csv"), dir.join("rows-retry.csv")).expect("copy");
     let mut again = vec!["bulk", "--sandbox-fault", "unavailable:20", "--wait", "0s"];
     again.extend_from_slice(&common);
     again.push("rows-retry.csv");
-    let out = run(&dir, &again);
-    let list = run(&dir, &["journal", "list", "--journal", "j.db", "--format", "json"]);
-    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    let out = run_logged(&dir, &again);
+    let list = run_logged(&dir, &LIST_J_DB);
+    let list = text(&list.stdout);
     let unresolved = !list.contains("\"state\":\"applied\"");
     assert!(
         !(unresolved && out.status.code() == Some(0)),
@@ -369,29 +241,16 @@ fn red_bulk_renamed_file_reports_success_for_unresolved_rows() {
 #[test]
 fn red_bulk_bad_row_does_not_stop_the_file() {
     let dir = scratch("bad-row");
-    std::fs::write(
-        dir.join("rows.csv"),
-        "intent_id,account,payment,amount,currency,reason,reference\n\
-         o-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n\
-         o-2,wooshpay,pi_1787730829493927936,1.00,EUR,because,\n",
-    )
-    .expect("csv");
-    let out = run(
+    write_rows(
         &dir,
         &[
-            "bulk",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--format",
-            "json",
-            "rows.csv",
+            &format!("o-1,{KEYED},{KEYED_PAYMENT},1.00,EUR,,"),
+            &format!("o-2,{KEYED},{KEYED_PAYMENT},1.00,EUR,because,"),
         ],
     );
-    let recorded = run(&dir, &["journal", "list", "--journal", "j.db", "--format", "json"]);
-    let listed = String::from_utf8_lossy(&recorded.stdout).into_owned();
+    let out = run_logged(&dir, &BULK_ROWS);
+    let recorded = run_logged(&dir, &LIST_J_DB);
+    let listed = text(&recorded.stdout);
     assert!(
         listed.trim().is_empty(),
         "a file with a bad row (line 3) was recorded and sent (exit {:?}): {listed}",
@@ -430,29 +289,17 @@ fn red_create_intent_sends_recorded_intent_through_another_provider() {
             .expect("record");
         assert!(fresh);
     });
-    let out = run(
+    let out = run_logged(
         &dir,
-        &[
-            "create",
-            "--sandbox",
-            "--journal",
-            "j.db",
-            "--intent",
-            "order-9",
-            "-p",
+        &create(
             "wooshpay",
-            "--payment",
             "pi_1787730829493927936",
-            "--amount",
             "5.00",
-            "--currency",
             "EUR",
-        ],
+            &["--sandbox", "--journal", "j.db", "--intent", "order-9"],
+        ),
     );
-    let shown = run(
-        &dir,
-        &["journal", "show", "order-9", "--journal", "j.db", "--format", "json"],
-    );
+    let shown = run_logged(&dir, &show_json("order-9", "j.db"));
     let shown = json_of(&shown);
     let events: Vec<String> = shown["events"]
         .as_array()

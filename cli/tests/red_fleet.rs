@@ -16,6 +16,10 @@ use std::process::{Command, Stdio};
 #[path = "../../journal/tests/support/postgres.rs"]
 mod postgres;
 
+mod support;
+
+use support::{BULK_HEADER, queue_outlasts_lease};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_refunds"))
 }
@@ -51,7 +55,7 @@ fn red_fleet_lease_expires_in_rate_limit_queue_two_refunds() {
 
     let tag = std::process::id();
     let file = format!("rows-{tag}.csv");
-    let mut csv = String::from("intent_id,account,payment,amount,currency,reason,reference\n");
+    let mut csv = format!("{BULK_HEADER}\n");
     for i in 1..=24 {
         csv.push_str(&format!(
             "fleet-{tag}-{i:03},fourgeeks,pay_7g8h9i0j1k2l,0.{i:02},USD,,\n"
@@ -70,28 +74,12 @@ fn red_fleet_lease_expires_in_rate_limit_queue_two_refunds() {
         .map(|_| {
             let mut c = bin();
             with_env(&mut c);
-            c.args([
-                "bulk",
-                "--journal",
-                &pg,
-                "--rate-limit",
-                "2",
-                "--concurrency",
-                "48",
-                "--lease",
-                "3s",
-                "--settle",
-                "1s",
-                "--wait",
-                "60s",
-                "--format",
-                "json",
-                &file,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("bulk")
+            c.args(["bulk", "--journal", &pg, &file])
+                .args(queue_outlasts_lease("2"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("bulk")
         })
         .collect();
     for w in workers {

@@ -1,33 +1,12 @@
 //! Red team (issue 28): hostile journal files (edited by hand with the `sqlite3` shell), read by the
 //! real binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("red28h-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
+mod support;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_refunds"))
-        .env_remove("REFUNDS_PROVIDERS")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .args(args)
-        .output()
-        .expect("run");
-    eprintln!(
-        "$ refunds {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use support::*;
 
 fn sql(dir: &Path, statement: &str) -> String {
     let out = Command::new("sqlite3")
@@ -36,32 +15,19 @@ fn sql(dir: &Path, statement: &str) -> String {
         .output()
         .expect("sqlite3 shell");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    text(&out.stdout)
 }
 
-/// A journal with two applied wooshpay intents, order-1 and order-2.
+/// A journal with two applied intents, order-1 and order-2.
 fn journal(dir: &Path) {
-    std::fs::write(
-        dir.join("rows.csv"),
-        "intent_id,account,payment,amount,currency,reason,reference\n\
-         order-1,wooshpay,pi_1787730829493927936,1.00,EUR,,\n\
-         order-2,wooshpay,pi_1787730829493927936,2.00,EUR,,\n",
-    )
-    .expect("csv");
-    let out = run(
+    write_rows(
         dir,
         &[
-            "bulk",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--format",
-            "json",
-            "rows.csv",
+            &format!("order-1,{KEYED},{KEYED_PAYMENT},1.00,EUR,,"),
+            &format!("order-2,{KEYED},{KEYED_PAYMENT},2.00,EUR,,"),
         ],
     );
+    let out = run_logged(dir, &BULK_ROWS);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -79,7 +45,7 @@ fn red_hostile_future_schema_is_refused() {
         vec!["journal", "list", "--journal", "j.db"],
         vec!["journal", "resume", "--sandbox", "--journal", "j.db"],
     ] {
-        let out = run(&dir, &args);
+        let out = run_logged(&dir, &args);
         assert!(!panicked(&out));
         assert_ne!(out.status.code(), Some(0), "a journal from the future was used");
     }
@@ -92,9 +58,9 @@ fn red_hostile_one_unknown_state_hides_every_intent() {
     let dir = scratch("unknown-state");
     journal(&dir);
     sql(&dir, "UPDATE intents SET state = 'exploded' WHERE id = 'order-2'");
-    let out = run(&dir, &["journal", "list", "--journal", "j.db"]);
+    let out = run_logged(&dir, &["journal", "list", "--journal", "j.db"]);
     assert!(!panicked(&out));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = text(&out.stdout);
     assert!(
         text.contains("order-1"),
         "order-1 (applied, intact) is not listed because order-2's row is odd (exit {:?})",
@@ -119,19 +85,9 @@ fn red_hostile_impossible_values_do_not_panic() {
     for args in [
         vec!["journal", "list", "--journal", "j.db"],
         vec!["journal", "show", "order-1", "--journal", "j.db"],
-        vec![
-            "journal",
-            "resume",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--wait",
-            "0s",
-        ],
+        [&RESUME[..], &["--journal", "j.db", "--wait", "0s"]].concat(),
     ] {
-        let out = run(&dir, &args);
+        let out = run_logged(&dir, &args);
         assert!(!panicked(&out), "{args:?} panicked");
         assert!(
             !String::from_utf8_lossy(&out.stdout).contains('\u{1b}'),
@@ -154,20 +110,7 @@ fn red_hostile_fence_at_max_sends_then_cannot_record() {
         "UPDATE intents SET state = 'recorded', fence = 9223372036854775807, lease_owner = NULL, lease_until = NULL, \
          not_before = 0, refund_id = NULL WHERE id = 'order-2'",
     );
-    let out = run(
-        &dir,
-        &[
-            "journal",
-            "resume",
-            "--sandbox",
-            "--sandbox-state",
-            "st.jsonl",
-            "--journal",
-            "j.db",
-            "--wait",
-            "0s",
-        ],
-    );
+    let out = run_logged(&dir, &[&RESUME[..], &["--journal", "j.db", "--wait", "0s"]].concat());
     assert!(!panicked(&out));
     eprintln!(
         "fence now: {}",
@@ -180,21 +123,18 @@ fn red_hostile_fence_at_max_sends_then_cannot_record() {
         "events: {}",
         sql(&dir, "SELECT kind FROM events WHERE intent_id = 'order-2' ORDER BY seq")
     );
-    let list = run(&dir, &["journal", "list", "--journal", "j.db"]);
+    let list = run_logged(&dir, &["journal", "list", "--journal", "j.db"]);
     assert_eq!(
         list.status.code(),
         Some(0),
         "the journal no longer reads after the resume"
     );
-    let show = run(
-        &dir,
-        &["journal", "show", "order-2", "--journal", "j.db", "--format", "json"],
-    );
+    let show = run_logged(&dir, &show_json("order-2", "j.db"));
     // fix-28: a fence that cannot be raised refuses the send (brief: "an overflow refuses the send,
     // never a REAL"): the row is set aside for a person, nothing sent, instead of being sent and
     // recorded. The red test first expected `applied` (a replay under the old key); what it guards
     // against (a send whose answer cannot be recorded, a journal that no longer reads) holds either way.
-    let state = String::from_utf8_lossy(&show.stdout).into_owned();
+    let state = text(&show.stdout);
     assert!(
         state.contains("\"state\":\"unknown\"") && state.contains("fence"),
         "a row with a used-up fence was not set aside: {state}"

@@ -7,6 +7,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::create;
+
 fn dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("red25-op-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -62,6 +66,20 @@ fn server(drop: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, seen)
 }
 
+/// `refunds.toml` in `dir`: provider bias on `port_bias` in `mode`, and account bias-eu (test mode,
+/// its own key) on `port_eu`.
+fn config(dir: &std::path::Path, port_bias: u16, mode: &str, port_eu: u16) {
+    std::fs::write(
+        dir.join("refunds.toml"),
+        format!(
+            "[providers.bias]\nbase_url = \"http://127.0.0.1:{port_bias}\"\nmode = \"{mode}\"\n\n\
+             [accounts.bias-eu]\nprovider = \"bias\"\napi_key_env = \"BIAS_EU_API_KEY\"\n\
+             base_url = \"http://127.0.0.1:{port_eu}\"\nmode = \"test\"\n"
+        ),
+    )
+    .unwrap();
+}
+
 fn refunds(dir: &PathBuf, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_refunds"))
         .args(args)
@@ -86,32 +104,14 @@ fn recover_resends_a_pending_create_through_another_account() {
     let dir = dir("recover");
     let (port_bias, seen_bias) = server(false);
     let (port_eu, seen_eu) = server(true);
-    std::fs::write(
-        dir.join("refunds.toml"),
-        format!(
-            "[providers.bias]\nbase_url = \"http://127.0.0.1:{port_bias}\"\nmode = \"test\"\n\n\
-             [accounts.bias-eu]\nprovider = \"bias\"\napi_key_env = \"BIAS_EU_API_KEY\"\n\
-             base_url = \"http://127.0.0.1:{port_eu}\"\nmode = \"test\"\n"
-        ),
-    )
-    .unwrap();
+    config(&dir, port_bias, "test", port_eu);
     let created = refunds(
         &dir,
         &[
-            "--config",
-            "refunds.toml",
-            "create",
-            "-p",
-            "bias-eu",
-            "--payment",
-            "pay_1",
-            "--amount",
-            "1.00",
-            "--currency",
-            "USD",
-            "--pending-file",
-            "pending.json",
-        ],
+            &["--config", "refunds.toml"][..],
+            &create("bias-eu", "pay_1", "1.00", "USD", &["--pending-file", "pending.json"]),
+        ]
+        .concat(),
     );
     assert!(
         dir.join("pending.json").exists(),
@@ -177,34 +177,20 @@ fn journal_resume_sends_an_intent_through_another_account() {
     let dir = dir("journal");
     let (port_live, seen_live) = server(false);
     let (port_eu, _seen_eu) = server(true);
-    std::fs::write(
-        dir.join("refunds.toml"),
-        format!(
-            "[providers.bias]\nbase_url = \"http://127.0.0.1:{port_live}\"\nmode = \"live\"\n\n\
-             [accounts.bias-eu]\nprovider = \"bias\"\napi_key_env = \"BIAS_EU_API_KEY\"\n\
-             base_url = \"http://127.0.0.1:{port_eu}\"\nmode = \"test\"\n"
-        ),
-    )
-    .unwrap();
+    config(&dir, port_live, "live", port_eu);
     let created = refunds(
         &dir,
         &[
-            "--config",
-            "refunds.toml",
-            "create",
-            "-p",
-            "bias-eu",
-            "--payment",
-            "pay_1",
-            "--amount",
-            "1.00",
-            "--currency",
-            "USD",
-            "--intent",
-            "order-1",
-            "--journal",
-            "journal.db",
-        ],
+            &["--config", "refunds.toml"][..],
+            &create(
+                "bias-eu",
+                "pay_1",
+                "1.00",
+                "USD",
+                &["--intent", "order-1", "--journal", "journal.db"],
+            ),
+        ]
+        .concat(),
     );
     assert!(
         String::from_utf8_lossy(&created.stderr).contains("journal resume"),

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use refunds::{RefundId, RefundProvider};
 use refunds_ratelimit::{Limits, RateLimited};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod support;
+
+use support::get_refunds_for;
 
 /// A server that answers every request with `status` (and `extra` headers), recording arrival times.
 async fn server(status: &'static str, extra: &'static str) -> (String, Arc<Mutex<Vec<Instant>>>) {
@@ -66,19 +69,7 @@ async fn requests_in_window(status: &'static str, extra: &'static str) -> (usize
     ));
     let start = Instant::now();
     let window = Duration::from_secs(3);
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let limited = limited.clone();
-        tasks.push(tokio::spawn(async move {
-            while start.elapsed() < window {
-                let _ = limited.get_refund(&RefundId::new("re_1").unwrap()).await;
-            }
-        }));
-    }
-    tokio::time::sleep(window).await;
-    for t in tasks {
-        t.abort();
-    }
+    get_refunds_for(&limited, 8, start, window).await;
     let n = seen
         .lock()
         .unwrap()

@@ -130,3 +130,133 @@ pub fn run_readme_section(heading: &str, name: &str) -> (String, String) {
     let _ = std::fs::remove_dir_all(&dir);
     (stdout(&o), expected.to_owned())
 }
+
+/// A sandbox provider whose creates carry an idempotency key, for tests that need one but are not
+/// about a provider: WooshPay (Stripe-style `Idempotency-Key` header), with its demo payment.
+pub const KEYED: &str = "wooshpay";
+pub const KEYED_PAYMENT: &str = "pi_1787730829493927936";
+
+/// The header line of a `bulk` file.
+pub const BULK_HEADER: &str = "intent_id,account,payment,amount,currency,reason,reference";
+
+/// The sandboxes with their state in `st.jsonl` (what one run applied is there for the next).
+pub const SANDBOX_STATE: [&str; 3] = ["--sandbox", "--sandbox-state", "st.jsonl"];
+
+/// `bulk` of `rows.csv` on the sandboxes (state `st.jsonl`), journal `j.db`, JSON out (its first six:
+/// the command, the sandboxes and the journal).
+pub const BULK_ROWS: [&str; 9] = [
+    "bulk",
+    "--sandbox",
+    "--sandbox-state",
+    "st.jsonl",
+    "--journal",
+    "j.db",
+    "--format",
+    "json",
+    "rows.csv",
+];
+
+/// `journal resume` on the sandboxes (state `st.jsonl`).
+pub const RESUME: [&str; 5] = ["journal", "resume", "--sandbox", "--sandbox-state", "st.jsonl"];
+
+/// `journal list` of `j.db`, JSON out.
+pub const LIST_J_DB: [&str; 6] = ["journal", "list", "--journal", "j.db", "--format", "json"];
+
+/// `create` of `amount` `currency` on `provider`'s `payment`, then `extra` arguments.
+pub fn create<'a>(
+    provider: &'a str,
+    payment: &'a str,
+    amount: &'a str,
+    currency: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "create",
+        "-p",
+        provider,
+        "--payment",
+        payment,
+        "--amount",
+        amount,
+        "--currency",
+        currency,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// `journal show id` of `journal`, JSON out.
+pub fn show_json<'a>(id: &'a str, journal: &'a str) -> [&'a str; 7] {
+    ["journal", "show", id, "--journal", journal, "--format", "json"]
+}
+
+/// Writes `rows.csv` in `dir`: the header, then each row a line.
+pub fn write_rows(dir: &Path, rows: &[&str]) {
+    let mut csv = format!("{BULK_HEADER}\n");
+    for row in rows {
+        csv.push_str(row);
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("rows.csv"), csv).expect("rows.csv");
+}
+
+/// The binary with `args` in `dir` (its home too), the run written to stderr for the test's log.
+pub fn run_logged(dir: &Path, args: &[&str]) -> Output {
+    let out = command(dir, args).env("HOME", dir).output().expect("run");
+    eprintln!(
+        "$ refunds {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+/// A run's stdout, one JSON value.
+pub fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// `callers` tasks call `get_refund` through `limited` again and again from `start` for `window`,
+/// then are stopped.
+pub async fn get_refunds_for(
+    limited: &std::sync::Arc<refunds_ratelimit::RateLimited>,
+    callers: usize,
+    start: Instant,
+    window: Duration,
+) {
+    use refunds::RefundProvider;
+    let mut tasks = Vec::new();
+    for _ in 0..callers {
+        let limited = limited.clone();
+        tasks.push(tokio::spawn(async move {
+            while start.elapsed() < window {
+                let _ = limited.get_refund(&refunds::RefundId::new("re_1").unwrap()).await;
+            }
+        }));
+    }
+    tokio::time::sleep(window).await;
+    for t in tasks {
+        t.abort();
+    }
+}
+
+/// `bulk`'s options for a queue longer than the lease: `rate` requests a second, 48 at once, a
+/// lease of 3 s, settle 1 s, JSON out.
+pub fn queue_outlasts_lease(rate: &str) -> [&str; 12] {
+    [
+        "--rate-limit",
+        rate,
+        "--concurrency",
+        "48",
+        "--lease",
+        "3s",
+        "--settle",
+        "1s",
+        "--wait",
+        "60s",
+        "--format",
+        "json",
+    ]
+}
