@@ -1,7 +1,6 @@
 //! # refunds
 //!
-//! One typed interface to refunds across payment providers. Every provider crate (`refunds-fourgeeks`,
-//! `refunds-xpay`, `refunds-bias`, `refunds-syncgram`, `refunds-wooshpay`) implements
+//! One typed interface to refunds across payment providers. Every provider crate (the README lists them) implements
 //! [`RefundProvider`], so an application calls [`RefundProvider::create_refund`],
 //! [`RefundProvider::get_refund`] and [`RefundProvider::list_refunds`] the same way on each and gets the
 //! same [`Refund`] back:

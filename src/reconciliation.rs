@@ -9,7 +9,7 @@
 //! | fact | value | who reports it |
 //! | --- | --- | --- |
 //! | [`BalanceTransaction`] | the ledger entry that moved the money (`String`) | xpay `balanceTransactionId` |
-//! | [`ReceiptNumber`] | the receipt number shown to the customer (`String`) | WooshPay `receipt_number` |
+//! | [`ReceiptNumber`] | the receipt number shown to the customer (`String`) | Stripe-style `receipt_number` |
 //! | [`FeeBearer`] | who bears the refund's fee ([`Party`]) | SyncgramPay `fee_bearer` |
 //!
 //! ```
@@ -70,7 +70,7 @@ text_fact! {
 }
 
 text_fact! {
-    /// The receipt number of the refund, as the provider shows it to the customer (WooshPay's
+    /// The receipt number of the refund, as the provider shows it to the customer (a Stripe-style
     /// `receipt_number`).
     ReceiptNumber = "receipt_number"
 }

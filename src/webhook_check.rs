@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-/// The default distance allowed between a signature's timestamp and the clock: 300 s (xpay documents
-/// it; WooshPay documents none, and the SDK assumes the same).
+/// The default distance allowed between a signature's timestamp and the clock: 300 s (Stripe's, and
+/// the value providers that document one give; where a provider documents none the SDK assumes it).
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// Longest signature header accepted, in bytes; a longer one is refused unread

@@ -32,7 +32,7 @@ pub enum TimeFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ObjectAt {
-    /// `data.object` (Stripe style, WooshPay, xpay).
+    /// `data.object` (Stripe style).
     DataObject,
     /// `data` itself (SyncgramPay).
     Data,
@@ -41,7 +41,7 @@ pub enum ObjectAt {
 /// The shape of a provider's event envelope: `{id, type, <created>, livemode?, data}`.
 ///
 /// Reading is lenient about the time, because providers are inconsistent about it: a JSON integer is
-/// unix seconds, or unix milliseconds when it is 10^11 or more (WooshPay's guide shows milliseconds
+/// unix seconds, or unix milliseconds when it is 10^11 or more (a Stripe-style guide may show milliseconds
 /// where its objects use seconds; 10^11 s is the year 5138); a string is RFC 3339 (or unix seconds in
 /// digits); `null` or absence is no time. Anything else (a fraction, an object) is an unparseable body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Stripe style, as WooshPay sends it: `{id:"evt_...", object:"event", type, created:<unix s>,
+    /// Stripe style: `{id:"evt_...", object:"event", type, created:<unix s>,
     /// livemode, data:{object:{...}}}`.
     pub const STRIPE_STYLE: Envelope = Envelope::new("created", TimeFormat::UnixSeconds, ObjectAt::DataObject);
 

@@ -20,7 +20,7 @@ use super::{WebhookError, WebhookEvent};
 /// }
 /// ```
 pub trait WebhookVerifier: Send + Sync {
-    /// The provider id (`"wooshpay"`), as in [`crate::ProviderInfo::id`].
+    /// The provider id (`"acme"`), as in [`crate::ProviderInfo::id`].
     fn provider(&self) -> &'static str;
 
     /// Checks the signature over `body`, then reads the event. The body is parsed only after the

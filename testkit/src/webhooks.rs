@@ -148,7 +148,7 @@ pub fn sign_body(secret: &str, _t: i64, body: &[u8]) -> String {
     hex(&hmac_sha256(secret, body))
 }
 
-/// The recipe XPay, WooshPay and SyncgramPay (its V2 header) document:
+/// The Stripe-style recipe (three of the workspace's providers document it):
 /// `t=<t>,v1=<hex of HMAC-SHA256(secret, t + "." + body)>`.
 pub fn sign_timestamped(secret: &str, t: i64, body: &[u8]) -> String {
     format!("t={t},v1={}", timestamped_signature(secret, t, body))

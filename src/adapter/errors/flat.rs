@@ -1,8 +1,8 @@
 //! Flat bodies, the message at the top level. The shapes the five providers meet:
 //!
 //! - `{"message": "...", "code": "...", "type"?, "field" | "param"?, "errors"?: [..], "request_id"?}`,
-//!   also inside `{"success": false, ...}` (cursor, SyncgramPay, a bare WooshPay error object);
-//! - `{"error": "text"}` (cursor, SyncgramPay, WooshPay) and `{"error": "not_found", "message": "..."}`,
+//!   also inside `{"success": false, ...}` (cursor-paged APIs, a FastAPI service's own errors, a bare Stripe-style error object);
+//! - `{"error": "text"}` (the same providers) and `{"error": "not_found", "message": "..."}`,
 //!   where a code-like `error` is the code (SyncgramPay);
 //! - `{"error_code": ..., "error_message" | "error_description": ...}`;
 //! - NestJS's `{"statusCode": 400, "message": ["..", ".."], "error": "Bad Request"}` (xpay's framework);

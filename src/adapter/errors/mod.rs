@@ -1,7 +1,7 @@
 //! Error-body dialects, written once: parse a provider's error answer into an [`ErrorBody`], then turn
 //! it into an [`Error`] with one shared rule.
 //!
-//! - [`stripe`]: `{"error": {"type", "code", "message", "param"}, "request_id"}` (xpay, WooshPay, Bias).
+//! - [`stripe`]: `{"error": {"type", "code", "message", "param"}, "request_id"}` (Stripe and the APIs that copy its envelope).
 //! - [`fastapi`]: `{"detail": [{"loc", "msg", "type"}]}`, `{"detail": "text"}`, `{"detail": {"code", "message"}}`
 //!   (4Geeks, SyncgramPay, Bias's proxies).
 //! - [`flat`]: `{"message", "code"}`, `{"error": "text"}`, `{"error_code", "error_message"}`, NestJS's

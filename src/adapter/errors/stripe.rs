@@ -1,7 +1,7 @@
 //! The Stripe-style envelope: `{"error": {"type", "code", "message", "param", ...}, "request_id"}`.
 //!
-//! Used by xpay (request id at the top level, `doc_url` inside), WooshPay and Bias (`"object": "error"`,
-//! `issues`). Unknown fields are ignored.
+//! Read with the variants the providers of this workspace send (the request id at the top level or
+//! inside, `doc_url`, `"object": "error"`, `issues`). Unknown fields are ignored.
 
 use serde_json::{Map, Value};
 

@@ -148,7 +148,7 @@ fn matches(pattern: &str, value: &str) -> bool {
 /// read as `NotFound`, and transient kinds must stay retryable.
 ///
 /// A 404 is `NotFound` whatever error `type` or code its body names: Stripe-style APIs answer a
-/// missing resource with `type: invalid_request_error` (xpay, Bias, WooshPay), which would otherwise
+/// missing resource with `type: invalid_request_error`, which would otherwise
 /// read as a validation failure, and a missing route is not found either.
 pub fn refinable(status: u16) -> bool {
     (400..=499).contains(&status) && !matches!(status, 401 | 403 | 404 | 408 | 429)

@@ -2,8 +2,8 @@
 //! a constant-time comparison ([`Mac::verify_slice`]), over the raw body bytes only.
 //!
 //! - [`TimestampedHmac`]: the Stripe-style scheme `<Header>: t=<unix s>,v1=<hex>[,v1=<hex>...]`, the
-//!   signature being hex HMAC-SHA256 over `t` + `"."` + raw body. WooshPay (`Wooshpay-Signature`),
-//!   xpay (`XPay-Signature`) and SyncgramPay (the Bachs scheme, `X-Bachs-Signature-V2`) use it. Several
+//!   signature being hex HMAC-SHA256 over `t` + `"."` + raw body, on a header each provider names
+//!   (three of this workspace's providers sign this way). Several
 //!   `v1=` values are accepted (the provider signs with the old and the new secret while it rotates),
 //!   several secrets can be configured (the application rotates), the timestamp must be within a
 //!   tolerance of an injectable [`Clock`](crate::webhook::Clock). It also reads the older split form,

@@ -110,7 +110,7 @@ pub(super) fn parse_timestamped(text: &str) -> Result<Parsed<'_>, WebhookError> 
 }
 
 impl TimestampedHmac {
-    /// The scheme on `header` (`"Wooshpay-Signature"`, `"XPay-Signature"`; any case) with one secret
+    /// The scheme on `header` (`"Stripe-Signature"` or a provider's own name; any case) with one secret
     /// checked against `rule`. Errors are `Configuration` and never contain the secret.
     pub fn new(header: &str, secret: impl Into<Secret>, rule: SecretRule) -> Result<TimestampedHmac> {
         let secret = secret.into();

@@ -29,7 +29,7 @@ pub(crate) const OTHER_PREFIX: &str = "re_other_";
 /// Where a create's call tag travels, so that the ledger says exactly which call made each refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tagging {
-    /// A metadata entry (xpay, WooshPay).
+    /// A metadata entry (a Stripe-style provider).
     Metadata,
     /// The reason, free text (4Geeks, SyncgramPay, the reference provider).
     Reason,
