@@ -1,8 +1,9 @@
 //! `cargo bench`: measures the SDK against a hand-written client, plain serde, a sequential page loop,
 //! and itself at ten times the data, all on 127.0.0.1 in one run, and writes `BENCHMARKS.md`.
 //!
-//! Run `cargo bench` (everything, about two minutes plus a clean release build) or
-//! `cargo bench -- --quick` (fewer iterations, no build measurement).
+//! Run `cargo bench` (everything, about two minutes plus six clean release builds), `cargo bench --
+//! --quick` (fewer iterations, no build measurement) or `cargo bench -- build` (the build row alone,
+//! written into BENCHMARKS.md in place of the old one).
 
 #![allow(clippy::float_arithmetic)] // timings and ratios, not money
 
@@ -407,76 +408,7 @@ struct DecodeCase {
 
 include!("decode_cases.rs");
 
-fn build(rows: &mut Vec<Row>) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf();
-    let dir = std::env::temp_dir().join(format!("refunds-build-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"refund-app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n\
-             refunds = {{ path = \"{0}\" }}\nrefunds-fourgeeks = {{ path = \"{0}/providers/fourgeeks\" }}\n\
-             tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n[workspace]\n",
-            root.display()
-        ),
-    )
-    .expect("manifest");
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "use refunds::RefundProvider;\n#[tokio::main]\nasync fn main() {\n    \
-         let c = refunds_fourgeeks::FourGeeksClient::from_env();\n    \
-         if let Ok(c) = c { println!(\"{}\", c.info().name); }\n}\n",
-    )
-    .expect("main");
-    let target = dir.join("target");
-    let t = Instant::now();
-    let status = std::process::Command::new("cargo")
-        .args(["build", "--release", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo");
-    let secs = t.elapsed().as_secs_f64();
-    let size = std::fs::metadata(target.join("release/refund-app"))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let tree = std::process::Command::new("cargo")
-        .args(["tree", "-e", "normal", "--prefix", "none"])
-        .current_dir(&dir)
-        .output()
-        .expect("cargo tree");
-    let mut deps: Vec<String> = String::from_utf8_lossy(&tree.stdout)
-        .lines()
-        .map(|l| l.trim_end_matches(" (*)").to_owned())
-        .filter(|l| !l.is_empty())
-        .collect();
-    deps.sort();
-    deps.dedup();
-    let heavy: Vec<&str> = ["openssl", "aws-lc", "native-tls", "h2 "]
-        .into_iter()
-        .filter(|h| deps.iter().any(|d| d.starts_with(h.trim())))
-        .collect();
-    rows.push(Row {
-        name: "build: app using refunds + refunds-fourgeeks (+ tokio)".into(),
-        sdk: format!(
-            "clean release build {secs:.0} s on this machine, binary {:.1} MiB, {} crates",
-            size as f64 / 1_048_576.0,
-            deps.len().saturating_sub(1)
-        ),
-        anchor: format!(
-            "no OpenSSL / aws-lc / native-tls / HTTP/2: {}",
-            if heavy.is_empty() { "none present" } else { "PRESENT" }
-        ),
-        ratio: "-".into(),
-        target: "small, fast".into(),
-        met: status.success() && heavy.is_empty(),
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-}
+mod app_build;
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -496,6 +428,37 @@ fn today() -> String {
     format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day())
 }
 
+fn table_row(r: &Row) -> String {
+    format!(
+        "| {} | {} | {} | {} | {} | {} |",
+        r.name,
+        r.sdk,
+        r.anchor,
+        r.ratio,
+        r.target,
+        if r.met { "yes" } else { "**no**" }
+    )
+}
+
+fn report_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .join("BENCHMARKS.md")
+}
+
+/// The notes and the journal's rows (`cargo bench -p refunds-journal-crash --bench journal`), which
+/// are kept as they are in `old`, the file as it was.
+fn notes_and_journal(md: &mut String, old: &str) {
+    let _ = writeln!(md, "\n{}", include_str!("notes.md").trim_end());
+    let (start, end) = ("<!-- journal-bench:start -->", "<!-- journal-bench:end -->");
+    if let (Some(a), Some(b)) = (old.find(start), old.find(end))
+        && b > a
+    {
+        let _ = writeln!(md, "\n{}", &old[a..b + end.len()]);
+    }
+}
+
 fn write_report(rows: &[Row], quick: bool) {
     let mut md = String::new();
     let _ = writeln!(md, "# Benchmarks\n");
@@ -512,33 +475,64 @@ fn write_report(rows: &[Row], quick: bool) {
     let _ = writeln!(md, "| measure | refunds SDK | anchor | ratio | target | met |");
     let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
     for r in rows {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
+        let _ = writeln!(md, "{}", table_row(r));
+    }
+    let path = report_path();
+    notes_and_journal(&mut md, &std::fs::read_to_string(&path).unwrap_or_default());
+    std::fs::write(&path, md).expect("write BENCHMARKS.md");
+    println!("wrote {}", path.display());
+}
+
+/// The line under the table when the build row was measured alone.
+const BUILD_ALONE: &str = "The build row was measured on its own";
+
+/// `cargo bench -- build`: the build row of BENCHMARKS.md replaced (the other rows kept as they
+/// are), a line under the table saying when, and the notes.
+fn write_build_row(row: &Row) {
+    let path = report_path();
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let head = &old[..old.find("\n## ").unwrap_or(old.len())];
+    let mut lines: Vec<&str> = head.lines().filter(|l| !l.starts_with(BUILD_ALONE)).collect();
+    let line = table_row(row);
+    match (
+        lines.iter().position(|l| l.starts_with("| build:")),
+        lines.iter().rposition(|l| l.starts_with("| ")),
+    ) {
+        (Some(i), _) => lines[i] = &line,
+        (None, Some(last)) => lines.insert(last + 1, &line),
+        (None, None) => return write_report(std::slice::from_ref(row), false),
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let mut md = lines.join("\n");
+    let _ = writeln!(
+        md,
+        "\n\n{BUILD_ALONE} (`cargo bench -- build`) on {}, {}.",
+        today(),
+        machine()
+    );
+    notes_and_journal(&mut md, &old);
+    std::fs::write(&path, md).expect("write BENCHMARKS.md");
+    println!("wrote the build row into {}", path.display());
+}
+
+fn print_rows(rows: &[Row]) {
+    for r in rows {
+        println!(
+            "{:<55} {:<45} {:<45} {:<14} {}",
             r.name,
             r.sdk,
             r.anchor,
             r.ratio,
-            r.target,
-            if r.met { "yes" } else { "**no**" }
+            if r.met { "met" } else { "MISSED" }
         );
     }
-    let _ = writeln!(md, "\n{}", include_str!("notes.md"));
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .join("BENCHMARKS.md");
-    // The journal's rows (`cargo bench -p refunds-journal-crash --bench journal`) are kept as they are.
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let (start, end) = ("<!-- journal-bench:start -->", "<!-- journal-bench:end -->");
-    if let (Some(a), Some(b)) = (old.find(start), old.find(end))
-        && b > a
-    {
-        let _ = writeln!(md, "\n{}", &old[a..b + end.len()]);
-    }
-    std::fs::write(&path, md).expect("write BENCHMARKS.md");
-    println!("wrote {}", path.display());
 }
+
+/// Clean release builds of each app in the build row (in turns); `--quick` measures it only when
+/// asked for by name, once each.
+const BUILD_TURNS: usize = 3;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -553,6 +547,14 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let mut rows = Vec::new();
+    if args.iter().skip(1).any(|a| a == "build") {
+        // `cargo bench -- build`: the build row alone.
+        println!("build (clean release builds of two small apps, in turns) ...");
+        app_build::build(&mut rows, &runtime, if quick { 1 } else { BUILD_TURNS });
+        print_rows(&rows);
+        write_build_row(&rows[0]);
+        return;
+    }
     runtime.block_on(async {
         println!("call overhead ...");
         call_overhead(3, if quick { 3 } else { 9 }, if quick { 200 } else { 1000 }, &mut rows).await;
@@ -564,18 +566,9 @@ fn main() {
     println!("decode ...");
     decode(&mut rows, 3, if quick { 5 } else { 21 });
     if !quick {
-        println!("build (clean release build of a small app) ...");
-        build(&mut rows);
+        println!("build (clean release builds of two small apps, in turns) ...");
+        app_build::build(&mut rows, &runtime, BUILD_TURNS);
     }
-    for r in &rows {
-        println!(
-            "{:<55} {:<45} {:<45} {:<14} {}",
-            r.name,
-            r.sdk,
-            r.anchor,
-            r.ratio,
-            if r.met { "met" } else { "MISSED" }
-        );
-    }
+    print_rows(&rows);
     write_report(&rows, quick);
 }
