@@ -16,17 +16,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::adapter::engine::{ClientBuilder, HttpProvider};
 use crate::adapter::secret::Secret;
 use crate::adapter::settings::ClientSettings;
 use crate::adapter::signature::SignatureScheme;
+use crate::adapter::spec::AccountCurrency;
 use crate::adapter::spec::ProviderSpec;
-use crate::currency::Currency;
+use crate::error::Error;
 use crate::error::Result;
 use crate::provider::RefundProvider;
-use crate::webhook::{Clock, DEFAULT_TOLERANCE, EventTable, WebhookVerifier};
+use crate::webhook::{EventTable, WebhookSettings, WebhookVerifier};
 
 /// A provider's engine type with its descriptor: what the shared suite (`provider_suite!`) reads.
 pub trait Described: HttpProvider {
@@ -79,8 +79,11 @@ impl Descriptor {
         }
     }
 
-    /// With the provider's webhook kit.
-    pub const fn webhooks(mut self, kit: WebhookKit) -> Descriptor {
+    /// With the provider's webhook kit: its errors name this provider, and it needs the account's
+    /// currency where the provider's refunds carry none.
+    pub const fn webhooks(mut self, mut kit: WebhookKit) -> Descriptor {
+        kit.provider = self.spec.id;
+        kit.needs_currency = matches!(self.spec.currency, AccountCurrency::Required);
         self.webhooks = Some(kit);
         self
     }
@@ -115,10 +118,13 @@ impl Descriptor {
 pub struct WebhookKit {
     /// The provider's event types.
     pub events: EventTable,
-    /// Its refund objects carry no currency: reading an event needs the account's.
+    /// Its refund objects carry no currency: reading an event needs the account's (set from the
+    /// spec by [`Descriptor::webhooks`]).
     pub needs_currency: bool,
     /// It has an older signature form ([`WebhookSettings::legacy_signature`]).
     pub legacy_form: bool,
+    /// The provider id its errors name (set by [`Descriptor::webhooks`]).
+    provider: &'static str,
     verifier: fn(Secret, &WebhookSettings) -> Result<Box<dyn WebhookVerifier>>,
     scheme: fn(Secret, &WebhookSettings) -> Result<Arc<dyn SignatureScheme>>,
 }
@@ -134,15 +140,10 @@ impl WebhookKit {
             events,
             needs_currency: false,
             legacy_form: false,
+            provider: "",
             verifier,
             scheme,
         }
-    }
-
-    /// Reading an event needs the account's currency.
-    pub const fn needs_currency(mut self) -> WebhookKit {
-        self.needs_currency = true;
-        self
     }
 
     /// The provider has a legacy signature form.
@@ -154,67 +155,18 @@ impl WebhookKit {
     /// A verifier for `secret`. A `Configuration` error (never holding the secret) for a bad
     /// secret, or a currency or legacy form the provider needs or lacks.
     pub fn verifier(&self, secret: impl Into<Secret>, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
-        (self.verifier)(secret.into(), settings)
+        let provider = self.provider;
+        if self.needs_currency && settings.currency.is_none() {
+            return Err(Error::configuration(format!(
+                "{provider}: reading its webhooks needs the account's currency (its refund objects carry none)"
+            ))
+            .with_provider(provider));
+        }
+        (self.verifier)(secret.into(), settings).map_err(|e| e.with_provider(provider))
     }
 
     /// The signing scheme for `secret` (what a sender signs with).
     pub fn scheme(&self, secret: impl Into<Secret>, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
-        (self.scheme)(secret.into(), settings)
-    }
-}
-
-/// How a webhook verifier or signer is set up beyond its secret.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct WebhookSettings {
-    /// How far a signature's time may be from the clock.
-    pub tolerance: Duration,
-    /// The clock signatures are checked (or made) against.
-    pub clock: Clock,
-    /// The account's currency, for a provider whose refund objects carry none.
-    pub currency: Option<Currency>,
-    /// Sign in the provider's legacy form.
-    pub legacy_signature: bool,
-}
-
-impl Default for WebhookSettings {
-    fn default() -> Self {
-        WebhookSettings {
-            tolerance: DEFAULT_TOLERANCE,
-            clock: Clock::system(),
-            currency: None,
-            legacy_signature: false,
-        }
-    }
-}
-
-impl WebhookSettings {
-    /// The default tolerance (300 s), the system clock, no currency, the current form.
-    pub fn new() -> WebhookSettings {
-        WebhookSettings::default()
-    }
-
-    /// Sets the tolerance.
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = tolerance;
-        self
-    }
-
-    /// Sets the clock.
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Sets the account's currency.
-    pub fn currency(mut self, currency: Option<Currency>) -> Self {
-        self.currency = currency;
-        self
-    }
-
-    /// Signs in the legacy form.
-    pub fn legacy_signature(mut self, legacy: bool) -> Self {
-        self.legacy_signature = legacy;
-        self
+        (self.scheme)(secret.into(), settings).map_err(|e| e.with_provider(self.provider))
     }
 }

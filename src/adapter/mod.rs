@@ -43,8 +43,9 @@ pub use crate::random::{random_u64, try_random_u64, try_random_u128};
 /// The verdict rules a wrapper that retries by itself must keep (a rate limiter retrying each
 /// attempt on its own permit): once an attempt may have been applied, so may the whole call.
 pub use crate::verdict::rules::attempt_may_have_applied;
+pub use crate::webhook::WebhookSettings;
 pub use auth::{Auth, base64_decode, base64_encode};
-pub use descriptor::{BuildFn, Described, Descriptor, WebhookKit, WebhookSettings};
+pub use descriptor::{BuildFn, Described, Descriptor, WebhookKit};
 pub use engine::{Client, ClientBuilder, CreateBody, HttpProvider, ListBody, Setup};
 pub use expandable::Expandable;
 pub use json::{WithRaw, parse_list, parse_object};

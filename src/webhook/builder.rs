@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderName};
 use super::{Clock, DEFAULT_TOLERANCE, EventParser, SignedWebhooks, WebhookError};
 use crate::adapter::signature::{BodyHmac, SecretRule, SignatureEncoding, SignatureScheme, TimestampedHmac};
 use crate::adapter::{Client, HttpProvider, Secret};
+use crate::currency::Currency;
 use crate::{Error, Result};
 
 /// What an HMAC signature covers.
@@ -193,6 +194,13 @@ impl<S: FromHmacSettings + SignatureScheme> HmacBuilder<S> {
         self
     }
 
+    /// The tolerance, clock and signing form of `settings` (the account currency is the parser's, set
+    /// by the provider when it makes the builder).
+    pub fn with_settings(self, settings: &WebhookSettings) -> Self {
+        let builder = self.tolerance(settings.tolerance).clock(settings.clock.clone());
+        builder.sign_split(settings.legacy_signature)
+    }
+
     /// Whether [`SignatureScheme::sign_headers`] writes the split form (with [`HmacBuilder::split_headers`]):
     /// for a sandbox or a test sender addressing a receiver of the older form. Verification is not
     /// changed: both forms are read.
@@ -227,5 +235,62 @@ impl<S: FromHmacSettings + SignatureScheme> HmacBuilder<S> {
     /// and never contain a secret.
     pub fn build(self) -> Result<SignedWebhooks<S>> {
         Ok(SignedWebhooks::new(self.scheme()?, self.parser))
+    }
+}
+
+/// How a webhook verifier or signer is set up beyond its secret (what a tool serving every provider
+/// passes to a provider's webhook kit; [`HmacBuilder::with_settings`] applies it).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WebhookSettings {
+    /// How far a signature's time may be from the clock.
+    pub tolerance: Duration,
+    /// The clock signatures are checked (or made) against.
+    pub clock: Clock,
+    /// The account's currency, for a provider whose refund objects carry none.
+    pub currency: Option<Currency>,
+    /// Sign in the provider's legacy form.
+    pub legacy_signature: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Clock::system(),
+            currency: None,
+            legacy_signature: false,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The default tolerance (300 s), the system clock, no currency, the current form.
+    pub fn new() -> WebhookSettings {
+        WebhookSettings::default()
+    }
+
+    /// Sets the tolerance.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the account's currency.
+    pub fn currency(mut self, currency: Option<Currency>) -> Self {
+        self.currency = currency;
+        self
+    }
+
+    /// Signs in the legacy form.
+    pub fn legacy_signature(mut self, legacy: bool) -> Self {
+        self.legacy_signature = legacy;
+        self
     }
 }

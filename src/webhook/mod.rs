@@ -30,7 +30,7 @@ mod signed;
 mod verify;
 
 pub use crate::webhook_check::{Clock, DEFAULT_TOLERANCE, MAX_SIGNATURE_HEADER, WebhookError, WebhookErrorKind};
-pub use builder::{FromHmacSettings, HmacBuilder, HmacScheme, HmacSettings, SignedBytes};
+pub use builder::{FromHmacSettings, HmacBuilder, HmacScheme, HmacSettings, SignedBytes, WebhookSettings};
 pub use envelope::{Envelope, EventParser, ObjectAt, RefundParser, TimeFormat};
 pub use event::{Carries, EventKind, EventTable, WebhookEvent};
 pub use signed::SignedWebhooks;

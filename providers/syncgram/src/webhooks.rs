@@ -127,23 +127,18 @@ pub fn parser(currency: Currency) -> EventParser {
 pub type VerifierBuilder = HmacBuilder<SyncgramScheme>;
 
 /// The verifier and signer for tools that serve every provider (the registry, `refunds webhook`): the
-/// verifier needs the account's currency, and the signer can use the legacy pair.
-pub const KIT: WebhookKit = WebhookKit::new(EVENTS, kit_verifier, kit_scheme)
-    .needs_currency()
-    .legacy_form();
+/// kit asks for the account's currency before it reads (the descriptor's spec says its refunds carry
+/// none), and the signer can use the legacy pair.
+pub const KIT: WebhookKit = WebhookKit::new(EVENTS, kit_verifier, kit_scheme).legacy_form();
 
 fn kit_verifier(secret: Secret, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
-    let currency = settings.currency.ok_or_else(|| {
-        Error::configuration(format!(
-            "{ID}: reading its webhooks needs the account's currency (its refund objects carry none)"
-        ))
-        .with_provider(ID)
-    })?;
-    let builder = builder(secret, currency).tolerance(settings.tolerance);
-    Ok(Box::new(builder.clock(settings.clock.clone()).build()?))
+    // The kit refuses a missing currency first (and names the provider on every error it returns).
+    let currency = settings
+        .currency
+        .ok_or_else(|| Error::configuration("the account's currency is required"))?;
+    Ok(Box::new(builder(secret, currency).with_settings(settings).build()?))
 }
 
 fn kit_scheme(secret: Secret, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
-    let builder = scheme_builder(secret).clock(settings.clock.clone());
-    Ok(Arc::new(builder.sign_split(settings.legacy_signature).scheme()?))
+    Ok(Arc::new(scheme_builder(secret).with_settings(settings).scheme()?))
 }

@@ -91,12 +91,9 @@ pub type VerifierBuilder = HmacBuilder<TimestampedHmac>;
 pub const KIT: WebhookKit = WebhookKit::new(EVENTS, kit_verifier, kit_scheme);
 
 fn kit_verifier(secret: Secret, settings: &WebhookSettings) -> Result<Box<dyn WebhookVerifier>> {
-    let builder = builder(secret)
-        .tolerance(settings.tolerance)
-        .clock(settings.clock.clone());
-    Ok(Box::new(builder.build()?))
+    Ok(Box::new(builder(secret).with_settings(settings).build()?))
 }
 
 fn kit_scheme(secret: Secret, settings: &WebhookSettings) -> Result<Arc<dyn SignatureScheme>> {
-    Ok(Arc::new(builder(secret).clock(settings.clock.clone()).scheme()?))
+    Ok(Arc::new(builder(secret).with_settings(settings).scheme()?))
 }
